@@ -1,0 +1,3 @@
+module github.com/milestone-go/milestone
+
+go 1.24

@@ -1,0 +1,63 @@
+package metrics
+
+import "context"
+
+// Collector receives the lifecycle events of a pipeline. It is the one
+// interface every backend implements and every writer and reader calls.
+//
+// The contract, checked for any implementation by collectortest.Run:
+//
+//   - Emit is synchronous: when it returns, the event has been recorded or
+//     handed off (a backend that writes to a slow sink queues, it never makes
+//     the caller wait on the sink).
+//   - Emit is safe for concurrent use by any number of goroutines.
+//   - Emit never panics into the caller, whatever the event and payload.
+//   - Emit ignores an event it does not know: a value outside the catalog, or
+//     one declared after the collector was built.
+//   - Emit reads only the payload keys the catalog declares for the event
+//     (Event.Keys); a key the event does not carry is never observed as 0.
+//   - A cancelled context does not stop the event from being recorded;
+//     collectors may read values bound to the context (such as a run id).
+//
+// A nil Collector is not valid; use Nop. A collector with resources to release
+// or buffers to write out also implements Flusher and Closer.
+type Collector interface {
+	Emit(ctx context.Context, ev Event, p Payload)
+}
+
+// Flusher is implemented by a collector that buffers: Flush writes out every
+// event accepted so far, or returns when ctx is done.
+type Flusher interface {
+	Flush(ctx context.Context) error
+}
+
+// Closer is implemented by a collector that holds resources. Close flushes
+// what it buffered and releases them; Emit after Close is ignored, never a
+// panic.
+type Closer interface {
+	Close() error
+}
+
+// Nop is a Collector that does nothing. Use it where a Collector is required
+// and no metrics are wanted.
+var Nop Collector = nop{}
+
+type nop struct{}
+
+func (nop) Emit(context.Context, Event, Payload) {}
+
+// Flush flushes c when it implements Flusher, and returns nil otherwise.
+func Flush(ctx context.Context, c Collector) error {
+	if f, ok := c.(Flusher); ok {
+		return f.Flush(ctx)
+	}
+	return nil
+}
+
+// Close closes c when it implements Closer, and returns nil otherwise.
+func Close(c Collector) error {
+	if cl, ok := c.(Closer); ok {
+		return cl.Close()
+	}
+	return nil
+}

@@ -1,0 +1,158 @@
+package metrics
+
+import (
+	"strconv"
+	"sync/atomic"
+)
+
+// Event identifies one lifecycle event of the catalog. Its value is a stable
+// code: the built-in events are numbered from 1 in catalog order and never
+// renumbered, so a code may be stored or sent over the wire. The zero Event is
+// not a valid event.
+//
+// The catalog is open: code must not assume that the built-in events are all
+// there is. A backend indexes its instruments by Event and must ignore an
+// Event it was not built with.
+type Event uint16
+
+// The built-in events: the documented shardyfusion lifecycle. Their wire names
+// are the dotted names returned by String.
+const (
+	WriteStarted Event = iota + 1
+	ShardingCompleted
+	ShardWriteStarted
+	ShardWriteCompleted
+	ShardWritesCompleted
+	BatchWritten
+	ManifestPublished
+	CurrentPublished
+	WriteCompleted
+	ReaderInitialized
+	ReaderGet
+	ReaderMultiGet
+	ReaderRefreshed
+	ReaderClosed
+	ShardWriteRetried
+	ShardWriteRetryExhausted
+	S3Retry
+	S3RetryExhausted
+	RateLimiterThrottled
+	RateLimiterDenied
+)
+
+// Group is the part of a pipeline an event belongs to.
+type Group string
+
+// The groups of the built-in catalog.
+const (
+	GroupWrite       Group = "write"
+	GroupReader      Group = "reader"
+	GroupS3          Group = "s3"
+	GroupRateLimiter Group = "rate_limiter"
+)
+
+// Descriptor is the catalog's declaration of one event: everything a backend
+// needs to know about it. Descriptors returned by this package are shared;
+// callers must not modify their slices.
+type Descriptor struct {
+	// Event is the event's stable code.
+	Event Event
+	// Name is the Go name of the event's constant, such as "ShardWriteCompleted".
+	Name string
+	// Wire is the stable dotted name written to logs and event logs, such as
+	// "write.shard.completed".
+	Wire string
+	// Group is the part of the pipeline that emits the event.
+	Group Group
+	// Help says in one sentence what happened when the event is emitted.
+	Help string
+	// Keys lists, in order, the payload keys the event carries. A key not
+	// listed is never written or observed, whatever its value in the Payload.
+	Keys []Key
+	// Instruments lists the metrics the event feeds; every event feeds at
+	// least one.
+	Instruments []Instrument
+}
+
+// Carries reports whether the event carries payload key k.
+func (d *Descriptor) Carries(k Key) bool {
+	for _, have := range d.Keys {
+		if have == k {
+			return true
+		}
+	}
+	return false
+}
+
+// table is one immutable snapshot of the catalog. It is replaced as a whole,
+// never changed in place, so readers need no lock.
+type table struct {
+	byEvent []*Descriptor // indexed by Event; nil where no event is declared
+	byWire  map[string]Event
+	order   []Event
+}
+
+var catalog atomic.Pointer[table]
+
+func init() {
+	t := &table{byWire: make(map[string]Event, len(builtin))}
+	for i := range builtin {
+		d := &builtin[i]
+		for int(d.Event) >= len(t.byEvent) {
+			t.byEvent = append(t.byEvent, nil)
+		}
+		t.byEvent[d.Event] = d
+		t.byWire[d.Wire] = d.Event
+		t.order = append(t.order, d.Event)
+	}
+	catalog.Store(t)
+}
+
+// Describe returns the catalog's descriptor of ev, and false when ev is not
+// in the catalog.
+func Describe(ev Event) (*Descriptor, bool) {
+	t := catalog.Load()
+	if int(ev) >= len(t.byEvent) {
+		return nil, false
+	}
+	d := t.byEvent[ev]
+	return d, d != nil
+}
+
+// Lookup returns the event whose wire name is wire, such as
+// "write.shard.completed".
+func Lookup(wire string) (Event, bool) {
+	ev, ok := catalog.Load().byWire[wire]
+	return ev, ok
+}
+
+// Events lists every event of the catalog in catalog order. The slice is a
+// fresh copy the caller may keep.
+func Events() []Event {
+	order := catalog.Load().order
+	return append([]Event(nil), order...)
+}
+
+// Known reports whether ev is declared in the catalog.
+func (ev Event) Known() bool {
+	_, ok := Describe(ev)
+	return ok
+}
+
+// String returns the event's wire name, such as "write.shard.completed", or
+// "Event(N)" for a value outside the catalog.
+func (ev Event) String() string {
+	if d, ok := Describe(ev); ok {
+		return d.Wire
+	}
+	return "Event(" + strconv.Itoa(int(ev)) + ")"
+}
+
+// Keys returns the payload keys ev carries, in order, or nil for an event
+// outside the catalog. The slice is shared and must not be modified.
+func (ev Event) Keys() []Key {
+	if d, ok := Describe(ev); ok {
+		return d.Keys
+	}
+	return nil
+}
