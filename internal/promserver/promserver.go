@@ -1,0 +1,340 @@
+package promserver
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// ReadyTimeout bounds how long Start waits for the server to be ready.
+const ReadyTimeout = 60 * time.Second
+
+// Require returns the path of the prometheus binary. When it is not on PATH
+// it skips t, or fails it when the environment variable CI is set.
+func Require(t testing.TB) string {
+	t.Helper()
+	return require(t, "prometheus")
+}
+
+// RequirePromtool returns the path of the promtool binary. When it is not on
+// PATH it skips t, or fails it when the environment variable CI is set.
+func RequirePromtool(t testing.TB) string {
+	t.Helper()
+	return require(t, "promtool")
+}
+
+func require(t testing.TB, name string) string {
+	t.Helper()
+	path, err := exec.LookPath(name)
+	if err == nil {
+		return path
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatalf("%s is required when CI is set: %v (install the Debian package prometheus)", name, err)
+	}
+	t.Skipf("%s not found (%v); install the Debian package prometheus to run this test", name, err)
+	return ""
+}
+
+// CheckMetrics runs promtool check metrics on text, metrics in the
+// Prometheus text exposition format, and fails t when promtool reports
+// anything or exits with an error. It skips or fails t as RequirePromtool
+// does when promtool is absent.
+func CheckMetrics(t testing.TB, text []byte) {
+	t.Helper()
+	out, err := checkMetrics(RequirePromtool(t), text)
+	if err != nil || len(out) > 0 {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+}
+
+// checkMetrics returns what promtool check metrics printed about text.
+func checkMetrics(promtool string, text []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, promtool, "check", "metrics")
+	cmd.Stdin = bytes.NewReader(text)
+	out, err := cmd.CombinedOutput()
+	return bytes.TrimSpace(out), err
+}
+
+// Server is a prometheus process started by Start.
+type Server struct {
+	// URL is the server's base URL, such as "http://127.0.0.1:41234".
+	URL string
+	// Dir is the temporary directory holding the configuration and the
+	// storage; it is removed when the test ends.
+	Dir string
+
+	cmd  *exec.Cmd
+	log  *logBuffer
+	done chan struct{} // closed when the process has exited
+	err  error         // the process's exit error, set before done is closed
+}
+
+// Start starts prometheus on 127.0.0.1 with a free port, a temporary
+// storage directory and a configuration that scrapes every target (host:port,
+// path /metrics) each second under the job "test". It waits until the server
+// is ready and stops it when t ends. It skips or fails t as Require does when
+// prometheus is absent.
+func Start(t testing.TB, targets ...string) *Server {
+	t.Helper()
+	bin := Require(t)
+	dir := t.TempDir()
+	config := filepath.Join(dir, "prometheus.yml")
+	if err := os.WriteFile(config, configFor(targets), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var lastErr error
+	for attempt := 0; attempt < 3; attempt++ {
+		s, err := start(t, bin, dir, config)
+		if err == nil {
+			return s
+		}
+		lastErr = err // most likely the free port was taken meanwhile
+	}
+	t.Fatalf("promserver: starting prometheus: %v", lastErr)
+	return nil
+}
+
+func configFor(targets []string) []byte {
+	var b strings.Builder
+	b.WriteString("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n")
+	b.WriteString("scrape_configs:\n  - job_name: test\n    static_configs:\n      - targets: [")
+	for i, target := range targets {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(strconv.Quote(target))
+	}
+	b.WriteString("]\n")
+	return []byte(b.String())
+}
+
+func start(t testing.TB, bin, dir, config string) (*Server, error) {
+	t.Helper()
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	storage, err := os.MkdirTemp(dir, "data-")
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{URL: "http://" + addr, Dir: dir, log: &logBuffer{}, done: make(chan struct{})}
+	s.cmd = exec.Command(bin,
+		"--config.file="+config,
+		"--storage.tsdb.path="+storage,
+		"--web.listen-address="+addr,
+	)
+	s.cmd.Dir = dir
+	s.cmd.Stdout = s.log
+	s.cmd.Stderr = s.log
+	if err := s.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		s.err = s.cmd.Wait()
+		close(s.done)
+	}()
+	if err := s.waitReady(); err != nil {
+		s.stop()
+		return nil, fmt.Errorf("%w\nprometheus output:\n%s", err, s.log.tail())
+	}
+	t.Cleanup(func() {
+		s.stop()
+		if t.Failed() {
+			t.Logf("prometheus output:\n%s", s.log.tail())
+		}
+	})
+	return s, nil
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
+}
+
+func (s *Server) waitReady() error {
+	deadline := time.Now().Add(ReadyTimeout)
+	client := &http.Client{Timeout: 2 * time.Second}
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.done:
+			return fmt.Errorf("prometheus exited before it was ready: %v", s.err)
+		default:
+		}
+		resp, err := client.Get(s.URL + "/-/ready")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("prometheus not ready after %v", ReadyTimeout)
+}
+
+// stop terminates the process, killing it when it does not exit in time.
+func (s *Server) stop() {
+	select {
+	case <-s.done:
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(os.Interrupt)
+	select {
+	case <-s.done:
+	case <-time.After(15 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// queryResponse is the part of an /api/v1/query answer Query reads.
+type queryResponse struct {
+	Status string `json:"status"`
+	Error  string `json:"error"`
+	Data   struct {
+		ResultType string          `json:"resultType"`
+		Result     json.RawMessage `json:"result"`
+	} `json:"data"`
+}
+
+// ErrNoResult is returned by Query when the expression selects nothing (yet).
+var ErrNoResult = errors.New("promserver: the query returned no sample")
+
+// Query runs expr as an instant query through the HTTP API and returns its
+// value. The result must be a scalar or a vector of exactly one sample; an
+// empty vector returns ErrNoResult.
+func (s *Server) Query(ctx context.Context, expr string) (float64, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		s.URL+"/api/v1/query?query="+url.QueryEscape(expr), nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var qr queryResponse
+	if err := json.NewDecoder(resp.Body).Decode(&qr); err != nil {
+		return 0, fmt.Errorf("promserver: decoding the answer to %q (HTTP %s): %w", expr, resp.Status, err)
+	}
+	if qr.Status != "success" {
+		return 0, fmt.Errorf("promserver: query %q: %s", expr, qr.Error)
+	}
+	var pair [2]any // [unix time, "value"]
+	switch qr.Data.ResultType {
+	case "scalar":
+		if err := json.Unmarshal(qr.Data.Result, &pair); err != nil {
+			return 0, err
+		}
+	case "vector":
+		var vec []struct {
+			Value [2]any `json:"value"`
+		}
+		if err := json.Unmarshal(qr.Data.Result, &vec); err != nil {
+			return 0, err
+		}
+		switch len(vec) {
+		case 0:
+			return 0, ErrNoResult
+		case 1:
+			pair = vec[0].Value
+		default:
+			return 0, fmt.Errorf("promserver: query %q returned %d samples, want 1", expr, len(vec))
+		}
+	default:
+		return 0, fmt.Errorf("promserver: query %q returned a %s, want a scalar or vector", expr, qr.Data.ResultType)
+	}
+	str, ok := pair[1].(string)
+	if !ok {
+		return 0, fmt.Errorf("promserver: query %q: unexpected value %v", expr, pair[1])
+	}
+	return strconv.ParseFloat(str, 64)
+}
+
+// WaitFor runs expr every 200 ms until it returns want (within a relative
+// error of 1e-9) and returns it; it fails t when timeout passes first,
+// reporting the last value or error.
+func (s *Server) WaitFor(t testing.TB, expr string, want float64, timeout time.Duration) float64 {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	var (
+		got float64
+		err error
+	)
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		got, err = s.Query(ctx, expr)
+		cancel()
+		if err == nil && near(got, want) {
+			return got
+		}
+		if time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatalf("promserver: %s: no value %v after %v: %v", expr, want, timeout, err)
+	}
+	t.Fatalf("promserver: %s = %v after %v, want %v", expr, got, timeout, want)
+	return got
+}
+
+func near(a, b float64) bool {
+	if a == b {
+		return true
+	}
+	return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b))
+}
+
+// logBuffer keeps the last bytes a process wrote.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+const logKeep = 16 << 10
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, p...)
+	if len(l.buf) > 2*logKeep {
+		l.buf = append(l.buf[:0], l.buf[len(l.buf)-logKeep:]...)
+	}
+	return len(p), nil
+}
+
+func (l *logBuffer) tail() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	b := l.buf
+	if len(b) > logKeep {
+		b = b[len(b)-logKeep:]
+	}
+	return string(b)
+}

@@ -1,0 +1,174 @@
+package prom
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// DefaultPrefix is the prefix of every metric name unless WithPrefix sets
+// another.
+const DefaultPrefix = "shardyfusion_"
+
+// Native histogram settings applied with WithNativeHistograms, bounding the
+// memory a native histogram may use.
+const (
+	// NativeHistogramMaxBuckets is the most sparse buckets a native
+	// histogram keeps before it widens them (or resets).
+	NativeHistogramMaxBuckets = 160
+	// NativeHistogramMinReset is the shortest time between two resets of a
+	// native histogram that hit NativeHistogramMaxBuckets.
+	NativeHistogramMinReset = time.Hour
+)
+
+// Option configures New.
+type Option func(*config) error
+
+type config struct {
+	reg        prometheus.Registerer
+	prefix     string
+	constLabel prometheus.Labels
+	allBuckets []float64
+	buckets    map[string][]float64
+	nativeFact float64
+}
+
+var (
+	prefixRE = regexp.MustCompile(`^([a-zA-Z_][a-zA-Z0-9_]*)?$`)
+	nameRE   = regexp.MustCompile(`^[a-zA-Z_:][a-zA-Z0-9_:]*$`)
+	labelRE  = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
+)
+
+// WithRegisterer registers the collector's families on reg instead of
+// prometheus.DefaultRegisterer. Tests and libraries should pass their own
+// prometheus.NewRegistry().
+func WithRegisterer(reg prometheus.Registerer) Option {
+	return func(c *config) error {
+		if reg == nil {
+			return errors.New("prom: WithRegisterer: nil Registerer")
+		}
+		c.reg = reg
+		return nil
+	}
+}
+
+// WithPrefix sets the prefix put before every catalog name (DefaultPrefix,
+// "shardyfusion_", unless set). It may be empty; otherwise it must start
+// with a letter or underscore and hold only letters, digits and
+// underscores, and must not start with "__" (reserved by Prometheus).
+// Colons are refused: they are reserved for recording rules. A prefix that
+// does not end in "_" is used as given ("app" gives "appwrites_started_total").
+func WithPrefix(prefix string) Option {
+	return func(c *config) error {
+		if !prefixRE.MatchString(prefix) {
+			return fmt.Errorf("prom: WithPrefix(%q): a prefix must match %s", prefix, prefixRE)
+		}
+		if strings.HasPrefix(prefix, "__") {
+			return fmt.Errorf("prom: WithPrefix(%q): names starting with \"__\" are reserved", prefix)
+		}
+		c.prefix = prefix
+		return nil
+	}
+}
+
+// WithConstLabels adds labels with fixed values to every series of the
+// collector. Label names must match [a-zA-Z_][a-zA-Z0-9_]*, must not start
+// with "__" and must not be "le" or "quantile" (which Prometheus reserves for
+// histograms and summaries); values must be valid UTF-8. Two collectors with
+// different const label values on one registry own separate series.
+// Calling WithConstLabels again adds to the labels given before.
+func WithConstLabels(labels prometheus.Labels) Option {
+	return func(c *config) error {
+		for name, value := range labels {
+			switch {
+			case !labelRE.MatchString(name):
+				return fmt.Errorf("prom: WithConstLabels: invalid label name %q: it must match %s", name, labelRE)
+			case strings.HasPrefix(name, "__"):
+				return fmt.Errorf("prom: WithConstLabels: label name %q is reserved (names starting with \"__\" are)", name)
+			case name == "le" || name == "quantile":
+				return fmt.Errorf("prom: WithConstLabels: label name %q is reserved for histograms and summaries", name)
+			case !utf8.ValidString(value):
+				return fmt.Errorf("prom: WithConstLabels: value of label %q is not valid UTF-8", name)
+			}
+		}
+		if c.constLabel == nil {
+			c.constLabel = prometheus.Labels{}
+		}
+		for name, value := range labels {
+			c.constLabel[name] = value
+		}
+		return nil
+	}
+}
+
+// WithBuckets sets the bucket upper bounds, in seconds, of the histogram
+// named name (the catalog name without the prefix, such as
+// "shard_write_duration_seconds"). The bounds must be finite and strictly
+// increasing; the +Inf bucket is always added. It overrides WithAllBuckets
+// for that histogram, whatever the order of the options; given twice for one
+// name, the last wins. New fails when the catalog has no histogram of that
+// name.
+func WithBuckets(name string, bounds ...float64) Option {
+	return func(c *config) error {
+		if err := checkBuckets(bounds); err != nil {
+			return fmt.Errorf("prom: WithBuckets(%q): %w", name, err)
+		}
+		if c.buckets == nil {
+			c.buckets = map[string][]float64{}
+		}
+		c.buckets[name] = append([]float64(nil), bounds...)
+		return nil
+	}
+}
+
+// WithAllBuckets sets the bucket upper bounds, in seconds, of every
+// histogram that WithBuckets does not set, replacing the catalog's defaults
+// (see DefaultBuckets). The bounds must be finite and strictly increasing;
+// the +Inf bucket is always added.
+func WithAllBuckets(bounds ...float64) Option {
+	return func(c *config) error {
+		if err := checkBuckets(bounds); err != nil {
+			return fmt.Errorf("prom: WithAllBuckets: %w", err)
+		}
+		c.allBuckets = append([]float64(nil), bounds...)
+		return nil
+	}
+}
+
+// WithNativeHistograms makes every histogram a native histogram as well, with
+// the given bucket growth factor (such as 1.1: each bucket at most 10% wider
+// than the one before); the classic buckets are kept, so scrapers that do not
+// read native histograms see no change. factor must be greater than 1. Each
+// histogram keeps at most NativeHistogramMaxBuckets sparse buckets and resets
+// at most once per NativeHistogramMinReset. A Prometheus server reads native
+// histograms only when its native-histograms feature is on.
+func WithNativeHistograms(factor float64) Option {
+	return func(c *config) error {
+		if !(factor > 1) || math.IsInf(factor, 0) {
+			return fmt.Errorf("prom: WithNativeHistograms(%v): the factor must be a finite number greater than 1", factor)
+		}
+		c.nativeFact = factor
+		return nil
+	}
+}
+
+func checkBuckets(bounds []float64) error {
+	if len(bounds) == 0 {
+		return errors.New("no bucket bounds")
+	}
+	for i, b := range bounds {
+		if math.IsNaN(b) || math.IsInf(b, 0) {
+			return fmt.Errorf("bound %v is not finite (the +Inf bucket is implicit)", b)
+		}
+		if i > 0 && b <= bounds[i-1] {
+			return fmt.Errorf("bounds are not strictly increasing: %v after %v", b, bounds[i-1])
+		}
+	}
+	return nil
+}
