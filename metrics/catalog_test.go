@@ -119,7 +119,7 @@ func TestInstrumentDeclarations(t *testing.T) {
 				if !strings.HasSuffix(in.Name, "_seconds") || in.Unit != "s" {
 					t.Errorf("histogram %s: want a _seconds name and unit s", in.Name)
 				}
-				if _, ok := (metrics.Payload{}).Seconds(in.Value); !ok {
+				if _, ok := (&metrics.Payload{}).Seconds(in.Value); !ok {
 					t.Errorf("histogram %s observes %s, which is not a duration", in.Name, in.Value)
 				}
 				if len(in.Buckets) == 0 {
@@ -228,13 +228,13 @@ func TestInstrumentValues(t *testing.T) {
 			hist = &get.Instruments[i]
 		}
 	}
-	if d, ok := misses.Delta(metrics.Payload{Found: false}); !ok || d != 1 {
+	if d, ok := misses.Delta(&metrics.Payload{Found: false}); !ok || d != 1 {
 		t.Errorf("miss counter on a miss: %d, %v", d, ok)
 	}
-	if _, ok := misses.Delta(metrics.Payload{Found: true}); ok {
+	if _, ok := misses.Delta(&metrics.Payload{Found: true}); ok {
 		t.Error("miss counter fed by a hit")
 	}
-	if s, ok := hist.Observation(metrics.Payload{Duration: 1500 * time.Millisecond}); !ok || s != 1.5 {
+	if s, ok := hist.Observation(&metrics.Payload{Duration: 1500 * time.Millisecond}); !ok || s != 1.5 {
 		t.Errorf("histogram observes %v, %v; want 1.5 s", s, ok)
 	}
 	shard, _ := metrics.Describe(metrics.ShardWriteCompleted)
@@ -242,10 +242,10 @@ func TestInstrumentValues(t *testing.T) {
 		if in.Name != "shard_rows_written_total" {
 			continue
 		}
-		if d, ok := in.Delta(metrics.Payload{Rows: 5000}); !ok || d != 5000 {
+		if d, ok := in.Delta(&metrics.Payload{Rows: 5000}); !ok || d != 5000 {
 			t.Errorf("rows counter adds %d, %v", d, ok)
 		}
-		if _, ok := in.Delta(metrics.Payload{Rows: -1}); ok {
+		if _, ok := in.Delta(&metrics.Payload{Rows: -1}); ok {
 			t.Error("a counter accepted a negative delta")
 		}
 	}

@@ -53,7 +53,7 @@ type Instrument struct {
 
 // Applies reports whether the instrument is fed by an event with payload p:
 // true unless the instrument's If condition does not hold.
-func (in *Instrument) Applies(p Payload) bool {
+func (in *Instrument) Applies(p *Payload) bool {
 	if in.If == 0 {
 		return true
 	}
@@ -64,7 +64,7 @@ func (in *Instrument) Applies(p Payload) bool {
 // Value key, else the key's whole-number value. ok is false when the counter
 // is not fed by p (its If condition fails) or the value is negative, which a
 // counter cannot add; backends skip the event then.
-func (in *Instrument) Delta(p Payload) (delta int64, ok bool) {
+func (in *Instrument) Delta(p *Payload) (delta int64, ok bool) {
 	if !in.Applies(p) {
 		return 0, false
 	}
@@ -77,7 +77,7 @@ func (in *Instrument) Delta(p Payload) (delta int64, ok bool) {
 
 // Observation returns what a histogram observes for payload p, in seconds.
 // ok is false when the histogram is not fed by p.
-func (in *Instrument) Observation(p Payload) (seconds float64, ok bool) {
+func (in *Instrument) Observation(p *Payload) (seconds float64, ok bool) {
 	if !in.Applies(p) {
 		return 0, false
 	}

@@ -39,22 +39,35 @@ type Fanout struct {
 
 // Emit sends the event to every member, isolating panics.
 func (f *Fanout) Emit(ctx context.Context, ev Event, p Payload) {
-	for i, c := range f.members {
-		f.emitOne(i, c, ctx, ev, p)
+	for next := 0; next < len(f.members); {
+		next = f.emitFrom(next, ctx, ev, &p)
 	}
 }
 
-func (f *Fanout) emitOne(i int, c Collector, ctx context.Context, ev Event, p Payload) {
+// emitFrom sends the event to the members from start on and returns
+// len(f.members), or, when member i panics, records the panic and returns
+// i+1 so that Emit resumes with the next member. One deferred recover covers
+// the whole loop, so isolation costs one defer per event, not one per member.
+func (f *Fanout) emitFrom(start int, ctx context.Context, ev Event, p *Payload) (next int) {
+	i := start
 	defer func() {
 		if r := recover(); r != nil {
-			f.panics.Add(1)
-			f.reported[i].Do(func() {
-				slog.Default().Error("milestone: collector panicked; further panics of this collector are counted, not logged",
-					"collector", fmt.Sprintf("%T", c), "event", ev.String(), "panic", fmt.Sprint(r))
-			})
+			f.recordPanic(i, ev, r)
+			next = i + 1
 		}
 	}()
-	c.Emit(ctx, ev, p)
+	for ; i < len(f.members); i++ {
+		f.members[i].Emit(ctx, ev, *p)
+	}
+	return i
+}
+
+func (f *Fanout) recordPanic(i int, ev Event, r any) {
+	f.panics.Add(1)
+	f.reported[i].Do(func() {
+		slog.Default().Error("milestone: collector panicked; further panics of this collector are counted, not logged",
+			"collector", fmt.Sprintf("%T", f.members[i]), "event", ev.String(), "panic", fmt.Sprint(r))
+	})
 }
 
 // Panics returns how many times a member has panicked in Emit.

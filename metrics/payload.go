@@ -3,7 +3,8 @@ package metrics
 import "time"
 
 // Payload carries the values of one event. It is passed by value and holds
-// no pointers, so emitting an event allocates nothing.
+// no pointers, so emitting an event allocates nothing. Its boolean fields
+// come last so that the struct has no padding (128 bytes).
 //
 // Which fields an event carries is declared by the catalog (Event.Keys),
 // never inferred from whether a value is zero: a ReaderGet with Found false
@@ -22,12 +23,8 @@ type Payload struct {
 	Rows int64
 	// BatchSize is the number of rows in a batch (key batch_size).
 	BatchSize int
-	// Found reports whether a reader found the key (key found).
-	Found bool
 	// Keys is the number of keys in a multi-get (key num_keys).
 	Keys int
-	// Changed reports whether a refresh moved to a new snapshot (key changed).
-	Changed bool
 	// Handles is the number of shard handles a reader closed (key num_handles).
 	Handles int
 	// Attempt is the 1-based number of the attempt that failed (key attempt).
@@ -45,6 +42,10 @@ type Payload struct {
 	// Tokens is the number of tokens a denied request asked for (key
 	// tokens_requested).
 	Tokens int
+	// Found reports whether a reader found the key (key found).
+	Found bool
+	// Changed reports whether a refresh moved to a new snapshot (key changed).
+	Changed bool
 }
 
 // Key names one payload key of the catalog, such as duration_ms or db_id.
@@ -148,7 +149,7 @@ func (f Field) Name() string { return f.Key.String() }
 //		f := p.Field(k)
 //		...
 //	}
-func (p Payload) Field(k Key) Field {
+func (p *Payload) Field(k Key) Field {
 	f := Field{Key: k, Kind: k.Kind()}
 	switch k {
 	case KeyElapsed:
@@ -189,7 +190,7 @@ func (p Payload) Field(k Key) Field {
 
 // Seconds returns the duration held under key k in seconds, for histograms.
 // It returns false for a key that does not hold a duration.
-func (p Payload) Seconds(k Key) (float64, bool) {
+func (p *Payload) Seconds(k Key) (float64, bool) {
 	switch k {
 	case KeyElapsed:
 		return p.Elapsed.Seconds(), true

@@ -1,0 +1,60 @@
+package bench
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/milestone-go/milestone/metrics"
+)
+
+var shardPayload = metrics.Payload{Elapsed: 3 * time.Second, DBID: 3, Rows: 5000, Duration: 1500 * time.Millisecond}
+
+// BenchmarkEmitNop is the floor: one interface call that does nothing.
+func BenchmarkEmitNop(b *testing.B) {
+	c := metrics.Nop
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Emit(ctx, metrics.ShardWriteCompleted, shardPayload)
+	}
+}
+
+// BenchmarkEmitMulti3Nop is the cost of fan-out with panic isolation.
+func BenchmarkEmitMulti3Nop(b *testing.B) {
+	c := metrics.Multi(metrics.Nop, metrics.Nop, metrics.Nop)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.Emit(ctx, metrics.ShardWriteCompleted, shardPayload)
+	}
+}
+
+// BenchmarkEmitRecorder records into a slice that is reset now and then so
+// that memory stays bounded.
+func BenchmarkEmitRecorder(b *testing.B) {
+	r := metrics.NewRecorder()
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		r.Emit(ctx, metrics.ShardWriteCompleted, shardPayload)
+		if i++; i == 1<<16 {
+			r.Reset()
+			i = 0
+		}
+	}
+}
+
+var walkSink float64
+
+// BenchmarkPayloadWalk walks every key of an event as the log backends do.
+func BenchmarkPayloadWalk(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		for _, k := range metrics.ShardWriteCompleted.Keys() {
+			f := shardPayload.Field(k)
+			walkSink += f.Float + float64(f.Int)
+		}
+	}
+}
