@@ -78,13 +78,17 @@ func TestDefineRejectsInvalidDescriptors(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string]func(d *metrics.Descriptor){
-		"reserved":            func(d *metrics.Descriptor) { d.Event = 21; d.Wire = "x.a" },
-		"already":             func(d *metrics.Descriptor) { d.Wire = "export.other" },
-		"already used":        func(d *metrics.Descriptor) { d.Event = 1002; d.Wire = "write.started" },
-		"dotted snake_case":   func(d *metrics.Descriptor) { d.Event = 1003; d.Wire = "Export" },
-		"at least one":        func(d *metrics.Descriptor) { d.Event = 1004; d.Wire = "x.b"; d.Instruments = nil },
-		"does not carry":      func(d *metrics.Descriptor) { d.Event = 1005; d.Wire = "x.c"; d.Keys = d.Keys[1:] },
-		"strictly increasing": func(d *metrics.Descriptor) { d.Event = 1006; d.Wire = "x.d"; d.Instruments[1].Buckets = []float64{1, 1} },
+		"reserved":          func(d *metrics.Descriptor) { d.Event = 21; d.Wire = "x.a" },
+		"already":           func(d *metrics.Descriptor) { d.Wire = "export.other" },
+		"already used":      func(d *metrics.Descriptor) { d.Event = 1002; d.Wire = "write.started" },
+		"dotted snake_case": func(d *metrics.Descriptor) { d.Event = 1003; d.Wire = "Export" },
+		"at least one":      func(d *metrics.Descriptor) { d.Event = 1004; d.Wire = "x.b"; d.Instruments = nil },
+		"does not carry":    func(d *metrics.Descriptor) { d.Event = 1005; d.Wire = "x.c"; d.Keys = d.Keys[1:] },
+		"strictly increasing": func(d *metrics.Descriptor) {
+			d.Event = 1006
+			d.Wire = "x.d"
+			d.Instruments[1].Buckets = []float64{1, 1}
+		},
 		"declared differently": func(d *metrics.Descriptor) {
 			d.Event = 1007
 			d.Wire = "x.e"
