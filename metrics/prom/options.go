@@ -81,7 +81,9 @@ func WithPrefix(prefix string) Option {
 // collector. Label names must match [a-zA-Z_][a-zA-Z0-9_]*, must not start
 // with "__" and must not be "le" or "quantile" (which Prometheus reserves for
 // histograms and summaries); values must be valid UTF-8. Two collectors with
-// different const label values on one registry own separate series.
+// the same label names and different values on one registry own separate
+// series; Prometheus refuses two collectors whose const label names differ
+// on one registry with one prefix (New returns its error).
 // Calling WithConstLabels again adds to the labels given before.
 func WithConstLabels(labels prometheus.Labels) Option {
 	return func(c *config) error {

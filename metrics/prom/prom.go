@@ -103,7 +103,7 @@ type family struct {
 type builder struct {
 	cfg        *config
 	families   map[string]*family
-	order      []*family             // families in catalog order
+	order      []*family              // families in catalog order
 	registered []prometheus.Collector // what this New registered, for rollback
 }
 
