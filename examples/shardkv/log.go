@@ -3,34 +3,42 @@ package shardkv
 import (
 	"context"
 	"log/slog"
+
+	"github.com/milestone-go/milestone/logctx"
 )
 
-type severity uint8
+type severity = logctx.Severity
 
 const (
-	sevTransient severity = iota + 1
-	sevError
+	sevTransient = logctx.Transient
+	sevError     = logctx.Error
 )
 
-// bindRunID binds the run id to ctx so that every line logged with ctx
-// carries it.
+// bindRunID binds the run id to ctx with logctx.With, so that every line
+// logged with ctx carries it, and makes sure l writes the context's fields:
+// a handler that reads them itself (jsonlog.Handler) is used as is, any
+// other is wrapped with logctx.Handler.
 func bindRunID(ctx context.Context, l *slog.Logger, runID string) (context.Context, *slog.Logger) {
-	return ctx, l.With("run_id", runID)
+	return logctx.With(ctx, "run_id", runID), withContextFields(l)
+}
+
+// withContextFields returns a logger that writes the fields bound to the
+// context with logctx.With, whatever l's handler.
+func withContextFields(l *slog.Logger) *slog.Logger {
+	h := logctx.Handler(l.Handler())
+	if h == l.Handler() {
+		return l
+	}
+	return slog.New(h)
 }
 
 func logEvent(ctx context.Context, l *slog.Logger, event string, args ...any) {
-	l.InfoContext(ctx, event, args...)
+	logctx.Event(ctx, l, event, args...)
 }
 
 func logFailure(ctx context.Context, l *slog.Logger, event string, sev severity, err error, args ...any) {
-	level := slog.LevelWarn
-	if sev == sevError {
-		level = slog.LevelError
-	}
-	l.Log(ctx, level, event, append(args, "error", err.Error())...)
+	logctx.Failure(ctx, l, event, sev, err, args...)
 }
 
 // defaultLogger returns the logger named shardyfusion.<name>.
-func defaultLogger(name string) *slog.Logger {
-	return slog.Default().With("logger", "shardyfusion."+name)
-}
+func defaultLogger(name string) *slog.Logger { return logctx.Logger(name) }

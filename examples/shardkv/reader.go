@@ -94,7 +94,7 @@ func Open(ctx context.Context, dir string, opts ReadOptions) (*Reader, error) {
 	} else if !st.IsDir() {
 		return nil, fmt.Errorf("shardkv: Open: %s is not a directory", dir)
 	}
-	r := &Reader{opts: opts, run: metrics.StartRun(opts.Collector), log: opts.Logger}
+	r := &Reader{opts: opts, run: metrics.StartRun(opts.Collector), log: withContextFields(opts.Logger)}
 	store, err := buildStorage(dir, opts.Faults, opts.StorageRetry, r.run, r.log)
 	if err != nil {
 		return nil, err

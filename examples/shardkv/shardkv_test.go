@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 )
 
@@ -758,7 +759,9 @@ func TestInvalidOptions(t *testing.T) {
 func TestEveryLogLineCarriesRunID(t *testing.T) {
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	res, err := Write(context.Background(), t.TempDir(), makeData(1000, 1).rows(), WriteOptions{
+	// A field bound by the caller is kept next to the run id.
+	ctx := logctx.With(context.Background(), "job", "nightly")
+	res, err := Write(ctx, t.TempDir(), makeData(1000, 1).rows(), WriteOptions{
 		NumShards: 2, Logger: logger, Faults: NewFaults().Fail(OpPut, "shard-00001", 1),
 		StorageRetry: fastRetry,
 	})
@@ -775,7 +778,7 @@ func TestEveryLogLineCarriesRunID(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &m); err != nil {
 			t.Fatalf("bad line %q: %v", l, err)
 		}
-		if m["run_id"] != res.Manifest.RunID {
+		if m["run_id"] != res.Manifest.RunID || m["job"] != "nightly" {
 			t.Errorf("line without the run id %s: %s", res.Manifest.RunID, l)
 		}
 		events[m["msg"].(string)] = true
