@@ -1,0 +1,69 @@
+// Package eventlog is a metrics.Collector that writes every event of a run
+// as one JSON line to <dir>/<run_id>/events.jsonl: the run's event log, read
+// back after the run by `milestone summarize`.
+//
+// # Lines
+//
+// The first line of a run's file says who wrote it:
+//
+//	{"event":"event_log_started","ts":"2026-03-17T23:33:54.101Z","run_id":"r1","version":"v0.3.0","host":"worker-7","pid":4242}
+//
+// and each event follows with the catalog's wire name and payload keys, in
+// the catalog's key order and units (milliseconds for *_ms keys, seconds for
+// *_s keys and wait_seconds):
+//
+//	{"event":"write.shard.completed","ts":"2026-03-17T23:33:54.953Z","run_id":"r1","elapsed_ms":852.4,"db_id":3,"row_count":5000,"duration_ms":12.5}
+//
+// ts is the time Emit was called, RFC 3339 in UTC with milliseconds. When the
+// queue was full and events were dropped, a line
+//
+//	{"event":"events_dropped","ts":"…","run_id":"r1","count":17}
+//
+// is written to the run's file as soon as there is room again.
+//
+// # Runs
+//
+// The run an event belongs to is, in order of precedence: the id bound with
+// WithRun; the "run_id" field bound to the context with logctx.With; or the
+// collector's default run, a human-readable id such as
+// "nimble-falcon-57ee1d" generated once per Collector (or set with
+// WithDefaultRun) and stable for the collector's life (see DefaultRun).
+//
+// A run's id is written unchanged into its lines; the directory name is the
+// id with every byte outside [A-Za-z0-9._-] percent-escaped ("/" becomes
+// "%2F", "%" becomes "%25"), "." and ".." escaped whole, and over-long ids
+// shortened with a hash suffix, so an id can never name a path outside dir
+// (see RunDir). Files are created lazily on a run's first event, directories
+// with mode 0o755 and files with 0o644, opened for appending: a run id seen
+// again after its file was closed appends a new event_log_started line and
+// its events to the same file.
+//
+// A run's file is flushed and closed when its write.completed or
+// reader.closed event is written, and at Close.
+//
+// # Directory
+//
+// The directory is the dir argument of New when it is not empty; otherwise
+// the environment variable MILESTONE_EVENT_LOG_DIR when set and not empty;
+// otherwise ~/.milestone/events. The dir argument is the programmatic
+// override: code that wants the environment to decide passes "".
+//
+// # Never in the way
+//
+// Emit never blocks on the disk and never allocates: it copies the event, its
+// payload, the time and the run id into a bounded queue, which one writer
+// goroutine drains, encoding each line into a per-run buffer and writing it
+// out when the buffer fills, when the queue goes idle, on Flush and at Close.
+// When the queue is full the event is dropped and counted (Stats.Dropped).
+// Write errors (a full disk, a missing permission) never reach the caller of
+// Emit: the lines lost are counted (Stats.Lost, Stats.WriteErrors) and the
+// first error is reported once through the collector's slog.Logger. Lines
+// written out have reached the operating system, so they survive a crash of
+// the process (not of the machine: the log is not fsynced).
+//
+// Flush waits until every event accepted before it was called has been
+// written to the operating system. Close writes out everything accepted,
+// closes every file even when closing one fails, and returns the errors of
+// that last flush and close, joined. Close is idempotent; Emit after Close
+// is ignored and counted in Stats.DroppedAfterClose.
+package eventlog

@@ -1,0 +1,428 @@
+package eventlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/milestone-go/milestone/metrics"
+)
+
+// EnvDir is the environment variable that sets the event log directory when
+// New is given an empty dir.
+const EnvDir = "MILESTONE_EVENT_LOG_DIR"
+
+// ModulePath is the module whose version is written in event_log_started.
+const ModulePath = "github.com/milestone-go/milestone"
+
+// Defaults of the options.
+const (
+	DefaultQueueSize    = 8192
+	DefaultBufferSize   = 64 << 10
+	DefaultMaxOpenFiles = 256
+)
+
+// Option configures a Collector.
+type Option func(*config) error
+
+type config struct {
+	queueSize    int
+	bufferSize   int
+	maxOpenFiles int
+	logger       *slog.Logger
+	clock        func() time.Time
+	defaultRun   string
+	version      string
+	host         string
+}
+
+// WithQueueSize sets how many events may wait for the writer goroutine
+// (default 8192, at about 200 bytes each). When the queue is full, Emit drops
+// the event and counts it. n must be at least 1.
+func WithQueueSize(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("eventlog: WithQueueSize(%d): the queue size must be at least 1", n)
+		}
+		c.queueSize = n
+		return nil
+	}
+}
+
+// WithBufferSize sets the size in bytes of each open run file's write buffer
+// (default 64 KiB). n must be at least 4096.
+func WithBufferSize(n int) Option {
+	return func(c *config) error {
+		if n < 4096 {
+			return fmt.Errorf("eventlog: WithBufferSize(%d): the buffer size must be at least 4096 bytes", n)
+		}
+		c.bufferSize = n
+		return nil
+	}
+}
+
+// WithMaxOpenFiles bounds how many run files are open at once (default 256).
+// Opening one more closes the least recently written one first; if its run
+// emits again, the file is reopened for appending. n must be at least 1.
+func WithMaxOpenFiles(n int) Option {
+	return func(c *config) error {
+		if n < 1 {
+			return fmt.Errorf("eventlog: WithMaxOpenFiles(%d): at least one file must be allowed open", n)
+		}
+		c.maxOpenFiles = n
+		return nil
+	}
+}
+
+// WithLogger sets the logger the first write error is reported to (default
+// slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("eventlog: WithLogger(nil): the logger must not be nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithClock sets the function Emit reads the time from (default time.Now).
+// It exists for tests and examples that need fixed timestamps.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("eventlog: WithClock(nil): the clock must not be nil")
+		}
+		c.clock = now
+		return nil
+	}
+}
+
+// WithDefaultRun sets the id of the default run, used for events whose
+// context carries no run id, instead of a generated one.
+func WithDefaultRun(id string) Option {
+	return func(c *config) error {
+		if id == "" {
+			return errors.New(`eventlog: WithDefaultRun(""): the default run id must not be empty`)
+		}
+		c.defaultRun = id
+		return nil
+	}
+}
+
+// WithVersion sets the version written in event_log_started lines (default:
+// the version of module github.com/milestone-go/milestone in the binary's
+// build information, or "(devel)").
+func WithVersion(v string) Option {
+	return func(c *config) error {
+		c.version = v
+		return nil
+	}
+}
+
+// WithHost sets the host name written in event_log_started lines (default
+// os.Hostname).
+func WithHost(h string) Option {
+	return func(c *config) error {
+		c.host = h
+		return nil
+	}
+}
+
+// Collector writes every event to its run's events.jsonl. It is safe for
+// concurrent use. Build it with New and release it with Close.
+type Collector struct {
+	dir        string
+	defaultRun string
+	now        func() time.Time
+
+	// mu guards the queue: Emit appends to active under it and the writer
+	// goroutine swaps active for its spare batch under it, so neither side
+	// ever waits for the other's work, only for a copy.
+	mu        sync.Mutex
+	active    []message
+	closed    bool
+	waiting   bool          // the writer is idle, waiting for wake
+	flushes   []chan error  // Flush calls waiting for the next batch
+	closeReq  chan error    // set by Close
+	wake      chan struct{} // capacity 1
+	dropByRun map[string]uint64
+	dropsDue  atomic.Bool
+
+	// done is closed when the writer goroutine has exited.
+	done      chan struct{}
+	closeOnce sync.Once
+
+	accepted    atomic.Uint64
+	written     atomic.Uint64
+	dropped     atomic.Uint64
+	droppedLate atomic.Uint64
+	lost        atomic.Uint64
+	writeErrors atomic.Uint64
+	filesOpened atomic.Uint64
+	filesClosed atomic.Uint64
+
+	w *writer
+}
+
+// message is one entry of the queue: an event with everything the writer
+// needs to encode it. It holds no pointer but the run id's string.
+type message struct {
+	ev    metrics.Event
+	nanos int64
+	run   string
+	p     metrics.Payload
+}
+
+// New returns a Collector writing under dir (see the package documentation
+// for how an empty dir is resolved). Nothing is created on disk until a run
+// emits its first event. It fails when an option is invalid, when dir is ""
+// and no directory can be derived, or when dir exists and is not a directory.
+func New(dir string, opts ...Option) (*Collector, error) {
+	cfg := config{
+		queueSize:    DefaultQueueSize,
+		bufferSize:   DefaultBufferSize,
+		maxOpenFiles: DefaultMaxOpenFiles,
+		clock:        time.Now,
+	}
+	for _, o := range opts {
+		if o == nil {
+			continue
+		}
+		if err := o(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	dir, err := ResolveDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return nil, fmt.Errorf("eventlog: %s is not a directory", dir)
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	if cfg.defaultRun == "" {
+		cfg.defaultRun = NewRunID()
+	}
+	if cfg.version == "" {
+		cfg.version = moduleVersion()
+	}
+	if cfg.host == "" {
+		cfg.host, _ = os.Hostname()
+	}
+	c := &Collector{
+		dir:        dir,
+		defaultRun: cfg.defaultRun,
+		now:        cfg.clock,
+		active:     make([]message, 0, cfg.queueSize),
+		wake:       make(chan struct{}, 1),
+		done:       make(chan struct{}),
+		dropByRun:  make(map[string]uint64, 8),
+	}
+	c.w = newWriter(c, &cfg)
+	go c.w.loop()
+	return c, nil
+}
+
+// ResolveDir returns the directory New uses for dir: dir itself when it is
+// not empty, else $MILESTONE_EVENT_LOG_DIR when set and not empty, else
+// ~/.milestone/events. The result is absolute.
+func ResolveDir(dir string) (string, error) {
+	if dir == "" {
+		dir = os.Getenv(EnvDir)
+	}
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", fmt.Errorf("eventlog: no directory given, %s is not set, and the default ~/.milestone/events has no home: %w", EnvDir, err)
+		}
+		dir = filepath.Join(home, ".milestone", "events")
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", fmt.Errorf("eventlog: directory %q: %w", dir, err)
+	}
+	return abs, nil
+}
+
+func moduleVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "(unknown)"
+	}
+	if bi.Main.Path == ModulePath && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	for _, m := range bi.Deps {
+		if m.Path == ModulePath {
+			if m.Replace != nil && m.Replace.Version != "" {
+				return m.Replace.Version
+			}
+			if m.Version != "" {
+				return m.Version
+			}
+		}
+	}
+	return "(devel)"
+}
+
+// Dir returns the directory the collector writes run directories under.
+func (c *Collector) Dir() string { return c.dir }
+
+// DefaultRun returns the id of the run that events whose context carries no
+// run id belong to. It is fixed for the collector's life.
+func (c *Collector) DefaultRun() string { return c.defaultRun }
+
+// Path returns the path of the events.jsonl file of run id.
+func (c *Collector) Path(id string) string {
+	return filepath.Join(c.dir, RunDir(id), "events.jsonl")
+}
+
+// Run returns the run id an event emitted with ctx belongs to.
+func (c *Collector) Run(ctx context.Context) string {
+	if id, ok := RunFromContext(ctx); ok {
+		return id
+	}
+	if id, ok := logctxRun(ctx); ok {
+		return id
+	}
+	return c.defaultRun
+}
+
+// Emit queues the event for its run's file. It never blocks on the disk and
+// allocates nothing; when the queue is full the event is dropped and counted.
+// Events outside the catalog the collector was built with are ignored.
+func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payload) {
+	if c.w.codecs.get(ev) == nil {
+		return
+	}
+	run := c.Run(ctx)
+	nanos := c.now().UnixNano()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.droppedLate.Add(1)
+		return
+	}
+	if len(c.active) == cap(c.active) {
+		// Full: drop, and have the writer say so when it next runs.
+		c.dropByRun[run]++
+		c.dropsDue.Store(true)
+		c.mu.Unlock()
+		c.dropped.Add(1)
+		return
+	}
+	c.active = append(c.active, message{ev: ev, nanos: nanos, run: run, p: p})
+	wake := c.waiting
+	c.waiting = false
+	c.mu.Unlock()
+	if wake {
+		c.wake <- struct{}{}
+	}
+}
+
+// takeDrops adds the drop counts by run not yet written to into, and resets
+// them.
+func (c *Collector) takeDrops(into map[string]uint64) {
+	c.mu.Lock()
+	c.dropsDue.Store(false)
+	for run, n := range c.dropByRun {
+		into[run] += n
+	}
+	clear(c.dropByRun)
+	c.mu.Unlock()
+}
+
+// Flush waits until every event accepted before the call has been written to
+// the operating system, or until ctx is done, whose error it then returns.
+// Write errors are not returned (see Stats). After Close it returns nil at
+// once.
+func (c *Collector) Flush(ctx context.Context) error {
+	reply := make(chan error, 1)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.flushes = append(c.flushes, reply)
+	wake := c.waiting
+	c.waiting = false
+	c.mu.Unlock()
+	if wake {
+		c.wake <- struct{}{}
+	}
+	select {
+	case <-reply:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// Close stops accepting events, writes out every event accepted, closes every
+// run file (all of them, even when closing one fails) and stops the writer
+// goroutine. It returns the errors of flushing and closing the files, joined;
+// a file whose writes had already failed reports its first error. Later
+// calls return nil; Emit after Close is ignored and counted.
+func (c *Collector) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		reply := make(chan error, 1)
+		c.mu.Lock()
+		c.closed = true
+		c.closeReq = reply
+		wake := c.waiting
+		c.waiting = false
+		c.mu.Unlock()
+		if wake {
+			c.wake <- struct{}{}
+		}
+		err = <-reply
+		<-c.done
+	})
+	return err
+}
+
+// Stats counts what a Collector did with the events it was given.
+type Stats struct {
+	// Accepted is the number of events the writer took off the queue.
+	Accepted uint64
+	// Written is the number of event lines written to the operating system.
+	Written uint64
+	// Dropped is the number of events dropped because the queue was full.
+	Dropped uint64
+	// DroppedAfterClose is the number of events emitted after Close.
+	DroppedAfterClose uint64
+	// Lost is the number of accepted events whose lines could not be written
+	// because of a write error.
+	Lost uint64
+	// WriteErrors is the number of failed operations on run files: creating
+	// a directory, opening, writing or closing a file.
+	WriteErrors uint64
+	// FilesOpened and FilesClosed count run files opened and closed.
+	FilesOpened, FilesClosed uint64
+}
+
+// Stats returns the collector's counters. Once Flush or Close has returned,
+// Accepted equals Written plus Lost for the events accepted before it.
+func (c *Collector) Stats() Stats {
+	return Stats{
+		Accepted:          c.accepted.Load(),
+		Written:           c.written.Load(),
+		Dropped:           c.dropped.Load(),
+		DroppedAfterClose: c.droppedLate.Load(),
+		Lost:              c.lost.Load(),
+		WriteErrors:       c.writeErrors.Load(),
+		FilesOpened:       c.filesOpened.Load(),
+		FilesClosed:       c.filesClosed.Load(),
+	}
+}

@@ -1,0 +1,804 @@
+package eventlog_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/collectortest"
+	"github.com/milestone-go/milestone/metrics/eventlog"
+)
+
+func TestConformance(t *testing.T) {
+	collectortest.Run(t, func() metrics.Collector {
+		c, err := eventlog.New(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	})
+}
+
+// line is one decoded line of an events.jsonl, with its keys in file order.
+type line struct {
+	raw    string
+	keys   []string
+	fields map[string]any
+}
+
+// readLines decodes every line of path; it fails the test on a line that is
+// not a complete JSON object.
+func readLines(t *testing.T, path string) []line {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []line
+	for i, raw := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		l, err := decodeLine(raw)
+		if err != nil {
+			t.Fatalf("%s line %d %q: %v", path, i+1, raw, err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+func decodeLine(raw string) (line, error) {
+	l := line{raw: raw, fields: map[string]any{}}
+	dec := json.NewDecoder(strings.NewReader(raw))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return l, fmt.Errorf("not an object: %v", err)
+	}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return l, err
+		}
+		k := tok.(string)
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return l, err
+		}
+		if _, dup := l.fields[k]; dup {
+			return l, fmt.Errorf("duplicate key %q", k)
+		}
+		l.keys = append(l.keys, k)
+		l.fields[k] = v
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return l, fmt.Errorf("unterminated object: %v", err)
+	}
+	if dec.More() {
+		return l, fmt.Errorf("trailing data")
+	}
+	return l, nil
+}
+
+// stepClock returns a clock that starts at start and moves step per call.
+func stepClock(start time.Time, step time.Duration) func() time.Time {
+	var mu sync.Mutex
+	now := start
+	return func() time.Time {
+		mu.Lock()
+		defer mu.Unlock()
+		t := now
+		now = now.Add(step)
+		return t
+	}
+}
+
+type emitted struct {
+	ev metrics.Event
+	p  metrics.Payload
+}
+
+// scriptedRun is a small but complete write with a retry, followed by
+// nothing else: WriteCompleted closes the run's file.
+func scriptedRun() []emitted {
+	ms := time.Millisecond
+	return []emitted{
+		{metrics.WriteStarted, metrics.Payload{}},
+		{metrics.ShardingCompleted, metrics.Payload{Elapsed: 120 * ms, Duration: 119500 * time.Microsecond}},
+		{metrics.ShardWriteStarted, metrics.Payload{Elapsed: 121 * ms, DBID: 0}},
+		{metrics.BatchWritten, metrics.Payload{Elapsed: 130 * ms, DBID: 0, BatchSize: 500}},
+		{metrics.ShardWriteRetried, metrics.Payload{Elapsed: 131 * ms, DBID: 0, Attempt: 1, Backoff: 250 * ms}},
+		{metrics.S3Retry, metrics.Payload{Attempt: 1, MaxRetries: 4, Delay: 1500 * ms}},
+		{metrics.RateLimiterThrottled, metrics.Payload{Wait: 33333 * time.Microsecond}},
+		{metrics.ShardWriteCompleted, metrics.Payload{Elapsed: 852400 * time.Microsecond, DBID: 0, Rows: 5000, Duration: 12500 * time.Microsecond}},
+		{metrics.ShardWritesCompleted, metrics.Payload{Elapsed: 853 * ms, Duration: 733 * ms, Rows: 5000}},
+		{metrics.ManifestPublished, metrics.Payload{Elapsed: 900 * ms}},
+		{metrics.CurrentPublished, metrics.Payload{Elapsed: 910 * ms}},
+		{metrics.WriteCompleted, metrics.Payload{Elapsed: 911 * ms, Rows: 5000}},
+	}
+}
+
+// wantValue is the JSON value (as decoded with UseNumber) the catalog
+// prescribes for key k of p.
+func wantValue(k metrics.Key, p metrics.Payload) any {
+	f := p.Field(k)
+	switch f.Kind {
+	case metrics.KindInt:
+		return json.Number(strconv.FormatInt(f.Int, 10))
+	case metrics.KindFloat:
+		return f.Float
+	case metrics.KindBool:
+		return f.Bool
+	}
+	return nil
+}
+
+func checkEventLine(t *testing.T, got line, run string, ts time.Time, e emitted) {
+	t.Helper()
+	wantKeys := []string{"event", "ts", "run_id"}
+	for _, k := range e.ev.Keys() {
+		wantKeys = append(wantKeys, k.String())
+	}
+	if strings.Join(got.keys, ",") != strings.Join(wantKeys, ",") {
+		t.Errorf("%s: keys %v, want %v", e.ev, got.keys, wantKeys)
+	}
+	if got.fields["event"] != e.ev.String() {
+		t.Errorf("event %v, want %v", got.fields["event"], e.ev)
+	}
+	if want := ts.UTC().Format("2006-01-02T15:04:05.000Z"); got.fields["ts"] != want {
+		t.Errorf("%s: ts %v, want %v", e.ev, got.fields["ts"], want)
+	}
+	if got.fields["run_id"] != run {
+		t.Errorf("%s: run_id %v, want %v", e.ev, got.fields["run_id"], run)
+	}
+	for _, k := range e.ev.Keys() {
+		v := got.fields[k.String()]
+		want := wantValue(k, e.p)
+		if f, isFloat := want.(float64); isFloat {
+			n, ok := v.(json.Number)
+			if !ok {
+				t.Errorf("%s %s: %v is not a number", e.ev, k, v)
+				continue
+			}
+			gotF, err := n.Float64()
+			if err != nil || gotF != f {
+				t.Errorf("%s %s: %v, want %v", e.ev, k, n, f)
+			}
+			continue
+		}
+		if v != want {
+			t.Errorf("%s %s: %v (%T), want %v (%T)", e.ev, k, v, v, want, want)
+		}
+	}
+}
+
+func TestScriptedRunLineSequence(t *testing.T) {
+	dir := t.TempDir()
+	start := time.Date(2026, 3, 17, 23, 33, 54, 953_000_000, time.UTC)
+	c, err := eventlog.New(dir, eventlog.WithClock(stepClock(start, 7*time.Millisecond)),
+		eventlog.WithHost("worker-7"), eventlog.WithVersion("v1.2.3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := eventlog.WithRun(context.Background(), "r1")
+	script := scriptedRun()
+	for _, e := range script {
+		// Every event also gets fields it does not carry: they must not appear.
+		p := e.p
+		p.Found, p.Tokens, p.Handles = true, 99, 98
+		if e.ev != metrics.ShardWriteCompleted && e.ev != metrics.ShardWriteStarted &&
+			e.ev != metrics.BatchWritten && e.ev != metrics.ShardWriteRetried {
+			p.DBID = 77
+		}
+		c.Emit(ctx, e.ev, p)
+	}
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	// write.completed closed the run's file.
+	if st := c.Stats(); st.FilesOpened != 1 || st.FilesClosed != 1 {
+		t.Errorf("after write.completed: %+v, want one file opened and closed", st)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	path := filepath.Join(dir, "r1", "events.jsonl")
+	if c.Path("r1") != path {
+		t.Errorf("Path(r1) = %s, want %s", c.Path("r1"), path)
+	}
+	lines := readLines(t, path)
+	if len(lines) != 1+len(script) {
+		t.Fatalf("%d lines, want %d", len(lines), 1+len(script))
+	}
+	// The header: exactly these keys, in this order.
+	host, _ := json.Marshal("worker-7")
+	wantHeader := `{"event":"event_log_started","ts":"2026-03-17T23:33:54.953Z","run_id":"r1","version":"v1.2.3","host":` +
+		string(host) + `,"pid":` + strconv.Itoa(os.Getpid()) + `}`
+	if lines[0].raw != wantHeader {
+		t.Errorf("header\n got %s\nwant %s", lines[0].raw, wantHeader)
+	}
+	for i, e := range script {
+		checkEventLine(t, lines[i+1], "r1", start.Add(time.Duration(i)*7*time.Millisecond), e)
+	}
+	// The issue's example line, byte for byte.
+	const want = `{"event":"write.shard.completed","ts":"2026-03-17T23:33:55.002Z","run_id":"r1","elapsed_ms":852.4,"db_id":0,"row_count":5000,"duration_ms":12.5}`
+	if got := lines[8].raw; got != want {
+		t.Errorf("shard line\n got %s\nwant %s", got, want)
+	}
+	st := c.Stats()
+	if st.Accepted != uint64(len(script)) || st.Written != uint64(len(script)) || st.Dropped+st.Lost+st.WriteErrors != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestEveryEventWithFullPayload(t *testing.T) {
+	dir := t.TempDir()
+	c, err := eventlog.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := eventlog.WithRun(context.Background(), "all")
+	var script []emitted
+	for i, ev := range metrics.Events() {
+		p := collectortest.FullPayload()
+		p.DBID = i
+		p.Duration = time.Duration(i)*time.Millisecond + 123456*time.Nanosecond
+		p.Found = i%2 == 0
+		// write.completed and reader.closed end the file; send them last.
+		if ev == metrics.WriteCompleted || ev == metrics.ReaderClosed {
+			continue
+		}
+		script = append(script, emitted{ev, p})
+	}
+	script = append(script, emitted{metrics.ReaderClosed, collectortest.FullPayload()})
+	before := time.Now().Add(-time.Millisecond)
+	for _, e := range script {
+		c.Emit(ctx, e.ev, e.p)
+	}
+	for _, ev := range collectortest.Unknown {
+		c.Emit(ctx, ev, collectortest.FullPayload())
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	after := time.Now().Add(time.Millisecond)
+	lines := readLines(t, c.Path("all"))
+	if len(lines) != 1+len(script) {
+		t.Fatalf("%d lines, want %d", len(lines), 1+len(script))
+	}
+	for i, e := range script {
+		l := lines[i+1]
+		ts, err := time.Parse(time.RFC3339Nano, l.fields["ts"].(string))
+		if err != nil || ts.Before(before) || ts.After(after) {
+			t.Errorf("ts %v not between %v and %v (%v)", l.fields["ts"], before, after, err)
+		}
+		checkEventLine(t, l, "all", ts, e)
+	}
+}
+
+func TestConcurrentRunsInSeparateDirectories(t *testing.T) {
+	dir := t.TempDir()
+	c, err := eventlog.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000
+	runs := []string{"run-a", "run-b"}
+	var wg sync.WaitGroup
+	for r, run := range runs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx := eventlog.WithRun(context.Background(), run)
+			for i := range n {
+				c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: i, Rows: int64(r)})
+				if i%500 == 0 {
+					_ = c.Flush(ctx)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.Dropped != 0 || st.Written != 2*n {
+		t.Fatalf("stats %+v, want %d written and none dropped", st, 2*n)
+	}
+	for r, run := range runs {
+		path := filepath.Join(dir, run, "events.jsonl")
+		lines := readLines(t, path)
+		if len(lines) != n+1 {
+			t.Fatalf("%s: %d lines, want %d", run, len(lines), n+1)
+		}
+		for i, l := range lines[1:] {
+			if l.fields["run_id"] != run || l.fields["db_id"] != json.Number(strconv.Itoa(i)) ||
+				l.fields["row_count"] != json.Number(strconv.Itoa(r)) {
+				t.Fatalf("%s line %d: %s", run, i+2, l.raw)
+			}
+		}
+	}
+}
+
+func TestRunIDSources(t *testing.T) {
+	dir := t.TempDir()
+	c, err := eventlog.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := c.DefaultRun()
+	if !regexp.MustCompile(`^[a-z]+-[a-z]+-[0-9a-f]{6}$`).MatchString(def) {
+		t.Errorf("default run %q is not adjective-animal-hex", def)
+	}
+	bg := context.Background()
+	logged := logctx.With(bg, "run_id", "from-logctx", "other", 1)
+	numeric := logctx.With(bg, "run_id", 4242)
+	cases := []struct {
+		name string
+		ctx  context.Context
+		want string
+	}{
+		{"none", bg, def},
+		{"WithRun", eventlog.WithRun(bg, "explicit"), "explicit"},
+		{"logctx", logged, "from-logctx"},
+		{"WithRun wins over logctx", eventlog.WithRun(logged, "explicit"), "explicit"},
+		{"empty WithRun falls back to logctx", eventlog.WithRun(logged, ""), "from-logctx"},
+		{"non-string logctx value", numeric, "4242"},
+		{"logctx without run_id", logctx.With(bg, "other", 1), def},
+	}
+	for _, tc := range cases {
+		if got := c.Run(tc.ctx); got != tc.want {
+			t.Errorf("%s: Run = %q, want %q", tc.name, got, tc.want)
+		}
+		c.Emit(tc.ctx, metrics.ReaderGet, metrics.Payload{Found: true})
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]int{}
+	for _, tc := range cases {
+		counts[tc.want]++
+	}
+	for run, n := range counts {
+		lines := readLines(t, c.Path(run))
+		if len(lines) != n+1 {
+			t.Errorf("run %s: %d lines, want %d", run, len(lines), n+1)
+		}
+		for _, l := range lines {
+			if l.fields["run_id"] != run {
+				t.Errorf("run %s: line %s", run, l.raw)
+			}
+		}
+	}
+	if c.DefaultRun() != def {
+		t.Errorf("default run changed from %s to %s", def, c.DefaultRun())
+	}
+	c2, err := eventlog.New(dir, eventlog.WithDefaultRun("chosen"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	if c2.Run(bg) != "chosen" {
+		t.Errorf("WithDefaultRun: Run = %q", c2.Run(bg))
+	}
+}
+
+func TestRunDirCannotEscape(t *testing.T) {
+	cases := map[string]string{
+		"plain-id_1.2":  "plain-id_1.2",
+		"a/b":           "a%2Fb",
+		"../../etc":     "..%2F..%2Fetc",
+		"..":            "%2E%2E",
+		".":             "%2E",
+		"":              "%00",
+		"100%":          "100%25",
+		`C:\x`:          "C%3A%5Cx",
+		"sp ace\x00nul": "sp%20ace%00nul",
+		"héllo":         "h%C3%A9llo",
+	}
+	for id, want := range cases {
+		if got := eventlog.RunDir(id); got != want {
+			t.Errorf("RunDir(%q) = %q, want %q", id, got, want)
+		}
+	}
+	long := strings.Repeat("x/", 300)
+	got := eventlog.RunDir(long)
+	if len(got) > 200 || strings.ContainsAny(got, `/\`) {
+		t.Errorf("RunDir(long) = %q (%d bytes)", got, len(got))
+	}
+	if eventlog.RunDir(long) == eventlog.RunDir(long+"y") {
+		t.Errorf("two long ids share a directory")
+	}
+
+	// Emit with hostile ids: every file lands directly under dir.
+	parent := t.TempDir()
+	dir := filepath.Join(parent, "events")
+	c, err := eventlog.New(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hostile := []string{"../escape", "../../escape2", "/abs/olute", "..", ".", "a/../../b", long}
+	for _, id := range hostile {
+		c.Emit(eventlog.WithRun(context.Background(), id), metrics.WriteStarted, metrics.Payload{})
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(parent)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != 1 || entries[0].Name() != "events" {
+		t.Errorf("something was created beside the event dir: %v", entries)
+	}
+	for _, id := range hostile {
+		path := c.Path(id)
+		if filepath.Dir(filepath.Dir(path)) != dir {
+			t.Errorf("%q: path %s is not directly under %s", id, path, dir)
+		}
+		lines := readLines(t, path)
+		if len(lines) != 2 || lines[1].fields["run_id"] != id {
+			t.Errorf("%q: lines %v", id, lines)
+		}
+	}
+}
+
+func TestDirectoryPrecedence(t *testing.T) {
+	home := t.TempDir()
+	env := t.TempDir()
+	arg := t.TempDir()
+	t.Setenv("HOME", home)
+
+	t.Setenv(eventlog.EnvDir, "")
+	if got, _ := eventlog.ResolveDir(""); got != filepath.Join(home, ".milestone", "events") {
+		t.Errorf("default: %s", got)
+	}
+	t.Setenv(eventlog.EnvDir, env)
+	if got, _ := eventlog.ResolveDir(""); got != env {
+		t.Errorf("env: %s, want %s", got, env)
+	}
+	if got, _ := eventlog.ResolveDir(arg); got != arg {
+		t.Errorf("argument: %s, want %s (the argument wins over the env)", got, arg)
+	}
+	c, err := eventlog.New("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Emit(eventlog.WithRun(context.Background(), "r"), metrics.WriteStarted, metrics.Payload{})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if c.Dir() != env {
+		t.Errorf("New(\"\").Dir() = %s, want %s", c.Dir(), env)
+	}
+	if _, err := os.Stat(filepath.Join(env, "r", "events.jsonl")); err != nil {
+		t.Errorf("New(\"\") did not write under %s: %v", eventlog.EnvDir, err)
+	}
+	if _, err := os.Stat(filepath.Join(home, ".milestone")); !os.IsNotExist(err) {
+		t.Errorf("New(\"\") with %s set touched the home directory: %v", eventlog.EnvDir, err)
+	}
+}
+
+func TestInvalidConstruction(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		dir  string
+		opt  eventlog.Option
+		want string
+	}{
+		{t.TempDir(), eventlog.WithQueueSize(0), "WithQueueSize"},
+		{t.TempDir(), eventlog.WithBufferSize(100), "WithBufferSize"},
+		{t.TempDir(), eventlog.WithMaxOpenFiles(0), "WithMaxOpenFiles"},
+		{t.TempDir(), eventlog.WithLogger(nil), "WithLogger"},
+		{t.TempDir(), eventlog.WithClock(nil), "WithClock"},
+		{t.TempDir(), eventlog.WithDefaultRun(""), "WithDefaultRun"},
+		{file, nil, "not a directory"},
+	}
+	for _, tc := range cases {
+		c, err := eventlog.New(tc.dir, tc.opt)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("New(%s): error %v, want one naming %s", tc.want, err, tc.want)
+		}
+		if c != nil {
+			t.Errorf("New(%s) returned a collector with its error", tc.want)
+		}
+	}
+}
+
+func TestCloseIdempotentAndEmitAfterClose(t *testing.T) {
+	c, err := eventlog.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := eventlog.WithRun(context.Background(), "r")
+	c.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	c.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
+	c.Emit(ctx, metrics.ReaderGet, metrics.Payload{})
+	if err := c.Flush(ctx); err != nil {
+		t.Errorf("Flush after Close: %v", err)
+	}
+	st := c.Stats()
+	if st.DroppedAfterClose != 2 || st.Written != 1 {
+		t.Errorf("stats %+v: want 1 written and 2 dropped after Close", st)
+	}
+	if n := len(readLines(t, c.Path("r"))); n != 2 {
+		t.Errorf("%d lines, want 2", n)
+	}
+}
+
+func TestFileReopenedAfterRunEnd(t *testing.T) {
+	c, err := eventlog.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := eventlog.WithRun(context.Background(), "r")
+	c.Emit(ctx, metrics.ReaderInitialized, metrics.Payload{})
+	c.Emit(ctx, metrics.ReaderClosed, metrics.Payload{Handles: 4})
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.FilesClosed != 1 {
+		t.Errorf("reader.closed did not close the file: %+v", st)
+	}
+	c.Emit(ctx, metrics.ReaderInitialized, metrics.Payload{})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, l := range readLines(t, c.Path("r")) {
+		events = append(events, l.fields["event"].(string))
+	}
+	want := "event_log_started reader.initialized reader.closed event_log_started reader.initialized"
+	if strings.Join(events, " ") != want {
+		t.Errorf("events %v, want %s", events, want)
+	}
+	if st := c.Stats(); st.FilesOpened != 2 || st.FilesClosed != 2 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestMaxOpenFilesEvictsLeastRecentlyUsed(t *testing.T) {
+	c, err := eventlog.New(t.TempDir(), eventlog.WithMaxOpenFiles(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := []string{"a", "b", "c", "a", "b", "c", "c"}
+	for i, r := range runs {
+		c.Emit(eventlog.WithRun(context.Background(), r), metrics.ShardWriteStarted, metrics.Payload{DBID: i})
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := c.Stats()
+	if st.FilesOpened != st.FilesClosed || st.FilesOpened < 5 {
+		t.Errorf("stats %+v: want files reopened after eviction, all closed", st)
+	}
+	for _, r := range []string{"a", "b", "c"} {
+		var ids []string
+		for _, l := range readLines(t, c.Path(r)) {
+			if l.fields["event"] == "write.shard.started" {
+				ids = append(ids, string(l.fields["db_id"].(json.Number)))
+			}
+		}
+		var want []string
+		for i, rr := range runs {
+			if rr == r {
+				want = append(want, strconv.Itoa(i))
+			}
+		}
+		if strings.Join(ids, ",") != strings.Join(want, ",") {
+			t.Errorf("run %s: db_ids %v, want %v", r, ids, want)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for a slog handler used from the
+// writer goroutine while the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestOpenErrorsCountedAndReportedOnce(t *testing.T) {
+	// A regular file where the run directory should be: MkdirAll fails,
+	// whoever runs the test (root included).
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "blocked"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncBuffer
+	c, err := eventlog.New(dir, eventlog.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad := eventlog.WithRun(context.Background(), "blocked")
+	good := eventlog.WithRun(context.Background(), "fine")
+	for i := range 10 {
+		c.Emit(bad, metrics.ShardWriteStarted, metrics.Payload{DBID: i})
+		c.Emit(good, metrics.ShardWriteStarted, metrics.Payload{DBID: i})
+	}
+	if err := c.Flush(context.Background()); err != nil {
+		t.Errorf("Flush returned a write error: %v", err)
+	}
+	c.Emit(bad, metrics.WriteCompleted, metrics.Payload{}) // ends the run; the next event retries
+	c.Emit(bad, metrics.WriteStarted, metrics.Payload{})
+	err = c.Close()
+	if err == nil || !strings.Contains(err.Error(), `run "blocked"`) {
+		t.Errorf("Close: %v, want the failed run's error", err)
+	}
+	st := c.Stats()
+	if st.Lost != 12 || st.Written != 10 || st.WriteErrors != 2 {
+		t.Errorf("stats %+v: want 12 lost, 10 written, 2 write errors", st)
+	}
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+		t.Errorf("%d error reports, want 1:\n%s", n, logs.String())
+	}
+	if n := len(readLines(t, c.Path("fine"))); n != 11 {
+		t.Errorf("good run: %d lines, want 11", n)
+	}
+}
+
+func TestTimestampAndNumberEncoding(t *testing.T) {
+	dir := t.TempDir()
+	var mu sync.Mutex
+	var now time.Time
+	c, err := eventlog.New(dir, eventlog.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := eventlog.WithRun(context.Background(), "enc")
+	base := time.Date(1999, 12, 31, 23, 59, 59, 0, time.FixedZone("X", 5*3600))
+	var want []time.Time
+	var durs []time.Duration
+	for i := range 2000 {
+		ts := base.Add(time.Duration(i*i) * 997 * time.Microsecond)
+		d := time.Duration(i*i*i*7919) - time.Duration(i)*time.Hour // some negative, some huge
+		if i%3 == 0 {
+			d = time.Duration(i) * time.Second
+		}
+		mu.Lock()
+		now = ts
+		mu.Unlock()
+		c.Emit(ctx, metrics.ShardWriteRetried, metrics.Payload{Elapsed: d, Backoff: d / 3, DBID: -i})
+		want = append(want, ts)
+		durs = append(durs, d)
+		if i%100 == 0 {
+			_ = c.Flush(ctx)
+		}
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	lines := readLines(t, c.Path("enc"))[1:]
+	for i, l := range lines {
+		if got, w := l.fields["ts"], want[i].UTC().Format("2006-01-02T15:04:05.000Z07:00"); got != w {
+			t.Fatalf("line %d ts %v, want %v", i, got, w)
+		}
+		p := metrics.Payload{Elapsed: durs[i], Backoff: durs[i] / 3}
+		for _, k := range []metrics.Key{metrics.KeyElapsed, metrics.KeyBackoff} {
+			n := l.fields[k.String()].(json.Number)
+			got, err := n.Float64()
+			if err != nil || got != p.Field(k).Float {
+				t.Fatalf("line %d %s = %s, want %v", i, k, n, p.Field(k).Float)
+			}
+		}
+	}
+}
+
+func TestRunIDEscapedInJSON(t *testing.T) {
+	c, err := eventlog.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := []string{`quo"te`, `back\slash`, "new\nline\ttab\x01", "invalid\xff\xfeutf8", "ünï€ode", "</script>"}
+	for _, id := range ids {
+		c.Emit(eventlog.WithRun(context.Background(), id), metrics.WriteStarted, metrics.Payload{})
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids {
+		// encoding/json's reading of the id: each invalid byte becomes U+FFFD.
+		var want string
+		enc, _ := json.Marshal(id)
+		if err := json.Unmarshal(enc, &want); err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range readLines(t, c.Path(id)) {
+			if l.fields["run_id"] != want {
+				t.Errorf("run_id %q, want %q", l.fields["run_id"], want)
+			}
+		}
+	}
+}
+
+func TestEmitAllocatesNothing(t *testing.T) {
+	c, err := eventlog.New(t.TempDir(), eventlog.WithQueueSize(1<<16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctxs := []context.Context{
+		context.Background(),
+		eventlog.WithRun(context.Background(), "alloc"),
+		logctx.With(context.Background(), "run_id", "alloc-logctx"),
+		logctx.With(context.Background(), "run_id", 7),
+	}
+	p := collectortest.FullPayload()
+	for _, ctx := range ctxs {
+		c.Emit(ctx, metrics.ShardWriteCompleted, p) // warm: open files, cache the run id
+		_ = c.Flush(ctx)
+		if n := testing.AllocsPerRun(1000, func() { c.Emit(ctx, metrics.ShardWriteCompleted, p) }); n != 0 {
+			t.Errorf("Emit with run %q: %v allocs/op", c.Run(ctx), n)
+		}
+	}
+}
+
+// ExampleNew writes a short run and prints its event lines (the first line,
+// event_log_started, carries the process id and is skipped here).
+func ExampleNew() {
+	dir, _ := os.MkdirTemp("", "eventlog-example")
+	defer os.RemoveAll(dir)
+
+	clock := stepClock(time.Date(2026, 3, 17, 23, 33, 54, 953_000_000, time.UTC), 5*time.Millisecond)
+	c, err := eventlog.New(dir, eventlog.WithClock(clock))
+	if err != nil {
+		panic(err)
+	}
+	ctx := eventlog.WithRun(context.Background(), "nightly-42")
+	run := []emitted{
+		{metrics.WriteStarted, metrics.Payload{}},
+		{metrics.ShardWriteCompleted, metrics.Payload{Elapsed: 852400 * time.Microsecond, DBID: 3, Rows: 5000, Duration: 12500 * time.Microsecond}},
+		{metrics.WriteCompleted, metrics.Payload{Elapsed: 901 * time.Millisecond, Rows: 5000}},
+	}
+	for _, e := range run {
+		c.Emit(ctx, e.ev, e.p)
+	}
+	if err := c.Close(); err != nil {
+		panic(err)
+	}
+
+	f, _ := os.Open(c.Path("nightly-42"))
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Scan() // event_log_started
+	for sc.Scan() {
+		fmt.Println(sc.Text())
+	}
+	// Output:
+	// {"event":"write.started","ts":"2026-03-17T23:33:54.953Z","run_id":"nightly-42","elapsed_ms":0}
+	// {"event":"write.shard.completed","ts":"2026-03-17T23:33:54.958Z","run_id":"nightly-42","elapsed_ms":852.4,"db_id":3,"row_count":5000,"duration_ms":12.5}
+	// {"event":"write.completed","ts":"2026-03-17T23:33:54.963Z","run_id":"nightly-42","elapsed_ms":901,"rows_written":5000}
+}

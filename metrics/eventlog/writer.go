@@ -1,0 +1,317 @@
+package eventlog
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// runFile is the open events.jsonl of one run, with its write buffer. It is
+// owned by the writer goroutine.
+type runFile struct {
+	id   string
+	path string
+	f    *os.File
+	buf  []byte
+	// pending is the number of event lines in buf.
+	pending uint64
+	// err is the first error met on this file; once set, the file's lines
+	// are counted as lost instead of written.
+	err     error
+	runJSON []byte // `","run_id":"<id>"`
+	dirty   bool
+	closed  bool
+	lastUse uint64
+}
+
+// writer is the goroutine that drains the queue.
+type writer struct {
+	c       *Collector
+	codecs  *codecTable
+	keys    *keyPrefixes
+	header  []byte // `,"version":…,"host":…,"pid":…}` and a newline
+	bufSize int
+	flushAt int
+	maxOpen int
+	// queueSize is the capacity of both halves of the queue.
+	queueSize int
+	log       *slog.Logger
+	reported  bool
+
+	files map[string]*runFile
+	last  *runFile // the file of the previous event
+	dirty []*runFile
+	seq   uint64
+	ts    tsCache
+	drops map[string]uint64
+}
+
+func newWriter(c *Collector, cfg *config) *writer {
+	codecs, keys := buildCodecs()
+	w := &writer{
+		c:         c,
+		codecs:    codecs,
+		keys:      keys,
+		bufSize:   cfg.bufferSize,
+		flushAt:   cfg.bufferSize - 1024,
+		maxOpen:   cfg.maxOpenFiles,
+		queueSize: cfg.queueSize,
+		log:       cfg.logger,
+		files:     make(map[string]*runFile),
+		drops:     make(map[string]uint64),
+	}
+	h := append([]byte(nil), `,"version":`...)
+	h = appendString(h, cfg.version)
+	h = append(h, `,"host":`...)
+	h = appendString(h, cfg.host)
+	h = append(h, `,"pid":`...)
+	h = strconv.AppendInt(h, int64(os.Getpid()), 10)
+	w.header = append(h, '}', '\n')
+	return w
+}
+
+func (w *writer) loop() {
+	defer close(w.c.done)
+	c := w.c
+	spare := make([]message, 0, w.queueSize)
+	var flushes []chan error
+	for {
+		c.mu.Lock()
+		for len(c.active) == 0 && len(c.flushes) == 0 && c.closeReq == nil {
+			// The queue went idle: write out what is buffered, then sleep
+			// until Emit, Flush or Close wakes us.
+			c.waiting = true
+			c.mu.Unlock()
+			w.flushDirty()
+			<-c.wake
+			c.mu.Lock()
+		}
+		batch := c.active
+		c.active = spare[:0]
+		flushes = append(flushes[:0], c.flushes...)
+		clear(c.flushes)
+		c.flushes = c.flushes[:0]
+		closeReq := c.closeReq
+		c.mu.Unlock()
+
+		for i := range batch {
+			w.event(&batch[i])
+		}
+		if c.dropsDue.Load() {
+			// The batch filled the queue before these drops, and the queue
+			// has room again: say how many events each run lost.
+			w.writeDrops()
+		}
+		clear(batch) // release the run ids
+		spare = batch
+		if len(flushes) > 0 {
+			w.flushDirty()
+			for _, r := range flushes {
+				r <- nil
+			}
+			clear(flushes)
+		}
+		if closeReq != nil {
+			closeReq <- w.closeAll()
+			return
+		}
+	}
+}
+
+func (w *writer) event(m *message) {
+	w.c.accepted.Add(1)
+	codec := w.codecs.get(m.ev)
+	rf := w.file(m.run, m.nanos)
+	if rf.err != nil {
+		w.c.lost.Add(1)
+	} else {
+		b := append(rf.buf, codec.prefix...)
+		b = w.ts.appendTS(b, m.nanos)
+		b = append(b, rf.runJSON...)
+		for i, k := range codec.keys {
+			b = append(b, w.keys[k]...)
+			b = appendField(b, m.p.Field(k), codec.scales[i])
+		}
+		rf.buf = append(b, '}', '\n')
+		rf.pending++
+		w.markDirty(rf)
+	}
+	if codec.closesRun {
+		w.closeFile(rf)
+	} else if len(rf.buf) >= w.flushAt {
+		w.flushFile(rf)
+	}
+}
+
+// file returns the open file of run id, opening it (and writing its
+// event_log_started line stamped nanos) when needed. A file that cannot be
+// opened is returned with err set.
+func (w *writer) file(id string, nanos int64) *runFile {
+	w.seq++
+	if rf := w.last; rf != nil && !rf.closed && rf.id == id {
+		rf.lastUse = w.seq
+		return rf
+	}
+	if rf, ok := w.files[id]; ok {
+		rf.lastUse = w.seq
+		w.last = rf
+		return rf
+	}
+	if len(w.files) >= w.maxOpen {
+		w.evict()
+	}
+	rf := &runFile{
+		id:      id,
+		path:    filepath.Join(w.c.dir, RunDir(id), "events.jsonl"),
+		buf:     make([]byte, 0, w.bufSize),
+		lastUse: w.seq,
+	}
+	rf.runJSON = appendString(append(rf.runJSON, `","run_id":`...), id)
+	w.files[id] = rf
+	w.last = rf
+	if err := os.MkdirAll(filepath.Dir(rf.path), 0o755); err != nil {
+		w.fail(rf, err)
+		return rf
+	}
+	f, err := os.OpenFile(rf.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		w.fail(rf, err)
+		return rf
+	}
+	w.c.filesOpened.Add(1)
+	rf.f = f
+	b := append(rf.buf, `{"event":"event_log_started","ts":"`...)
+	b = w.ts.appendTS(b, nanos)
+	b = append(b, rf.runJSON...)
+	rf.buf = append(b, w.header...)
+	w.markDirty(rf)
+	return rf
+}
+
+// evict closes the least recently used file.
+func (w *writer) evict() {
+	var oldest *runFile
+	for _, rf := range w.files {
+		if oldest == nil || rf.lastUse < oldest.lastUse {
+			oldest = rf
+		}
+	}
+	if oldest != nil {
+		w.closeFile(oldest)
+	}
+}
+
+func (w *writer) markDirty(rf *runFile) {
+	if !rf.dirty {
+		rf.dirty = true
+		w.dirty = append(w.dirty, rf)
+	}
+}
+
+func (w *writer) flushDirty() {
+	for _, rf := range w.dirty {
+		if rf.dirty && !rf.closed {
+			w.flushFile(rf)
+		}
+		rf.dirty = false
+	}
+	clear(w.dirty)
+	w.dirty = w.dirty[:0]
+}
+
+// flushFile writes rf's buffer to the operating system.
+func (w *writer) flushFile(rf *runFile) {
+	rf.dirty = false
+	if len(rf.buf) == 0 {
+		return
+	}
+	if rf.err == nil {
+		if _, err := rf.f.Write(rf.buf); err != nil {
+			w.fail(rf, err)
+		}
+	}
+	if rf.err != nil {
+		w.c.lost.Add(rf.pending)
+	} else {
+		w.c.written.Add(rf.pending)
+	}
+	rf.buf = rf.buf[:0]
+	rf.pending = 0
+}
+
+// closeFile writes out and closes rf and forgets it. It returns rf's first
+// error and the error of closing it, joined.
+func (w *writer) closeFile(rf *runFile) error {
+	w.flushFile(rf)
+	var cerr error
+	if rf.f != nil {
+		cerr = rf.f.Close()
+		w.c.filesClosed.Add(1)
+		if cerr != nil {
+			w.fail(rf, cerr)
+		}
+	}
+	rf.closed = true
+	delete(w.files, rf.id)
+	err := rf.err
+	if cerr != nil && !errors.Is(err, cerr) && err != cerr {
+		err = errors.Join(err, cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("eventlog: run %q: %w", rf.id, err)
+	}
+	return nil
+}
+
+// closeAll closes every open file, even when closing one fails.
+func (w *writer) closeAll() error {
+	if w.c.dropsDue.Load() {
+		w.writeDrops()
+	}
+	var errs []error
+	for _, rf := range w.files {
+		if err := w.closeFile(rf); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	clear(w.dirty)
+	w.dirty = w.dirty[:0]
+	return errors.Join(errs...)
+}
+
+// writeDrops writes an events_dropped line to the file of every run that had
+// events dropped since the last time.
+func (w *writer) writeDrops() {
+	w.c.takeDrops(w.drops)
+	nanos := w.c.now().UnixNano()
+	for run, n := range w.drops {
+		delete(w.drops, run)
+		rf := w.file(run, nanos)
+		if rf.err != nil {
+			continue
+		}
+		b := append(rf.buf, `{"event":"events_dropped","ts":"`...)
+		b = w.ts.appendTS(b, nanos)
+		b = append(b, rf.runJSON...)
+		b = append(b, `,"count":`...)
+		b = strconv.AppendUint(b, n, 10)
+		rf.buf = append(b, '}', '\n')
+		w.markDirty(rf)
+	}
+}
+
+// fail records err on rf, counts it and reports the collector's first error.
+func (w *writer) fail(rf *runFile, err error) {
+	if rf.err == nil {
+		rf.err = err
+	}
+	w.c.writeErrors.Add(1)
+	if !w.reported {
+		w.reported = true
+		w.log.Error("eventlog: cannot write the event log; events are counted as lost, and further errors are counted, not logged",
+			"run_id", rf.id, "path", rf.path, "err", err.Error())
+	}
+}
