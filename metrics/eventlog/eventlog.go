@@ -94,7 +94,9 @@ func WithLogger(l *slog.Logger) Option {
 }
 
 // WithClock sets the function Emit reads the time from (default time.Now).
-// It exists for tests and examples that need fixed timestamps.
+// It exists for tests and examples that need fixed timestamps; it is called
+// by Emit, and by the writer goroutine to stamp events_dropped lines, so it
+// must be safe for concurrent use when events are emitted concurrently.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) error {
 		if now == nil {
@@ -154,7 +156,6 @@ type Collector struct {
 	closeReq  chan error    // set by Close
 	wake      chan struct{} // capacity 1
 	dropByRun map[string]uint64
-	dropsDue  atomic.Bool
 
 	// done is closed when the writer goroutine has exited.
 	done      chan struct{}
@@ -316,7 +317,6 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	if len(c.active) == cap(c.active) {
 		// Full: drop, and have the writer say so when it next runs.
 		c.dropByRun[run]++
-		c.dropsDue.Store(true)
 		c.mu.Unlock()
 		c.dropped.Add(1)
 		return
@@ -328,18 +328,6 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	if wake {
 		c.wake <- struct{}{}
 	}
-}
-
-// takeDrops adds the drop counts by run not yet written to into, and resets
-// them.
-func (c *Collector) takeDrops(into map[string]uint64) {
-	c.mu.Lock()
-	c.dropsDue.Store(false)
-	for run, n := range c.dropByRun {
-		into[run] += n
-	}
-	clear(c.dropByRun)
-	c.mu.Unlock()
 }
 
 // Flush waits until every event accepted before the call has been written to

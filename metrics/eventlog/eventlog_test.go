@@ -1,7 +1,6 @@
 package eventlog_test
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -764,41 +763,4 @@ func TestEmitAllocatesNothing(t *testing.T) {
 			t.Errorf("Emit with run %q: %v allocs/op", c.Run(ctx), n)
 		}
 	}
-}
-
-// ExampleNew writes a short run and prints its event lines (the first line,
-// event_log_started, carries the process id and is skipped here).
-func ExampleNew() {
-	dir, _ := os.MkdirTemp("", "eventlog-example")
-	defer os.RemoveAll(dir)
-
-	clock := stepClock(time.Date(2026, 3, 17, 23, 33, 54, 953_000_000, time.UTC), 5*time.Millisecond)
-	c, err := eventlog.New(dir, eventlog.WithClock(clock))
-	if err != nil {
-		panic(err)
-	}
-	ctx := eventlog.WithRun(context.Background(), "nightly-42")
-	run := []emitted{
-		{metrics.WriteStarted, metrics.Payload{}},
-		{metrics.ShardWriteCompleted, metrics.Payload{Elapsed: 852400 * time.Microsecond, DBID: 3, Rows: 5000, Duration: 12500 * time.Microsecond}},
-		{metrics.WriteCompleted, metrics.Payload{Elapsed: 901 * time.Millisecond, Rows: 5000}},
-	}
-	for _, e := range run {
-		c.Emit(ctx, e.ev, e.p)
-	}
-	if err := c.Close(); err != nil {
-		panic(err)
-	}
-
-	f, _ := os.Open(c.Path("nightly-42"))
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Scan() // event_log_started
-	for sc.Scan() {
-		fmt.Println(sc.Text())
-	}
-	// Output:
-	// {"event":"write.started","ts":"2026-03-17T23:33:54.953Z","run_id":"nightly-42","elapsed_ms":0}
-	// {"event":"write.shard.completed","ts":"2026-03-17T23:33:54.958Z","run_id":"nightly-42","elapsed_ms":852.4,"db_id":3,"row_count":5000,"duration_ms":12.5}
-	// {"event":"write.completed","ts":"2026-03-17T23:33:54.963Z","run_id":"nightly-42","elapsed_ms":901,"rows_written":5000}
 }

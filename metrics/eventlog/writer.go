@@ -95,14 +95,19 @@ func (w *writer) loop() {
 		clear(c.flushes)
 		c.flushes = c.flushes[:0]
 		closeReq := c.closeReq
+		// Events dropped so far were dropped while this batch filled the
+		// queue: their count follows the batch in the file.
+		for run, n := range c.dropByRun {
+			w.drops[run] += n
+		}
+		clear(c.dropByRun)
 		c.mu.Unlock()
 
 		for i := range batch {
 			w.event(&batch[i])
 		}
-		if c.dropsDue.Load() {
-			// The batch filled the queue before these drops, and the queue
-			// has room again: say how many events each run lost.
+		if len(w.drops) > 0 {
+			// The queue has room again: say how many events each run lost.
 			w.writeDrops()
 		}
 		clear(batch) // release the run ids
@@ -268,7 +273,7 @@ func (w *writer) closeFile(rf *runFile) error {
 
 // closeAll closes every open file, even when closing one fails.
 func (w *writer) closeAll() error {
-	if w.c.dropsDue.Load() {
+	if len(w.drops) > 0 {
 		w.writeDrops()
 	}
 	var errs []error
@@ -285,7 +290,6 @@ func (w *writer) closeAll() error {
 // writeDrops writes an events_dropped line to the file of every run that had
 // events dropped since the last time.
 func (w *writer) writeDrops() {
-	w.c.takeDrops(w.drops)
 	nanos := w.c.now().UnixNano()
 	for run, n := range w.drops {
 		delete(w.drops, run)
