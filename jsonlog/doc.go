@@ -1,0 +1,27 @@
+// Package jsonlog is a fast slog.Handler that writes one JSON object per
+// line, ready for Filebeat and Elasticsearch, in a flat layout or in the
+// Elastic Common Schema (ECS) layout.
+//
+// Flat (the default):
+//
+//	{"timestamp":"2026-03-14T10:30:00.000Z","level":"INFO","logger":"shardyfusion.writer","event":"manifest_published","run_id":"abc123","num_shards":8}
+//
+// ECS:
+//
+//	{"@timestamp":"2026-03-14T10:30:00.000Z","log.level":"INFO","message":"manifest_published","ecs.version":"8.11.0","log.logger":"shardyfusion.writer","service.name":"writer","run_id":"abc123","num_shards":8}
+//
+// The built-in keys come first, then the fields bound to the context with
+// logctx.With, then the attributes given by WithAttrs, then the record's
+// attributes. Context fields and WithAttrs attributes are encoded once and
+// copied into each line; a line is assembled in a pooled buffer without
+// allocating and written with one Write under a mutex shared by every clone
+// of the handler. Levels are written DEBUG, INFO, WARN, ERROR and CRITICAL
+// (logctx.LevelCritical).
+//
+// Configure is configure_logging: it installs one handler as the handler of
+// the logctx logger hierarchy, replacing any earlier one.
+//
+// See Handler for the key rules (reserved keys, duplicates, ECS prefix
+// conflicts) and the way values are written, and Options.MaxLineBytes for
+// truncation.
+package jsonlog

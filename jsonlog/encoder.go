@@ -1,0 +1,364 @@
+package jsonlog
+
+import (
+	"log/slog"
+	"strconv"
+	"time"
+)
+
+// encoder appends one line. With limit > 0 it keeps the line within limit
+// bytes (before the closing brace and newline): strings are cut and fields
+// left out once the budget is spent.
+type encoder struct {
+	buf     []byte
+	limit   int
+	cut     bool
+	dropped int
+	first   bool // the next field is the first of its object
+}
+
+func (e *encoder) room(n int) bool {
+	return e.limit == 0 || len(e.buf)+n <= e.limit-lineReserve
+}
+
+func (e *encoder) keyStart(n int) bool {
+	if e.limit > 0 && !e.room(n+8) {
+		e.dropped++
+		return false
+	}
+	if !e.first {
+		e.buf = append(e.buf, ',')
+	}
+	e.first = false
+	e.buf = append(e.buf, '"')
+	return true
+}
+
+// key writes `,"<k>":`; false when left out under the limit.
+func (e *encoder) key(k string) bool {
+	if !e.keyStart(6 * len(k)) {
+		return false
+	}
+	e.buf = appendEscaped(e.buf, k)
+	e.buf = append(e.buf, '"', ':')
+	return true
+}
+
+func (e *encoder) renamedKey(k string) bool {
+	if !e.keyStart(6*len(k) + len(renamePrefix)) {
+		return false
+	}
+	e.buf = append(e.buf, renamePrefix...)
+	e.buf = appendEscaped(e.buf, k)
+	e.buf = append(e.buf, '"', ':')
+	return true
+}
+
+func (e *encoder) strMax(s string, max int) {
+	e.buf = append(e.buf, '"')
+	if e.limit > 0 {
+		var c bool
+		e.buf, c = appendEscapedLimit(e.buf, s, max)
+		e.cut = e.cut || c
+	} else {
+		e.buf = appendEscaped(e.buf, s)
+	}
+	e.buf = append(e.buf, '"')
+}
+
+func (e *encoder) str(s string) { e.strMax(s, e.limit-lineReserve-1) }
+
+// message writes the record's message, given at most half of the line
+// under a limit.
+func (e *encoder) message(s string) {
+	e.strMax(s, len(e.buf)+(e.limit-lineReserve-len(e.buf))/2)
+}
+
+func (e *encoder) value(v slog.Value, depth int) {
+	switch v.Kind() {
+	case slog.KindString:
+		e.str(v.String())
+	case slog.KindInt64:
+		e.buf = strconv.AppendInt(e.buf, v.Int64(), 10)
+	case slog.KindUint64:
+		e.buf = strconv.AppendUint(e.buf, v.Uint64(), 10)
+	case slog.KindFloat64:
+		e.buf = appendFloat(e.buf, v.Float64())
+	case slog.KindBool:
+		e.buf = strconv.AppendBool(e.buf, v.Bool())
+	case slog.KindDuration:
+		e.buf = strconv.AppendInt(e.buf, int64(v.Duration()), 10)
+	case slog.KindTime:
+		e.buf = append(e.buf, '"')
+		e.buf = v.Time().UTC().AppendFormat(e.buf, time.RFC3339Nano)
+		e.buf = append(e.buf, '"')
+	case slog.KindGroup:
+		if depth >= MaxDepth {
+			e.str(DepthMarker)
+			return
+		}
+		e.buf = append(e.buf, '{')
+		e.first = true
+		e.fields(v.Group(), depth+1)
+		e.buf = append(e.buf, '}')
+		e.first = false
+	case slog.KindLogValuer:
+		e.value(v.Resolve(), depth)
+	default:
+		raw, s, isStr := anyJSON(v.Any())
+		switch {
+		case isStr:
+			e.str(s)
+		case e.limit > 0 && !e.room(len(raw)):
+			e.str(string(raw))
+		default:
+			e.buf = append(e.buf, raw...)
+		}
+	}
+}
+
+// fields writes attrs as the fields of the current object (flat layout) and
+// returns how many it wrote.
+func (e *encoder) fields(attrs []slog.Attr, depth int) int {
+	n := 0
+	for i := range attrs {
+		if e.field(attrs[i], depth, false, false) {
+			n++
+		}
+	}
+	return n
+}
+
+// field writes one attribute (flat layout); rename applies the reserved
+// top-level keys. An empty attribute or group writes nothing.
+func (e *encoder) field(a slog.Attr, depth int, rename, addSource bool) bool {
+	v := a.Value
+	if v.Kind() == slog.KindLogValuer {
+		v = v.Resolve()
+	}
+	if a.Key == "" && v.Kind() == slog.KindAny && v.Any() == nil {
+		return false
+	}
+	mark, first := len(e.buf), e.first
+	var ok bool
+	if rename && reservedFlat(a.Key, addSource) {
+		ok = e.renamedKey(a.Key)
+	} else {
+		ok = e.key(a.Key)
+	}
+	if !ok {
+		return false
+	}
+	if v.Kind() == slog.KindGroup && depth < MaxDepth {
+		e.buf = append(e.buf, '{')
+		e.first = true
+		if e.fields(v.Group(), depth+1) == 0 {
+			e.buf = e.buf[:mark]
+			e.first = first
+			return false
+		}
+		e.buf = append(e.buf, '}')
+		e.first = false
+		return true
+	}
+	e.value(v, depth)
+	return true
+}
+
+// ecsField writes one attribute of the record in the ECS layout, its key
+// being prefix (escaped), the path and the attribute's key, dot-separated.
+func (e *encoder) ecsField(prefix []byte, path []string, a slog.Attr, depth int) {
+	v := a.Value
+	if v.Kind() == slog.KindLogValuer {
+		v = v.Resolve()
+	}
+	if a.Key == "" && v.Kind() == slog.KindAny && v.Any() == nil {
+		return
+	}
+	if v.Kind() == slog.KindGroup && depth < MaxDepth {
+		if a.Key != "" {
+			path = append(path, a.Key)
+		}
+		for _, m := range v.Group() {
+			e.ecsField(prefix, path, m, depth+1)
+		}
+		return
+	}
+	n := len(prefix) + 6*len(a.Key)
+	for _, p := range path {
+		n += 6*len(p) + 1
+	}
+	if !e.keyStart(n) {
+		return
+	}
+	e.buf = append(e.buf, prefix...)
+	for _, p := range path {
+		e.buf = appendEscaped(e.buf, p)
+		e.buf = append(e.buf, '.')
+	}
+	e.buf = appendEscaped(e.buf, a.Key)
+	e.buf = append(e.buf, '"', ':')
+	e.value(v, depth)
+}
+
+// kv is one ECS field: a full dotted key and a value that is not a group.
+type kv struct {
+	key string
+	val slog.Value
+}
+
+func (e *encoder) kvs(list []kv) {
+	for _, x := range list {
+		if e.key(x.key) {
+			e.value(x.val, 0)
+		}
+	}
+}
+
+// normalizeFlat appends to dst the attributes as the flat layout writes
+// them: values resolved, empty-key groups inlined, empty attributes and
+// groups dropped, groups deeper than MaxDepth replaced by DepthMarker,
+// reserved keys renamed when top, and one attribute per key (the last).
+func normalizeFlat(dst, attrs []slog.Attr, depth int, top, addSource bool) []slog.Attr {
+	start := len(dst)
+	dst = appendNormFlat(dst, attrs, depth, depth, top, addSource)
+	return append(dst[:start], dedupAttrs(dst[start:])...)
+}
+
+func appendNormFlat(dst, attrs []slog.Attr, depth, nest int, top, addSource bool) []slog.Attr {
+	for _, a := range attrs {
+		v := a.Value.Resolve()
+		if a.Key == "" && v.Kind() == slog.KindAny && v.Any() == nil {
+			continue
+		}
+		if v.Kind() == slog.KindGroup {
+			if nest >= MaxDepth {
+				dst = append(dst, slog.String(a.Key, DepthMarker))
+				continue
+			}
+			if a.Key == "" {
+				dst = appendNormFlat(dst, v.Group(), depth, nest+1, top, addSource)
+				continue
+			}
+			members := normalizeFlat(nil, v.Group(), depth+1, false, addSource)
+			if len(members) == 0 {
+				continue
+			}
+			v = slog.GroupValue(members...)
+		}
+		key := a.Key
+		if top && reservedFlat(key, addSource) {
+			key = renamePrefix + key
+		}
+		dst = append(dst, slog.Attr{Key: key, Value: v})
+	}
+	return dst
+}
+
+// dedupAttrs keeps, for each key, only its last attribute.
+func dedupAttrs(as []slog.Attr) []slog.Attr {
+	if len(as) < 2 {
+		return as
+	}
+	last := make(map[string]int, len(as))
+	for i, a := range as {
+		last[a.Key] = i
+	}
+	if len(last) == len(as) {
+		return as
+	}
+	out := as[:0]
+	for i, a := range as {
+		if last[a.Key] == i {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func dedupKV(list []kv) []kv {
+	if len(list) < 2 {
+		return list
+	}
+	last := make(map[string]int, len(list))
+	for i, x := range list {
+		last[x.key] = i
+	}
+	if len(last) == len(list) {
+		return list
+	}
+	out := list[:0]
+	for i, x := range list {
+		if last[x.key] == i {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// flattenECS appends the attributes as dotted keys under prefix.
+func flattenECS(dst []kv, prefix string, attrs []slog.Attr, depth int) []kv {
+	for _, a := range attrs {
+		v := a.Value.Resolve()
+		if a.Key == "" && v.Kind() == slog.KindAny && v.Any() == nil {
+			continue
+		}
+		if v.Kind() == slog.KindGroup {
+			if depth >= MaxDepth {
+				dst = append(dst, kv{prefix + a.Key, slog.StringValue(DepthMarker)})
+				continue
+			}
+			p := prefix
+			if a.Key != "" {
+				p = prefix + a.Key + "."
+			}
+			dst = flattenECS(dst, p, v.Group(), depth+1)
+			continue
+		}
+		key := prefix + a.Key
+		if key == "error" {
+			if err, ok := isError(v); ok {
+				dst = append(dst,
+					kv{"error.type", slog.StringValue(errorType(err))},
+					kv{"error.message", slog.StringValue(errorText(err))})
+				continue
+			}
+		}
+		dst = append(dst, kv{key, v})
+	}
+	return dst
+}
+
+// processECS applies the ECS key rules: reserved keys renamed, one field per
+// key (the last), and no key that is both a value and a dotted prefix of
+// another key (the value's key gets leafSuffix, repeatedly if needed).
+func processECS(list []kv) []kv {
+	for i := range list {
+		if reservedECS(list[i].key) {
+			list[i].key = renamePrefix + list[i].key
+		}
+	}
+	list = dedupKV(list)
+	for iter := 0; iter <= len(list); iter++ {
+		prefixes := map[string]bool{}
+		for _, x := range list {
+			for j := 0; j < len(x.key); j++ {
+				if x.key[j] == '.' {
+					prefixes[x.key[:j]] = true
+				}
+			}
+		}
+		changed := false
+		for i := range list {
+			if prefixes[list[i].key] {
+				list[i].key += leafSuffix
+				changed = true
+			}
+		}
+		if !changed {
+			break
+		}
+		list = dedupKV(list)
+	}
+	return list
+}

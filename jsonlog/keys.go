@@ -1,0 +1,136 @@
+package jsonlog
+
+import "strings"
+
+// FNV-1a, 64 bits: cheap, streaming (the hash of "a.b" continues the state
+// of "a"), good enough to rule out collisions before comparing strings.
+const (
+	fnvOffset = 14695981039346656037
+	fnvPrime  = 1099511628211
+)
+
+func hashString(h uint64, s string) uint64 {
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= fnvPrime
+	}
+	return h
+}
+
+func hashKey(s string) uint64 { return hashString(fnvOffset, s) }
+
+// keySet is a small open-addressing set of key hashes. A hit may be a false
+// positive (two keys with one hash); callers then take the exact slow path.
+type keySet struct {
+	tab  []uint64
+	list []uint64
+}
+
+func newKeySet(hashes []uint64) keySet {
+	if len(hashes) == 0 {
+		return keySet{}
+	}
+	size := 8
+	for size < 2*len(hashes) {
+		size *= 2
+	}
+	s := keySet{tab: make([]uint64, size), list: hashes}
+	mask := uint64(size - 1)
+	for _, h := range hashes {
+		h |= 1
+		i := h & mask
+		for s.tab[i] != 0 && s.tab[i] != h {
+			i = (i + 1) & mask
+		}
+		s.tab[i] = h
+	}
+	return s
+}
+
+func (s *keySet) has(h uint64) bool {
+	if len(s.tab) == 0 {
+		return false
+	}
+	h |= 1
+	mask := uint64(len(s.tab) - 1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		switch s.tab[i] {
+		case h:
+			return true
+		case 0:
+			return false
+		}
+	}
+}
+
+// renamePrefix is prepended to a field key that collides with a key the
+// handler writes itself: a field "level" is written as "fields.level".
+const renamePrefix = "fields."
+
+// leafSuffix is appended, in the ECS format, to a key that is both a value
+// and the dotted prefix of another key of the line: "error":"x" beside
+// "error.type" is written as "error.value":"x".
+const leafSuffix = ".value"
+
+// truncatedKey is the key added to a line that MaxLineBytes truncated.
+const truncatedKey = "_truncated"
+
+// reservedFlat reports whether key is a top-level key of the Flat format.
+func reservedFlat(key string, addSource bool) bool {
+	switch key {
+	case "timestamp", "level", "logger", "event", truncatedKey:
+		return true
+	case "source":
+		return addSource
+	}
+	return false
+}
+
+func ecsLeaf(key string) bool {
+	switch key {
+	case "@timestamp", "log.level", "message", "ecs.version", "log.logger", "service.name",
+		"log.origin.function", "log.origin.file.name", "log.origin.file.line", truncatedKey:
+		return true
+	}
+	return false
+}
+
+func ecsObject(key string) bool {
+	switch key {
+	case "log", "ecs", "service", "log.origin", "log.origin.file":
+		return true
+	}
+	return false
+}
+
+// ecsFirstSegment reports whether seg is the first segment of a key the ECS
+// format writes itself.
+func ecsFirstSegment(seg string) bool {
+	switch seg {
+	case "@timestamp", "log", "message", "ecs", "service", truncatedKey:
+		return true
+	}
+	return false
+}
+
+// reservedECS reports whether the full dotted key collides with a key the
+// ECS format writes itself: equal to it, one of its parent objects, or a
+// child of one of its values.
+func reservedECS(key string) bool {
+	first := key
+	if i := strings.IndexByte(key, '.'); i >= 0 {
+		first = key[:i]
+	}
+	if !ecsFirstSegment(first) {
+		return false
+	}
+	if ecsLeaf(key) || ecsObject(key) {
+		return true
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] == '.' && ecsLeaf(key[:i]) {
+			return true
+		}
+	}
+	return false
+}
