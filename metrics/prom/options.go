@@ -37,6 +37,7 @@ type config struct {
 	allBuckets []float64
 	buckets    map[string][]float64
 	nativeFact float64
+	generic    bool // feed every instrument through the generic path (tests)
 }
 
 var (

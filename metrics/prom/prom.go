@@ -26,13 +26,31 @@ type Collector struct {
 	invalid prometheus.Counter
 }
 
-// handle is one instrument of one event, resolved at New: exactly one of
-// counter and hist is set.
+// handle is one instrument of one event, resolved at New: counter is set
+// for the counter ops, hist for the histogram ops.
 type handle struct {
+	op      op
+	field   field // the payload field read by opIf, opAdd and opObserve
+	want    bool  // the value field must have for opIf
 	in      *metrics.Instrument
 	counter prometheus.Counter
 	hist    prometheus.Observer
 }
+
+// op is what Emit does for one instrument. The first four are the
+// instrument shapes of the catalog, done with one field read and the same
+// client_golang call one would write by hand; the last two are the generic
+// path through the catalog's own Instrument methods, for any other shape.
+type op uint8
+
+const (
+	opInc         op = iota + 1 // counter: add 1
+	opIf                        // counter: add 1 when a boolean field equals want
+	opAdd                       // counter: add a whole-number field (count negatives as invalid)
+	opObserve                   // histogram: observe a duration field in seconds
+	opDelta                     // counter: Instrument.Delta
+	opObservation               // histogram: Instrument.Observation
+)
 
 var _ metrics.Collector = (*Collector)(nil)
 
@@ -78,16 +96,31 @@ func (c *Collector) Emit(_ context.Context, ev metrics.Event, p metrics.Payload)
 	hs := c.events[ev]
 	for i := range hs {
 		h := &hs[i]
-		if h.hist != nil {
+		switch h.op {
+		case opInc:
+			h.counter.Inc()
+		case opIf:
+			if h.field.bool(&p) == h.want {
+				h.counter.Inc()
+			}
+		case opAdd:
+			if v := h.field.int(&p); v >= 0 {
+				h.counter.Add(float64(v))
+			} else {
+				c.invalid.Inc()
+			}
+		case opObserve:
+			h.hist.Observe(h.field.duration(&p).Seconds())
+		case opDelta:
+			if d, ok := h.in.Delta(&p); ok {
+				h.counter.Add(float64(d))
+			} else if d < 0 {
+				c.invalid.Inc()
+			}
+		case opObservation:
 			if v, ok := h.in.Observation(&p); ok {
 				h.hist.Observe(v)
 			}
-			continue
-		}
-		if d, ok := h.in.Delta(&p); ok {
-			h.counter.Add(float64(d))
-		} else if d < 0 {
-			c.invalid.Inc()
 		}
 	}
 }
@@ -156,15 +189,46 @@ func (b *builder) build() (*Collector, error) {
 	// Resolve every event's handles.
 	for _, hs := range events {
 		for i := range hs {
-			f := b.families[hs[i].in.Name]
+			h := &hs[i]
+			f := b.families[h.in.Name]
 			if f.hist != nil {
-				hs[i].hist = f.hist
+				h.hist = f.hist
 			} else {
-				hs[i].counter = f.counter
+				h.counter = f.counter
 			}
+			h.op, h.field, h.want = opFor(h.in, b.cfg.generic)
 		}
 	}
 	return &Collector{events: events, invalid: invalid}, nil
+}
+
+// opFor chooses how Emit feeds in: a fast op when the instrument has one of
+// the catalog's shapes and its key reads a single payload field, else the
+// generic path. generic forces the generic path (for tests).
+func opFor(in *metrics.Instrument, generic bool) (op, field, bool) {
+	if in.Kind == metrics.Histogram {
+		if !generic && in.If == 0 {
+			if f := secondsField(in.Value); f != fieldNone {
+				return opObserve, f, false
+			}
+		}
+		return opObservation, fieldNone, false
+	}
+	if !generic {
+		switch {
+		case in.If == 0 && in.Value == 0:
+			return opInc, fieldNone, false
+		case in.Value == 0:
+			if f := boolField(in.If); f != fieldNone {
+				return opIf, f, in.IfValue
+			}
+		case in.If == 0:
+			if f := countField(in.Value); f != fieldNone {
+				return opAdd, f, false
+			}
+		}
+	}
+	return opDelta, fieldNone, false
 }
 
 // plan records the family that in needs, checking its name and that a name
