@@ -229,10 +229,10 @@ func (r *Reader) Refresh(ctx context.Context) (changed bool, err error) {
 	}
 	r.run.Emit(ctx, metrics.ReaderRefreshed, metrics.Payload{Changed: changed})
 	if changed {
-		logEvent(ctx, r.log, "reader_refreshed", "changed", true, "snapshot", name, "previous", cur.name,
-			"rows", r.Snapshot().Rows)
+		s := r.Snapshot()
+		logEvent(ctx, r.log, "reader_refreshed", "changed", true, "snapshot", s.RunID, "previous", cur.m.RunID, "rows", s.Rows)
 	} else {
-		r.log.DebugContext(ctx, "reader_refreshed", "changed", false, "snapshot", name)
+		r.log.DebugContext(ctx, "reader_refreshed", "changed", false, "snapshot", cur.m.RunID)
 	}
 	return changed, nil
 }

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/milestone-go/milestone/examples/shardkv"
+	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/otelcol/otlpenv"
+	"github.com/milestone-go/milestone/metrics/prom"
+)
+
+// config holds the command line.
+type config struct {
+	data         string
+	addr         string
+	logFormat    string
+	otlp         bool
+	rows         int
+	shards       int
+	batch        int
+	writeRate    float64
+	readRate     float64
+	rewriteEvery time.Duration
+	refreshEvery time.Duration
+	readEvery    time.Duration
+	faults       bool
+	keep         int
+}
+
+func parseFlags(args []string, stderr io.Writer) (*config, error) {
+	c := &config{}
+	fs := flag.NewFlagSet("service", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.data, "data", "./data", "directory of the snapshots")
+	fs.StringVar(&c.addr, "addr", "127.0.0.1:9464", "address to serve on (port 0 picks a free port)")
+	fs.StringVar(&c.logFormat, "log-format", "flat", "JSON log format on stdout: flat or ecs")
+	fs.BoolVar(&c.otlp, "otlp", false, "also export metrics over OTLP, configured by the OTEL_* environment variables")
+	fs.IntVar(&c.rows, "rows", 200000, "rows in each demo snapshot")
+	fs.IntVar(&c.shards, "shards", 8, "shards in each demo snapshot")
+	fs.IntVar(&c.batch, "batch", 1000, "rows per write batch")
+	fs.Float64Var(&c.writeRate, "write-rate", 500000, "rows written per second at most (0: no limit)")
+	fs.Float64Var(&c.readRate, "read-rate", 5000, "keys read per second at most; more get 429 (0: no limit)")
+	fs.DurationVar(&c.rewriteEvery, "rewrite", 30*time.Second, "re-write the snapshot this often (0: never)")
+	fs.DurationVar(&c.refreshEvery, "refresh", 5*time.Second, "refresh the reader this often (0: only on POST /refresh)")
+	fs.DurationVar(&c.readEvery, "read-every", 200*time.Millisecond, "background lookups this often (0: none)")
+	fs.BoolVar(&c.faults, "faults", true, "inject transient storage faults into the writes, so the retry metrics move")
+	fs.IntVar(&c.keep, "keep", 2, "snapshots kept on disk")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	case c.logFormat != "flat" && c.logFormat != "ecs":
+		return nil, fmt.Errorf("-log-format must be flat or ecs, got %q", c.logFormat)
+	case c.rows < 1:
+		return nil, fmt.Errorf("-rows must be >= 1, got %d", c.rows)
+	case c.shards < 1:
+		return nil, fmt.Errorf("-shards must be >= 1, got %d", c.shards)
+	case c.batch < 1:
+		return nil, fmt.Errorf("-batch must be >= 1, got %d", c.batch)
+	case c.writeRate < 0:
+		return nil, fmt.Errorf("-write-rate must not be negative, got %v", c.writeRate)
+	case c.readRate < 0:
+		return nil, fmt.Errorf("-read-rate must not be negative, got %v", c.readRate)
+	case c.rewriteEvery < 0 || c.refreshEvery < 0 || c.readEvery < 0:
+		return nil, errors.New("-rewrite, -refresh and -read-every must not be negative")
+	case c.keep < 1:
+		return nil, fmt.Errorf("-keep must be >= 1, got %d", c.keep)
+	}
+	return c, nil
+}
+
+// service is the running demo.
+type service struct {
+	cfg       *config
+	collector metrics.Collector
+	registry  *prometheus.Registry
+	log       *slog.Logger // shardyfusion.service
+	httpLog   *slog.Logger // shardyfusion.http
+	writeLim  *shardkv.Limiter
+	readLim   *shardkv.Limiter
+
+	reader atomic.Pointer[shardkv.Reader] // nil until the first snapshot is open
+	gen    atomic.Int64                   // generation of the newest snapshot written
+}
+
+// run is the whole program: main only adds the signal handling. It returns
+// when ctx is cancelled (after a clean shutdown) or on a fatal error.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cfg, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if err := setupLogging(cfg.logFormat, stdout); err != nil {
+		return err
+	}
+	s := &service{cfg: cfg, log: logctx.Logger("service"), httpLog: logctx.Logger("http")}
+
+	// Metrics: the prom collector on its own registry, with the Go runtime
+	// and process collectors; the OTel collector too with -otlp.
+	s.registry = prometheus.NewRegistry()
+	if err := s.registry.Register(collectors.NewGoCollector()); err != nil {
+		return err
+	}
+	if err := s.registry.Register(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{})); err != nil {
+		return err
+	}
+	pc, err := prom.New(prom.WithRegisterer(s.registry))
+	if err != nil {
+		return err
+	}
+	s.collector = pc
+	if cfg.otlp {
+		oc, err := otlpenv.NewCollector(ctx)
+		if err != nil {
+			return fmt.Errorf("-otlp: %w", err)
+		}
+		s.collector = metrics.Multi(pc, oc)
+	}
+	defer s.flushCollectors()
+
+	if cfg.writeRate > 0 {
+		if s.writeLim, err = shardkv.NewLimiter(cfg.writeRate, 2*cfg.batch, 0); err != nil {
+			return fmt.Errorf("-write-rate: %w", err)
+		}
+	}
+	if cfg.readRate > 0 {
+		burst := max(1, int(cfg.readRate/10))
+		if s.readLim, err = shardkv.NewLimiter(cfg.readRate, burst, 50*time.Millisecond); err != nil {
+			return fmt.Errorf("-read-rate: %w", err)
+		}
+	}
+
+	// Listen first, so the address is known (and /metrics shows the first
+	// write's progress); /get answers 503 until the snapshot is open.
+	ln, err := net.Listen("tcp", cfg.addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: 10 * time.Second,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:          slog.NewLogLogger(s.httpLog.Handler(), slog.LevelWarn),
+	}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+	url := "http://" + ln.Addr().String()
+	fmt.Fprintf(stderr, "service: listening on %s (/metrics, /get?key=user:00000042, POST /refresh)\n", url)
+	logctx.Event(ctx, s.log, "service_listening", "addr", ln.Addr().String(), "url", url, "data", cfg.data,
+		"rows", cfg.rows, "num_shards", cfg.shards, "log_format", cfg.logFormat, "otlp", cfg.otlp)
+
+	var loops sync.WaitGroup
+	lctx, stopLoops := context.WithCancel(ctx)
+	err = s.start(lctx, &loops, stderr)
+
+	// Shut down: stop the loops, drain the requests, close the reader, and
+	// flush the collectors (deferred above).
+	stopLoops()
+	loops.Wait()
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(sctx); serr != nil {
+		logctx.Failure(ctx, s.log, "http_shutdown_failed", logctx.Error, serr)
+	}
+	if serr := <-serveErr; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	if r := s.reader.Swap(nil); r != nil {
+		if cerr := r.Close(); cerr != nil {
+			logctx.Failure(ctx, s.log, "reader_close_failed", logctx.Error, cerr)
+		}
+	}
+	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = nil // interrupted during the first write: a clean stop
+	}
+	if err != nil {
+		logctx.Failure(ctx, s.log, "service_failed", logctx.Critical, err)
+	} else {
+		logctx.Event(ctx, s.log, "service_stopped")
+	}
+	return err
+}
+
+// start writes and opens the first snapshot, starts the background loops,
+// and waits until ctx is done.
+func (s *service) start(ctx context.Context, loops *sync.WaitGroup, stderr io.Writer) error {
+	var progress *progress
+	if isTerminal(stderr) {
+		progress = newProgress(stderr, s.cfg.shards, s.cfg.rows)
+	}
+	if err := s.writeSnapshot(ctx, progress); err != nil {
+		return fmt.Errorf("first snapshot: %w", err)
+	}
+	r, err := shardkv.Open(ctx, s.cfg.data, shardkv.ReadOptions{Collector: s.collector, RateLimit: s.readLim})
+	if err != nil {
+		return err
+	}
+	s.reader.Store(r)
+	logctx.Event(ctx, s.log, "service_ready", "snapshot", r.Snapshot().RunID, "rows", r.Snapshot().Rows)
+
+	bctx := logctx.With(ctx, "loop", "background")
+	if s.cfg.readEvery > 0 {
+		loops.Add(1)
+		go func() { defer loops.Done(); s.readLoop(bctx) }()
+	}
+	if s.cfg.rewriteEvery > 0 {
+		loops.Add(1)
+		go func() { defer loops.Done(); s.rewriteLoop(bctx) }()
+	}
+	if s.cfg.refreshEvery > 0 {
+		loops.Add(1)
+		go func() { defer loops.Done(); s.refreshLoop(bctx) }()
+	}
+	<-ctx.Done()
+	return nil
+}
+
+// flushCollectors flushes and closes the collectors that buffer (the OTel
+// one), so the last events are exported before the process ends.
+func (s *service) flushCollectors() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := metrics.Flush(ctx, s.collector); err != nil {
+		logctx.Failure(ctx, s.log, "metrics_flush_failed", logctx.Error, err)
+	}
+	if err := metrics.Close(s.collector); err != nil {
+		logctx.Failure(ctx, s.log, "metrics_close_failed", logctx.Error, err)
+	}
+}
+
+// isTerminal reports whether w is a terminal (a character device), without
+// any dependency beyond os.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,507 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+
+	"github.com/milestone-go/milestone/examples/shardkv"
+	"github.com/milestone-go/milestone/internal/promserver"
+	"github.com/milestone-go/milestone/metrics"
+)
+
+// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var listenRe = regexp.MustCompile(`listening on (http://[0-9.]+:[0-9]+)`)
+
+// waitListening waits until the service prints where it listens.
+func waitListening(t *testing.T, stderr *syncBuffer, exited <-chan struct{}) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := listenRe.FindStringSubmatch(stderr.String()); m != nil {
+			return m[1]
+		}
+		select {
+		case <-exited:
+			t.Fatalf("the service exited before listening; stderr:\n%s", stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("the service did not print its address; stderr:\n%s", stderr.String())
+	return ""
+}
+
+// waitReady polls /healthz until it answers 200.
+func waitReady(t *testing.T, url string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		resp, err := http.Get(url + "/healthz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("the service did not become ready in 30s")
+}
+
+// call makes one request with the given request id and decodes the JSON
+// answer into out; it returns the status and the X-Request-Id answered.
+func call(t *testing.T, method, url, requestID string, out any) (int, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if requestID != "" {
+		req.Header.Set("X-Request-Id", requestID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if out != nil {
+		if err := json.Unmarshal(body, out); err != nil {
+			t.Fatalf("%s %s: %v in %q", method, url, err, body)
+		}
+	}
+	return resp.StatusCode, resp.Header.Get("X-Request-Id")
+}
+
+func scrape(t *testing.T, url string) ([]byte, map[string]*dto.MetricFamily) {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	fams, err := p.TextToMetricFamilies(bytes.NewReader(body))
+	if err != nil {
+		t.Fatalf("parse /metrics: %v", err)
+	}
+	return body, fams
+}
+
+// sample returns the value of the family's single sample: a counter's value
+// or a histogram's count.
+func sample(t *testing.T, fams map[string]*dto.MetricFamily, name string) float64 {
+	t.Helper()
+	f, ok := fams[name]
+	if !ok || len(f.Metric) != 1 {
+		t.Fatalf("%s: missing or not one series", name)
+	}
+	m := f.Metric[0]
+	if m.Counter != nil {
+		return m.Counter.GetValue()
+	}
+	if m.Histogram != nil {
+		return float64(m.Histogram.GetSampleCount())
+	}
+	t.Fatalf("%s is neither a counter nor a histogram", name)
+	return 0
+}
+
+// catalogFamilies lists the family name of every instrument of the catalog,
+// with its kind.
+func catalogFamilies() map[string]metrics.InstrumentKind {
+	out := map[string]metrics.InstrumentKind{}
+	for _, ev := range metrics.Events() {
+		d, _ := metrics.Describe(ev)
+		for _, in := range d.Instruments {
+			out["shardyfusion_"+in.Name] = in.Kind
+		}
+	}
+	return out
+}
+
+func goTool() string {
+	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
+		return p
+	}
+	return "go"
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// TestService builds the service, starts it on a free port with a small
+// snapshot, and checks its HTTP API, its /metrics (promtool, every catalog
+// instrument, the counts the first write implies, a real Prometheus scraping
+// it) and its logs (NDJSON, request ids), then stops it with SIGTERM.
+func TestService(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the service")
+	}
+	const rows, shards, batch = 20000, 8, 500
+	bin := filepath.Join(t.TempDir(), "service")
+	if out, err := exec.Command(goTool(), "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data := filepath.Join(t.TempDir(), "data")
+	cmd := exec.Command(bin, "-data", data, "-addr", "127.0.0.1:0",
+		"-rows", fmt.Sprint(rows), "-shards", fmt.Sprint(shards), "-batch", fmt.Sprint(batch),
+		"-rewrite", "0", "-refresh", "0", "-read-every", "50ms", "-write-rate", "200000")
+	var stdout, stderr syncBuffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	exited := make(chan struct{})
+	var waitErr error
+	go func() { waitErr = cmd.Wait(); close(exited) }()
+	t.Cleanup(func() {
+		select {
+		case <-exited:
+		default:
+			cmd.Process.Kill()
+			<-exited
+		}
+	})
+	url := waitListening(t, &stderr, exited)
+	waitReady(t, url)
+	addr := strings.TrimPrefix(url, "http://")
+
+	// The HTTP API.
+	var got struct {
+		Key      string          `json:"key"`
+		Found    bool            `json:"found"`
+		Value    json.RawMessage `json:"value"`
+		Snapshot string          `json:"snapshot"`
+	}
+	status, rid := call(t, "GET", url+"/get?key=user:00000042", "e2e-get-42", &got)
+	if status != 200 || !got.Found || rid != "e2e-get-42" {
+		t.Fatalf("GET /get?key=user:00000042: %d %+v, request id %q", status, got, rid)
+	}
+	var v struct{ ID, Generation int }
+	if err := json.Unmarshal(got.Value, &v); err != nil || v.ID != 42 || v.Generation != 1 {
+		t.Fatalf("value %s: %+v %v", got.Value, v, err)
+	}
+	status, missRID := call(t, "GET", url+"/get?key=user:99999999", "", &got)
+	if status != 404 || got.Found || len(missRID) != 16 {
+		t.Fatalf("GET of a missing key: %d %+v, generated request id %q", status, got, missRID)
+	}
+	var multi struct {
+		Results []struct {
+			Key   string `json:"key"`
+			Found bool   `json:"found"`
+		} `json:"results"`
+	}
+	if status, _ := call(t, "GET", url+"/get?key=user:00000001&key=nope&key=user:00019999", "e2e-multi", &multi); status != 200 ||
+		len(multi.Results) != 3 || !multi.Results[0].Found || multi.Results[1].Found || !multi.Results[2].Found {
+		t.Fatalf("multi-get: %d %+v", status, multi)
+	}
+	var ref struct {
+		Changed bool  `json:"changed"`
+		Rows    int64 `json:"rows"`
+	}
+	if status, _ := call(t, "POST", url+"/refresh", "e2e-refresh", &ref); status != 200 || ref.Changed || ref.Rows != rows {
+		t.Fatalf("POST /refresh: %d %+v", status, ref)
+	}
+	if status, _ := call(t, "GET", url+"/refresh", "", nil); status != http.StatusMethodNotAllowed {
+		t.Errorf("GET /refresh: %d, want 405", status)
+	}
+
+	// /metrics: promtool finds nothing, every instrument of the catalog is
+	// there, and the counts are those of one write of the demo.
+	body, fams := scrape(t, url)
+	promserver.CheckMetrics(t, body)
+	for name, kind := range catalogFamilies() {
+		f, ok := fams[name]
+		if !ok {
+			t.Errorf("/metrics lacks %s", name)
+			continue
+		}
+		if want := map[metrics.InstrumentKind]dto.MetricType{metrics.Counter: dto.MetricType_COUNTER, metrics.Histogram: dto.MetricType_HISTOGRAM}[kind]; f.GetType() != want {
+			t.Errorf("%s is a %v, want %v", name, f.GetType(), want)
+		}
+	}
+	for _, name := range []string{"go_goroutines", "go_memstats_alloc_bytes", "process_cpu_seconds_total", "process_resident_memory_bytes"} {
+		if _, ok := fams[name]; !ok {
+			t.Errorf("/metrics lacks %s (Go and process collectors)", name)
+		}
+	}
+	// Batches per shard follow from the shard sizes in the manifest.
+	cur, err := os.ReadFile(filepath.Join(data, shardkv.CurrentName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mb, err := os.ReadFile(filepath.Join(data, strings.TrimSpace(string(cur))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m shardkv.Manifest
+	if err := json.Unmarshal(mb, &m); err != nil {
+		t.Fatal(err)
+	}
+	batches := 0
+	for _, s := range m.Shards {
+		batches += int(s.Rows+batch-1) / batch
+	}
+	exact := map[string]float64{
+		"writes_started_total":                1,
+		"writes_completed_total":              1,
+		"write_duration_seconds":              1,
+		"sharding_duration_seconds":           1,
+		"rows_written_total":                  rows,
+		"shard_writes_started_total":          shards,
+		"shard_writes_completed_total":        shards,
+		"shard_write_duration_seconds":        shards,
+		"shard_rows_written_total":            rows,
+		"shard_writes_phase_duration_seconds": 1,
+		"batches_written_total":               float64(batches),
+		"batch_rows_total":                    rows,
+		"manifests_published_total":           1,
+		"current_published_total":             1,
+		// -faults: every fifth shard upload fails once; 8 shards meet one.
+		"s3_retries_total":                    1,
+		"s3_retry_delay_seconds":              1,
+		"s3_retries_exhausted_total":          0,
+		"shard_write_retries_total":           0,
+		"shard_write_retries_exhausted_total": 0,
+		"reader_initialized_total":            1,
+		"reader_refreshes_total":              1, // the POST; -refresh 0
+		"reader_snapshot_changes_total":       0,
+		"reader_closed_total":                 0,
+	}
+	for name, want := range exact {
+		if got := sample(t, fams, "shardyfusion_"+name); got != want {
+			t.Errorf("shardyfusion_%s = %v, want %v", name, got, want)
+		}
+	}
+	atLeast := map[string]float64{
+		"reader_gets_total":            2, // ours; the background loop adds more
+		"reader_get_misses_total":      1,
+		"reader_multi_gets_total":      1,
+		"reader_multi_get_keys_total":  3,
+		"rate_limiter_throttled_total": 1, // 200,000 rows/s, a burst of two batches
+		"rate_limiter_wait_seconds":    1,
+	}
+	for name, want := range atLeast {
+		if got := sample(t, fams, "shardyfusion_"+name); got < want {
+			t.Errorf("shardyfusion_%s = %v, want at least %v", name, got, want)
+		}
+	}
+	if s := fams["shardyfusion_s3_retry_delay_seconds"].Metric[0].Histogram.GetSampleSum(); s != 0.02 {
+		t.Errorf("s3 retry delay sum = %v s, want the default first delay 0.02 s", s)
+	}
+
+	// A real Prometheus scrapes the service and answers for the rows written.
+	srv := promserver.Start(t, addr)
+	srv.WaitFor(t, "shardyfusion_rows_written_total", rows, 30*time.Second)
+	srv.WaitFor(t, "shardyfusion_shard_writes_completed_total", shards, 10*time.Second)
+
+	// SIGTERM: a clean stop.
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-exited:
+	case <-time.After(20 * time.Second):
+		t.Fatal("the service did not stop within 20s of SIGTERM")
+	}
+	if waitErr != nil {
+		t.Fatalf("the service exited with %v; stderr:\n%s", waitErr, stderr.String())
+	}
+
+	// stdout is NDJSON; every line logged while serving a request carries
+	// its request_id.
+	lines := checkNDJSON(t, stdout.String())
+	byRequest := map[string][]string{}
+	for _, l := range lines {
+		if l["logger"] == "shardyfusion.http" {
+			id, _ := l["request_id"].(string)
+			if id == "" {
+				t.Errorf("request line without request_id: %v", l)
+			}
+			byRequest[id] = append(byRequest[id], eventName(l))
+		}
+	}
+	for id, want := range map[string][]string{
+		"e2e-get-42":  {"get", "request_completed"},
+		missRID:       {"get", "request_completed"},
+		"e2e-multi":   {"multi_get", "request_completed"},
+		"e2e-refresh": {"refresh", "request_completed"},
+	} {
+		if got := byRequest[id]; strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("lines of request %s: %v, want %v", id, got, want)
+		}
+	}
+	events := map[string]int{}
+	for _, l := range lines {
+		events[eventName(l)]++
+	}
+	for _, e := range []string{"service_listening", "write_started", "write_completed", "reader_initialized", "service_ready", "reader_closed", "service_stopped"} {
+		if events[e] != 1 {
+			t.Errorf("%d %s lines, want 1", events[e], e)
+		}
+	}
+	if events["storage_retry"] != 1 {
+		t.Errorf("%d storage_retry lines, want 1", events["storage_retry"])
+	}
+}
+
+// eventName returns a log line's event: "event" in the flat format,
+// "message" in ECS, "msg" from slog's own JSON handler.
+func eventName(l map[string]any) string {
+	for _, k := range []string{"event", "message", "msg"} {
+		if s, ok := l[k].(string); ok {
+			return s
+		}
+	}
+	return ""
+}
+
+// checkNDJSON checks that out is one JSON object per line and returns them.
+func checkNDJSON(t *testing.T, out string) []map[string]any {
+	t.Helper()
+	var lines []map[string]any
+	sc := bufio.NewScanner(strings.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var m map[string]any
+		dec := json.NewDecoder(bytes.NewReader(sc.Bytes()))
+		if err := dec.Decode(&m); err != nil || dec.More() {
+			t.Fatalf("stdout line is not one JSON object (%v): %s", err, sc.Text())
+		}
+		lines = append(lines, m)
+	}
+	if len(lines) < 10 {
+		t.Fatalf("only %d log lines on stdout:\n%s", len(lines), out)
+	}
+	return lines
+}
+
+// TestRunLoops runs the service in-process with fast loops: the background
+// re-writes, with their injected faults, move every retry counter, the
+// reader follows the new snapshots, and cancelling the context stops run
+// cleanly.
+func TestRunLoops(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	data := t.TempDir()
+	go func() {
+		done <- run(ctx, []string{"-data", data, "-addr", "127.0.0.1:0", "-rows", "3000", "-shards", "4",
+			"-batch", "200", "-rewrite", "150ms", "-refresh", "50ms", "-read-every", "20ms", "-keep", "2"}, &stdout, &stderr)
+	}()
+	exited := make(chan struct{})
+	url := waitListening(t, &stderr, exited)
+	waitReady(t, url)
+
+	deadline := time.Now().Add(20 * time.Second)
+	var fams map[string]*dto.MetricFamily
+	for {
+		_, fams = scrape(t, url)
+		if sample(t, fams, "shardyfusion_writes_completed_total") >= 3 &&
+			sample(t, fams, "shardyfusion_reader_snapshot_changes_total") >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the loops did not re-write and refresh in 20s; stdout:\n%s", stdout.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	// From the second write on, shard 3 fails four times: three s3.retry and
+	// one s3.retry_exhausted, then one write.shard.retried.
+	for _, name := range []string{"s3_retries_exhausted_total", "shard_write_retries_total", "shard_write_backoff_seconds", "reader_multi_gets_total"} {
+		if sample(t, fams, "shardyfusion_"+name) < 1 {
+			t.Errorf("shardyfusion_%s did not move", name)
+		}
+	}
+	var h struct {
+		Snapshot string `json:"snapshot"`
+	}
+	call(t, "GET", url+"/healthz", "", &h)
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run = %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not return within 20s of cancel")
+	}
+	lines := checkNDJSON(t, stdout.String())
+	runIDs := map[string]bool{}
+	for _, l := range lines {
+		if l["logger"] == "shardyfusion.writer" {
+			id, _ := l["run_id"].(string)
+			if id == "" {
+				t.Fatalf("writer line without run_id: %v", l)
+			}
+			runIDs[id] = true
+		}
+	}
+	if len(runIDs) < 3 {
+		t.Errorf("writer lines of %d runs, want at least 3", len(runIDs))
+	}
+	// -keep 2: old snapshots were pruned.
+	entries, err := os.ReadDir(filepath.Join(data, "runs"))
+	if err != nil || len(entries) > 3 {
+		t.Errorf("%d runs on disk with -keep 2 (%v)", len(entries), err)
+	}
+	if !strings.Contains(stdout.String(), `"reader_closed"`) {
+		t.Error("no reader_closed line after cancel")
+	}
+}
+
+func TestRunRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-log-format", "xml"},
+		{"-rows", "0"},
+		{"-shards", "-2"},
+		{"-keep", "0"},
+		{"extra"},
+	} {
+		var stderr bytes.Buffer
+		err := run(context.Background(), args, io.Discard, &stderr)
+		if err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "-")) && args[0] != "extra" {
+			t.Errorf("run(%q) = %v, want an error naming the flag", args, err)
+		}
+	}
+}
