@@ -19,12 +19,15 @@
 //
 // Emit looks nothing up and allocates nothing: the handles of each event's
 // instruments are resolved at New and indexed by metrics.Event, so an Emit is
-// an index, a bounds check and, per instrument, the same Inc, Add or Observe
-// call one would write by hand. An event outside the catalog the collector was
-// built with is ignored. Histograms observe durations in seconds (a
-// 1500 ms duration is observed as 1.5). Conditional counters count only when
-// the catalog's condition holds (shardyfusion_reader_get_misses_total counts
-// ReaderGet events with Found false).
+// an index, a bounds check and, per instrument, one payload field read and
+// the same Inc, Add or Observe call one would write by hand (New works out
+// which field each instrument reads from the catalog's own accessors). An
+// event outside the catalog the collector was built with is ignored.
+// Histograms observe durations in seconds (a 1500 ms duration is observed as
+// 1.5). Conditional counters count only when the catalog's condition holds
+// (shardyfusion_reader_get_misses_total counts ReaderGet events with Found
+// false, shardyfusion_reader_snapshot_changes_total ReaderRefreshed events
+// with Changed true).
 //
 // A counter cannot go down, so a negative count in a payload (a negative
 // Rows, say) is not added; it is counted in <prefix>invalid_values_total

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -163,7 +164,11 @@ func (b *builder) build() (*Collector, error) {
 	for name := range b.cfg.buckets {
 		f, ok := b.families[name]
 		if !ok || f.in.Kind != metrics.Histogram {
-			return nil, fmt.Errorf("prom: WithBuckets(%q): the catalog has no histogram of that name", name)
+			hint := ""
+			if b.cfg.prefix != "" && strings.HasPrefix(name, b.cfg.prefix) {
+				hint = " (give the name without the prefix)"
+			}
+			return nil, fmt.Errorf("prom: WithBuckets(%q): the catalog has no histogram of that name%s", name, hint)
 		}
 	}
 	invalidName := b.cfg.prefix + InvalidValuesName

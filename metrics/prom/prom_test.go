@@ -416,11 +416,25 @@ func TestLint(t *testing.T) {
 	if len(families) < 30 {
 		t.Errorf("only %d families gathered", len(families))
 	}
-	text := exposition(t, reg)
-	if !strings.Contains(string(text), `shardyfusion_writes_started_total{service="shardkv"} 1`) {
-		t.Errorf("exposition lacks the started counter:\n%s", text)
+}
+
+func TestPromtoolCheckMetrics(t *testing.T) {
+	promserver.RequirePromtool(t)
+	for _, opts := range [][]prom.Option{
+		nil,
+		{prom.WithConstLabels(prometheus.Labels{"service": "shardkv"}), prom.WithNativeHistograms(1.1)},
+	} {
+		c, reg := newCollector(t, opts...)
+		for _, ev := range metrics.Events() {
+			c.Emit(context.Background(), ev, collectortest.FullPayload())
+		}
+		text := exposition(t, reg)
+		if !strings.Contains(string(text), "shardyfusion_writes_started_total") ||
+			!strings.Contains(string(text), "shardyfusion_write_duration_seconds_bucket") {
+			t.Errorf("exposition lacks the catalog's families:\n%s", text)
+		}
+		promserver.CheckMetrics(t, text)
 	}
-	promserver.CheckMetrics(t, text)
 }
 
 func TestSharedRegistry(t *testing.T) {
@@ -776,4 +790,12 @@ func TestPrometheusServerScrapes(t *testing.T) {
 	// A later emission shows up in a later scrape.
 	c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{Duration: time.Second})
 	srv.WaitFor(t, `shardyfusion_shard_writes_completed_total{job="test"}`, 8, wait)
+}
+
+func TestWithBucketsPrefixHint(t *testing.T) {
+	_, err := prom.New(prom.WithRegisterer(prometheus.NewRegistry()),
+		prom.WithBuckets("shardyfusion_reader_get_duration_seconds", 1, 2))
+	if err == nil || !strings.Contains(err.Error(), "without the prefix") {
+		t.Errorf("WithBuckets with the prefixed name: %v", err)
+	}
 }
