@@ -6,6 +6,7 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -797,5 +798,48 @@ func TestWithBucketsPrefixHint(t *testing.T) {
 		prom.WithBuckets("shardyfusion_reader_get_duration_seconds", 1, 2))
 	if err == nil || !strings.Contains(err.Error(), "without the prefix") {
 		t.Errorf("WithBuckets with the prefixed name: %v", err)
+	}
+}
+
+// The bucket table in doc.go matches the catalog's defaults and names every
+// histogram of the catalog.
+func TestDocBucketsCurrent(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	lines := strings.Split(string(src), "\n")
+	for i := 0; i+1 < len(lines); i++ {
+		names := strings.TrimSpace(strings.TrimPrefix(lines[i], "//"))
+		if !strings.HasSuffix(names, "_seconds") {
+			continue
+		}
+		_, values, ok := strings.Cut(lines[i+1], ": ")
+		if !ok {
+			t.Fatalf("doc.go: no bounds after %q", names)
+		}
+		var bounds []float64
+		for _, f := range strings.Fields(values) {
+			v, err := strconv.ParseFloat(f, 64)
+			if err != nil {
+				t.Fatalf("doc.go: bound %q: %v", f, err)
+			}
+			bounds = append(bounds, v)
+		}
+		for _, name := range strings.Split(names, ", ") {
+			documented[name] = true
+			if want := prom.DefaultBuckets(name); !slices.Equal(bounds, want) {
+				t.Errorf("doc.go documents %s with %v, the catalog has %v", name, bounds, want)
+			}
+		}
+	}
+	for _, ev := range metrics.Events() {
+		d, _ := metrics.Describe(ev)
+		for _, in := range d.Instruments {
+			if in.Kind == metrics.Histogram && !documented[in.Name] {
+				t.Errorf("doc.go does not document the buckets of %s", in.Name)
+			}
+		}
 	}
 }
