@@ -1,0 +1,127 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/milestone-go/milestone/internal/runsummary"
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/eventlog"
+)
+
+// writeRun writes a small run with the real collector and returns its
+// directory.
+func writeRun(t *testing.T) string {
+	t.Helper()
+	c, err := eventlog.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := eventlog.WithRun(context.Background(), "cli-run")
+	ms := time.Millisecond
+	c.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
+	c.Emit(ctx, metrics.ShardingCompleted, metrics.Payload{Elapsed: 40 * ms, Duration: 40 * ms})
+	for i, d := range []time.Duration{30 * ms, 10 * ms, 20 * ms} {
+		c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{Elapsed: 100 * ms, DBID: i, Rows: 1000, Duration: d})
+	}
+	c.Emit(ctx, metrics.ShardWriteRetried, metrics.Payload{Elapsed: 60 * ms, DBID: 0, Attempt: 1, Backoff: 5 * ms})
+	c.Emit(ctx, metrics.RateLimiterThrottled, metrics.Payload{Wait: 7 * ms})
+	c.Emit(ctx, metrics.ShardWritesCompleted, metrics.Payload{Elapsed: 100 * ms, Duration: 60 * ms, Rows: 3000})
+	c.Emit(ctx, metrics.ManifestPublished, metrics.Payload{Elapsed: 130 * ms})
+	c.Emit(ctx, metrics.CurrentPublished, metrics.Payload{Elapsed: 135 * ms})
+	c.Emit(ctx, metrics.WriteCompleted, metrics.Payload{Elapsed: 140 * ms, Rows: 3000})
+	for i := 1; i <= 100; i++ {
+		c.Emit(ctx, metrics.ReaderGet, metrics.Payload{Duration: time.Duration(i) * time.Microsecond, Found: true})
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Dir(c.Path("cli-run"))
+}
+
+func TestSummarizeText(t *testing.T) {
+	dir := writeRun(t)
+	var out, errb bytes.Buffer
+	if code := run([]string{"summarize", dir}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	text := strings.Join(strings.Fields(out.String()), " ")
+	for _, want := range []string{
+		"run cli-run",
+		"total 140ms",
+		"sharding 40ms", "shard writes 60ms", "manifest 30ms", "current 5ms",
+		"3 completed", "min 10ms, median 20ms, max 30ms",
+		"rows written 3000",
+		"shard writes 1 (backoff 5ms)",
+		"throttled 1 time, 7ms waiting",
+		"gets 100 (0 misses) p50 50µs p90 90µs p99 99µs max 100µs",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if strings.Contains(text, "torn") {
+		t.Errorf("a clean file reported torn:\n%s", out.String())
+	}
+}
+
+func TestSummarizeJSONAndTornLine(t *testing.T) {
+	dir := writeRun(t)
+	path := filepath.Join(dir, "events.jsonl")
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.WriteString(`{"event":"reader.get","ts":"2026-0`)
+	f.Close()
+	for _, args := range [][]string{{"summarize", "--json", path}, {"summarize", path, "--json"}} {
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 0 {
+			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
+		}
+		var s runsummary.Summary
+		if err := json.Unmarshal(out.Bytes(), &s); err != nil {
+			t.Fatalf("%v: not JSON: %v\n%s", args, err, out.String())
+		}
+		if s.TotalMS != 140 || s.Shards.MedianMS != 20 || s.Rows.Written != 3000 || s.Reader.Gets.P99MS != 0.099 ||
+			s.Limiter.WaitMS != 7 || s.Retries.ShardBackoffMS != 5 {
+			t.Errorf("%v: figures %+v", args, s)
+		}
+		if s.Torn == nil || s.Torn.Bytes != len(`{"event":"reader.get","ts":"2026-0`) {
+			t.Errorf("%v: torn line not reported: %+v", args, s.Torn)
+		}
+	}
+}
+
+func TestUsageAndErrors(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, 2, "usage"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"summarize"}, 2, "want one PATH"},
+		{[]string{"summarize", "a", "b"}, 2, "want one PATH"},
+		{[]string{"summarize", "--yaml", "a"}, 2, "unknown flag --yaml"},
+		{[]string{"summarize", filepath.Join(t.TempDir(), "missing")}, 1, "no such file"},
+		{[]string{"summarize", t.TempDir()}, 1, "events.jsonl"},
+	}
+	for _, c := range cases {
+		var out, errb bytes.Buffer
+		code := run(c.args, &out, &errb)
+		if code != c.code || !strings.Contains(errb.String(), c.want) {
+			t.Errorf("run(%q) = %d, stderr %q; want %d and %q", c.args, code, errb.String(), c.code, c.want)
+		}
+	}
+	var out bytes.Buffer
+	if code := run([]string{"help"}, &out, &out); code != 0 || !strings.Contains(out.String(), "summarize") {
+		t.Errorf("help: %d %q", code, out.String())
+	}
+}

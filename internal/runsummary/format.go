@@ -1,0 +1,162 @@
+package runsummary
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+)
+
+// WriteJSON writes s as indented JSON.
+func (s *Summary) WriteJSON(w io.Writer) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(s)
+}
+
+// WriteText writes s as a report for people.
+func (s *Summary) WriteText(w io.Writer) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	p := func(format string, args ...any) { fmt.Fprintf(tw, format, args...) }
+
+	runs := strings.Join(s.RunIDs, ", ")
+	if runs == "" {
+		runs = "(no run id)"
+	}
+	p("run\t%s\n", runs)
+	if s.Path != "" {
+		p("file\t%s\n", s.Path)
+	}
+	p("lines\t%d lines, %d events, %s to %s\n", s.Lines, s.Events, stamp(s.First), stamp(s.Last))
+	if s.Version != "" || s.Host != "" {
+		p("written by\tmilestone %s on %s, pid %d\n", s.Version, s.Host, s.PID)
+	}
+	p("\n")
+
+	p("total\t%s\t(%s", Millis(s.TotalMS), s.TotalSource)
+	if s.WritesStarted+s.WritesCompleted > 0 {
+		p("; %s started, %d completed", plural(s.WritesStarted, "write"), s.WritesCompleted)
+	}
+	p(")\n")
+	p("\n")
+
+	p("phase\ttime\tshare of total\n")
+	for _, ph := range s.Phases {
+		if ph.MS == nil {
+			p("  %s\t-\t(no %s)\n", ph.Name, ph.From)
+			continue
+		}
+		share := "-"
+		if s.TotalMS > 0 {
+			share = strconv.FormatFloat(100**ph.MS/s.TotalMS, 'f', 1, 64) + "%"
+		}
+		p("  %s\t%s\t%s\n", ph.Name, Millis(*ph.MS), share)
+	}
+	p("\n")
+
+	sh := s.Shards
+	p("shards\t%d completed of %d started\n", sh.Completed, sh.Started)
+	if sh.Completed > 0 {
+		p("  duration\tmin %s, median %s, max %s\n", Millis(sh.MinMS), Millis(sh.MedianMS), Millis(sh.MaxMS))
+		p("  slowest\tdb_id\tduration\trows\tretries\n")
+		for _, x := range sh.Slowest {
+			p("\t%d\t%s\t%d\t%d\n", x.DBID, Millis(x.DurationMS), x.Rows, x.Retries)
+		}
+	}
+	if len(sh.Exhausted) > 0 {
+		ids := make([]string, len(sh.Exhausted))
+		for i, id := range sh.Exhausted {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		p("  retries exhausted\tdb_id %s\n", strings.Join(ids, ", "))
+	}
+	p("\n")
+
+	p("rows written\t%d\t(%s; %d in completed shards, %d in %d batches)\n",
+		s.Rows.Written, s.Rows.Source, s.Rows.InShards, s.Rows.InBatches, s.Rows.Batches)
+	r := s.Retries
+	p("retries\tshard writes %d (backoff %s), %d exhausted; storage %d (delay %s), %d exhausted\n",
+		r.ShardRetries, Millis(r.ShardBackoffMS), r.ShardExhausted, r.S3Retries, Millis(r.S3DelayMS), r.S3Exhausted)
+	p("throttled\t%s, %s waiting; %d denied (%d tokens)\n",
+		plural(s.Limiter.Throttled, "time"), Millis(s.Limiter.WaitMS), s.Limiter.Denied, s.Limiter.TokensAsked)
+	p("\n")
+
+	rd := s.Reader
+	p("reader\t%d initialized, %d refreshes (%d changed the snapshot), %d closed\n",
+		rd.Initialized, rd.Refreshes, rd.Changes, rd.Closed)
+	p("  gets\t%d (%d misses)%s\n", rd.Gets.Count, rd.Misses, percentiles(rd.Gets))
+	p("  multi-gets\t%d (%d keys)%s\n", rd.MultiGets.Count, rd.MultiKeys, percentiles(rd.MultiGets))
+
+	if s.Dropped > 0 || s.Torn != nil || len(s.Malformed) > 0 || len(s.Unknown) > 0 {
+		p("\n")
+		p("warnings\n")
+	}
+	if s.Dropped > 0 {
+		p("  dropped\t%d events were dropped by the collector and are missing from this log\n", s.Dropped)
+	}
+	if s.Torn != nil {
+		p("  torn last line\tline %d (%d bytes) is not complete JSON and was ignored: %s\n", s.Torn.Line, s.Torn.Bytes, s.Torn.Error)
+	}
+	if len(s.Malformed) > 0 {
+		nums := make([]string, 0, min(len(s.Malformed), 10))
+		for _, n := range s.Malformed[:min(len(s.Malformed), 10)] {
+			nums = append(nums, strconv.Itoa(n))
+		}
+		more := ""
+		if len(s.Malformed) > 10 {
+			more = ", …"
+		}
+		p("  malformed\t%d lines ignored (%s%s)\n", len(s.Malformed), strings.Join(nums, ", "), more)
+	}
+	if len(s.Unknown) > 0 {
+		names := make([]string, 0, len(s.Unknown))
+		for n := range s.Unknown {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for i, n := range names {
+			names[i] = fmt.Sprintf("%s ×%d", n, s.Unknown[n])
+		}
+		p("  unknown events\t%s\n", strings.Join(names, ", "))
+	}
+	return tw.Flush()
+}
+
+func percentiles(l Latency) string {
+	if l.Count == 0 {
+		return ""
+	}
+	return fmt.Sprintf("\tp50 %s\tp90 %s\tp99 %s\tmax %s", Millis(l.P50MS), Millis(l.P90MS), Millis(l.P99MS), Millis(l.MaxMS))
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "?"
+	}
+	return t.UTC().Format("2006-01-02T15:04:05.000Z")
+}
+
+// Millis formats a number of milliseconds as a Go duration rounded for
+// reading: to the microsecond below one second, to the millisecond above.
+func Millis(ms float64) string {
+	if math.IsNaN(ms) || math.IsInf(ms, 0) || math.Abs(ms) > 9e12 {
+		return strconv.FormatFloat(ms, 'g', -1, 64) + "ms"
+	}
+	d := time.Duration(math.Round(ms * 1e6))
+	if d >= time.Second || d <= -time.Second {
+		return d.Round(time.Millisecond).String()
+	}
+	return d.Round(time.Microsecond).String()
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return strconv.Itoa(n) + " " + word + "s"
+}
