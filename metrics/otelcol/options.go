@@ -52,7 +52,8 @@ func WithMeterProvider(mp metric.MeterProvider) Option {
 // it has one, as sdkmetric.MeterProvider does) and Collector.Close calls
 // shutdown, or mp's Shutdown method when shutdown is nil. Use it for a
 // provider built only for this collector, such as the one
-// metrics/otelcol/otlpenv builds from the environment.
+// metrics/otelcol/otlpenv builds from the environment. When New returns an
+// error, the provider has not been handed over: the caller shuts it down.
 func WithOwnedMeterProvider(mp metric.MeterProvider, shutdown func(context.Context) error) Option {
 	return func(c *config) error {
 		if mp == nil {

@@ -684,3 +684,46 @@ func TestOwnedProviderDefaultShutdown(t *testing.T) {
 		t.Errorf("Collect after Close succeeded; mp.Shutdown was not called")
 	}
 }
+
+// TestCloseWhileEmitting closes an owned provider while goroutines emit: no
+// panic, no race, and the Emits after Close are counted as dropped.
+func TestCloseWhileEmitting(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	c := newCollector(t, otelcol.WithOwnedMeterProvider(mp, nil))
+	stop := make(chan struct{})
+	done := make(chan uint64)
+	for range 4 {
+		go func() {
+			var n uint64
+			for {
+				select {
+				case <-stop:
+					done <- n
+					return
+				default:
+				}
+				c.Emit(context.Background(), metrics.ReaderGet, metrics.Payload{Duration: time.Microsecond})
+				n++
+			}
+		}()
+	}
+	time.Sleep(5 * time.Millisecond)
+	if err := c.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	for deadline := time.Now().Add(5 * time.Second); c.Dropped() == 0 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	close(stop)
+	var total uint64
+	for range 4 {
+		total += <-done
+	}
+	if c.Dropped() == 0 || c.Dropped() > total {
+		t.Errorf("Dropped = %d of %d emits; want some, and no more than were emitted", c.Dropped(), total)
+	}
+	if c.Panics() != 0 {
+		t.Errorf("Panics = %d", c.Panics())
+	}
+}

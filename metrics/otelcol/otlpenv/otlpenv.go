@@ -27,10 +27,15 @@ const (
 
 // The environment variables this package reads itself.
 const (
+	// EnvMetricsProtocol selects the protocol for metrics; it wins over
+	// EnvProtocol.
 	EnvMetricsProtocol = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"
-	EnvProtocol        = "OTEL_EXPORTER_OTLP_PROTOCOL"
-	EnvExportInterval  = "OTEL_METRIC_EXPORT_INTERVAL"
-	EnvExportTimeout   = "OTEL_METRIC_EXPORT_TIMEOUT"
+	// EnvProtocol selects the protocol for every signal.
+	EnvProtocol = "OTEL_EXPORTER_OTLP_PROTOCOL"
+	// EnvExportInterval is the time between two exports, in milliseconds.
+	EnvExportInterval = "OTEL_METRIC_EXPORT_INTERVAL"
+	// EnvExportTimeout bounds one export, in milliseconds.
+	EnvExportTimeout = "OTEL_METRIC_EXPORT_TIMEOUT"
 )
 
 // Option configures NewMeterProvider.
