@@ -2,16 +2,18 @@ package main
 
 import (
 	"io"
-	"log/slog"
 
-	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/jsonlog"
 )
 
-// setupLogging sends the logger hierarchy (and slog's default logger) to w
-// as JSON lines in the given format.
+// setupLogging is configure_logging for the service: JSON lines in the
+// given format (flat or ecs) on w, for the whole logger hierarchy and for
+// slog's default logger.
 func setupLogging(format string, w io.Writer) error {
-	h := logctx.Handler(slog.NewJSONHandler(w, &slog.HandlerOptions{ReplaceAttr: logctx.ReplaceLevel}))
-	logctx.SetHandler(h)
-	slog.SetDefault(slog.New(h))
-	return nil
+	f := jsonlog.Flat
+	if format == "ecs" {
+		f = jsonlog.ECS
+	}
+	_, err := jsonlog.Setup(jsonlog.Config{JSON: true, Format: f, Writer: w, SetDefault: true, ServiceName: "milestone-demo"})
+	return err
 }

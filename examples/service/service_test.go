@@ -415,7 +415,7 @@ func checkNDJSON(t *testing.T, out string) []map[string]any {
 	return lines
 }
 
-// TestRunLoops runs the service in-process with fast loops: the background
+// TestRunLoops runs the service in-process with fast loops and ECS logs: the background
 // re-writes, with their injected faults, move every retry counter, the
 // reader follows the new snapshots, and cancelling the context stops run
 // cleanly.
@@ -427,7 +427,8 @@ func TestRunLoops(t *testing.T) {
 	data := t.TempDir()
 	go func() {
 		done <- run(ctx, []string{"-data", data, "-addr", "127.0.0.1:0", "-rows", "3000", "-shards", "4",
-			"-batch", "200", "-rewrite", "150ms", "-refresh", "50ms", "-read-every", "20ms", "-keep", "2"}, &stdout, &stderr)
+			"-batch", "200", "-rewrite", "150ms", "-refresh", "50ms", "-read-every", "20ms", "-keep", "2",
+			"-log-format", "ecs"}, &stdout, &stderr)
 	}()
 	exited := make(chan struct{})
 	url := waitListening(t, &stderr, exited)
@@ -466,10 +467,16 @@ func TestRunLoops(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("run did not return within 20s of cancel")
 	}
+	// -log-format ecs: ECS lines, and the writer's lines carry run_id.
 	lines := checkNDJSON(t, stdout.String())
 	runIDs := map[string]bool{}
 	for _, l := range lines {
-		if l["logger"] == "shardyfusion.writer" {
+		for _, k := range []string{"@timestamp", "log.level", "message", "ecs.version", "log.logger"} {
+			if _, ok := l[k]; !ok {
+				t.Fatalf("ECS line without %s: %v", k, l)
+			}
+		}
+		if l["log.logger"] == "shardyfusion.writer" {
 			id, _ := l["run_id"].(string)
 			if id == "" {
 				t.Fatalf("writer line without run_id: %v", l)
