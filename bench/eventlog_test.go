@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,7 @@ const flushEvery = 1024
 //   - burst: Emit as fast as the caller can; ns/op is the caller's cost, and
 //     events the writer goroutine could not keep up with are dropped and
 //     counted (dropped/op), as the collector is designed to do.
+//   - burst_parallel: burst from GOMAXPROCS goroutines, each its own run.
 //   - raw_sync: the same line hand-encoded with strconv into a bufio.Writer,
 //     on the caller's goroutine: the floor for writing inline.
 //   - zerolog_sync, slog_json_sync, encoding_json_sync: peers writing an
@@ -38,6 +40,7 @@ const flushEvery = 1024
 func BenchmarkEmitEventLog(b *testing.B) {
 	b.Run("sustained", func(b *testing.B) { benchEventLog(b, true) })
 	b.Run("burst", func(b *testing.B) { benchEventLog(b, false) })
+	b.Run("burst_parallel", benchEventLogParallel)
 	b.Run("raw_sync", benchRawSync)
 	b.Run("zerolog_sync", benchZerologSync)
 	b.Run("slog_json_sync", benchSlogSync)
@@ -77,6 +80,32 @@ func benchEventLog(b *testing.B, paced bool) {
 		b.Fatalf("sustained run dropped %d events", st.Dropped)
 	}
 	b.ReportMetric(float64(written)/elapsed.Seconds(), "events/s")
+	b.ReportMetric(float64(st.Dropped)/float64(b.N), "dropped/op")
+	if err := c.Close(); err != nil {
+		b.Fatal(err)
+	}
+}
+
+func benchEventLogParallel(b *testing.B) {
+	c, err := eventlog.New(b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	var n atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		ctx := eventlog.WithRun(context.Background(), "bench-run-"+strconv.FormatInt(n.Add(1), 10))
+		p := shardPayload
+		for pb.Next() {
+			p.DBID++
+			c.Emit(ctx, metrics.ShardWriteCompleted, p)
+		}
+	})
+	_ = c.Flush(context.Background())
+	b.StopTimer()
+	st := c.Stats()
+	b.ReportMetric(float64(st.Written)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(st.Dropped)/float64(b.N), "dropped/op")
 	if err := c.Close(); err != nil {
 		b.Fatal(err)

@@ -50,7 +50,10 @@
 //
 // # Never in the way
 //
-// Emit never blocks on the disk and never allocates: it copies the event, its
+// Emit never blocks on the disk and does not allocate (two one-off
+// exceptions: the first event dropped for a run id adds it to the drop
+// counts, and a logctx run_id that is not a string is formatted once per
+// logctx scope). It copies the event, its
 // payload, the time and the run id into a bounded queue, which one writer
 // goroutine drains, encoding each line into a per-run buffer and writing it
 // out when the buffer fills, when the queue goes idle, on Flush and at Close.

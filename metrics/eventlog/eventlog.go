@@ -290,6 +290,9 @@ func (c *Collector) Path(id string) string {
 
 // Run returns the run id an event emitted with ctx belongs to.
 func (c *Collector) Run(ctx context.Context) string {
+	if ctx == nil {
+		return c.defaultRun
+	}
 	if id, ok := RunFromContext(ctx); ok {
 		return id
 	}

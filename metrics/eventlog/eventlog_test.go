@@ -518,6 +518,21 @@ func TestInvalidConstruction(t *testing.T) {
 	}
 }
 
+func TestNilContext(t *testing.T) {
+	c, err := eventlog.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A careless caller's nil context must not panic.
+	c.Emit(nil, metrics.WriteStarted, metrics.Payload{})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(readLines(t, c.Path(c.DefaultRun()))); n != 2 {
+		t.Errorf("%d lines in the default run, want 2", n)
+	}
+}
+
 func TestCloseIdempotentAndEmitAfterClose(t *testing.T) {
 	c, err := eventlog.New(t.TempDir())
 	if err != nil {
