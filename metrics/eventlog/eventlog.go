@@ -27,6 +27,8 @@ const (
 	DefaultQueueSize    = 8192
 	DefaultBufferSize   = 64 << 10
 	DefaultMaxOpenFiles = 256
+	// MaxQueueSize bounds WithQueueSize: about 350 MB of queue.
+	MaxQueueSize = 1 << 20
 )
 
 // Option configures a Collector.
@@ -44,12 +46,13 @@ type config struct {
 }
 
 // WithQueueSize sets how many events may wait for the writer goroutine
-// (default 8192, at about 200 bytes each). When the queue is full, Emit drops
-// the event and counts it. n must be at least 1.
+// (default 8192). The queue holds two arrays of n events of about 170 bytes
+// each. When the queue is full, Emit drops the event and counts it. n must be
+// between 1 and MaxQueueSize.
 func WithQueueSize(n int) Option {
 	return func(c *config) error {
-		if n < 1 {
-			return fmt.Errorf("eventlog: WithQueueSize(%d): the queue size must be at least 1", n)
+		if n < 1 || n > MaxQueueSize {
+			return fmt.Errorf("eventlog: WithQueueSize(%d): the queue size must be between 1 and %d", n, MaxQueueSize)
 		}
 		c.queueSize = n
 		return nil

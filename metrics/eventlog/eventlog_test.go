@@ -500,6 +500,7 @@ func TestInvalidConstruction(t *testing.T) {
 		want string
 	}{
 		{t.TempDir(), eventlog.WithQueueSize(0), "WithQueueSize"},
+		{t.TempDir(), eventlog.WithQueueSize(eventlog.MaxQueueSize + 1), "WithQueueSize"},
 		{t.TempDir(), eventlog.WithBufferSize(100), "WithBufferSize"},
 		{t.TempDir(), eventlog.WithMaxOpenFiles(0), "WithMaxOpenFiles"},
 		{t.TempDir(), eventlog.WithLogger(nil), "WithLogger"},
