@@ -472,13 +472,13 @@ func TestRateLimiterDenies(t *testing.T) {
 		t.Error("a request larger than the burst was retried")
 	}
 
-	// A reader limited to 1,000 keys/s with a 10 ms wait at most: the
-	// second 10-key lookup in a row needs a 10 ms wait and is refused; a
-	// context deadline shorter than the wait refuses too.
+	// A reader limited to 100 keys/s with a 20 ms wait at most: the second
+	// 10-key lookup in a row needs a 100 ms wait and is refused, and so is a
+	// lookup larger than the burst.
 	if _, err := Write(ctx, dir, d.rows(), WriteOptions{NumShards: 2, Logger: quietLogger()}); err != nil {
 		t.Fatal(err)
 	}
-	lim, _ := NewLimiter(1000, 10, 5*time.Millisecond)
+	lim, _ := NewLimiter(100, 10, 20*time.Millisecond)
 	rec.Reset()
 	r, err := Open(ctx, dir, ReadOptions{RateLimit: lim, Collector: rec, Logger: quietLogger()})
 	if err != nil {
@@ -495,14 +495,25 @@ func TestRateLimiterDenies(t *testing.T) {
 	if _, err := r.MultiGet(ctx, d.keys[:11]); !errors.Is(err, ErrExceedsBurst) {
 		t.Fatalf("MultiGet of 11 keys = %v, want ErrExceedsBurst", err)
 	}
-	time.Sleep(20 * time.Millisecond) // refill the bucket
+	time.Sleep(110 * time.Millisecond) // refill the bucket
 	if _, err := r.MultiGet(ctx, d.keys[:10]); err != nil {
 		t.Fatal(err)
 	}
-	dctx, cancel := context.WithTimeout(ctx, time.Millisecond)
+
+	// Without a MaxWait, a wait past the context's deadline is refused.
+	slow, _ := NewLimiter(10, 10, 0)
+	r2, err := Open(ctx, dir, ReadOptions{RateLimit: slow, Collector: rec, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r2.Close()
+	if _, err := r2.MultiGet(ctx, d.keys[:10]); err != nil {
+		t.Fatal(err)
+	}
+	dctx, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
 	defer cancel()
-	if _, err := r.MultiGet(dctx, d.keys[:5]); !errors.Is(err, ErrRateLimited) {
-		t.Fatalf("MultiGet needing a wait past the deadline = %v, want ErrRateLimited", err)
+	if _, err := r2.MultiGet(dctx, d.keys[:5]); !errors.Is(err, ErrRateLimited) {
+		t.Fatalf("MultiGet needing a 500ms wait with a 100ms deadline = %v, want ErrRateLimited", err)
 	}
 	var tokens []int
 	for _, p := range rec.Payloads(metrics.RateLimiterDenied) {
@@ -511,14 +522,11 @@ func TestRateLimiterDenies(t *testing.T) {
 	if !slices.Equal(tokens, []int{10, 11, 5}) {
 		t.Errorf("rate_limiter.denied tokens = %v, want [10 11 5]", tokens)
 	}
-	if got := rec.Count(metrics.ReaderMultiGet); got != 2 {
-		t.Errorf("reader.multi_get × %d, want 2 (refused lookups emit none)", got)
+	if got := rec.Count(metrics.ReaderMultiGet); got != 3 {
+		t.Errorf("reader.multi_get × %d, want 3 (refused lookups emit none)", got)
 	}
 }
 
-// TestEveryEvent runs one session — a write with faults and a rate limit, a
-// write that fails, reads, a second write, a refresh and a close — and
-// checks that it emitted every event of the catalog, with real durations.
 func TestEveryEvent(t *testing.T) {
 	dir := t.TempDir()
 	ctx := context.Background()
@@ -589,20 +597,26 @@ func TestEveryEvent(t *testing.T) {
 			}
 		}
 	}
-	// Within one write, elapsed never goes back; write.completed comes last.
-	var last time.Duration
+	// Within one write, elapsed never goes back: among the phase events, and
+	// among the events of each shard (shards run concurrently, so their
+	// events interleave in any order).
+	last := map[int]time.Duration{}
 	for _, rc := range rec.Records() {
 		d, _ := metrics.Describe(rc.Event)
-		if d.Group != metrics.GroupWrite {
+		if d.Group != metrics.GroupWrite || !d.Carries(metrics.KeyElapsed) {
 			continue
 		}
 		if rc.Event == metrics.WriteStarted {
-			last = 0
+			clear(last)
 		}
-		if rc.Payload.Elapsed < last {
-			t.Errorf("%s: elapsed %v after %v", rc.Event, rc.Payload.Elapsed, last)
+		seq := -1
+		if d.Carries(metrics.KeyDBID) {
+			seq = rc.Payload.DBID
 		}
-		last = rc.Payload.Elapsed
+		if rc.Payload.Elapsed < last[seq] {
+			t.Errorf("%s (sequence %d): elapsed %v after %v", rc.Event, seq, rc.Payload.Elapsed, last[seq])
+		}
+		last[seq] = rc.Payload.Elapsed
 	}
 }
 

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/milestone-go/milestone/metrics"
+)
+
+func TestProgressCountsTheWrite(t *testing.T) {
+	var out syncBuffer
+	p := newProgress(&out, 2, 300)
+	p.start()
+	ctx := context.Background()
+	for id := range 2 {
+		p.Emit(ctx, metrics.BatchWritten, metrics.Payload{DBID: id, BatchSize: 100})
+		p.Emit(ctx, metrics.BatchWritten, metrics.Payload{DBID: id, BatchSize: 50})
+		p.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: id, Rows: 150})
+	}
+	p.Emit(ctx, metrics.ReaderGet, metrics.Payload{}) // not the write's: ignored
+	p.stop()
+	s := out.String()
+	if !strings.HasSuffix(s, "\rwriting the first snapshot: 2/2 shards, 300/300 rows written (100%)\n") {
+		t.Fatalf("progress output %q", s)
+	}
+}
+
+func TestIsTerminal(t *testing.T) {
+	if isTerminal(&syncBuffer{}) {
+		t.Error("a buffer is a terminal")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if isTerminal(f) {
+		t.Error("a regular file is a terminal")
+	}
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		defer tty.Close()
+		if !isTerminal(tty) {
+			t.Error("/dev/tty is not a terminal")
+		}
+	}
+}
