@@ -12,7 +12,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -159,15 +158,6 @@ func catalogFamilies() map[string]metrics.InstrumentKind {
 	return out
 }
 
-func goTool() string {
-	if p := filepath.Join(runtime.GOROOT(), "bin", "go"); fileExists(p) {
-		return p
-	}
-	return "go"
-}
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
-
 // TestService builds the service, starts it on a free port with a small
 // snapshot, and checks its HTTP API, its /metrics (promtool, every catalog
 // instrument, the counts the first write implies, a real Prometheus scraping
@@ -177,8 +167,9 @@ func TestService(t *testing.T) {
 		t.Skip("builds and runs the service")
 	}
 	const rows, shards, batch = 20000, 8, 500
+	// go test puts its own toolchain's bin directory first on PATH.
 	bin := filepath.Join(t.TempDir(), "service")
-	if out, err := exec.Command(goTool(), "build", "-o", bin, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	data := filepath.Join(t.TempDir(), "data")
