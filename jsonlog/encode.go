@@ -9,8 +9,10 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 )
 
 const hexDigits = "0123456789abcdef"
@@ -19,7 +21,7 @@ const hexDigits = "0123456789abcdef"
 // string as is.
 var safeASCII = func() (t [utf8.RuneSelf]bool) {
 	for c := 0x20; c < utf8.RuneSelf; c++ {
-		t[c] = c != '"' && c != '\\' && c != 0x7f
+		t[c] = c != '"' && c != '\\'
 	}
 	return t
 }()
@@ -28,8 +30,23 @@ var safeASCII = func() (t [utf8.RuneSelf]bool) {
 // control characters escaped, invalid UTF-8 replaced by \ufffd, U+2028 and
 // U+2029 escaped.
 func appendEscaped(b []byte, s string) []byte {
+	i := 0
+	if len(s) >= 8 {
+		p := unsafe.Pointer(unsafe.StringData(s))
+		for ; i+8 <= len(s); i += 8 {
+			if needsEscape(*(*uint64)(unsafe.Add(p, i))) {
+				break
+			}
+		}
+	}
+	for i < len(s) && s[i] < utf8.RuneSelf && safeASCII[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		return append(b, s...)
+	}
 	start := 0
-	for i := 0; i < len(s); {
+	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
 			if safeASCII[c] {
@@ -61,6 +78,19 @@ func appendEscaped(b []byte, s string) []byte {
 		i += size
 	}
 	return append(b, s[start:]...)
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// needsEscape reports whether one of the 8 bytes of w is a control
+// character, '"', '\\' or not ASCII (SWAR; exact).
+func needsEscape(w uint64) bool {
+	q := w ^ (lsb * '"')
+	bs := w ^ (lsb * '\\')
+	return ((w-lsb*0x20)&^w|(q-lsb)&^q|(bs-lsb)&^bs|w)&msb != 0
 }
 
 func appendEscapedASCII(b []byte, c byte) []byte {
@@ -111,6 +141,9 @@ func appendFloat(b []byte, f float64) []byte {
 	case math.IsInf(f, -1):
 		return append(b, `"-Inf"`...)
 	}
+	if b2, ok := appendShortFloat(b, f); ok {
+		return b2
+	}
 	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 && (abs < 1e-6 || abs >= 1e21) {
@@ -128,17 +161,63 @@ func appendFloat(b []byte, f float64) []byte {
 	return b
 }
 
+var pow10 = [...]float64{1, 10, 100, 1000, 10000}
+
+// appendShortFloat appends f when it is m/10^k exactly enough to round-trip
+// (k ≤ 4, |m| < 2^53): "12.5", "-3", "0.001". It is much faster than
+// strconv's shortest formatting, and its output parses back to f.
+func appendShortFloat(b []byte, f float64) ([]byte, bool) {
+	if !(f > -1e11 && f < 1e11) || f == 0 && math.Signbit(f) {
+		return b, false
+	}
+	for k, p := range pow10 {
+		m := f * p
+		mi := int64(m)
+		if float64(mi) != m || float64(mi)/p != f {
+			continue
+		}
+		if mi < 0 {
+			b = append(b, '-')
+			mi = -mi
+		}
+		if k == 0 {
+			return strconv.AppendInt(b, mi, 10), true
+		}
+		ip := int64(pow10[k])
+		b = strconv.AppendInt(b, mi/ip, 10)
+		b = append(b, '.')
+		frac := mi % ip
+		for d := ip / 10; d > 0 && frac > 0; d /= 10 {
+			b = append(b, byte('0'+frac/d%10))
+			frac %= d
+		}
+		return b, true
+	}
+	return b, false
+}
+
 // appendTimestamp appends t in UTC as "2006-01-02T15:04:05.000Z" (quoted).
 func appendTimestamp(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	year, month, day := t.Date()
-	if year < 0 || year > 9999 {
+	sec := t.Unix()
+	if sec < minTimestamp || sec > maxTimestamp {
 		b = append(b, '"')
-		b = t.AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
+		b = t.UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z07:00")
 		return append(b, '"')
 	}
-	hh, mm, ss := t.Clock()
 	ms := t.Nanosecond() / 1e6
+	days, rem := sec/86400, int(sec%86400)
+	if rem < 0 {
+		days--
+		rem += 86400
+	}
+	var year, month, day int
+	if c := dayCache.Load(); c>>32 == uint64(days)&0xFFFFFFFF {
+		year, month, day = int(c>>16&0xFFFF), int(c>>8&0xFF), int(c&0xFF)
+	} else {
+		year, month, day = civil(days)
+		dayCache.Store(uint64(days)<<32 | uint64(year)<<16 | uint64(month)<<8 | uint64(day))
+	}
+	hh, mm, ss := rem/3600, rem/60%60, rem%60
 	b = append(b, '"',
 		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
 		byte('0'+int(month)/10), byte('0'+int(month)%10), '-',
@@ -148,6 +227,40 @@ func appendTimestamp(b []byte, t time.Time) []byte {
 		byte('0'+ss/10), byte('0'+ss%10), '.',
 		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
 	return b
+}
+
+// Unix seconds of 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
+const (
+	minTimestamp = -62167219200
+	maxTimestamp = 253402300799
+)
+
+// dayCache holds the last converted day: days since the epoch (high 32
+// bits), year, month and day.
+var dayCache atomic.Uint64
+
+// civil converts days since 1970-01-01 to a proleptic Gregorian date
+// (Howard Hinnant's days_from_civil inverse).
+func civil(z int64) (year, month, day int) {
+	z += 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era = (z - 146096) / 146097
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y := yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d := doy - (153*mp+2)/5 + 1
+	m := mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return int(y), int(m), int(d)
 }
 
 // errorText returns err.Error(), recovering a panic.

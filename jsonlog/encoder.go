@@ -74,8 +74,10 @@ func (e *encoder) message(s string) {
 	e.strMax(s, len(e.buf)+(e.limit-lineReserve-len(e.buf))/2)
 }
 
-func (e *encoder) value(v slog.Value, depth int) {
-	switch v.Kind() {
+func (e *encoder) value(v slog.Value, depth int) { e.valueKind(v, v.Kind(), depth) }
+
+func (e *encoder) valueKind(v slog.Value, kind slog.Kind, depth int) {
+	switch kind {
 	case slog.KindString:
 		e.str(v.String())
 	case slog.KindInt64:
@@ -133,10 +135,12 @@ func (e *encoder) fields(attrs []slog.Attr, depth int) int {
 // top-level keys. An empty attribute or group writes nothing.
 func (e *encoder) field(a slog.Attr, depth int, rename, addSource bool) bool {
 	v := a.Value
-	if v.Kind() == slog.KindLogValuer {
+	kind := v.Kind()
+	if kind == slog.KindLogValuer {
 		v = v.Resolve()
+		kind = v.Kind()
 	}
-	if a.Key == "" && v.Kind() == slog.KindAny && v.Any() == nil {
+	if a.Key == "" && kind == slog.KindAny && v.Any() == nil {
 		return false
 	}
 	mark, first := len(e.buf), e.first
@@ -149,7 +153,7 @@ func (e *encoder) field(a slog.Attr, depth int, rename, addSource bool) bool {
 	if !ok {
 		return false
 	}
-	if v.Kind() == slog.KindGroup && depth < MaxDepth {
+	if kind == slog.KindGroup && depth < MaxDepth {
 		e.buf = append(e.buf, '{')
 		e.first = true
 		if e.fields(v.Group(), depth+1) == 0 {
@@ -161,7 +165,7 @@ func (e *encoder) field(a slog.Attr, depth int, rename, addSource bool) bool {
 		e.first = false
 		return true
 	}
-	e.value(v, depth)
+	e.valueKind(v, kind, depth)
 	return true
 }
 

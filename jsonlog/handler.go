@@ -158,6 +158,7 @@ type Handler struct {
 
 	name     string
 	nameFrag []byte
+	heads    [5][]byte // built-in keys after the timestamp, per standard level
 
 	groups   []string
 	levels   []level  // flat: one per group level
@@ -289,6 +290,33 @@ func (h *Handler) setName(name string) {
 		}
 	}
 	h.nameFrag = b
+	for i, l := range headLevels {
+		h.heads[i] = h.slowHead(nil, l)
+	}
+}
+
+var headLevels = [5]slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError, logctx.LevelCritical}
+
+func (h *Handler) head(b []byte, l slog.Level) []byte {
+	for i, hl := range headLevels {
+		if hl == l {
+			return append(b, h.heads[i]...)
+		}
+	}
+	return h.slowHead(b, l)
+}
+
+func (h *Handler) slowHead(b []byte, l slog.Level) []byte {
+	if h.format == Flat {
+		b = append(b, `"level":"`...)
+		b = appendLevel(b, l)
+		b = append(b, '"')
+		b = append(b, h.nameFrag...)
+		return append(b, `,"event":`...)
+	}
+	b = append(b, `"log.level":"`...)
+	b = appendLevel(b, l)
+	return append(b, `","message":`...)
 }
 
 // WithAttrs returns a handler whose lines carry attrs (inside the current
@@ -338,7 +366,7 @@ func (h *Handler) rebuild(i int) {
 	lv.frag = e.buf
 	lv.hashes = lv.hashes[:0:0]
 	for _, a := range norm {
-		lv.hashes = append(lv.hashes, hashKey(a.Key))
+		lv.hashes = append(lv.hashes, flatHash(a.Key))
 	}
 	if i < len(h.groups) {
 		g := h.groups[i]
@@ -350,7 +378,7 @@ func (h *Handler) rebuild(i int) {
 				h.slowOnly = true
 			}
 		}
-		lv.hashes = append(lv.hashes, hashKey(g))
+		lv.hashes = append(lv.hashes, flatHash(g))
 		var o []byte
 		o = append(o, `,"`...)
 		o = appendEscaped(o, g)
@@ -433,7 +461,7 @@ func (h *Handler) fragment(f *logctx.Fields) *fragment {
 		e.fields(norm, 0)
 		hashes := make([]uint64, len(norm))
 		for i, a := range norm {
-			hashes[i] = hashKey(a.Key)
+			hashes[i] = flatHash(a.Key)
 		}
 		fr.leaf = newKeySet(hashes)
 	} else {
@@ -451,8 +479,12 @@ var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b 
 // Handle writes r as one line. It returns the writer's error (also counted
 // in Stats) and never panics.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
+	locked := false
 	defer func() {
 		if p := recover(); p != nil {
+			if locked {
+				h.sh.mu.Unlock()
+			}
 			h.sh.writeErrors.Add(1)
 			err = fmt.Errorf("jsonlog: panic while writing a record: %v", p)
 		}
@@ -468,14 +500,12 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
 		call = make([]slog.Attr, 0, r.NumAttrs())
 	}
 	r.Attrs(func(a slog.Attr) bool {
+		if a.Value.Kind() == slog.KindLogValuer {
+			a.Value = a.Value.Resolve()
+		}
 		call = append(call, a)
 		return true
 	})
-	for i := range call {
-		if call[i].Value.Kind() == slog.KindLogValuer {
-			call[i].Value = call[i].Value.Resolve()
-		}
-	}
 	fast := !h.slowOnly && len(call) <= maxFastAttrs
 	if fast {
 		if h.format == Flat {
@@ -492,28 +522,20 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
 		h.line(&e, &r, f, nil, call, false)
 		h.sh.truncated.Add(1)
 	}
-	err = h.write(e.buf)
+	h.sh.mu.Lock()
+	locked = true
+	n, err := h.sh.w.Write(e.buf)
+	locked = false
+	h.sh.mu.Unlock()
+	if err == nil && n < len(e.buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		h.sh.writeErrors.Add(1)
+	}
 	if cap(e.buf) <= maxPooledBuffer {
 		*bp = e.buf[:0]
 		bufPool.Put(bp)
-	}
-	return err
-}
-
-func (h *Handler) write(b []byte) (err error) {
-	h.sh.mu.Lock()
-	defer func() {
-		h.sh.mu.Unlock()
-		if p := recover(); p != nil {
-			err = fmt.Errorf("jsonlog: writer panicked: %v", p)
-		}
-		if err != nil {
-			h.sh.writeErrors.Add(1)
-		}
-	}()
-	n, err := h.sh.w.Write(b)
-	if err == nil && n < len(b) {
-		err = io.ErrShortWrite
 	}
 	return err
 }
@@ -549,12 +571,7 @@ func (h *Handler) header(e *encoder, r *slog.Record) {
 			b = appendTimestamp(b, t)
 			b = append(b, ',')
 		}
-		b = append(b, `"level":"`...)
-		b = appendLevel(b, r.Level)
-		b = append(b, '"')
-		b = append(b, h.nameFrag...)
-		b = append(b, `,"event":`...)
-		e.buf = b
+		e.buf = h.head(b, r.Level)
 		e.message(r.Message)
 	} else {
 		if !t.IsZero() {
@@ -562,10 +579,7 @@ func (h *Handler) header(e *encoder, r *slog.Record) {
 			b = appendTimestamp(b, t)
 			b = append(b, ',')
 		}
-		b = append(b, `"log.level":"`...)
-		b = appendLevel(b, r.Level)
-		b = append(b, `","message":`...)
-		e.buf = b
+		e.buf = h.head(b, r.Level)
 		e.message(r.Message)
 		e.buf = append(e.buf, h.nameFrag...)
 	}
@@ -628,18 +642,20 @@ func (h *Handler) fastFlat(fr *fragment, call []slog.Attr) bool {
 	ns := 0
 	for i := range call {
 		a := &call[i]
-		if isEmptyAttr(*a) {
-			continue
-		}
 		kind := a.Value.Kind()
-		if a.Key == "" && kind == slog.KindGroup {
-			return false
+		if a.Key == "" {
+			if kind == slog.KindGroup {
+				return false
+			}
+			if kind == slog.KindAny && a.Value.Any() == nil {
+				continue
+			}
 		}
 		var hk uint64
 		if n == 0 && reservedFlat(a.Key, h.addSource) {
-			hk = hashString(hashKey(renamePrefix), a.Key)
+			hk = flatHash(renamePrefix + a.Key) // rare: allocates
 		} else {
-			hk = hashKey(a.Key)
+			hk = flatHash(a.Key)
 		}
 		if n == 0 && fr != nil && fr.leaf.has(hk) {
 			return false

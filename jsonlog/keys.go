@@ -1,6 +1,9 @@
 package jsonlog
 
-import "strings"
+import (
+	"strings"
+	"unsafe"
+)
 
 // FNV-1a, 64 bits: cheap, streaming (the hash of "a.b" continues the state
 // of "a"), good enough to rule out collisions before comparing strings.
@@ -18,6 +21,22 @@ func hashString(h uint64, s string) uint64 {
 }
 
 func hashKey(s string) uint64 { return hashString(fnvOffset, s) }
+
+// flatHash is a cheaper hash for the flat layout's top-level keys: the
+// length and the first and last 8 bytes, mixed.
+func flatHash(s string) uint64 {
+	n := len(s)
+	if n < 8 {
+		return hashString(fnvOffset, s)
+	}
+	p := unsafe.Pointer(unsafe.StringData(s))
+	a := *(*uint64)(p)
+	z := *(*uint64)(unsafe.Add(p, n-8))
+	h := (a ^ uint64(n)*0x9E3779B97F4A7C15) * 0xBF58476D1CE4E5B9
+	h ^= h >> 31
+	h = (h ^ z) * 0x94D049BB133111EB
+	return h ^ h>>29
+}
 
 // keySet is a small open-addressing set of key hashes. A hit may be a false
 // positive (two keys with one hash); callers then take the exact slow path.
