@@ -709,7 +709,11 @@ func (h *Handler) fastBodyFlat(e *encoder, fr *fragment, call []slog.Attr) {
 			if i == h.deepest+1 {
 				mark, markOpened = len(e.buf), opened
 			}
-			e.buf = append(e.buf, h.opens[i]...)
+			open := h.opens[i]
+			if e.first {
+				open = open[1:]
+			}
+			e.buf = append(e.buf, open...)
 			opened++
 			e.first = true
 		}
