@@ -237,7 +237,7 @@ func appendNormFlat(dst, attrs []slog.Attr, depth, nest int, top, addSource bool
 		}
 		if v.Kind() == slog.KindGroup {
 			if nest >= MaxDepth {
-				dst = append(dst, slog.String(a.Key, DepthMarker))
+				dst = append(dst, slog.String(fixKey(a.Key), DepthMarker))
 				continue
 			}
 			if a.Key == "" {
@@ -250,7 +250,7 @@ func appendNormFlat(dst, attrs []slog.Attr, depth, nest int, top, addSource bool
 			}
 			v = slog.GroupValue(members...)
 		}
-		key := a.Key
+		key := fixKey(a.Key)
 		if top && reservedFlat(key, addSource) {
 			key = renamePrefix + key
 		}
@@ -309,17 +309,17 @@ func flattenECS(dst []kv, prefix string, attrs []slog.Attr, depth int) []kv {
 		}
 		if v.Kind() == slog.KindGroup {
 			if depth >= MaxDepth {
-				dst = append(dst, kv{prefix + a.Key, slog.StringValue(DepthMarker)})
+				dst = append(dst, kv{prefix + fixKey(a.Key), slog.StringValue(DepthMarker)})
 				continue
 			}
 			p := prefix
 			if a.Key != "" {
-				p = prefix + a.Key + "."
+				p = prefix + fixKey(a.Key) + "."
 			}
 			dst = flattenECS(dst, p, v.Group(), depth+1)
 			continue
 		}
-		key := prefix + a.Key
+		key := prefix + fixKey(a.Key)
 		if key == "error" {
 			if err, ok := isError(v); ok {
 				dst = append(dst,

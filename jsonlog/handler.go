@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/milestone-go/milestone/logctx"
 )
@@ -369,7 +370,7 @@ func (h *Handler) rebuild(i int) {
 		lv.hashes = append(lv.hashes, flatHash(a.Key))
 	}
 	if i < len(h.groups) {
-		g := h.groups[i]
+		g := fixKey(h.groups[i])
 		if i == 0 && reservedFlat(g, h.addSource) {
 			g = renamePrefix + g
 		}
@@ -400,7 +401,7 @@ func (h *Handler) rebuildECS() {
 	prefix := ""
 	for i := range h.levels {
 		if i > 0 {
-			prefix += h.groups[i-1] + "."
+			prefix += fixKey(h.groups[i-1]) + "."
 		}
 		list = flattenECS(list, prefix, h.levels[i].raw, i)
 	}
@@ -651,6 +652,9 @@ func (h *Handler) fastFlat(fr *fragment, call []slog.Attr) bool {
 				continue
 			}
 		}
+		if !utf8.ValidString(a.Key) {
+			return false
+		}
 		var hk uint64
 		if n == 0 && reservedFlat(a.Key, h.addSource) {
 			hk = flatHash(renamePrefix + a.Key) // rare: allocates
@@ -683,7 +687,7 @@ func checkGroupFlat(as []slog.Attr, depth int) bool {
 	}
 	for i := range as {
 		k := as[i].Value.Kind()
-		if k == slog.KindLogValuer || (as[i].Key == "" && k == slog.KindGroup) {
+		if k == slog.KindLogValuer || (as[i].Key == "" && k == slog.KindGroup) || !utf8.ValidString(as[i].Key) {
 			return false
 		}
 		for j := 0; j < i; j++ {
@@ -836,7 +840,7 @@ func (c *ecsCheck) attrs(as []slog.Attr, state uint64, depth int, top bool) bool
 		if isEmptyAttr(*a) {
 			continue
 		}
-		if a.Key == "" && kind == slog.KindGroup {
+		if (a.Key == "" && kind == slog.KindGroup) || !utf8.ValidString(a.Key) {
 			return false
 		}
 		if noPrefix && top {
@@ -919,7 +923,7 @@ func (h *Handler) slowBodyECS(e *encoder, f *logctx.Fields, call []slog.Attr) {
 	prefix := ""
 	for i := range h.levels {
 		if i > 0 {
-			prefix += h.groups[i-1] + "."
+			prefix += fixKey(h.groups[i-1]) + "."
 		}
 		list = flattenECS(list, prefix, h.levels[i].raw, i)
 	}

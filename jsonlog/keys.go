@@ -2,6 +2,7 @@ package jsonlog
 
 import (
 	"strings"
+	"unicode/utf8"
 	"unsafe"
 )
 
@@ -80,6 +81,25 @@ func (s *keySet) has(h uint64) bool {
 			return false
 		}
 	}
+}
+
+// fixKey returns key with each byte of invalid UTF-8 replaced by U+FFFD,
+// as the escaper writes it, so that keys are compared as they are written.
+func fixKey(key string) string {
+	if utf8.ValidString(key) {
+		return key
+	}
+	var b strings.Builder
+	for i := 0; i < len(key); {
+		r, size := utf8.DecodeRuneInString(key[i:])
+		if r == utf8.RuneError && size == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(key[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
 }
 
 // renamePrefix is prepended to a field key that collides with a key the
