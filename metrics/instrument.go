@@ -57,7 +57,7 @@ func (in *Instrument) Applies(p *Payload) bool {
 	if in.If == 0 {
 		return true
 	}
-	return p.Field(in.If).Bool == in.IfValue
+	return p.Bool(in.If) == in.IfValue
 }
 
 // Delta returns what a counter adds for payload p: 1 for a counter with no
@@ -71,7 +71,7 @@ func (in *Instrument) Delta(p *Payload) (delta int64, ok bool) {
 	if in.Value == 0 {
 		return 1, true
 	}
-	delta = p.Field(in.Value).Int
+	delta = p.Int(in.Value)
 	return delta, delta >= 0
 }
 

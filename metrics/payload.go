@@ -149,43 +149,65 @@ func (f Field) Name() string { return f.Key.String() }
 //		f := p.Field(k)
 //		...
 //	}
+//
+// Backends that need one typed value on a hot path use Int, Bool or Seconds,
+// which skip building the Field.
 func (p *Payload) Field(k Key) Field {
 	f := Field{Key: k, Kind: k.Kind()}
-	switch k {
-	case KeyElapsed:
-		f.Float = millis(p.Elapsed)
-	case KeyDuration:
-		f.Float = millis(p.Duration)
-	case KeyDBID:
-		f.Int = int64(p.DBID)
-	case KeyRowCount, KeyRowsWritten:
-		f.Int = p.Rows
-	case KeyBatchSize:
-		f.Int = int64(p.BatchSize)
-	case KeyFound:
-		f.Bool = p.Found
-	case KeyNumKeys:
-		f.Int = int64(p.Keys)
-	case KeyChanged:
-		f.Bool = p.Changed
-	case KeyNumHandles:
-		f.Int = int64(p.Handles)
-	case KeyAttempt:
-		f.Int = int64(p.Attempt)
-	case KeyAttempts:
-		f.Int = int64(p.Attempts)
-	case KeyMaxRetries:
-		f.Int = int64(p.MaxRetries)
-	case KeyBackoff:
-		f.Float = p.Backoff.Seconds()
-	case KeyDelay:
-		f.Float = p.Delay.Seconds()
-	case KeyWait:
-		f.Float = p.Wait.Seconds()
-	case KeyTokens:
-		f.Int = int64(p.Tokens)
+	switch f.Kind {
+	case KindInt:
+		f.Int = p.Int(k)
+	case KindBool:
+		f.Bool = p.Bool(k)
+	case KindFloat:
+		switch k {
+		case KeyElapsed:
+			f.Float = millis(p.Elapsed)
+		case KeyDuration:
+			f.Float = millis(p.Duration)
+		default:
+			f.Float, _ = p.Seconds(k)
+		}
 	}
 	return f
+}
+
+// Int returns the whole-number value of key k in p, or 0 for a key whose
+// Kind is not KindInt.
+func (p *Payload) Int(k Key) int64 {
+	switch k {
+	case KeyDBID:
+		return int64(p.DBID)
+	case KeyRowCount, KeyRowsWritten:
+		return p.Rows
+	case KeyBatchSize:
+		return int64(p.BatchSize)
+	case KeyNumKeys:
+		return int64(p.Keys)
+	case KeyNumHandles:
+		return int64(p.Handles)
+	case KeyAttempt:
+		return int64(p.Attempt)
+	case KeyAttempts:
+		return int64(p.Attempts)
+	case KeyMaxRetries:
+		return int64(p.MaxRetries)
+	case KeyTokens:
+		return int64(p.Tokens)
+	}
+	return 0
+}
+
+// Bool returns the boolean value of key k in p, or false for a key whose
+// Kind is not KindBool.
+func (p *Payload) Bool(k Key) bool {
+	switch k {
+	case KeyFound:
+		return p.Found
+	case KeyChanged:
+		return p.Changed
+	}
+	return false
 }
 
 // Seconds returns the duration held under key k in seconds, for histograms.

@@ -31,17 +31,19 @@ type Collector struct {
 // for the counter ops, hist for the histogram ops.
 type handle struct {
 	op      op
-	field   field // the payload field read by opIf, opAdd and opObserve
-	want    bool  // the value field must have for opIf
+	key     metrics.Key // the payload key read by opIf, opAdd and opObserve
+	want    bool        // the value key must have for opIf
 	in      *metrics.Instrument
 	counter prometheus.Counter
 	hist    prometheus.Observer
 }
 
 // op is what Emit does for one instrument. The first four are the
-// instrument shapes of the catalog, done with one field read and the same
-// client_golang call one would write by hand; the last two are the generic
-// path through the catalog's own Instrument methods, for any other shape.
+// instrument shapes of the catalog, done with one typed payload read
+// (metrics.Payload.Bool, Int, Seconds) and the same client_golang call one
+// would write by hand; the last two are the generic path through the
+// catalog's own Instrument methods, for any other shape (an application's
+// event defined with both a Value and an If, say).
 type op uint8
 
 const (
@@ -101,17 +103,18 @@ func (c *Collector) Emit(_ context.Context, ev metrics.Event, p metrics.Payload)
 		case opInc:
 			h.counter.Inc()
 		case opIf:
-			if h.field.bool(&p) == h.want {
+			if p.Bool(h.key) == h.want {
 				h.counter.Inc()
 			}
 		case opAdd:
-			if v := h.field.int(&p); v >= 0 {
+			if v := p.Int(h.key); v >= 0 {
 				h.counter.Add(float64(v))
 			} else {
 				c.invalid.Inc()
 			}
 		case opObserve:
-			h.hist.Observe(h.field.duration(&p).Seconds())
+			v, _ := p.Seconds(h.key)
+			h.hist.Observe(v)
 		case opDelta:
 			if d, ok := h.in.Delta(&p); ok {
 				h.counter.Add(float64(d))
@@ -201,39 +204,37 @@ func (b *builder) build() (*Collector, error) {
 			} else {
 				h.counter = f.counter
 			}
-			h.op, h.field, h.want = opFor(h.in, b.cfg.generic)
+			h.op, h.key, h.want = opFor(h.in, b.cfg.generic)
 		}
 	}
 	return &Collector{events: events, invalid: invalid}, nil
 }
 
 // opFor chooses how Emit feeds in: a fast op when the instrument has one of
-// the catalog's shapes and its key reads a single payload field, else the
-// generic path. generic forces the generic path (for tests).
-func opFor(in *metrics.Instrument, generic bool) (op, field, bool) {
+// the catalog's shapes, else the generic path. generic forces the generic
+// path (for tests).
+func opFor(in *metrics.Instrument, generic bool) (op, metrics.Key, bool) {
+	switch {
+	case generic:
+	case in.Kind == metrics.Histogram && in.If == 0 && isDuration(in.Value):
+		return opObserve, in.Value, false
+	case in.Kind != metrics.Counter:
+	case in.If == 0 && in.Value == 0:
+		return opInc, 0, false
+	case in.Value == 0 && in.If.Kind() == metrics.KindBool:
+		return opIf, in.If, in.IfValue
+	case in.If == 0 && in.Value.Kind() == metrics.KindInt:
+		return opAdd, in.Value, false
+	}
 	if in.Kind == metrics.Histogram {
-		if !generic && in.If == 0 {
-			if f := secondsField(in.Value); f != fieldNone {
-				return opObserve, f, false
-			}
-		}
-		return opObservation, fieldNone, false
+		return opObservation, 0, false
 	}
-	if !generic {
-		switch {
-		case in.If == 0 && in.Value == 0:
-			return opInc, fieldNone, false
-		case in.Value == 0:
-			if f := boolField(in.If); f != fieldNone {
-				return opIf, f, in.IfValue
-			}
-		case in.If == 0:
-			if f := countField(in.Value); f != fieldNone {
-				return opAdd, f, false
-			}
-		}
-	}
-	return opDelta, fieldNone, false
+	return opDelta, 0, false
+}
+
+func isDuration(k metrics.Key) bool {
+	_, ok := (&metrics.Payload{}).Seconds(k)
+	return ok
 }
 
 // plan records the family that in needs, checking its name and that a name
