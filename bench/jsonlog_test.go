@@ -1,0 +1,124 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"strconv"
+	"testing"
+
+	"github.com/rs/zerolog"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/milestone-go/milestone/jsonlog"
+	"github.com/milestone-go/milestone/logctx"
+)
+
+// The workload of the JSON logging benchmarks: 5 attributes at the call site
+// (string, int, float64, bool, string) and 10 bound fields (With/context).
+
+const jsonlogMsg = "shard_write_completed"
+
+func jsonlogBound(n int) []any {
+	args := make([]any, 0, 2*n)
+	for i := 0; i < n; i++ {
+		args = append(args, "field_"+strconv.Itoa(i), "value-"+strconv.Itoa(i))
+	}
+	return args
+}
+
+func jsonlogCall(l *slog.Logger, ctx context.Context) {
+	l.LogAttrs(ctx, slog.LevelInfo, jsonlogMsg,
+		slog.String("run_id", "4f1c2a"),
+		slog.Int("db_id", 7),
+		slog.Float64("duration_ms", 12.5),
+		slog.Bool("found", true),
+		slog.String("bucket", "s3://data/shards"))
+}
+
+// BenchmarkJSONLogSlogBaseline: slog.JSONHandler, 10 attrs via Logger.With.
+func BenchmarkJSONLogSlogBaseline(b *testing.B) {
+	l := slog.New(slog.NewJSONHandler(io.Discard, nil)).With(jsonlogBound(10)...)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		jsonlogCall(l, ctx)
+	}
+}
+
+func benchMilestone(b *testing.B, bound int) {
+	l := slog.New(jsonlog.NewHandler(io.Discard, nil))
+	ctx := logctx.With(context.Background(), jsonlogBound(bound)...)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		jsonlogCall(l, ctx)
+	}
+}
+
+// BenchmarkJSONLogMilestone: slog.Logger over jsonlog, 10 fields bound with
+// logctx.With.
+func BenchmarkJSONLogMilestone(b *testing.B) { benchMilestone(b, 10) }
+
+// BenchmarkJSONLogMilestoneCtx50: the same with 50 context fields.
+func BenchmarkJSONLogMilestoneCtx50(b *testing.B) { benchMilestone(b, 50) }
+
+// BenchmarkJSONLogMilestoneNamed: through a logctx.Logger of the hierarchy
+// (the swappable root handler and the level table).
+func BenchmarkJSONLogMilestoneNamed(b *testing.B) {
+	logctx.SetHandler(jsonlog.NewHandler(io.Discard, nil))
+	defer logctx.SetHandler(nil)
+	l := logctx.Logger("bench")
+	ctx := logctx.With(context.Background(), jsonlogBound(10)...)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		jsonlogCall(l, ctx)
+	}
+}
+
+// BenchmarkJSONLogZerolog: zerolog with the 10 fields in its context.
+func BenchmarkJSONLogZerolog(b *testing.B) {
+	zc := zerolog.New(io.Discard).With().Timestamp()
+	bound := jsonlogBound(10)
+	for i := 0; i < len(bound); i += 2 {
+		zc = zc.Str(bound[i].(string), bound[i+1].(string))
+	}
+	l := zc.Logger()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l.Info().
+			Str("run_id", "4f1c2a").
+			Int("db_id", 7).
+			Float64("duration_ms", 12.5).
+			Bool("found", true).
+			Str("bucket", "s3://data/shards").
+			Msg(jsonlogMsg)
+	}
+}
+
+// BenchmarkJSONLogZap: zap's production JSON encoder with the 10 fields via
+// Logger.With.
+func BenchmarkJSONLogZap(b *testing.B) {
+	enc := zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig())
+	core := zapcore.NewCore(enc, zapcore.AddSync(io.Discard), zapcore.InfoLevel)
+	bound := jsonlogBound(10)
+	fields := make([]zap.Field, 0, 10)
+	for i := 0; i < len(bound); i += 2 {
+		fields = append(fields, zap.String(bound[i].(string), bound[i+1].(string)))
+	}
+	l := zap.New(core).With(fields...)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		l.Info(jsonlogMsg,
+			zap.String("run_id", "4f1c2a"),
+			zap.Int("db_id", 7),
+			zap.Float64("duration_ms", 12.5),
+			zap.Bool("found", true),
+			zap.String("bucket", "s3://data/shards"))
+	}
+}
