@@ -46,21 +46,18 @@ type eventInstruments struct {
 	histograms []histogram
 }
 
-// counter is a counter instrument with its catalog declaration unpacked, so
-// that Emit reads the payload directly (see delta).
+// counter is a counter instrument with its catalog declaration, whose
+// Delta says what each event adds.
 type counter struct {
-	inst  metric.Int64Counter
-	value metrics.Key // 0: add 1 per event
-	cond  metrics.Key // 0: unconditional
-	want  bool        // the value cond must have
+	inst metric.Int64Counter
+	spec *metrics.Instrument
 }
 
-// histogram is a histogram instrument with its catalog declaration unpacked.
+// histogram is a histogram instrument with its catalog declaration, whose
+// Observation says what each event records.
 type histogram struct {
-	inst  metric.Float64Histogram
-	value metrics.Key // the duration key observed
-	cond  metrics.Key // 0: unconditional
-	want  bool        // the value cond must have
+	inst metric.Float64Histogram
+	spec *metrics.Instrument
 }
 
 type flusher interface {
@@ -177,9 +174,9 @@ func New(opts ...Option) (*Collector, error) {
 			}
 			switch spec.Kind {
 			case metrics.Counter:
-				e.counters = append(e.counters, counter{inst: b.counter, value: spec.Value, cond: spec.If, want: spec.IfValue})
+				e.counters = append(e.counters, counter{inst: b.counter, spec: spec})
 			case metrics.Histogram:
-				e.histograms = append(e.histograms, histogram{inst: b.hist, value: spec.Value, cond: spec.If, want: spec.IfValue})
+				e.histograms = append(e.histograms, histogram{inst: b.hist, spec: spec})
 			}
 		}
 	}
@@ -217,7 +214,7 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	e := &c.events[ev]
 	for i := range e.counters {
 		k := &e.counters[i]
-		if d, ok := k.delta(&p); ok {
+		if d, ok := k.spec.Delta(&p); ok {
 			k.inst.Add(ctx, d, c.addOpts...)
 		} else if d < 0 {
 			c.dropped.Add(1) // a counter cannot go down
@@ -225,72 +222,10 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	}
 	for i := range e.histograms {
 		h := &e.histograms[i]
-		if s, ok := h.observation(&p); ok {
+		if s, ok := h.spec.Observation(&p); ok {
 			h.inst.Record(ctx, s, c.recordOpts...)
 		}
 	}
-}
-
-// delta is metrics.Instrument.Delta for the unpacked declaration: what the
-// counter adds for p, and false when its condition fails or the value is
-// negative. It reads the payload fields directly instead of through
-// metrics.Payload.Field, which builds a whole Field per call; a test checks
-// that the two agree for every catalog counter.
-func (k *counter) delta(p *metrics.Payload) (int64, bool) {
-	if k.cond != 0 && boolField(p, k.cond) != k.want {
-		return 0, false
-	}
-	if k.value == 0 {
-		return 1, true
-	}
-	d := intField(p, k.value)
-	return d, d >= 0
-}
-
-// observation is metrics.Instrument.Observation for the unpacked
-// declaration: the seconds the histogram records for p, and false when its
-// condition fails.
-func (h *histogram) observation(p *metrics.Payload) (float64, bool) {
-	if h.cond != 0 && boolField(p, h.cond) != h.want {
-		return 0, false
-	}
-	return p.Seconds(h.value)
-}
-
-// intField returns the whole-number payload key k, as p.Field(k).Int does.
-func intField(p *metrics.Payload, k metrics.Key) int64 {
-	switch k {
-	case metrics.KeyRowCount, metrics.KeyRowsWritten:
-		return p.Rows
-	case metrics.KeyBatchSize:
-		return int64(p.BatchSize)
-	case metrics.KeyNumKeys:
-		return int64(p.Keys)
-	case metrics.KeyNumHandles:
-		return int64(p.Handles)
-	case metrics.KeyTokens:
-		return int64(p.Tokens)
-	case metrics.KeyDBID:
-		return int64(p.DBID)
-	case metrics.KeyAttempt:
-		return int64(p.Attempt)
-	case metrics.KeyAttempts:
-		return int64(p.Attempts)
-	case metrics.KeyMaxRetries:
-		return int64(p.MaxRetries)
-	}
-	return p.Field(k).Int // a key added to the catalog later
-}
-
-// boolField returns the boolean payload key k, as p.Field(k).Bool does.
-func boolField(p *metrics.Payload, k metrics.Key) bool {
-	switch k {
-	case metrics.KeyFound:
-		return p.Found
-	case metrics.KeyChanged:
-		return p.Changed
-	}
-	return p.Field(k).Bool
 }
 
 func (c *Collector) recoverPanic(ev metrics.Event) {
