@@ -123,7 +123,8 @@ type level struct {
 // fields bound by logctx.With from the context of each record and writes
 // them after the built-in keys and before the record's attributes; context
 // fields and WithAttrs attributes are encoded once (per scope, per handler)
-// and copied. Each line is written with a single Write, under a mutex shared
+// and copied. Context fields are always top-level fields, outside any group
+// opened by WithGroup. Each line is written with a single Write, under a mutex shared
 // by the handler and all the handlers derived from it by WithAttrs,
 // WithGroup and WithLoggerName.
 //
