@@ -135,13 +135,8 @@ func validateInstrument(d *Descriptor, in *Instrument, t *table) error {
 		if !strings.HasSuffix(in.Name, "_seconds") || in.Unit != "s" {
 			return errors.New("a histogram's name ends in _seconds and its unit is s")
 		}
-		if len(in.Buckets) == 0 {
-			return errors.New("a histogram needs default buckets")
-		}
-		for i := 1; i < len(in.Buckets); i++ {
-			if !(in.Buckets[i] > in.Buckets[i-1]) {
-				return fmt.Errorf("buckets %v are not strictly increasing", in.Buckets)
-			}
+		if err := CheckBuckets(in.Buckets); err != nil {
+			return fmt.Errorf("default buckets: %w", err)
 		}
 	default:
 		return fmt.Errorf("unknown kind %d", in.Kind)

@@ -1,5 +1,11 @@
 package metrics
 
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
 // InstrumentKind says whether an instrument counts or records a distribution.
 type InstrumentKind uint8
 
@@ -82,4 +88,22 @@ func (in *Instrument) Observation(p *Payload) (seconds float64, ok bool) {
 		return 0, false
 	}
 	return p.Seconds(in.Value)
+}
+
+// CheckBuckets reports why bounds cannot be histogram bucket upper bounds:
+// they must be non-empty, finite (the +Inf bucket is implicit) and strictly
+// increasing. Backends check the buckets their options are given with it.
+func CheckBuckets(bounds []float64) error {
+	if len(bounds) == 0 {
+		return errors.New("no bucket bounds")
+	}
+	for i, b := range bounds {
+		if math.IsNaN(b) || math.IsInf(b, 0) {
+			return fmt.Errorf("bound %v is not finite (the +Inf bucket is implicit)", b)
+		}
+		if i > 0 && b <= bounds[i-1] {
+			return fmt.Errorf("bounds are not strictly increasing: %v after %v", b, bounds[i-1])
+		}
+	}
+	return nil
 }

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 
+	"github.com/milestone-go/milestone/metrics"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
@@ -133,7 +133,7 @@ func WithAttributes(kvs ...attribute.KeyValue) Option {
 // MeterProvider still takes precedence.
 func WithBuckets(name string, bounds ...float64) Option {
 	return func(c *config) error {
-		if err := checkBuckets(bounds); err != nil {
+		if err := metrics.CheckBuckets(bounds); err != nil {
 			return fmt.Errorf("otelcol: WithBuckets(%q): %w", name, err)
 		}
 		if c.buckets == nil {
@@ -149,27 +149,12 @@ func WithBuckets(name string, bounds ...float64) Option {
 // (Instrument.Buckets). The bounds must be finite and strictly increasing.
 func WithAllBuckets(bounds ...float64) Option {
 	return func(c *config) error {
-		if err := checkBuckets(bounds); err != nil {
+		if err := metrics.CheckBuckets(bounds); err != nil {
 			return fmt.Errorf("otelcol: WithAllBuckets: %w", err)
 		}
 		c.allBuckets = append([]float64(nil), bounds...)
 		return nil
 	}
-}
-
-func checkBuckets(bounds []float64) error {
-	if len(bounds) == 0 {
-		return errors.New("no bucket bounds")
-	}
-	for i, b := range bounds {
-		if math.IsNaN(b) || math.IsInf(b, 0) {
-			return fmt.Errorf("bound %v is not finite (the +Inf bucket is implicit)", b)
-		}
-		if i > 0 && b <= bounds[i-1] {
-			return fmt.Errorf("bounds are not strictly increasing: %v after %v", b, bounds[i-1])
-		}
-	}
-	return nil
 }
 
 // checkName reports whether name is a valid OpenTelemetry instrument name:

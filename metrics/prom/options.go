@@ -9,6 +9,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/milestone-go/milestone/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -119,7 +120,7 @@ func WithConstLabels(labels prometheus.Labels) Option {
 // name.
 func WithBuckets(name string, bounds ...float64) Option {
 	return func(c *config) error {
-		if err := checkBuckets(bounds); err != nil {
+		if err := metrics.CheckBuckets(bounds); err != nil {
 			return fmt.Errorf("prom: WithBuckets(%q): %w", name, err)
 		}
 		if c.buckets == nil {
@@ -136,7 +137,7 @@ func WithBuckets(name string, bounds ...float64) Option {
 // the +Inf bucket is always added.
 func WithAllBuckets(bounds ...float64) Option {
 	return func(c *config) error {
-		if err := checkBuckets(bounds); err != nil {
+		if err := metrics.CheckBuckets(bounds); err != nil {
 			return fmt.Errorf("prom: WithAllBuckets: %w", err)
 		}
 		c.allBuckets = append([]float64(nil), bounds...)
@@ -159,19 +160,4 @@ func WithNativeHistograms(factor float64) Option {
 		c.nativeFact = factor
 		return nil
 	}
-}
-
-func checkBuckets(bounds []float64) error {
-	if len(bounds) == 0 {
-		return errors.New("no bucket bounds")
-	}
-	for i, b := range bounds {
-		if math.IsNaN(b) || math.IsInf(b, 0) {
-			return fmt.Errorf("bound %v is not finite (the +Inf bucket is implicit)", b)
-		}
-		if i > 0 && b <= bounds[i-1] {
-			return fmt.Errorf("bounds are not strictly increasing: %v after %v", b, bounds[i-1])
-		}
-	}
-	return nil
 }

@@ -272,7 +272,7 @@ func (b *builder) bucketsFor(in *metrics.Instrument) ([]float64, error) {
 	if b.cfg.allBuckets != nil {
 		return b.cfg.allBuckets, nil
 	}
-	if err := checkBuckets(in.Buckets); err != nil {
+	if err := metrics.CheckBuckets(in.Buckets); err != nil {
 		return nil, fmt.Errorf("prom: the catalog's buckets of %s: %w", in.Name, err)
 	}
 	return in.Buckets, nil
