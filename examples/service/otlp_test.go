@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/testutil"
 	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	"google.golang.org/protobuf/proto"
 )
@@ -61,7 +62,7 @@ func TestRunOTLP(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-otlp", "-data", t.TempDir(), "-addr", "127.0.0.1:0", "-rows", "5000", "-shards", "4",

@@ -6,11 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/milestone-go/milestone/internal/testutil"
 	"github.com/milestone-go/milestone/metrics"
 )
 
 func TestProgressCountsTheWrite(t *testing.T) {
-	var out syncBuffer
+	var out testutil.SyncBuffer
 	p := newProgress(&out, 2, 300)
 	p.start()
 	ctx := context.Background()
@@ -28,7 +29,7 @@ func TestProgressCountsTheWrite(t *testing.T) {
 }
 
 func TestIsTerminal(t *testing.T) {
-	if isTerminal(&syncBuffer{}) {
+	if isTerminal(&testutil.SyncBuffer{}) {
 		t.Error("a buffer is a terminal")
 	}
 	f, err := os.CreateTemp(t.TempDir(), "stderr")

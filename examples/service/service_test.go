@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,31 +23,14 @@ import (
 
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/internal/promserver"
+	"github.com/milestone-go/milestone/internal/testutil"
 	"github.com/milestone-go/milestone/metrics"
 )
-
-// syncBuffer is a bytes.Buffer safe for one writer and concurrent readers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var listenRe = regexp.MustCompile(`listening on (http://[0-9.]+:[0-9]+)`)
 
 // waitListening waits until the service prints where it listens.
-func waitListening(t *testing.T, stderr *syncBuffer, exited <-chan struct{}) string {
+func waitListening(t *testing.T, stderr *testutil.SyncBuffer, exited <-chan struct{}) string {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -176,7 +158,7 @@ func TestService(t *testing.T) {
 	cmd := exec.Command(bin, "-data", data, "-addr", "127.0.0.1:0",
 		"-rows", fmt.Sprint(rows), "-shards", fmt.Sprint(shards), "-batch", fmt.Sprint(batch),
 		"-rewrite", "0", "-refresh", "0", "-read-every", "50ms", "-write-rate", "200000")
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -413,7 +395,7 @@ func checkNDJSON(t *testing.T, out string) []map[string]any {
 func TestRunLoops(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr testutil.SyncBuffer
 	done := make(chan error, 1)
 	data := t.TempDir()
 	go func() {

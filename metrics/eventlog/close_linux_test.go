@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/milestone-go/milestone/internal/testutil"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 )
@@ -47,7 +48,7 @@ func TestCloseAfterDiskFull(t *testing.T) {
 		t.Skipf("no /dev/full: %v", err)
 	}
 	dir := t.TempDir()
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	c, err := eventlog.New(dir, eventlog.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package eventlog_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/testutil"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/collectortest"
@@ -627,25 +627,6 @@ func TestMaxOpenFilesEvictsLeastRecentlyUsed(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for a slog handler used from the
-// writer goroutine while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestOpenErrorsCountedAndReportedOnce(t *testing.T) {
 	// A regular file where the run directory should be: MkdirAll fails,
 	// whoever runs the test (root included).
@@ -653,7 +634,7 @@ func TestOpenErrorsCountedAndReportedOnce(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "blocked"), []byte("x"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	c, err := eventlog.New(dir, eventlog.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
