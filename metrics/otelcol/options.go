@@ -23,14 +23,13 @@ const DefaultNamespace = "shardyfusion"
 type Option func(*config) error
 
 type config struct {
-	provider   metric.MeterProvider
-	owned      bool
-	shutdown   func(context.Context) error
-	meterName  string
-	namespace  string
-	attrs      []attribute.KeyValue
-	allBuckets []float64
-	buckets    map[string][]float64
+	provider  metric.MeterProvider
+	owned     bool
+	shutdown  func(context.Context) error
+	meterName string
+	namespace string
+	attrs     []attribute.KeyValue
+	buckets   metrics.BucketOverrides
 }
 
 // WithMeterProvider creates the collector's instruments on mp instead of the
@@ -133,13 +132,9 @@ func WithAttributes(kvs ...attribute.KeyValue) Option {
 // MeterProvider still takes precedence.
 func WithBuckets(name string, bounds ...float64) Option {
 	return func(c *config) error {
-		if err := metrics.CheckBuckets(bounds); err != nil {
+		if err := c.buckets.Set(name, bounds); err != nil {
 			return fmt.Errorf("otelcol: WithBuckets(%q): %w", name, err)
 		}
-		if c.buckets == nil {
-			c.buckets = map[string][]float64{}
-		}
-		c.buckets[name] = append([]float64(nil), bounds...)
 		return nil
 	}
 }
@@ -149,10 +144,9 @@ func WithBuckets(name string, bounds ...float64) Option {
 // (Instrument.Buckets). The bounds must be finite and strictly increasing.
 func WithAllBuckets(bounds ...float64) Option {
 	return func(c *config) error {
-		if err := metrics.CheckBuckets(bounds); err != nil {
+		if err := c.buckets.SetAll(bounds); err != nil {
 			return fmt.Errorf("otelcol: WithAllBuckets: %w", err)
 		}
-		c.allBuckets = append([]float64(nil), bounds...)
 		return nil
 	}
 }

@@ -100,6 +100,9 @@ func New(opts ...Option) (*Collector, error) {
 			return nil, err
 		}
 	}
+	if err := cfg.buckets.CheckNames(); err != nil {
+		return nil, fmt.Errorf("otelcol: WithBuckets: %w", err)
+	}
 	if cfg.provider == nil {
 		cfg.provider = otel.GetMeterProvider()
 	}
@@ -117,7 +120,6 @@ func New(opts ...Option) (*Collector, error) {
 		hist    metric.Float64Histogram
 	}
 	byName := map[string]built{}
-	usedBuckets := map[string]bool{}
 	for _, ev := range metrics.Events() {
 		d, ok := metrics.Describe(ev)
 		if !ok {
@@ -147,14 +149,7 @@ func New(opts ...Option) (*Collector, error) {
 						metric.WithDescription(spec.Help),
 						metric.WithUnit(spec.Unit))
 				case metrics.Histogram:
-					bounds := spec.Buckets
-					if cfg.allBuckets != nil {
-						bounds = cfg.allBuckets
-					}
-					if own, ok := cfg.buckets[spec.Name]; ok {
-						bounds = own
-						usedBuckets[spec.Name] = true
-					}
+					bounds := cfg.buckets.For(spec)
 					hopts := []metric.Float64HistogramOption{
 						metric.WithDescription(spec.Help),
 						metric.WithUnit(spec.Unit),
@@ -178,11 +173,6 @@ func New(opts ...Option) (*Collector, error) {
 			case metrics.Histogram:
 				e.histograms = append(e.histograms, histogram{inst: b.hist, spec: spec})
 			}
-		}
-	}
-	for name := range cfg.buckets {
-		if !usedBuckets[name] {
-			return nil, fmt.Errorf("otelcol: WithBuckets(%q): the catalog has no histogram of that name", name)
 		}
 	}
 	return c, nil

@@ -35,8 +35,7 @@ type config struct {
 	reg        prometheus.Registerer
 	prefix     string
 	constLabel prometheus.Labels
-	allBuckets []float64
-	buckets    map[string][]float64
+	buckets    metrics.BucketOverrides
 	nativeFact float64
 	generic    bool // feed every instrument through the generic path (tests)
 }
@@ -120,13 +119,9 @@ func WithConstLabels(labels prometheus.Labels) Option {
 // name.
 func WithBuckets(name string, bounds ...float64) Option {
 	return func(c *config) error {
-		if err := metrics.CheckBuckets(bounds); err != nil {
+		if err := c.buckets.Set(name, bounds); err != nil {
 			return fmt.Errorf("prom: WithBuckets(%q): %w", name, err)
 		}
-		if c.buckets == nil {
-			c.buckets = map[string][]float64{}
-		}
-		c.buckets[name] = append([]float64(nil), bounds...)
 		return nil
 	}
 }
@@ -137,10 +132,9 @@ func WithBuckets(name string, bounds ...float64) Option {
 // the +Inf bucket is always added.
 func WithAllBuckets(bounds ...float64) Option {
 	return func(c *config) error {
-		if err := metrics.CheckBuckets(bounds); err != nil {
+		if err := c.buckets.SetAll(bounds); err != nil {
 			return fmt.Errorf("prom: WithAllBuckets: %w", err)
 		}
-		c.allBuckets = append([]float64(nil), bounds...)
 		return nil
 	}
 }

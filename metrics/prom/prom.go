@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -164,15 +163,8 @@ func (b *builder) build() (*Collector, error) {
 		}
 		events[ev] = hs
 	}
-	for name := range b.cfg.buckets {
-		f, ok := b.families[name]
-		if !ok || f.in.Kind != metrics.Histogram {
-			hint := ""
-			if b.cfg.prefix != "" && strings.HasPrefix(name, b.cfg.prefix) {
-				hint = " (give the name without the prefix)"
-			}
-			return nil, fmt.Errorf("prom: WithBuckets(%q): the catalog has no histogram of that name%s", name, hint)
-		}
+	if err := b.cfg.buckets.CheckNames(); err != nil {
+		return nil, fmt.Errorf("prom: WithBuckets: %w (names are given without the prefix %q)", err, b.cfg.prefix)
 	}
 	invalidName := b.cfg.prefix + InvalidValuesName
 	if _, ok := b.families[InvalidValuesName]; ok || !nameRE.MatchString(invalidName) {
@@ -266,16 +258,11 @@ func (b *builder) plan(in *metrics.Instrument) error {
 
 // bucketsFor returns the classic bucket bounds of histogram in.
 func (b *builder) bucketsFor(in *metrics.Instrument) ([]float64, error) {
-	if bs, ok := b.cfg.buckets[in.Name]; ok {
-		return bs, nil
+	bs := b.cfg.buckets.For(in)
+	if err := metrics.CheckBuckets(bs); err != nil {
+		return nil, fmt.Errorf("prom: the buckets of %s: %w", in.Name, err)
 	}
-	if b.cfg.allBuckets != nil {
-		return b.cfg.allBuckets, nil
-	}
-	if err := metrics.CheckBuckets(in.Buckets); err != nil {
-		return nil, fmt.Errorf("prom: the catalog's buckets of %s: %w", in.Name, err)
-	}
-	return in.Buckets, nil
+	return bs, nil
 }
 
 func (b *builder) create(f *family) error {
