@@ -71,6 +71,7 @@ func FuzzEncoder(f *testing.F) {
 		} else if fast {
 			fast = jh.fastECS(fr, call)
 		}
+		checkFused(t, jh, ctx, r)
 		if fast {
 			var a, b encoder
 			jh.line(&a, &r, fctx, fr, call, true)

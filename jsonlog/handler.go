@@ -167,6 +167,8 @@ type Handler struct {
 	opens    [][]byte // flat: opens[i] opens group i (i ≥ 1)
 	deepest  int
 	slowOnly bool
+	fused    bool   // fusedLine applies (Flat, no group)
+	topKeys  keySet // fused: reserved keys and WithAttrs keys
 
 	// ECS
 	ecsFrag          []byte
@@ -395,6 +397,7 @@ func (h *Handler) rebuild(i int) {
 			h.deepest = j
 		}
 	}
+	h.setFused()
 }
 
 func (h *Handler) rebuildECS() {
@@ -491,11 +494,39 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
 			err = fmt.Errorf("jsonlog: panic while writing a record: %v", p)
 		}
 	}()
-	var f *logctx.Fields
+	f := logctx.FromContext(ctx)
 	var fr *fragment
-	if f = logctx.FromContext(ctx); f.Len() > 0 {
+	if f.Len() > 0 {
 		fr = h.fragment(f)
 	}
+	bp := bufPool.Get().(*[]byte)
+	e := encoder{buf: (*bp)[:0]}
+	if !h.fused || !h.fusedLine(&e, &r, fr) || len(e.buf) > h.maxLine {
+		e = encoder{buf: e.buf[:0]}
+		h.generalLine(&e, &r, f, fr)
+	}
+	h.sh.mu.Lock()
+	locked = true
+	n, err := h.sh.w.Write(e.buf)
+	locked = false
+	h.sh.mu.Unlock()
+	if err == nil && n < len(e.buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		h.sh.writeErrors.Add(1)
+	}
+	if cap(e.buf) <= maxPooledBuffer {
+		*bp = e.buf[:0]
+		bufPool.Put(bp)
+	}
+	return err
+}
+
+// generalLine encodes r into e by the fast path when no key can collide, by
+// the slow path otherwise, and again under the line limit when the line is
+// too long.
+func (h *Handler) generalLine(e *encoder, r *slog.Record, f *logctx.Fields, fr *fragment) {
 	var st [maxFastAttrs]slog.Attr
 	call := st[:0]
 	if r.NumAttrs() > maxFastAttrs {
@@ -516,30 +547,12 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
 			fast = h.fastECS(fr, call)
 		}
 	}
-	bp := bufPool.Get().(*[]byte)
-	e := encoder{buf: (*bp)[:0]}
-	h.line(&e, &r, f, fr, call, fast)
+	h.line(e, r, f, fr, call, fast)
 	if len(e.buf) > h.maxLine {
-		e = encoder{buf: e.buf[:0], limit: h.maxLine - 1}
-		h.line(&e, &r, f, nil, call, false)
+		*e = encoder{buf: e.buf[:0], limit: h.maxLine - 1}
+		h.line(e, r, f, nil, call, false)
 		h.sh.truncated.Add(1)
 	}
-	h.sh.mu.Lock()
-	locked = true
-	n, err := h.sh.w.Write(e.buf)
-	locked = false
-	h.sh.mu.Unlock()
-	if err == nil && n < len(e.buf) {
-		err = io.ErrShortWrite
-	}
-	if err != nil {
-		h.sh.writeErrors.Add(1)
-	}
-	if cap(e.buf) <= maxPooledBuffer {
-		*bp = e.buf[:0]
-		bufPool.Put(bp)
-	}
-	return err
 }
 
 // line encodes the whole line into e.

@@ -272,6 +272,7 @@ func TestFastAndSlowPathsAgree(t *testing.T) {
 			for ci, call := range calls {
 				r := slog.NewRecord(fixedTime, slog.LevelInfo, "msg", 0)
 				r.AddAttrs(call...)
+				checkFused(t, hh, ctx, r)
 				fctx := logctx.FromContext(ctx)
 				fr := hh.fragment(fctx)
 				var fast bool

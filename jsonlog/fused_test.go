@@ -1,0 +1,159 @@
+package jsonlog
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/milestone-go/milestone/logctx"
+)
+
+// checkFused compares, for one record, the line of the fused path (when it
+// applies) with the line of the general slow path, and reports whether the
+// fused path applied.
+func checkFused(t *testing.T, h *Handler, ctx context.Context, r slog.Record) bool {
+	t.Helper()
+	fctx := logctx.FromContext(ctx)
+	var fr *fragment
+	if fctx.Len() > 0 {
+		fr = h.fragment(fctx)
+	}
+	var call []slog.Attr
+	r.Attrs(func(a slog.Attr) bool {
+		a.Value = a.Value.Resolve()
+		call = append(call, a)
+		return true
+	})
+	var a, b encoder
+	if !h.fused || !h.fusedLine(&a, &r, fr) {
+		return false
+	}
+	h.line(&b, &r, fctx, nil, call, false)
+	if string(a.buf) != string(b.buf) {
+		t.Fatalf("fused and slow paths differ:\nfused %s\nslow  %s", a.buf, b.buf)
+	}
+	if _, _, err := parseLine(string(a.buf)); err != nil {
+		t.Fatal(err)
+	}
+	return true
+}
+
+// The fused one-pass path writes what the general path writes, and gives up
+// on every key it cannot prove free of collision.
+func TestFusedPathAgrees(t *testing.T) {
+	h, _ := newTest(t, Flat, nil)
+	hSrc, _ := newTest(t, Flat, &Options{AddSource: true})
+	hw := h.WithAttrs([]slog.Attr{slog.String("w", "1"), slog.Int("wide_key_9", 2)}).(*Handler)
+	noTime, _ := newTest(t, Flat, &Options{Clock: func() time.Time { return time.Time{} }})
+	ctx := logctx.With(context.Background(), "run_id", "r", "n", 3, "ctx_long_key", "x")
+	tm := time.Date(2026, 1, 2, 3, 4, 5, 600, time.FixedZone("X", 3600))
+	type tc struct {
+		name  string
+		h     *Handler
+		attrs []slog.Attr
+		fused bool
+	}
+	cases := []tc{
+		{"none", h, nil, true},
+		{"kinds", h, []slog.Attr{slog.String("s", "a\"b\\c\n\xff\u2028é"), slog.Int("i", -7), slog.Uint64("u", math.MaxUint64),
+			slog.Float64("f", 12.5), slog.Float64("nan", math.NaN()), slog.Float64("inf", math.Inf(-1)), slog.Float64("big", 1e300),
+			slog.Bool("b", false), slog.Duration("d", 3*time.Second), slog.Time("t", tm)}, true},
+		{"key lengths", h, []slog.Attr{slog.Int("a", 1), slog.Int("ab", 2), slog.Int("abcdefg", 3), slog.Int("abcdefgh", 4),
+			slog.Int("abcdefghi", 5), slog.Int("abcdefghijklmnopq", 6), slog.Int("bcdefgh", 7)}, true},
+		{"no timestamp", noTime, []slog.Attr{slog.Int("a", 1), slog.String("ab", "x")}, true},
+		{"source", hSrc, []slog.Attr{slog.Int("a", 1)}, true},
+		{"with attrs", hw, []slog.Attr{slog.Int("a", 1)}, true},
+		{"dup call key", h, []slog.Attr{slog.Int("a", 1), slog.Int("a", 2)}, false},
+		{"dup long key", h, []slog.Attr{slog.Int("abcdefghij", 1), slog.Int("abcdefghij", 2)}, false},
+		{"ctx key", h, []slog.Attr{slog.Int("n", 1)}, false},
+		{"ctx long key", h, []slog.Attr{slog.Int("ctx_long_key", 1)}, false},
+		{"with key", hw, []slog.Attr{slog.Int("w", 1)}, false},
+		{"with long key", hw, []slog.Attr{slog.Int("wide_key_9", 1)}, false},
+		{"reserved", h, []slog.Attr{slog.Int("level", 1)}, false},
+		{"reserved long", h, []slog.Attr{slog.Int("timestamp", 1)}, false},
+		{"source key, no AddSource", h, []slog.Attr{slog.Int("source", 1)}, true},
+		{"source key, AddSource", hSrc, []slog.Attr{slog.Int("source", 1)}, false},
+		{"quote key", h, []slog.Attr{slog.Int("a\"", 1)}, false},
+		{"unicode key", h, []slog.Attr{slog.Int("dur\u00e9e", 1)}, false},
+		{"invalid key", h, []slog.Attr{slog.Int("a\xffbcdefghij", 1)}, false},
+		{"control key", h, []slog.Attr{slog.Int("a\nb", 1)}, false},
+		{"empty key", h, []slog.Attr{slog.Int("", 1)}, false},
+		{"any", h, []slog.Attr{slog.Int("a", 1), slog.Any("e", io.EOF)}, false},
+		{"group", h, []slog.Attr{slog.Group("g", slog.Int("a", 1))}, false},
+		{"valuer", h, []slog.Attr{slog.Any("v", valuer{})}, false},
+	}
+	many := make([]slog.Attr, maxFastAttrs+1)
+	for i := range many {
+		many[i] = slog.Int(strings.Repeat("k", i+1), i)
+	}
+	cases = append(cases, tc{"too many", h, many, false}, tc{"sixteen", h, many[:maxFastAttrs], true})
+	for _, c := range cases {
+		r := slog.NewRecord(fixedTime, slog.LevelWarn, "m\"sg", 0)
+		r.AddAttrs(c.attrs...)
+		if got := checkFused(t, c.h, ctx, r); got != c.fused {
+			t.Errorf("%s: fused path applied = %v, want %v", c.name, got, c.fused)
+		}
+		if got := checkFused(t, c.h, context.Background(), r); c.fused && !got {
+			t.Errorf("%s: fused path did not apply without context", c.name)
+		}
+	}
+	if g := h.WithGroup("g").(*Handler); g.fused {
+		t.Error("fused path enabled inside a group")
+	}
+	if e, _ := newTest(t, ECS, nil); e.fused {
+		t.Error("fused path enabled for ECS")
+	}
+	// a With key colliding with a context key disables it for that context
+	hn := h.WithAttrs([]slog.Attr{slog.Int("n", 1)}).(*Handler)
+	r := slog.NewRecord(fixedTime, slog.LevelInfo, "m", 0)
+	if checkFused(t, hn, ctx, r) {
+		t.Error("fused path applied despite a With/context collision")
+	}
+}
+
+type valuer struct{}
+
+func (valuer) LogValue() slog.Value { return slog.IntValue(1) }
+
+// A line the fused path writes longer than MaxLineBytes is truncated like
+// any other.
+func TestFusedPathTruncates(t *testing.T) {
+	h, buf := newTest(t, Flat, &Options{MaxLineBytes: MinMaxLineBytes})
+	slog.New(h).Info("m", "a", strings.Repeat("x", 2*MinMaxLineBytes))
+	if buf.Len() > MinMaxLineBytes {
+		t.Fatalf("line of %d bytes", buf.Len())
+	}
+	m := one(t, buf.String(), Flat)
+	if m[truncatedKey] != true || !strings.HasSuffix(m["a"].(string), TruncationMarker) {
+		t.Fatalf("not truncated: %s", buf)
+	}
+	if h.Stats().Truncated != 1 {
+		t.Fatalf("Truncated = %d", h.Stats().Truncated)
+	}
+}
+
+// The fused path reaches the writer with the same bytes as the general path
+// through slog.Logger.
+func TestFusedPathThroughLogger(t *testing.T) {
+	var a, b bytes.Buffer
+	ha := NewHandler(&a, &Options{Clock: fixedClock})
+	hb := NewHandler(&b, &Options{Clock: fixedClock})
+	hb.fused = false
+	ctx := logctx.With(context.Background(), "run_id", "r")
+	for _, h := range []*Handler{ha, hb} {
+		l := slog.New(h)
+		l.InfoContext(ctx, "done", "db_id", 7, "found", true, "x", 1.25)
+		l.InfoContext(ctx, "dup", "run_id", "call-wins")
+	}
+	if a.String() != b.String() {
+		t.Fatalf("fused:\n%s\ngeneral:\n%s", a.String(), b.String())
+	}
+	if !strings.Contains(a.String(), `"run_id":"call-wins"`) || strings.Count(a.String(), `"run_id"`) != 2 {
+		t.Fatalf("collision not resolved: %s", a.String())
+	}
+}
