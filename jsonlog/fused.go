@@ -1,7 +1,6 @@
 package jsonlog
 
 import (
-	"encoding/binary"
 	"log/slog"
 	"strconv"
 	"time"
@@ -31,6 +30,28 @@ var cleanKeyByte = func() (t [256]bool) {
 func shortHash(w uint64, n int) uint64 {
 	h := (w ^ uint64(n)*0x9E3779B97F4A7C15) * 0xBF58476D1CE4E5B9
 	return h ^ h>>31
+}
+
+// shortWord returns the bytes of s (len(s) < 8) as a little-endian word,
+// reading them with at most three loads.
+func shortWord(s string) uint64 {
+	n := len(s)
+	switch {
+	case n >= 4:
+		p := unsafe.Pointer(unsafe.StringData(s))
+		lo := uint64(load32(p))
+		hi := uint64(load32(unsafe.Add(p, n-4)))
+		return lo | hi<<(8*uint(n-4))
+	case n > 0:
+		return uint64(s[0]) | uint64(s[n/2])<<(8*uint(n/2)) | uint64(s[n-1])<<(8*uint(n-1))
+	}
+	return 0
+}
+
+// load32 reads 4 bytes at p as a little-endian word.
+func load32(p unsafe.Pointer) uint32 {
+	b := (*[4]byte)(p)
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }
 
 // reservedFlatKeys lists the keys reservedFlat reports (source last).
@@ -98,14 +119,9 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) bool {
 				return false
 			}
 		}
-		b := append(e.buf, ',', '"')
-		b = append(b, k...)
 		var hk uint64
 		if n < 8 {
-			// the 8 bytes ending the key, its own bytes in the high ones;
-			// the buffer holds at least the header before it
-			end := len(b)
-			hk = shortHash(binary.LittleEndian.Uint64(b[end-8:end])>>(64-8*uint(n)), n)
+			hk = shortHash(shortWord(k), n)
 		} else {
 			hk = flatHash(k)
 		}
@@ -121,6 +137,8 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) bool {
 		}
 		seen[ns] = hk
 		ns++
+		b := append(e.buf, ',', '"')
+		b = append(b, k...)
 		b = append(b, '"', ':')
 		switch kind {
 		case slog.KindString:

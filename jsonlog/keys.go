@@ -28,11 +28,7 @@ func hashKey(s string) uint64 { return hashString(fnvOffset, s) }
 func flatHash(s string) uint64 {
 	n := len(s)
 	if n < 8 {
-		var w uint64
-		for i := 0; i < n; i++ {
-			w |= uint64(s[i]) << (8 * i)
-		}
-		return shortHash(w, n)
+		return shortHash(shortWord(s), n)
 	}
 	p := unsafe.Pointer(unsafe.StringData(s))
 	a := *(*uint64)(p)
