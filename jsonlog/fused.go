@@ -10,11 +10,12 @@ import (
 // The fused path writes the most common record in one pass: Flat, no group
 // open, and call-site attributes whose keys are plain ASCII and whose values
 // are strings, numbers, booleans, durations or times. It checks each key for
-// a collision as it writes it and gives up (returns false) on the first key
-// or value it does not handle; the caller then encodes the line again by the
-// general path. Since it gives up before writing a value of any other kind
-// (a LogValuer, a group, an any), it never calls user code, so encoding
-// again has no visible effect.
+// a collision as it writes it and stops at the first attribute it does not
+// handle (a LogValuer, a group, an any, an empty or non-ASCII key, a possible
+// collision). The general path then either continues the line from there
+// (when its fast path applies, the line so far is exactly the start of the
+// fast line) or encodes the line again. Since the fused path stops before
+// writing a value of a kind that runs user code, nothing runs twice.
 
 // cleanKeyByte[c] reports whether byte c can appear in a key handled by the
 // fused path: printable ASCII other than '"' and '\\'.
@@ -76,13 +77,15 @@ func (h *Handler) setFused() {
 	h.topKeys = newKeySet(hs)
 }
 
-// fusedLine encodes r into e, or returns false when the fused path does not
-// apply (e.buf then holds garbage).
-func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) bool {
+// fusedLine encodes r into e and reports complete, or stops at the
+// call-site attribute done that it does not handle, e then holding the
+// start of the line, up to that attribute. done is -1 when e holds nothing
+// usable.
+func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int, complete bool) {
 	if fr != nil {
 		for _, k := range h.levels[0].hashes {
 			if fr.leaf.has(k) {
-				return false
+				return -1, false
 			}
 		}
 	}
@@ -164,8 +167,8 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) bool {
 		return true
 	})
 	if !ok {
-		return false
+		return ns, false
 	}
 	e.buf = append(e.buf, '}', '\n')
-	return true
+	return ns, true
 }

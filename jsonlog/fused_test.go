@@ -29,8 +29,17 @@ func checkFused(t *testing.T, h *Handler, ctx context.Context, r slog.Record) bo
 		call = append(call, a)
 		return true
 	})
+	var x, y encoder
+	h.encode(&x, &r, fctx, fr, true)
+	h.encode(&y, &r, fctx, fr, false)
+	if string(x.buf) != string(y.buf) {
+		t.Fatalf("with and without the fused path:\nfused   %s\ngeneral %s", x.buf, y.buf)
+	}
 	var a, b encoder
-	if !h.fused || !h.fusedLine(&a, &r, fr) {
+	if !h.fused {
+		return false
+	}
+	if _, complete := h.fusedLine(&a, &r, fr); !complete {
 		return false
 	}
 	h.line(&b, &r, fctx, nil, call, false)
@@ -84,6 +93,11 @@ func TestFusedPathAgrees(t *testing.T) {
 		{"control key", h, []slog.Attr{slog.Int("a\nb", 1)}, false},
 		{"empty key", h, []slog.Attr{slog.Int("", 1)}, false},
 		{"any", h, []slog.Attr{slog.Int("a", 1), slog.Any("e", io.EOF)}, false},
+		{"any then more", h, []slog.Attr{slog.Int("a", 1), slog.Any("e", io.EOF), slog.String("level", "x"), slog.Int("z", 2)}, false},
+		{"any then dup", h, []slog.Attr{slog.Int("a", 1), slog.Any("e", io.EOF), slog.Int("a", 2)}, false},
+		{"unicode then ctx key", h, []slog.Attr{slog.Int("a", 1), slog.Int("é", 1), slog.Int("n", 2)}, false},
+		{"valuer first", h, []slog.Attr{slog.Any("v", valuer{}), slog.Int("a", 1)}, false},
+		{"valuer group", h, []slog.Attr{slog.Int("a", 1), slog.Any("v", groupValuer{}), slog.Int("b", 1)}, false},
 		{"group", h, []slog.Attr{slog.Group("g", slog.Int("a", 1))}, false},
 		{"valuer", h, []slog.Attr{slog.Any("v", valuer{})}, false},
 	}
@@ -101,6 +115,9 @@ func TestFusedPathAgrees(t *testing.T) {
 		if got := checkFused(t, c.h, context.Background(), r); c.fused && !got {
 			t.Errorf("%s: fused path did not apply without context", c.name)
 		}
+		if got := checkFused(t, c.h.WithAttrs([]slog.Attr{slog.Int("a", 0)}).(*Handler), ctx, r); c.fused && !got && c.name == "none" {
+			t.Errorf("%s: fused path did not apply without context", c.name)
+		}
 	}
 	if g := h.WithGroup("g").(*Handler); g.fused {
 		t.Error("fused path enabled inside a group")
@@ -115,6 +132,10 @@ func TestFusedPathAgrees(t *testing.T) {
 		t.Error("fused path applied despite a With/context collision")
 	}
 }
+
+type groupValuer struct{}
+
+func (groupValuer) LogValue() slog.Value { return slog.GroupValue(slog.Int("a", 1)) }
 
 type valuer struct{}
 

@@ -501,10 +501,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
 	}
 	bp := bufPool.Get().(*[]byte)
 	e := encoder{buf: (*bp)[:0]}
-	if !h.fused || !h.fusedLine(&e, &r, fr) || len(e.buf) > h.maxLine {
-		e = encoder{buf: e.buf[:0]}
-		h.generalLine(&e, &r, f, fr)
-	}
+	h.encode(&e, &r, f, fr, h.fused)
 	h.sh.mu.Lock()
 	locked = true
 	n, err := h.sh.w.Write(e.buf)
@@ -523,10 +520,29 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
 	return err
 }
 
+// encode encodes r into e (empty): by the fused path when fused is true
+// and the handler allows it (h.fused) and it applies, else by the general path, resuming after the attributes
+// the fused path already wrote when the general fast path applies.
+func (h *Handler) encode(e *encoder, r *slog.Record, f *logctx.Fields, fr *fragment, fused bool) {
+	resume := -1
+	if fused && h.fused {
+		var complete bool
+		resume, complete = h.fusedLine(e, r, fr)
+		if complete {
+			if len(e.buf) <= h.maxLine {
+				return
+			}
+			resume = -1
+		}
+	}
+	h.generalLine(e, r, f, fr, resume)
+}
+
 // generalLine encodes r into e by the fast path when no key can collide, by
 // the slow path otherwise, and again under the line limit when the line is
-// too long.
-func (h *Handler) generalLine(e *encoder, r *slog.Record, f *logctx.Fields, fr *fragment) {
+// too long. With resume ≥ 0, e holds the start of the fast line up to the
+// call-site attribute resume (excluded), written by fusedLine.
+func (h *Handler) generalLine(e *encoder, r *slog.Record, f *logctx.Fields, fr *fragment, resume int) {
 	var st [maxFastAttrs]slog.Attr
 	call := st[:0]
 	if r.NumAttrs() > maxFastAttrs {
@@ -547,7 +563,17 @@ func (h *Handler) generalLine(e *encoder, r *slog.Record, f *logctx.Fields, fr *
 			fast = h.fastECS(fr, call)
 		}
 	}
-	h.line(e, r, f, fr, call, fast)
+	if fast && resume >= 0 {
+		// what fastBodyFlat and line write after the first resume fields
+		// when no group is open
+		for i := resume; i < len(call); i++ {
+			e.field(call[i], 0, true, h.addSource)
+		}
+		e.buf = append(e.buf, '}', '\n')
+	} else {
+		*e = encoder{buf: e.buf[:0]}
+		h.line(e, r, f, fr, call, fast)
+	}
 	if len(e.buf) > h.maxLine {
 		*e = encoder{buf: e.buf[:0], limit: h.maxLine - 1}
 		h.line(e, r, f, nil, call, false)
