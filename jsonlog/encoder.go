@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+
+	"github.com/milestone-go/milestone/internal/jsonenc"
 )
 
 // encoder appends one line. With limit > 0 it keeps the line within limit
@@ -39,7 +41,7 @@ func (e *encoder) key(k string) bool {
 	if !e.keyStart(6 * len(k)) {
 		return false
 	}
-	e.buf = appendEscaped(e.buf, k)
+	e.buf = jsonenc.AppendEscaped(e.buf, k)
 	e.buf = append(e.buf, '"', ':')
 	return true
 }
@@ -49,7 +51,7 @@ func (e *encoder) renamedKey(k string) bool {
 		return false
 	}
 	e.buf = append(e.buf, renamePrefix...)
-	e.buf = appendEscaped(e.buf, k)
+	e.buf = jsonenc.AppendEscaped(e.buf, k)
 	e.buf = append(e.buf, '"', ':')
 	return true
 }
@@ -61,7 +63,7 @@ func (e *encoder) strMax(s string, max int) {
 		e.buf, c = appendEscapedLimit(e.buf, s, max)
 		e.cut = e.cut || c
 	} else {
-		e.buf = appendEscaped(e.buf, s)
+		e.buf = jsonenc.AppendEscaped(e.buf, s)
 	}
 	e.buf = append(e.buf, '"')
 }
@@ -197,10 +199,10 @@ func (e *encoder) ecsField(prefix []byte, path []string, a slog.Attr, depth int)
 	}
 	e.buf = append(e.buf, prefix...)
 	for _, p := range path {
-		e.buf = appendEscaped(e.buf, p)
+		e.buf = jsonenc.AppendEscaped(e.buf, p)
 		e.buf = append(e.buf, '.')
 	}
-	e.buf = appendEscaped(e.buf, a.Key)
+	e.buf = jsonenc.AppendEscaped(e.buf, a.Key)
 	e.buf = append(e.buf, '"', ':')
 	e.value(v, depth)
 }

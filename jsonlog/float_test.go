@@ -5,6 +5,8 @@ import (
 	"math/rand"
 	"strconv"
 	"testing"
+
+	"github.com/milestone-go/milestone/internal/jsonenc"
 )
 
 func TestShortFloatRoundTrips(t *testing.T) {
@@ -34,8 +36,8 @@ func TestNeedsEscapeMatchesTable(t *testing.T) {
 			for j := 7; j >= 0; j-- {
 				w = w<<8 | uint64(buf[j])
 			}
-			want := c >= 0x80 || !safeASCII[c]
-			if got := needsEscape(w); got != want {
+			want := c >= 0x80 || !jsonenc.SafeASCII[c]
+			if got := jsonenc.NeedsEscape(w); got != want {
 				t.Fatalf("byte %#x at %d: needsEscape=%v want %v", c, pos, got, want)
 			}
 		}

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"time"
 	"unsafe"
+
+	"github.com/milestone-go/milestone/internal/jsonenc"
 )
 
 // The fused path writes the most common record in one pass: Flat, no group
@@ -110,7 +112,7 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 		if n >= 8 {
 			p := unsafe.Pointer(unsafe.StringData(k))
 			for ; i+8 <= n; i += 8 {
-				if needsEscape(*(*uint64)(unsafe.Add(p, i))) {
+				if jsonenc.NeedsEscape(*(*uint64)(unsafe.Add(p, i))) {
 					ok = false
 					return false
 				}
@@ -146,7 +148,7 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 		switch kind {
 		case slog.KindString:
 			b = append(b, '"')
-			b = appendEscaped(b, a.Value.String())
+			b = jsonenc.AppendEscaped(b, a.Value.String())
 			b = append(b, '"')
 		case slog.KindInt64:
 			b = strconv.AppendInt(b, a.Value.Int64(), 10)

@@ -15,6 +15,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/milestone-go/milestone/internal/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
 )
 
@@ -277,19 +278,19 @@ func (h *Handler) setName(name string) {
 	if h.format == Flat {
 		if name != "" {
 			b = append(b, `,"logger":"`...)
-			b = appendEscaped(b, name)
+			b = jsonenc.AppendEscaped(b, name)
 			b = append(b, '"')
 		}
 	} else {
 		b = append(b, `,"ecs.version":"`+ECSVersion+`"`...)
 		if name != "" {
 			b = append(b, `,"log.logger":"`...)
-			b = appendEscaped(b, name)
+			b = jsonenc.AppendEscaped(b, name)
 			b = append(b, '"')
 		}
 		if h.service != "" {
 			b = append(b, `,"service.name":"`...)
-			b = appendEscaped(b, h.service)
+			b = jsonenc.AppendEscaped(b, h.service)
 			b = append(b, '"')
 		}
 	}
@@ -385,7 +386,7 @@ func (h *Handler) rebuild(i int) {
 		lv.hashes = append(lv.hashes, flatHash(g))
 		var o []byte
 		o = append(o, `,"`...)
-		o = appendEscaped(o, g)
+		o = jsonenc.AppendEscaped(o, g)
 		o = append(o, `":{`...)
 		h.opens[i+1] = o
 	}
@@ -416,7 +417,7 @@ func (h *Handler) rebuildECS() {
 	leaf, pre := ecsHashes(list)
 	h.ecsLeaf, h.ecsPrefix = newKeySet(leaf), newKeySet(pre)
 	h.callPrefix = prefix
-	h.callPrefixEsc = appendEscaped(nil, prefix)
+	h.callPrefixEsc = jsonenc.AppendEscaped(nil, prefix)
 	h.callPrefixHash = hashKey(prefix)
 	h.callPrefixHashes = nil
 	for j := 0; j < len(prefix); j++ {
@@ -609,7 +610,7 @@ func (h *Handler) header(e *encoder, r *slog.Record) {
 	if h.format == Flat {
 		if !t.IsZero() {
 			b = append(b, `"timestamp":`...)
-			b = appendTimestamp(b, t)
+			b = jsonenc.AppendTimestamp(b, t)
 			b = append(b, ',')
 		}
 		e.buf = h.head(b, r.Level)
@@ -617,7 +618,7 @@ func (h *Handler) header(e *encoder, r *slog.Record) {
 	} else {
 		if !t.IsZero() {
 			b = append(b, `"@timestamp":`...)
-			b = appendTimestamp(b, t)
+			b = jsonenc.AppendTimestamp(b, t)
 			b = append(b, ',')
 		}
 		e.buf = h.head(b, r.Level)

@@ -4,16 +4,15 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"time"
-	"unicode/utf8"
 
+	"github.com/milestone-go/milestone/internal/jsonenc"
 	"github.com/milestone-go/milestone/metrics"
 )
 
 // eventCodec is what the writer needs to encode one catalog event, computed
 // once when the collector is built.
 type eventCodec struct {
-	// prefix is `{"event":"<wire>","ts":"`.
+	// prefix is `{"event":"<wire>","ts":`.
 	prefix []byte
 	keys   []metrics.Key
 	scales []float64 // floatScale of each key
@@ -81,8 +80,8 @@ func buildCodecs() (*codecTable, *keyPrefixes) {
 			c.scales = append(c.scales, floatScale(k))
 		}
 		c.prefix = append(c.prefix, `{"event":`...)
-		c.prefix = appendString(c.prefix, d.Wire)
-		c.prefix = append(c.prefix, `,"ts":"`...)
+		c.prefix = jsonenc.AppendString(c.prefix, d.Wire)
+		c.prefix = append(c.prefix, `,"ts":`...)
 		c.closesRun = ev == metrics.WriteCompleted || ev == metrics.ReaderClosed
 		codecs.set(ev, c)
 		for _, k := range d.Keys {
@@ -93,75 +92,6 @@ func buildCodecs() (*codecTable, *keyPrefixes) {
 		}
 	}
 	return codecs, &kp
-}
-
-// appendString appends s as a JSON string: quotes, backslashes and control
-// characters escaped, invalid UTF-8 replaced by U+FFFD.
-func appendString(b []byte, s string) []byte {
-	const hexdigits = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' {
-				i++
-				continue
-			}
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexdigits[c>>4], hexdigits[c&15])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
-}
-
-// tsCache formats timestamps as RFC 3339 in UTC with milliseconds, reusing
-// the date and time of day while the second does not change.
-type tsCache struct {
-	sec    int64
-	prefix []byte // "2006-01-02T15:04:05"
-}
-
-// appendTS appends the time nanos (Unix nanoseconds) as
-// "2006-01-02T15:04:05.000Z", without quotes.
-func (c *tsCache) appendTS(b []byte, nanos int64) []byte {
-	sec := nanos / 1e9
-	rem := nanos % 1e9
-	if rem < 0 {
-		sec--
-		rem += 1e9
-	}
-	if sec != c.sec || c.prefix == nil {
-		c.sec = sec
-		c.prefix = time.Unix(sec, 0).UTC().AppendFormat(c.prefix[:0], "2006-01-02T15:04:05")
-	}
-	b = append(b, c.prefix...)
-	ms := rem / 1e6
-	return append(b, '.', byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z')
 }
 
 // appendField appends the value of f in JSON. scale is floatScale(f.Key).

@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
+
+	"github.com/milestone-go/milestone/internal/jsonenc"
 )
 
 // runFile is the open events.jsonl of one run, with its write buffer. It is
@@ -21,7 +24,7 @@ type runFile struct {
 	// err is the first error met on this file; once set, the file's lines
 	// are counted as lost instead of written.
 	err     error
-	runJSON []byte // `","run_id":"<id>"`
+	runJSON []byte // `,"run_id":"<id>"`
 	dirty   bool
 	closed  bool
 	lastUse uint64
@@ -45,7 +48,6 @@ type writer struct {
 	last  *runFile // the file of the previous event
 	dirty []*runFile
 	seq   uint64
-	ts    tsCache
 	drops map[string]uint64
 }
 
@@ -64,9 +66,9 @@ func newWriter(c *Collector, cfg *config) *writer {
 		drops:     make(map[string]uint64),
 	}
 	h := append([]byte(nil), `,"version":`...)
-	h = appendString(h, cfg.version)
+	h = jsonenc.AppendString(h, cfg.version)
 	h = append(h, `,"host":`...)
-	h = appendString(h, cfg.host)
+	h = jsonenc.AppendString(h, cfg.host)
 	h = append(h, `,"pid":`...)
 	h = strconv.AppendInt(h, int64(os.Getpid()), 10)
 	w.header = append(h, '}', '\n')
@@ -134,7 +136,7 @@ func (w *writer) event(m *message) {
 		w.c.lost.Add(1)
 	} else {
 		b := append(rf.buf, codec.prefix...)
-		b = w.ts.appendTS(b, m.nanos)
+		b = jsonenc.AppendTimestamp(b, time.Unix(0, m.nanos))
 		b = append(b, rf.runJSON...)
 		for i, k := range codec.keys {
 			b = append(b, w.keys[k]...)
@@ -174,7 +176,7 @@ func (w *writer) file(id string, nanos int64) *runFile {
 		buf:     make([]byte, 0, w.bufSize),
 		lastUse: w.seq,
 	}
-	rf.runJSON = appendString(append(rf.runJSON, `","run_id":`...), id)
+	rf.runJSON = jsonenc.AppendString(append(rf.runJSON, `,"run_id":`...), id)
 	w.files[id] = rf
 	w.last = rf
 	if err := os.MkdirAll(filepath.Dir(rf.path), 0o755); err != nil {
@@ -188,8 +190,8 @@ func (w *writer) file(id string, nanos int64) *runFile {
 	}
 	w.c.filesOpened.Add(1)
 	rf.f = f
-	b := append(rf.buf, `{"event":"event_log_started","ts":"`...)
-	b = w.ts.appendTS(b, nanos)
+	b := append(rf.buf, `{"event":"event_log_started","ts":`...)
+	b = jsonenc.AppendTimestamp(b, time.Unix(0, nanos))
 	b = append(b, rf.runJSON...)
 	rf.buf = append(b, w.header...)
 	w.markDirty(rf)
@@ -297,8 +299,8 @@ func (w *writer) writeDrops() {
 		if rf.err != nil {
 			continue
 		}
-		b := append(rf.buf, `{"event":"events_dropped","ts":"`...)
-		b = w.ts.appendTS(b, nanos)
+		b := append(rf.buf, `{"event":"events_dropped","ts":`...)
+		b = jsonenc.AppendTimestamp(b, time.Unix(0, nanos))
 		b = append(b, rf.runJSON...)
 		b = append(b, `,"count":`...)
 		b = strconv.AppendUint(b, n, 10)

@@ -1,0 +1,106 @@
+package jsonenc
+
+import (
+	"unicode/utf8"
+	"unsafe"
+)
+
+const hexDigits = "0123456789abcdef"
+
+// SafeASCII[c] reports whether the ASCII byte c can be written inside a JSON
+// string as is.
+var SafeASCII = func() (t [utf8.RuneSelf]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
+// AppendEscaped appends s escaped for a JSON string (without quotes):
+// control characters escaped, invalid UTF-8 replaced by \ufffd, U+2028 and
+// U+2029 escaped.
+func AppendEscaped(b []byte, s string) []byte {
+	i := 0
+	if len(s) >= 8 {
+		p := unsafe.Pointer(unsafe.StringData(s))
+		for ; i+8 <= len(s); i += 8 {
+			if NeedsEscape(*(*uint64)(unsafe.Add(p, i))) {
+				break
+			}
+		}
+	}
+	for i < len(s) && s[i] < utf8.RuneSelf && SafeASCII[s[i]] {
+		i++
+	}
+	if i == len(s) {
+		return append(b, s...)
+	}
+	start := 0
+	for i < len(s) {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if SafeASCII[c] {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			b = appendEscapedASCII(b, c)
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, s[start:i]...)
+			b = append(b, `\u202`...)
+			b = append(b, hexDigits[r&0xF])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(b, s[start:]...)
+}
+
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+)
+
+// NeedsEscape reports whether one of the 8 bytes of w is a control
+// character, '"', '\\' or not ASCII (SWAR; exact).
+func NeedsEscape(w uint64) bool {
+	q := w ^ (lsb * '"')
+	bs := w ^ (lsb * '\\')
+	return ((w-lsb*0x20)&^w|(q-lsb)&^q|(bs-lsb)&^bs|w)&msb != 0
+}
+
+func appendEscapedASCII(b []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(b, '\\', c)
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	}
+	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xF])
+}
+
+// AppendString appends s as a quoted JSON string, escaped as AppendEscaped
+// does.
+func AppendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	b = AppendEscaped(b, s)
+	return append(b, '"')
+}

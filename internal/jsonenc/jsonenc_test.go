@@ -1,0 +1,84 @@
+package jsonenc
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAppendStringRoundTrips(t *testing.T) {
+	cases := []string{"", "plain", `quote " and \ backslash`, "tab\tnl\ncr\r\x00\x1f", "héllo wörld ✓",
+		"a\u2028b\u2029c", strings.Repeat("long ascii run ", 10) + "\x01"}
+	for _, s := range cases {
+		out := AppendString(nil, s)
+		var back string
+		if err := json.Unmarshal(out, &back); err != nil || back != s {
+			t.Errorf("AppendString(%q) = %s, decodes to %q, %v", s, out, back, err)
+		}
+	}
+	if got := string(AppendString(nil, "a\u2028")); !strings.Contains(got, `\u2028`) {
+		t.Errorf("U+2028 not escaped: %s", got)
+	}
+}
+
+func TestInvalidUTF8BecomesReplacementChar(t *testing.T) {
+	out := AppendString(nil, "ok\xffok\xc3")
+	if string(out) != `"ok\ufffdok\ufffd"` {
+		t.Errorf("got %s", out)
+	}
+}
+
+func TestNeedsEscapeIsExact(t *testing.T) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for range 100000 {
+		w := r.Uint64()
+		want := false
+		for i := range 8 {
+			c := byte(w >> (8 * i))
+			if c >= 0x80 || !SafeASCII[c] {
+				want = true
+			}
+		}
+		if got := NeedsEscape(w); got != want {
+			t.Fatalf("NeedsEscape(%#x) = %v, want %v", w, got, want)
+		}
+	}
+}
+
+func TestAppendTimestampMatchesTimeFormat(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	times := []time.Time{time.Unix(0, 0), time.Date(2026, 3, 14, 10, 30, 0, 999_999_999, time.UTC),
+		time.Date(2000, 2, 29, 23, 59, 59, 0, time.FixedZone("x", 3600)), time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(-5, 6, 1, 0, 0, 0, 0, time.UTC)}
+	for range 5000 {
+		times = append(times, time.Unix(r.Int64N(253402300799+62135596800)-62135596800, r.Int64N(1e9)))
+	}
+	for _, tm := range times {
+		want := `"` + tm.UTC().Format("2006-01-02T15:04:05.000Z07:00") + `"`
+		if got := string(AppendTimestamp(nil, tm)); got != want {
+			t.Fatalf("AppendTimestamp(%v) = %s, want %s", tm, got, want)
+		}
+	}
+}
+
+func TestAppendAllocatesNothing(t *testing.T) {
+	buf := make([]byte, 0, 256)
+	now := time.Now()
+	if n := testing.AllocsPerRun(100, func() {
+		b := AppendString(buf[:0], "héllo \"world\"\n")
+		_ = AppendTimestamp(b, now)
+	}); n != 0 {
+		t.Errorf("allocated %v times", n)
+	}
+}
+
+// The day cache starts empty (0), which must not be read as 1970-01-01's
+// entry: the epoch was once written as 0000-00-00.
+func TestEpochWithEmptyDayCache(t *testing.T) {
+	dayCache.Store(0)
+	if got := string(AppendTimestamp(nil, time.Unix(0, 0))); got != `"1970-01-01T00:00:00.000Z"` {
+		t.Errorf("epoch = %s", got)
+	}
+}
