@@ -1,12 +1,10 @@
 package jsonlog
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -14,24 +12,6 @@ import (
 var fixedTime = time.Date(2026, 3, 14, 10, 30, 0, 0, time.UTC)
 
 func fixedClock() time.Time { return fixedTime }
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // checkObject decodes one JSON object from dec, failing on a duplicate key
 // at any depth, and returns it with its keys in order.

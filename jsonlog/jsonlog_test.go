@@ -14,6 +14,7 @@ import (
 	"testing/slogtest"
 	"unicode/utf8"
 
+	"github.com/milestone-go/milestone/internal/testutil"
 	"github.com/milestone-go/milestone/logctx"
 )
 
@@ -563,7 +564,7 @@ func TestWriterErrorsReturnedAndCounted(t *testing.T) {
 // Robustness: 8 goroutines × 10,000 lines give 80,000 complete valid lines.
 func TestConcurrentLines(t *testing.T) {
 	for _, f := range formats {
-		var buf syncBuffer
+		var buf testutil.SyncBuffer
 		h := NewHandler(&buf, &Options{Format: f})
 		const G, N = 8, 10000
 		var wg sync.WaitGroup
