@@ -13,13 +13,19 @@ import (
 // fields are added as record attributes, after WithGroup they appear inside
 // the group, and they are not compared with the attributes given to h by
 // WithAttrs. If h already reads the context (see ContextReader), Handler
-// returns h.
+// returns h; for the handler of a logger from Logger, whose installed
+// handler can be replaced at run time, the question is asked again for every
+// record, so the fields are added exactly when the installed handler does not
+// write them itself.
 func Handler(h slog.Handler) slog.Handler {
-	if cr, ok := h.(ContextReader); ok && cr.ReadsContext() {
+	switch h.(type) {
+	case *ctxHandler:
 		return h
-	}
-	if _, ok := h.(*ctxHandler); ok {
-		return h
+	case *named:
+	default:
+		if cr, ok := h.(ContextReader); ok && cr.ReadsContext() {
+			return h
+		}
 	}
 	return &ctxHandler{h: h}
 }
@@ -30,7 +36,7 @@ func (c *ctxHandler) Enabled(ctx context.Context, l slog.Level) bool { return c.
 
 func (c *ctxHandler) Handle(ctx context.Context, r slog.Record) error {
 	f := FromContext(ctx)
-	if f.Len() == 0 {
+	if f.Len() == 0 || readsContext(c.h) {
 		return c.h.Handle(ctx, r)
 	}
 	nr := slog.NewRecord(r.Time, r.Level, r.Message, r.PC)
@@ -63,4 +69,9 @@ func (c *ctxHandler) WithGroup(name string) slog.Handler {
 // and adds an attribute "logger" otherwise.
 func (c *ctxHandler) WithLoggerName(name string) slog.Handler {
 	return &ctxHandler{h: withName(c.h, name)}
+}
+
+func readsContext(h slog.Handler) bool {
+	cr, ok := h.(ContextReader)
+	return ok && cr.ReadsContext()
 }

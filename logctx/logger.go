@@ -288,6 +288,10 @@ func (n *named) Enabled(ctx context.Context, l slog.Level) bool {
 	return n.handler().Enabled(ctx, l)
 }
 
+// ReadsContext reports whether the handler installed now reads the context
+// fields itself.
+func (n *named) ReadsContext() bool { return readsContext(n.handler()) }
+
 func (n *named) Handle(ctx context.Context, r slog.Record) error {
 	return n.handler().Handle(ctx, r)
 }
