@@ -1,0 +1,70 @@
+package bench
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+
+	"github.com/milestone-go/milestone/jsonlog"
+	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/otelcol"
+	"github.com/milestone-go/milestone/metrics/prom"
+)
+
+// TestHotPathsAllocateNothing guards the zero-allocation claims the
+// benchmarks make, in every `go test ./...` run (allocations are counted,
+// not timed, so this is not a timed unit test).
+func TestHotPathsAllocateNothing(t *testing.T) {
+	ctx := context.Background()
+
+	promC, err := prom.New(prom.WithRegisterer(prometheus.NewRegistry()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewManualReader()))
+	t.Cleanup(func() { _ = mp.Shutdown(ctx) })
+	otelC, err := otelcol.New(otelcol.WithMeterProvider(mp), otelcol.WithAttributes(otelAttrs...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logC, err := eventlog.New(t.TempDir(), eventlog.WithQueueSize(1<<16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = logC.Close() })
+	runCtx := eventlog.WithRun(ctx, "allocs")
+	logC.Emit(runCtx, metrics.WriteStarted, metrics.Payload{}) // the run's first event opens its file
+	if err := logC.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	multi := metrics.Multi(metrics.Nop, metrics.Nop, metrics.Nop)
+	logger := slog.New(jsonlog.NewHandler(io.Discard, nil))
+	logCtx := logctx.With(ctx, jsonlogBound(10)...)
+
+	cases := []struct {
+		name string
+		fn   func()
+	}{
+		{"prom.Emit", func() { promC.Emit(ctx, metrics.ShardWriteCompleted, shardPayload) }},
+		{"otelcol.Emit", func() { otelC.Emit(ctx, metrics.ShardWriteCompleted, shardPayload) }},
+		{"eventlog.Emit", func() { logC.Emit(runCtx, metrics.ShardWriteCompleted, shardPayload) }},
+		{"Multi3Nop.Emit", func() { multi.Emit(ctx, metrics.ShardWriteCompleted, shardPayload) }},
+		{"Payload walk", func() {
+			for _, k := range metrics.ShardWriteCompleted.Keys() {
+				walkSink += shardPayload.Field(k).Float
+			}
+		}},
+		{"jsonlog line", func() { jsonlogCall(logger, logCtx) }},
+	}
+	for _, c := range cases {
+		if n := testing.AllocsPerRun(200, c.fn); n != 0 {
+			t.Errorf("%s: %v allocs per call, want 0", c.name, n)
+		}
+	}
+}
