@@ -228,7 +228,7 @@ func (e *encoder) kvs(list []kv) {
 func normalizeFlat(dst, attrs []slog.Attr, depth int, top, addSource bool) []slog.Attr {
 	start := len(dst)
 	dst = appendNormFlat(dst, attrs, depth, depth, top, addSource)
-	return append(dst[:start], dedupAttrs(dst[start:])...)
+	return append(dst[:start], dedupLast(dst[start:], attrKey)...)
 }
 
 func appendNormFlat(dst, attrs []slog.Attr, depth, nest int, top, addSource bool) []slog.Attr {
@@ -261,46 +261,31 @@ func appendNormFlat(dst, attrs []slog.Attr, depth, nest int, top, addSource bool
 	return dst
 }
 
-// dedupAttrs keeps, for each key, only its last attribute.
-func dedupAttrs(as []slog.Attr) []slog.Attr {
-	if len(as) < 2 {
-		return as
+// dedupLast keeps, for each key, only the last element with that key, in
+// order. It returns xs itself when no key repeats.
+func dedupLast[T any](xs []T, key func(T) string) []T {
+	if len(xs) < 2 {
+		return xs
 	}
-	last := make(map[string]int, len(as))
-	for i, a := range as {
-		last[a.Key] = i
+	last := make(map[string]int, len(xs))
+	for i, x := range xs {
+		last[key(x)] = i
 	}
-	if len(last) == len(as) {
-		return as
+	if len(last) == len(xs) {
+		return xs
 	}
-	out := as[:0]
-	for i, a := range as {
-		if last[a.Key] == i {
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-func dedupKV(list []kv) []kv {
-	if len(list) < 2 {
-		return list
-	}
-	last := make(map[string]int, len(list))
-	for i, x := range list {
-		last[x.key] = i
-	}
-	if len(last) == len(list) {
-		return list
-	}
-	out := list[:0]
-	for i, x := range list {
-		if last[x.key] == i {
+	out := xs[:0]
+	for i, x := range xs {
+		if last[key(x)] == i {
 			out = append(out, x)
 		}
 	}
 	return out
 }
+
+func attrKey(a slog.Attr) string { return a.Key }
+
+func kvKey(x kv) string { return x.key }
 
 // flattenECS appends the attributes as dotted keys under prefix.
 func flattenECS(dst []kv, prefix string, attrs []slog.Attr, depth int) []kv {
@@ -344,7 +329,7 @@ func processECS(list []kv) []kv {
 			list[i].key = renamePrefix + list[i].key
 		}
 	}
-	list = dedupKV(list)
+	list = dedupLast(list, kvKey)
 	for iter := 0; iter <= len(list); iter++ {
 		prefixes := map[string]bool{}
 		for _, x := range list {
@@ -364,7 +349,7 @@ func processECS(list []kv) []kv {
 		if !changed {
 			break
 		}
-		list = dedupKV(list)
+		list = dedupLast(list, kvKey)
 	}
 	return list
 }

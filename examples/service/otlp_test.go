@@ -7,7 +7,6 @@ import (
 	"net/http/httptest"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/milestone-go/milestone/internal/testutil"
 	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
@@ -75,14 +74,7 @@ func TestRunOTLP(t *testing.T) {
 	before := rec.reqs
 	rec.mu.Unlock()
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run = %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not return within 20s of cancel")
-	}
+	waitRunReturns(t, done)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	if before != 0 || rec.reqs == 0 {

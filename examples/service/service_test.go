@@ -432,14 +432,7 @@ func TestRunLoops(t *testing.T) {
 	}
 	call(t, "GET", url+"/healthz", "", &h)
 	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run = %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("run did not return within 20s of cancel")
-	}
+	waitRunReturns(t, done)
 	// -log-format ecs: ECS lines, and the writer's lines carry run_id.
 	lines := checkNDJSON(t, stdout.String())
 	runIDs := map[string]bool{}
@@ -483,5 +476,18 @@ func TestRunRejectsBadFlags(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), strings.TrimPrefix(args[0], "-")) && args[0] != "extra" {
 			t.Errorf("run(%q) = %v, want an error naming the flag", args, err)
 		}
+	}
+}
+
+// waitRunReturns waits for run, cancelled, to return nil.
+func waitRunReturns(t *testing.T, done <-chan error) {
+	t.Helper()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run = %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("run did not return within 20s of cancel")
 	}
 }
