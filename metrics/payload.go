@@ -4,7 +4,7 @@ import "time"
 
 // Payload carries the values of one event. It is passed by value and holds
 // no pointers, so emitting an event allocates nothing. Its boolean fields
-// come last so that the struct has no padding (128 bytes).
+// come last so that the struct wastes no padding (120 bytes on 64-bit).
 //
 // Which fields an event carries is declared by the catalog (Event.Keys),
 // never inferred from whether a value is zero: a ReaderGet with Found false
