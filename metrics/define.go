@@ -39,23 +39,13 @@ func Define(d Descriptor) (Event, error) {
 	defineMu.Lock()
 	defer defineMu.Unlock()
 	old := catalog.Load()
+	if d.Event < FirstCustomEvent {
+		return 0, fmt.Errorf("metrics: Define(%q): code %d is reserved for built-in events; use %d or above", d.Wire, d.Event, FirstCustomEvent)
+	}
 	if err := validate(&d, old); err != nil {
 		return 0, fmt.Errorf("metrics: Define(%q): %w", d.Wire, err)
 	}
-	t := &table{
-		byEvent: slices.Clone(old.byEvent),
-		byWire:  make(map[string]Event, len(old.byWire)+1),
-		order:   append(slices.Clone(old.order), d.Event),
-	}
-	for w, ev := range old.byWire {
-		t.byWire[w] = ev
-	}
-	for int(d.Event) >= len(t.byEvent) {
-		t.byEvent = append(t.byEvent, nil)
-	}
-	t.byEvent[d.Event] = &d
-	t.byWire[d.Wire] = d.Event
-	catalog.Store(t)
+	catalog.Store(old.with(&d))
 	return d.Event, nil
 }
 
@@ -78,10 +68,13 @@ func cloneDescriptor(d Descriptor) Descriptor {
 	return d
 }
 
+// validate checks d against the rules every catalog event follows, given the
+// catalog t it joins: a new code and wire name, names and help, valid keys,
+// and instruments that read only keys the event carries.
 func validate(d *Descriptor, t *table) error {
 	switch {
-	case d.Event < FirstCustomEvent:
-		return fmt.Errorf("code %d is reserved for built-in events; use %d or above", d.Event, FirstCustomEvent)
+	case d.Event == 0:
+		return errors.New("code 0 is not a valid event")
 	case int(d.Event) < len(t.byEvent) && t.byEvent[d.Event] != nil:
 		return fmt.Errorf("code %d is already %s", d.Event, t.byEvent[d.Event].Wire)
 	case !wireRE.MatchString(d.Wire):

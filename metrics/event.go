@@ -1,6 +1,9 @@
 package metrics
 
 import (
+	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"sync/atomic"
 )
@@ -94,16 +97,35 @@ type table struct {
 
 var catalog atomic.Pointer[table]
 
+// with returns a copy of t with d added. d must have passed validate.
+func (t *table) with(d *Descriptor) *table {
+	n := &table{
+		byEvent: slices.Clone(t.byEvent),
+		byWire:  maps.Clone(t.byWire),
+		order:   append(slices.Clone(t.order), d.Event),
+	}
+	if n.byWire == nil {
+		n.byWire = map[string]Event{}
+	}
+	for int(d.Event) >= len(n.byEvent) {
+		n.byEvent = append(n.byEvent, nil)
+	}
+	n.byEvent[d.Event] = d
+	n.byWire[d.Wire] = d.Event
+	return n
+}
+
+// init builds the catalog from the built-in table, holding the built-in
+// events to the same rules as events an application defines: a mistake in
+// catalog.go stops every program and test at start.
 func init() {
-	t := &table{byWire: make(map[string]Event, len(builtin))}
+	t := &table{}
 	for i := range builtin {
 		d := &builtin[i]
-		for int(d.Event) >= len(t.byEvent) {
-			t.byEvent = append(t.byEvent, nil)
+		if err := validate(d, t); err != nil {
+			panic(fmt.Sprintf("metrics: built-in event %s: %v", d.Wire, err))
 		}
-		t.byEvent[d.Event] = d
-		t.byWire[d.Wire] = d.Event
-		t.order = append(t.order, d.Event)
+		t = t.with(d)
 	}
 	catalog.Store(t)
 }
