@@ -159,7 +159,6 @@ type Handler struct {
 	clock     func() time.Time
 	ctxKey    *logctx.CacheKey
 
-	name     string
 	nameFrag []byte
 	heads    [5][]byte // built-in keys after the timestamp, per standard level
 
@@ -273,7 +272,6 @@ func (h *Handler) WithLoggerName(name string) slog.Handler {
 }
 
 func (h *Handler) setName(name string) {
-	h.name = name
 	var b []byte
 	if h.format == Flat {
 		if name != "" {
