@@ -14,9 +14,9 @@ import (
 	"github.com/milestone-go/milestone/internal/jsonenc"
 )
 
-// appendEscapedLimit is appendEscaped that stops, at a rune boundary, before
-// the output would grow beyond max bytes, appending TruncationMarker instead.
-// It reports whether it cut s.
+// appendEscapedLimit is jsonenc.AppendEscaped that stops, at a rune
+// boundary, before the output would grow beyond max bytes, appending
+// TruncationMarker instead. It reports whether it cut s.
 func appendEscapedLimit(b []byte, s string, max int) ([]byte, bool) {
 	if len(b)+6*len(s) <= max {
 		return jsonenc.AppendEscaped(b, s), false
@@ -24,13 +24,12 @@ func appendEscapedLimit(b []byte, s string, max int) ([]byte, bool) {
 	stop := max - len(TruncationMarker)
 	var tmp [12]byte
 	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
+		_, size := utf8.DecodeRuneInString(s[i:])
 		piece := jsonenc.AppendEscaped(tmp[:0], s[i:i+size])
 		if len(b)+len(piece) > stop {
 			return append(b, TruncationMarker...), true
 		}
 		b = append(b, piece...)
-		_ = r
 		i += size
 	}
 	return b, false

@@ -38,7 +38,7 @@ func TestNeedsEscapeMatchesTable(t *testing.T) {
 			}
 			want := c >= 0x80 || !jsonenc.SafeASCII[c]
 			if got := jsonenc.NeedsEscape(w); got != want {
-				t.Fatalf("byte %#x at %d: needsEscape=%v want %v", c, pos, got, want)
+				t.Fatalf("byte %#x at %d: NeedsEscape=%v want %v", c, pos, got, want)
 			}
 		}
 	}
