@@ -189,14 +189,6 @@ type record struct {
 	Tokens      int64    `json:"tokens_requested"`
 }
 
-// Keys lists the payload keys the summary reads, for the test that keeps it
-// in step with the catalog.
-var Keys = []string{
-	"elapsed_ms", "duration_ms", "db_id", "row_count", "rows_written", "batch_size",
-	"found", "num_keys", "changed", "num_handles", "attempt", "attempts", "max_retries",
-	"backoff_s", "delay_s", "wait_seconds", "tokens_requested",
-}
-
 // ReadFile summarizes path: an events.jsonl, or a run directory holding one.
 func ReadFile(path string) (*Summary, error) {
 	fi, err := os.Stat(path)

@@ -413,18 +413,6 @@ func TestPercentileNearestRank(t *testing.T) {
 	}
 }
 
-// TestKeysMatchCatalog keeps the summary's reading of the file in step with
-// the catalog: every payload key an event carries is one it decodes.
-func TestKeysMatchCatalog(t *testing.T) {
-	for _, ev := range metrics.Events() {
-		for _, k := range ev.Keys() {
-			if !slices.Contains(runsummary.Keys, k.String()) {
-				t.Errorf("%s carries %s, which runsummary does not read", ev, k)
-			}
-		}
-	}
-}
-
 func TestMillis(t *testing.T) {
 	for ms, want := range map[float64]string{12.5: "12.5ms", 0.0123: "12µs", 1234.5678: "1.235s", 0: "0s", 90000: "1m30s"} {
 		if got := runsummary.Millis(ms); got != want {
