@@ -208,7 +208,7 @@ func (b *builder) build() (*Collector, error) {
 func opFor(in *metrics.Instrument, generic bool) (op, metrics.Key, bool) {
 	switch {
 	case generic:
-	case in.Kind == metrics.Histogram && in.If == 0 && isDuration(in.Value):
+	case in.Kind == metrics.Histogram && in.If == 0:
 		return opObserve, in.Value, false
 	case in.Kind != metrics.Counter:
 	case in.If == 0 && in.Value == 0:
@@ -224,45 +224,22 @@ func opFor(in *metrics.Instrument, generic bool) (op, metrics.Key, bool) {
 	return opDelta, 0, false
 }
 
-func isDuration(k metrics.Key) bool {
-	_, ok := (&metrics.Payload{}).Seconds(k)
-	return ok
-}
-
-// plan records the family that in needs, checking its name and that a name
-// declared twice is declared alike.
+// plan records the family that in needs and checks its name with the
+// prefix. The catalog's own validation (at init and in metrics.Define)
+// already guarantees a known kind, help text, bounds that CheckBuckets
+// accepts and one declaration per name, so plan does not check them again.
 func (b *builder) plan(in *metrics.Instrument) error {
-	if f, ok := b.families[in.Name]; ok {
-		if f.in.Kind != in.Kind || f.in.Help != in.Help || f.in.Unit != in.Unit || !slices.Equal(f.in.Buckets, in.Buckets) {
-			return fmt.Errorf("instrument %s is declared twice with different kinds, help, units or buckets", in.Name)
-		}
+	if _, ok := b.families[in.Name]; ok {
 		return nil
 	}
 	name := b.cfg.prefix + in.Name
 	if !nameRE.MatchString(name) {
 		return fmt.Errorf("invalid metric name %q (prefix %q)", name, b.cfg.prefix)
 	}
-	switch in.Kind {
-	case metrics.Counter, metrics.Histogram:
-	default:
-		return fmt.Errorf("instrument %s has unknown kind %v", in.Name, in.Kind)
-	}
-	if in.Help == "" {
-		return fmt.Errorf("instrument %s has no help text", in.Name)
-	}
 	f := &family{in: in, name: name}
 	b.families[in.Name] = f
 	b.order = append(b.order, f)
 	return nil
-}
-
-// bucketsFor returns the classic bucket bounds of histogram in.
-func (b *builder) bucketsFor(in *metrics.Instrument) ([]float64, error) {
-	bs := b.cfg.buckets.For(in)
-	if err := metrics.CheckBuckets(bs); err != nil {
-		return nil, fmt.Errorf("prom: the buckets of %s: %w", in.Name, err)
-	}
-	return bs, nil
 }
 
 func (b *builder) create(f *family) error {
@@ -275,15 +252,12 @@ func (b *builder) create(f *family) error {
 		f.counter = c
 		return err
 	}
-	buckets, err := b.bucketsFor(f.in)
-	if err != nil {
-		return err
-	}
 	opts := prometheus.HistogramOpts{
 		Name:        f.name,
 		Help:        f.in.Help,
 		ConstLabels: b.cfg.constLabel,
-		Buckets:     slices.Clone(buckets),
+		// Checked by WithBuckets/WithAllBuckets or by the catalog.
+		Buckets: slices.Clone(b.cfg.buckets.For(f.in)),
 	}
 	if b.cfg.nativeFact > 0 {
 		opts.NativeHistogramBucketFactor = b.cfg.nativeFact
