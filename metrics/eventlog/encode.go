@@ -29,7 +29,7 @@ func floatScale(k metrics.Key) float64 {
 	return 1e9
 }
 
-// keyPrefix holds `,"<key>":` for every payload key.
+// keyPrefixes holds `,"<key>":` for every payload key.
 type keyPrefixes [256][]byte
 
 // codecTable finds the codec of an event: by index for codes below
@@ -86,8 +86,7 @@ func buildCodecs() (*codecTable, *keyPrefixes) {
 		codecs.set(ev, c)
 		for _, k := range d.Keys {
 			if kp[k] == nil {
-				b := append([]byte{','}, strconv.Quote(k.String())...)
-				kp[k] = append(b, ':')
+				kp[k] = append(jsonenc.AppendString([]byte{','}, k.String()), ':')
 			}
 		}
 	}

@@ -172,7 +172,7 @@ func (w *writer) file(id string, nanos int64) *runFile {
 	}
 	rf := &runFile{
 		id:      id,
-		path:    filepath.Join(w.c.dir, RunDir(id), "events.jsonl"),
+		path:    w.c.Path(id),
 		buf:     make([]byte, 0, w.bufSize),
 		lastUse: w.seq,
 	}
