@@ -273,11 +273,10 @@ func (w *writer) closeFile(rf *runFile) error {
 	return nil
 }
 
-// closeAll closes every open file, even when closing one fails.
+// closeAll closes every open file, even when closing one fails. The drop
+// counts are already written: the loop writes them after the batch that
+// carried the close request, and no event is dropped after Close.
 func (w *writer) closeAll() error {
-	if len(w.drops) > 0 {
-		w.writeDrops()
-	}
 	var errs []error
 	for _, rf := range w.files {
 		if err := w.closeFile(rf); err != nil {
