@@ -27,7 +27,7 @@ const (
 	DefaultQueueSize    = 8192
 	DefaultBufferSize   = 64 << 10
 	DefaultMaxOpenFiles = 256
-	// MaxQueueSize bounds WithQueueSize: about 350 MB of queue.
+	// MaxQueueSize bounds WithQueueSize: about 320 MB of queue.
 	MaxQueueSize = 1 << 20
 )
 
@@ -46,8 +46,8 @@ type config struct {
 }
 
 // WithQueueSize sets how many events may wait for the writer goroutine
-// (default 8192). The queue holds two arrays of n events of about 170 bytes
-// each. When the queue is full, Emit drops the event and counts it. n must be
+// (default 8192). The queue holds two arrays of n events of 152 bytes each
+// on 64-bit (about 2.5 MB at the default). When the queue is full, Emit drops the event and counts it. n must be
 // between 1 and MaxQueueSize.
 func WithQueueSize(n int) Option {
 	return func(c *config) error {
