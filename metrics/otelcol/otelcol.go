@@ -115,7 +115,6 @@ func New(opts ...Option) (*Collector, error) {
 
 	meter := cfg.provider.Meter(cfg.meterName)
 	type built struct {
-		spec    *metrics.Instrument
 		counter metric.Int64Counter
 		hist    metric.Float64Histogram
 	}
@@ -131,17 +130,15 @@ func New(opts ...Option) (*Collector, error) {
 		e := &c.events[ev]
 		for i := range d.Instruments {
 			spec := &d.Instruments[i]
+			// The catalog's validation (at init and in metrics.Define)
+			// guarantees one declaration per name, a known kind and
+			// valid default buckets: the first declaration stands for all.
 			b, seen := byName[spec.Name]
-			if seen {
-				if !sameDeclaration(b.spec, spec) {
-					return nil, fmt.Errorf("otelcol: the catalog declares instrument %q twice with different declarations (event %v)", spec.Name, ev)
-				}
-			} else {
+			if !seen {
 				name := InstrumentName(cfg.namespace, spec.Name)
 				if err := checkName(name); err != nil {
 					return nil, fmt.Errorf("otelcol: instrument name %q (WithNamespace %q): %w", name, cfg.namespace, err)
 				}
-				b.spec = spec
 				var err error
 				switch spec.Kind {
 				case metrics.Counter:
@@ -149,17 +146,10 @@ func New(opts ...Option) (*Collector, error) {
 						metric.WithDescription(spec.Help),
 						metric.WithUnit(spec.Unit))
 				case metrics.Histogram:
-					bounds := cfg.buckets.For(spec)
-					hopts := []metric.Float64HistogramOption{
+					b.hist, err = meter.Float64Histogram(name,
 						metric.WithDescription(spec.Help),
 						metric.WithUnit(spec.Unit),
-					}
-					if len(bounds) > 0 {
-						hopts = append(hopts, metric.WithExplicitBucketBoundaries(bounds...))
-					}
-					b.hist, err = meter.Float64Histogram(name, hopts...)
-				default:
-					err = fmt.Errorf("unknown instrument kind %v", spec.Kind)
+						metric.WithExplicitBucketBoundaries(cfg.buckets.For(spec)...))
 				}
 				if err != nil {
 					return nil, fmt.Errorf("otelcol: creating instrument %q: %w", name, err)
@@ -176,11 +166,6 @@ func New(opts ...Option) (*Collector, error) {
 		}
 	}
 	return c, nil
-}
-
-func sameDeclaration(a, b *metrics.Instrument) bool {
-	return a.Kind == b.Kind && a.Unit == b.Unit && a.Value == b.Value &&
-		a.If == b.If && a.IfValue == b.IfValue && slices.Equal(a.Buckets, b.Buckets)
 }
 
 // Emit records the event on the instruments the catalog says it feeds: a
