@@ -78,13 +78,9 @@ func (l *Limiter) wait(ctx context.Context, run metrics.Run, log *slog.Logger, n
 		r.CancelAt(now)
 		return l.deny(ctx, run, log, n, fmt.Errorf("%w: %d tokens need a %v wait, past the context's deadline", ErrRateLimited, n, d))
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
+	if err := sleep(ctx, d); err != nil {
 		r.Cancel()
-		return ctx.Err()
+		return err
 	}
 	run.Emit(ctx, metrics.RateLimiterThrottled, metrics.Payload{Wait: time.Since(now)})
 	return nil
