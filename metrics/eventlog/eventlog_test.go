@@ -698,6 +698,9 @@ func TestTimestampAndNumberEncoding(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := readLines(t, c.Path("enc"))[1:]
+	if len(lines) != len(want) {
+		t.Fatalf("%d event lines, want %d", len(lines), len(want))
+	}
 	for i, l := range lines {
 		if got, w := l.fields["ts"], want[i].UTC().Format("2006-01-02T15:04:05.000Z07:00"); got != w {
 			t.Fatalf("line %d ts %v, want %v", i, got, w)
