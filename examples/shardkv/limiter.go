@@ -8,6 +8,7 @@ import (
 	"math"
 	"time"
 
+	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"golang.org/x/time/rate"
 )
@@ -88,6 +89,6 @@ func (l *Limiter) wait(ctx context.Context, run metrics.Run, log *slog.Logger, n
 
 func (l *Limiter) deny(ctx context.Context, run metrics.Run, log *slog.Logger, n int, err error) error {
 	run.Emit(ctx, metrics.RateLimiterDenied, metrics.Payload{Tokens: n})
-	logFailure(ctx, log, "rate_limiter_denied", sevTransient, err, "tokens_requested", n)
+	logctx.Failure(ctx, log, "rate_limiter_denied", logctx.Transient, err, "tokens_requested", n)
 	return err
 }

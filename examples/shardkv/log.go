@@ -7,13 +7,6 @@ import (
 	"github.com/milestone-go/milestone/logctx"
 )
 
-type severity = logctx.Severity
-
-const (
-	sevTransient = logctx.Transient
-	sevError     = logctx.Error
-)
-
 // bindRunID binds the run id to ctx with logctx.With, so that every line
 // logged with ctx carries it, and makes sure l writes the context's fields:
 // a handler that reads them itself (jsonlog.Handler) is used as is, any
@@ -31,14 +24,3 @@ func withContextFields(l *slog.Logger) *slog.Logger {
 	}
 	return slog.New(h)
 }
-
-func logEvent(ctx context.Context, l *slog.Logger, event string, args ...any) {
-	logctx.Event(ctx, l, event, args...)
-}
-
-func logFailure(ctx context.Context, l *slog.Logger, event string, sev severity, err error, args ...any) {
-	logctx.Failure(ctx, l, event, sev, err, args...)
-}
-
-// defaultLogger returns the logger named shardyfusion.<name>.
-func defaultLogger(name string) *slog.Logger { return logctx.Logger(name) }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 )
 
@@ -87,7 +88,7 @@ func Open(ctx context.Context, dir string, opts ReadOptions) (*Reader, error) {
 	}
 	opts.StorageRetry = opts.StorageRetry.withDefaults(4, 20*time.Millisecond, time.Second)
 	if opts.Logger == nil {
-		opts.Logger = defaultLogger("reader")
+		opts.Logger = logctx.Logger("reader")
 	}
 	if st, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("shardkv: Open: %w", err)
@@ -110,7 +111,7 @@ func Open(ctx context.Context, dir string, opts ReadOptions) (*Reader, error) {
 	}
 	r.snap = snap
 	r.run.Emit(ctx, metrics.ReaderInitialized, metrics.Payload{})
-	logEvent(ctx, r.log, "reader_initialized", "snapshot", snap.m.RunID, "num_shards", snap.m.NumShards,
+	logctx.Event(ctx, r.log, "reader_initialized", "snapshot", snap.m.RunID, "num_shards", snap.m.NumShards,
 		"rows", snap.m.Rows, "duration_ms", ms(r.run.Elapsed()))
 	return r, nil
 }
@@ -205,13 +206,13 @@ func (r *Reader) Refresh(ctx context.Context) (changed bool, err error) {
 	}
 	name, err := loadCurrent(ctx, r.store)
 	if err != nil {
-		logFailure(ctx, r.log, "reader_refresh_failed", sevTransient, err, "snapshot", cur.m.RunID)
+		logctx.Failure(ctx, r.log, "reader_refresh_failed", logctx.Transient, err, "snapshot", cur.m.RunID)
 		return false, err
 	}
 	if name != cur.name {
 		next, err := r.load(ctx, name)
 		if err != nil {
-			logFailure(ctx, r.log, "reader_refresh_failed", sevTransient, err, "snapshot", cur.m.RunID, "manifest", name)
+			logctx.Failure(ctx, r.log, "reader_refresh_failed", logctx.Transient, err, "snapshot", cur.m.RunID, "manifest", name)
 			return false, err
 		}
 		r.mu.Lock()
@@ -223,14 +224,14 @@ func (r *Reader) Refresh(ctx context.Context) (changed bool, err error) {
 		r.snap = next
 		r.mu.Unlock()
 		if err := cur.close(); err != nil {
-			logFailure(ctx, r.log, "reader_close_failed", sevTransient, err, "snapshot", cur.m.RunID)
+			logctx.Failure(ctx, r.log, "reader_close_failed", logctx.Transient, err, "snapshot", cur.m.RunID)
 		}
 		changed = true
 	}
 	r.run.Emit(ctx, metrics.ReaderRefreshed, metrics.Payload{Changed: changed})
 	if changed {
 		s := r.Snapshot()
-		logEvent(ctx, r.log, "reader_refreshed", "changed", true, "snapshot", s.RunID, "previous", cur.m.RunID, "rows", s.Rows)
+		logctx.Event(ctx, r.log, "reader_refreshed", "changed", true, "snapshot", s.RunID, "previous", cur.m.RunID, "rows", s.Rows)
 	} else {
 		r.log.DebugContext(ctx, "reader_refreshed", "changed", false, "snapshot", cur.m.RunID)
 	}
@@ -260,6 +261,6 @@ func (r *Reader) Close() error {
 	err := s.close()
 	ctx := context.Background()
 	r.run.Emit(ctx, metrics.ReaderClosed, metrics.Payload{Handles: len(s.shards)})
-	logEvent(ctx, r.log, "reader_closed", "num_handles", len(s.shards), "snapshot", s.m.RunID)
+	logctx.Event(ctx, r.log, "reader_closed", "num_handles", len(s.shards), "snapshot", s.m.RunID)
 	return err
 }

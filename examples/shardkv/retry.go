@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 
+	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 )
 
@@ -24,13 +25,13 @@ func (r *retryingStorage) do(ctx context.Context, op Op, name string, fn func() 
 		}
 		if attempt >= r.p.MaxAttempts {
 			r.run.Emit(ctx, metrics.S3RetryExhausted, metrics.Payload{Attempts: attempt})
-			logFailure(ctx, r.log, "storage_retry_exhausted", sevError, err,
+			logctx.Failure(ctx, r.log, "storage_retry_exhausted", logctx.Error, err,
 				"op", op.String(), "object", name, "attempts", attempt)
 			return &ExhaustedError{Op: op, Name: name, Attempts: attempt, Err: err}
 		}
 		d := r.p.delay(attempt)
 		r.run.Emit(ctx, metrics.S3Retry, metrics.Payload{Attempt: attempt, MaxRetries: r.p.MaxAttempts - 1, Delay: d})
-		logFailure(ctx, r.log, "storage_retry", sevTransient, err,
+		logctx.Failure(ctx, r.log, "storage_retry", logctx.Transient, err,
 			"op", op.String(), "object", name, "attempt", attempt, "max_retries", r.p.MaxAttempts-1, "delay_s", d.Seconds())
 		if err := sleep(ctx, d); err != nil {
 			return err

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 )
 
@@ -101,7 +102,7 @@ func (o *WriteOptions) normalize() error {
 		o.RunID = NewRunID()
 	}
 	if o.Logger == nil {
-		o.Logger = defaultLogger("writer")
+		o.Logger = logctx.Logger("writer")
 	}
 	return nil
 }
@@ -162,7 +163,7 @@ func Write(ctx context.Context, dir string, rows iter.Seq2[[]byte, []byte], opts
 	w.store = store
 	res, err := w.write(ctx, rows)
 	if err != nil {
-		logFailure(ctx, w.log, "write_failed", sevError, err, "elapsed_ms", ms(w.run.Elapsed()))
+		logctx.Failure(ctx, w.log, "write_failed", logctx.Error, err, "elapsed_ms", ms(w.run.Elapsed()))
 		return nil, err
 	}
 	return res, nil
@@ -171,7 +172,7 @@ func Write(ctx context.Context, dir string, rows iter.Seq2[[]byte, []byte], opts
 func (w *writer) write(ctx context.Context, rows iter.Seq2[[]byte, []byte]) (*Result, error) {
 	o := &w.opts
 	w.run.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
-	logEvent(ctx, w.log, "write_started", "num_shards", o.NumShards, "batch_size", o.BatchSize)
+	logctx.Event(ctx, w.log, "write_started", "num_shards", o.NumShards, "batch_size", o.BatchSize)
 
 	// Sharding: assign every row to its shard, then sort each shard.
 	step := w.run.Step()
@@ -180,7 +181,7 @@ func (w *writer) write(ctx context.Context, rows iter.Seq2[[]byte, []byte]) (*Re
 		return nil, err
 	}
 	d := step.End(ctx, metrics.ShardingCompleted, metrics.Payload{})
-	logEvent(ctx, w.log, "sharding_completed", "rows", total, "duration_ms", ms(d))
+	logctx.Event(ctx, w.log, "sharding_completed", "rows", total, "duration_ms", ms(d))
 
 	// Shard writes, Concurrency at a time; the first failure cancels the rest.
 	step = w.run.Step()
@@ -234,7 +235,7 @@ feed:
 		written += in.Rows
 	}
 	d = step.End(ctx, metrics.ShardWritesCompleted, metrics.Payload{Rows: written})
-	logEvent(ctx, w.log, "shard_writes_completed", "num_shards", o.NumShards, "rows_written", written, "duration_ms", ms(d))
+	logctx.Event(ctx, w.log, "shard_writes_completed", "num_shards", o.NumShards, "rows_written", written, "duration_ms", ms(d))
 
 	// Manifest, then CURRENT.
 	m := &Manifest{
@@ -250,7 +251,7 @@ feed:
 		return nil, fmt.Errorf("shardkv: store manifest: %w", err)
 	}
 	w.run.Emit(ctx, metrics.ManifestPublished, metrics.Payload{})
-	logEvent(ctx, w.log, "manifest_published", "manifest", mname, "num_shards", o.NumShards, "rows", written)
+	logctx.Event(ctx, w.log, "manifest_published", "manifest", mname, "num_shards", o.NumShards, "rows", written)
 
 	if o.BeforePublish != nil {
 		if err := o.BeforePublish(ctx, m); err != nil {
@@ -261,11 +262,11 @@ feed:
 		return nil, fmt.Errorf("shardkv: publish CURRENT: %w", err)
 	}
 	w.run.Emit(ctx, metrics.CurrentPublished, metrics.Payload{})
-	logEvent(ctx, w.log, "current_published", "manifest", mname)
+	logctx.Event(ctx, w.log, "current_published", "manifest", mname)
 
 	w.run.Emit(ctx, metrics.WriteCompleted, metrics.Payload{Rows: written})
 	elapsed := w.run.Elapsed()
-	logEvent(ctx, w.log, "write_completed", "rows_written", written, "num_shards", o.NumShards, "elapsed_ms", ms(elapsed))
+	logctx.Event(ctx, w.log, "write_completed", "rows_written", written, "num_shards", o.NumShards, "elapsed_ms", ms(elapsed))
 	return &Result{Manifest: m, ManifestName: mname, Duration: elapsed}, nil
 }
 
@@ -315,7 +316,7 @@ func (w *writer) writeShard(ctx context.Context, id int, b *bucket) (ShardInfo, 
 		info, err := w.shardAttempt(ctx, id, b)
 		if err == nil {
 			d := step.End(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: id, Rows: info.Rows})
-			logEvent(ctx, w.log, "shard_write_completed", "db_id", id, "row_count", info.Rows,
+			logctx.Event(ctx, w.log, "shard_write_completed", "db_id", id, "row_count", info.Rows,
 				"bytes", info.Bytes, "attempts", attempt, "duration_ms", ms(d))
 			return info, nil
 		}
@@ -323,17 +324,17 @@ func (w *writer) writeShard(ctx context.Context, id int, b *bucket) (ShardInfo, 
 			return ShardInfo{}, err
 		}
 		if errors.Is(err, ErrExceedsBurst) {
-			logFailure(ctx, w.log, "shard_write_failed", sevError, err, "db_id", id, "attempt", attempt)
+			logctx.Failure(ctx, w.log, "shard_write_failed", logctx.Error, err, "db_id", id, "attempt", attempt)
 			return ShardInfo{}, fmt.Errorf("shardkv: shard %d: %w", id, err)
 		}
 		if attempt >= p.MaxAttempts {
 			w.run.Emit(ctx, metrics.ShardWriteRetryExhausted, metrics.Payload{DBID: id, Attempts: attempt})
-			logFailure(ctx, w.log, "shard_write_retry_exhausted", sevError, err, "db_id", id, "attempts", attempt)
+			logctx.Failure(ctx, w.log, "shard_write_retry_exhausted", logctx.Error, err, "db_id", id, "attempts", attempt)
 			return ShardInfo{}, fmt.Errorf("shardkv: shard %d failed after %d attempts: %w", id, attempt, err)
 		}
 		backoff := p.delay(attempt)
 		w.run.Emit(ctx, metrics.ShardWriteRetried, metrics.Payload{DBID: id, Attempt: attempt, Backoff: backoff})
-		logFailure(ctx, w.log, "shard_write_retried", sevTransient, err, "db_id", id, "attempt", attempt, "backoff_s", backoff.Seconds())
+		logctx.Failure(ctx, w.log, "shard_write_retried", logctx.Transient, err, "db_id", id, "attempt", attempt, "backoff_s", backoff.Seconds())
 		if err := sleep(ctx, backoff); err != nil {
 			return ShardInfo{}, err
 		}
