@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"strconv"
 	"time"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/milestone-go/milestone/internal/jsonenc"
@@ -18,15 +19,6 @@ import (
 // (when its fast path applies, the line so far is exactly the start of the
 // fast line) or encodes the line again. Since the fused path stops before
 // writing a value of a kind that runs user code, nothing runs twice.
-
-// cleanKeyByte[c] reports whether byte c can appear in a key handled by the
-// fused path: printable ASCII other than '"' and '\\'.
-var cleanKeyByte = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
 
 // shortHash is flatHash of a key of n < 8 bytes, given as the little-endian
 // word w of its bytes.
@@ -119,7 +111,7 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 			}
 		}
 		for ; i < n; i++ {
-			if !cleanKeyByte[k[i]] {
+			if c := k[i]; c >= utf8.RuneSelf || !jsonenc.SafeASCII[c] {
 				ok = false
 				return false
 			}
