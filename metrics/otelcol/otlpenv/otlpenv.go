@@ -106,9 +106,10 @@ func envMillis(name string) (d time.Duration, ok bool, err error) {
 
 // NewMeterProvider builds an sdkmetric.MeterProvider with a PeriodicReader
 // over an OTLP exporter chosen and configured by the environment (see the
-// package documentation). It returns the provider and a shutdown function
-// that force-flushes the provider, then shuts it down, and returns both
-// errors joined; call it once when the program ends. ctx bounds only the
+// package documentation). It returns the provider and a shutdown function,
+// the provider's Shutdown: it force-flushes (its periodic reader collects
+// and exports everything recorded, in one final export) and then shuts the
+// exporter down; call it once when the program ends. ctx bounds only the
 // creation of the exporter.
 func NewMeterProvider(ctx context.Context, opts ...Option) (*sdkmetric.MeterProvider, func(context.Context) error, error) {
 	var cfg config
@@ -159,17 +160,7 @@ func NewMeterProvider(ctx context.Context, opts ...Option) (*sdkmetric.MeterProv
 		mpOpts = append(mpOpts, sdkmetric.WithView(cfg.views...))
 	}
 	mp := sdkmetric.NewMeterProvider(mpOpts...)
-	shutdown := func(ctx context.Context) error {
-		var errs []error
-		if err := mp.ForceFlush(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("flush: %w", err))
-		}
-		if err := mp.Shutdown(ctx); err != nil {
-			errs = append(errs, fmt.Errorf("shutdown: %w", err))
-		}
-		return errors.Join(errs...)
-	}
-	return mp, shutdown, nil
+	return mp, mp.Shutdown, nil
 }
 
 // NewCollector builds an otelcol.Collector on a MeterProvider made by

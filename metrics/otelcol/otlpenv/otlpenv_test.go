@@ -127,6 +127,10 @@ func TestHTTPFromEnvironment(t *testing.T) {
 	if v, _ := recv.Metrics().Sum("shardyfusion.writes_started"); v != 2 {
 		t.Errorf("writes_started = %d after Close, want 2", v)
 	}
+	// One final export, not a flush and then the export Shutdown makes.
+	if n := len(recv.Requests()); n != 2 {
+		t.Errorf("%d requests after Flush and Close, want 2", n)
+	}
 	if errs := recv.Errors(); len(errs) != 0 {
 		t.Errorf("receiver errors: %v", errs)
 	}
