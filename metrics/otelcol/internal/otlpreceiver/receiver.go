@@ -27,8 +27,6 @@ import (
 type Receiver struct {
 	// Endpoint is the base URL of the server: http://127.0.0.1:port.
 	Endpoint string
-	// Addr is the server's host:port.
-	Addr string
 
 	mu      sync.Mutex
 	reqs    []*colmetricpb.ExportMetricsServiceRequest
@@ -97,7 +95,6 @@ func NewHTTP(t testing.TB) *Receiver {
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	r.Endpoint = srv.URL
-	r.Addr = srv.Listener.Addr().String()
 	return r
 }
 
@@ -124,8 +121,7 @@ func NewGRPC(t testing.TB) *Receiver {
 	colmetricpb.RegisterMetricsServiceServer(srv, grpcService{r: r})
 	go func() { _ = srv.Serve(lis) }()
 	t.Cleanup(srv.Stop)
-	r.Addr = lis.Addr().String()
-	r.Endpoint = "http://" + r.Addr
+	r.Endpoint = "http://" + lis.Addr().String()
 	return r
 }
 
