@@ -67,18 +67,27 @@ func (s *service) writeSnapshot(ctx context.Context, p *progress) error {
 	return nil
 }
 
-// readLoop looks keys up in the background: a batch of random keys, one
-// present key and, now and then, one that is not there.
-func (s *service) readLoop(ctx context.Context) {
-	t := time.NewTicker(s.cfg.readEvery)
+// every calls fn every d until ctx is done.
+func every(ctx context.Context, d time.Duration, fn func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
-	keys := make([][]byte, 16)
-	for i := 0; ; i++ {
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			fn()
 		}
+	}
+}
+
+// readLoop looks keys up every -read-every: a batch of random keys, one
+// present key and, every tenth time, one that is not there.
+func (s *service) readLoop(ctx context.Context) {
+	keys := make([][]byte, 16)
+	i := 0
+	every(ctx, s.cfg.readEvery, func() {
+		i++
 		r := s.reader.Load()
 		if r == nil {
 			return
@@ -90,48 +99,25 @@ func (s *service) readLoop(ctx context.Context) {
 			logctx.Failure(ctx, s.log, "background_read_failed", logctx.Transient, err)
 		}
 		key := keys[0]
-		if i%10 == 9 {
+		if i%10 == 0 {
 			key = demoKey(nil, s.cfg.rows+rand.IntN(1000)) // a miss
 		}
 		if _, _, err := r.Get(ctx, key); err != nil && ctx.Err() == nil {
 			logctx.Failure(ctx, s.log, "background_read_failed", logctx.Transient, err)
 		}
-	}
+	})
 }
 
-// rewriteLoop writes a new generation of the snapshot every -rewrite and
-// refreshes the reader onto it.
-func (s *service) rewriteLoop(ctx context.Context) {
-	t := time.NewTicker(s.cfg.rewriteEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
+// rewrite writes a new generation of the snapshot and refreshes the reader
+// onto it.
+func (s *service) rewrite(ctx context.Context) {
+	if err := s.writeSnapshot(ctx, nil); err != nil {
+		if ctx.Err() == nil {
+			logctx.Failure(ctx, s.log, "rewrite_failed", logctx.Error, err)
 		}
-		if err := s.writeSnapshot(ctx, nil); err != nil {
-			if ctx.Err() == nil {
-				logctx.Failure(ctx, s.log, "rewrite_failed", logctx.Error, err)
-			}
-			continue
-		}
-		s.refresh(ctx)
+		return
 	}
-}
-
-// refreshLoop refreshes the reader every -refresh.
-func (s *service) refreshLoop(ctx context.Context) {
-	t := time.NewTicker(s.cfg.refreshEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
-		s.refresh(ctx)
-	}
+	s.refresh(ctx)
 }
 
 func (s *service) refresh(ctx context.Context) {

@@ -225,11 +225,11 @@ func (s *service) start(ctx context.Context, loops *sync.WaitGroup, stderr io.Wr
 	}
 	if s.cfg.rewriteEvery > 0 {
 		loops.Add(1)
-		go func() { defer loops.Done(); s.rewriteLoop(bctx) }()
+		go func() { defer loops.Done(); every(bctx, s.cfg.rewriteEvery, func() { s.rewrite(bctx) }) }()
 	}
 	if s.cfg.refreshEvery > 0 {
 		loops.Add(1)
-		go func() { defer loops.Done(); s.refreshLoop(bctx) }()
+		go func() { defer loops.Done(); every(bctx, s.cfg.refreshEvery, func() { s.refresh(bctx) }) }()
 	}
 	<-ctx.Done()
 	return nil
