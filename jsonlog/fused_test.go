@@ -14,8 +14,8 @@ import (
 )
 
 // checkFused compares, for one record, the line of the fused path (when it
-// applies) with the line of the general slow path, and reports whether the
-// fused path applied.
+// applies) and the line of the general fast path (when it applies) with the
+// line of the general slow path, and reports whether the fused path applied.
 func checkFused(t *testing.T, h *Handler, ctx context.Context, r slog.Record) bool {
 	t.Helper()
 	fctx := logctx.FromContext(ctx)
@@ -34,6 +34,20 @@ func checkFused(t *testing.T, h *Handler, ctx context.Context, r slog.Record) bo
 	h.encode(&y, &r, fctx, fr, false)
 	if string(x.buf) != string(y.buf) {
 		t.Fatalf("with and without the fused path:\nfused   %s\ngeneral %s", x.buf, y.buf)
+	}
+	fast := !h.slowOnly && len(call) <= maxFastAttrs
+	if fast && h.format == Flat {
+		fast = h.fastFlat(fr, call)
+	} else if fast {
+		fast = h.fastECS(fr, call)
+	}
+	if fast {
+		var a, b encoder
+		h.line(&a, &r, fctx, fr, call, true)
+		h.line(&b, &r, fctx, nil, call, false)
+		if string(a.buf) != string(b.buf) {
+			t.Fatalf("fast and slow paths differ:\nfast %s\nslow %s", a.buf, b.buf)
+		}
 	}
 	var a, b encoder
 	if !h.fused {
@@ -116,7 +130,7 @@ func TestFusedPathAgrees(t *testing.T) {
 			t.Errorf("%s: fused path did not apply without context", c.name)
 		}
 		if got := checkFused(t, c.h.WithAttrs([]slog.Attr{slog.Int("a", 0)}).(*Handler), ctx, r); c.fused && !got && c.name == "none" {
-			t.Errorf("%s: fused path did not apply without context", c.name)
+			t.Errorf("%s: fused path did not apply with a WithAttrs attribute", c.name)
 		}
 	}
 	if g := h.WithGroup("g").(*Handler); g.fused {

@@ -62,23 +62,6 @@ func FuzzEncoder(f *testing.F) {
 		if opts.MaxLineBytes > 0 && buf.Len() > opts.MaxLineBytes {
 			t.Fatalf("line of %d bytes over MaxLineBytes %d", buf.Len(), opts.MaxLineBytes)
 		}
-		jh := hh.(*Handler)
-		fctx := logctx.FromContext(ctx)
-		fr := jh.fragment(fctx)
-		fast := !jh.slowOnly
-		if fast && format == Flat {
-			fast = jh.fastFlat(fr, call)
-		} else if fast {
-			fast = jh.fastECS(fr, call)
-		}
-		checkFused(t, jh, ctx, r)
-		if fast {
-			var a, b encoder
-			jh.line(&a, &r, fctx, fr, call, true)
-			jh.line(&b, &r, fctx, nil, call, false)
-			if string(a.buf) != string(b.buf) {
-				t.Fatalf("fast and slow paths differ:\nfast %s\nslow %s", a.buf, b.buf)
-			}
-		}
+		checkFused(t, hh.(*Handler), ctx, r)
 	})
 }
