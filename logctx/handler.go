@@ -22,8 +22,9 @@ func Handler(h slog.Handler) slog.Handler {
 	case *ctxHandler:
 		return h
 	case *named:
+		// its installed handler can change: ctxHandler asks per record
 	default:
-		if cr, ok := h.(ContextReader); ok && cr.ReadsContext() {
+		if readsContext(h) {
 			return h
 		}
 	}

@@ -262,8 +262,10 @@ func TestHandlerAddsContextFields(t *testing.T) {
 	if got, want := buf.String(), "level=CRITICAL msg=m run_id=r k=call\n"; got != want {
 		t.Fatalf("got %q, want %q", got, want)
 	}
-	if Handler(Handler(slog.NewTextHandler(&buf, nil))).(*ctxHandler).h.(*slog.TextHandler) == nil {
-		t.Fatal("double wrap")
+	if c, ok := Handler(Handler(slog.NewTextHandler(&buf, nil))).(*ctxHandler); !ok {
+		t.Fatal("Handler did not wrap a TextHandler")
+	} else if _, ok := c.h.(*slog.TextHandler); !ok {
+		t.Fatalf("double wrap: %T", c.h)
 	}
 }
 
