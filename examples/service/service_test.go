@@ -397,13 +397,14 @@ func TestRunLoops(t *testing.T) {
 	defer cancel()
 	var stdout, stderr testutil.SyncBuffer
 	done := make(chan error, 1)
+	exited := make(chan struct{})
 	data := t.TempDir()
 	go func() {
 		done <- run(ctx, []string{"-data", data, "-addr", "127.0.0.1:0", "-rows", "3000", "-shards", "4",
 			"-batch", "200", "-rewrite", "150ms", "-refresh", "50ms", "-read-every", "20ms", "-keep", "2",
 			"-log-format", "ecs"}, &stdout, &stderr)
+		close(exited)
 	}()
-	exited := make(chan struct{})
 	url := waitListening(t, &stderr, exited)
 	waitReady(t, url)
 
@@ -430,7 +431,9 @@ func TestRunLoops(t *testing.T) {
 	var h struct {
 		Snapshot string `json:"snapshot"`
 	}
-	call(t, "GET", url+"/healthz", "", &h)
+	if status, _ := call(t, "GET", url+"/healthz", "", &h); status != http.StatusOK {
+		t.Fatalf("GET /healthz: %d", status)
+	}
 	cancel()
 	waitRunReturns(t, done)
 	// -log-format ecs: ECS lines, and the writer's lines carry run_id.
@@ -452,6 +455,9 @@ func TestRunLoops(t *testing.T) {
 	}
 	if len(runIDs) < 3 {
 		t.Errorf("writer lines of %d runs, want at least 3", len(runIDs))
+	}
+	if !runIDs[h.Snapshot] {
+		t.Errorf("/healthz serves snapshot %q, which no writer line names", h.Snapshot)
 	}
 	// -keep 2: old snapshots were pruned.
 	entries, err := os.ReadDir(filepath.Join(data, "runs"))
