@@ -469,6 +469,61 @@ func TestRunLoops(t *testing.T) {
 	}
 }
 
+// TestGetRateLimited: with -read-rate 1 the reader takes one key per
+// second, in bursts of one, and waits 50 ms at most, so a two-key /get and a
+// lookup right after another one are refused with 429 and counted as
+// rate_limiter.denied.
+func TestGetRateLimited(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr testutil.SyncBuffer
+	done := make(chan error, 1)
+	exited := make(chan struct{})
+	go func() {
+		done <- run(ctx, []string{"-data", t.TempDir(), "-addr", "127.0.0.1:0", "-rows", "1000", "-shards", "2",
+			"-rewrite", "0", "-refresh", "0", "-read-every", "0", "-faults=false", "-read-rate", "1"}, &stdout, &stderr)
+		close(exited)
+	}()
+	url := waitListening(t, &stderr, exited)
+	waitReady(t, url)
+
+	var e errorBody
+	if status, _ := call(t, "GET", url+"/get?key=user:00000001&key=user:00000002", "", &e); status != http.StatusTooManyRequests ||
+		!strings.Contains(e.Error, "rate limited") {
+		t.Errorf("two-key /get over a burst of one: %d %q, want 429", status, e.Error)
+	}
+	if status, _ := call(t, "GET", url+"/get?key=user:00000001", "", nil); status != http.StatusOK {
+		t.Errorf("first one-key /get: %d, want 200", status)
+	}
+	if status, _ := call(t, "GET", url+"/get?key=user:00000002", "rate-limited", &e); status != http.StatusTooManyRequests {
+		t.Errorf("second one-key /get within the second: %d %q, want 429", status, e.Error)
+	}
+	_, fams := scrape(t, url)
+	for name, want := range map[string]float64{
+		"rate_limiter_denied_total": 2,
+		"reader_gets_total":         1,
+		"reader_multi_gets_total":   0,
+	} {
+		if got := sample(t, fams, "shardyfusion_"+name); got != want {
+			t.Errorf("shardyfusion_%s = %v, want %v", name, got, want)
+		}
+	}
+	cancel()
+	waitRunReturns(t, done)
+	failed := 0
+	for _, l := range checkNDJSON(t, stdout.String()) {
+		if eventName(l) == "get_failed" {
+			failed++
+			if l["level"] != "WARN" || l["severity"] != "transient" {
+				t.Errorf("get_failed line: %v, want WARN, transient", l)
+			}
+		}
+	}
+	if failed != 2 {
+		t.Errorf("%d get_failed lines, want 2", failed)
+	}
+}
+
 func TestRunRejectsBadFlags(t *testing.T) {
 	for _, args := range [][]string{
 		{"-log-format", "xml"},
