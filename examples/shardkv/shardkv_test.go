@@ -319,7 +319,13 @@ func TestInjectedFaultsRetryCounts(t *testing.T) {
 	}
 	defer r.Close()
 	checkAll(t, r, d)
-	m, _ := loadManifest(ctx, mustStorage(t, dir), r.Snapshot().ManifestName)
+	m, err := loadManifest(ctx, mustStorage(t, dir), r.Snapshot().ManifestName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(perShard) != 4 {
+		t.Errorf("batches of %d shards, want 4", len(perShard))
+	}
 	for id, rows := range perShard {
 		mult := 1
 		if id == 2 {
