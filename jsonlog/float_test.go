@@ -5,8 +5,6 @@ import (
 	"math/rand"
 	"strconv"
 	"testing"
-
-	"github.com/milestone-go/milestone/internal/jsonenc"
 )
 
 func TestShortFloatRoundTrips(t *testing.T) {
@@ -23,23 +21,6 @@ func TestShortFloatRoundTrips(t *testing.T) {
 		}
 		if want := strconv.FormatFloat(f, 'f', -1, 64); math.Abs(f) >= 1e-6 && math.Abs(f) < 1e21 && string(b) != want {
 			t.Fatalf("%v: got %s, strconv %s", f, b, want)
-		}
-	}
-}
-
-func TestNeedsEscapeMatchesTable(t *testing.T) {
-	for c := 0; c < 256; c++ {
-		for pos := 0; pos < 8; pos++ {
-			buf := []byte("abcdefgh")
-			buf[pos] = byte(c)
-			w := uint64(0)
-			for j := 7; j >= 0; j-- {
-				w = w<<8 | uint64(buf[j])
-			}
-			want := c >= 0x80 || !jsonenc.SafeASCII[c]
-			if got := jsonenc.NeedsEscape(w); got != want {
-				t.Fatalf("byte %#x at %d: NeedsEscape=%v want %v", c, pos, got, want)
-			}
 		}
 	}
 }

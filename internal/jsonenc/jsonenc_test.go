@@ -82,3 +82,20 @@ func TestEpochWithEmptyDayCache(t *testing.T) {
 		t.Errorf("epoch = %s", got)
 	}
 }
+
+func TestNeedsEscapeMatchesTable(t *testing.T) {
+	for c := 0; c < 256; c++ {
+		for pos := 0; pos < 8; pos++ {
+			buf := []byte("abcdefgh")
+			buf[pos] = byte(c)
+			w := uint64(0)
+			for j := 7; j >= 0; j-- {
+				w = w<<8 | uint64(buf[j])
+			}
+			want := c >= 0x80 || !SafeASCII[c]
+			if got := NeedsEscape(w); got != want {
+				t.Fatalf("byte %#x at %d: NeedsEscape=%v want %v", c, pos, got, want)
+			}
+		}
+	}
+}

@@ -92,9 +92,9 @@ func InstrumentName(namespace, name string) string {
 // an option is invalid, and an error when the provider refuses an instrument.
 func New(opts ...Option) (*Collector, error) {
 	cfg := config{meterName: DefaultMeterName, namespace: DefaultNamespace}
-	for _, opt := range opts {
+	for i, opt := range opts {
 		if opt == nil {
-			continue
+			return nil, fmt.Errorf("otelcol: option %d is nil", i)
 		}
 		if err := opt(&cfg); err != nil {
 			return nil, err

@@ -477,6 +477,7 @@ func TestBadOptions(t *testing.T) {
 		{"BucketsUnknownHistogram", otelcol.WithBuckets("no_such_seconds", 1, 2), "WithBuckets"},
 		{"BucketsOnCounter", otelcol.WithBuckets("shard_writes_completed_total", 1, 2), "WithBuckets"},
 		{"AllBucketsDecreasing", otelcol.WithAllBuckets(2, 1), "WithAllBuckets"},
+		{"NilOption", nil, "option 1 is nil"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := otelcol.New(otelcol.WithMeterProvider(noop.NewMeterProvider()), tc.opt)

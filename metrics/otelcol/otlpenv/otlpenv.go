@@ -113,9 +113,9 @@ func envMillis(name string) (d time.Duration, ok bool, err error) {
 // creation of the exporter.
 func NewMeterProvider(ctx context.Context, opts ...Option) (*sdkmetric.MeterProvider, func(context.Context) error, error) {
 	var cfg config
-	for _, opt := range opts {
+	for i, opt := range opts {
 		if opt == nil {
-			continue
+			return nil, nil, fmt.Errorf("otlpenv: option %d is nil", i)
 		}
 		if err := opt(&cfg); err != nil {
 			return nil, nil, err
