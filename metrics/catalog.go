@@ -109,7 +109,7 @@ var builtin = [...]Descriptor{
 		),
 	},
 	{
-		Event: WriteCompleted, Name: "WriteCompleted", Wire: "write.completed", Group: GroupWrite,
+		Event: WriteCompleted, Name: "WriteCompleted", Wire: "write.completed", Group: GroupWrite, EndsRun: true,
 		Help: "A sharded write finished and its snapshot is readable.",
 		Keys: keyList(KeyElapsed, KeyRowsWritten),
 		Instruments: feeds(
@@ -155,7 +155,7 @@ var builtin = [...]Descriptor{
 		),
 	},
 	{
-		Event: ReaderClosed, Name: "ReaderClosed", Wire: "reader.closed", Group: GroupReader,
+		Event: ReaderClosed, Name: "ReaderClosed", Wire: "reader.closed", Group: GroupReader, EndsRun: true,
 		Help: "A reader closed its shard handles.",
 		Keys: keyList(KeyNumHandles),
 		Instruments: feeds(

@@ -212,3 +212,18 @@ func TestInstrumentValues(t *testing.T) {
 		}
 	}
 }
+
+// TestRunEndingEvents: write.completed and reader.closed, and only they, end a
+// run; the event log closes a run's file on them.
+func TestRunEndingEvents(t *testing.T) {
+	for _, ev := range metrics.Events() {
+		if ev >= metrics.FirstCustomEvent {
+			continue
+		}
+		d, _ := metrics.Describe(ev)
+		want := ev == metrics.WriteCompleted || ev == metrics.ReaderClosed
+		if d.EndsRun != want {
+			t.Errorf("%s: EndsRun = %v, want %v", ev, d.EndsRun, want)
+		}
+	}
+}

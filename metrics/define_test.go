@@ -20,6 +20,7 @@ func exportDescriptor() metrics.Descriptor {
 			{Kind: metrics.Histogram, Name: "export_duration_seconds", Help: "Export time.", Unit: "s",
 				Value: metrics.KeyDuration, Buckets: []float64{0.1, 1, 10}},
 		},
+		EndsRun: true,
 	}
 }
 
@@ -56,6 +57,9 @@ func TestDefineAddsAnEventToTheCatalog(t *testing.T) {
 	got, _ := metrics.Describe(ev)
 	if got.Instruments[0].Name != "exports_total" {
 		t.Error("Define kept the caller's slices")
+	}
+	if !got.EndsRun {
+		t.Error("Describe lost the defined event's EndsRun")
 	}
 	rec := metrics.NewRecorder()
 	rec.Emit(context.Background(), ev, metrics.Payload{Duration: time.Second, Rows: 9})

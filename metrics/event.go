@@ -75,6 +75,10 @@ type Descriptor struct {
 	// Instruments lists the metrics the event feeds; every event feeds at
 	// least one.
 	Instruments []Instrument
+	// EndsRun marks an event that is the last one a run emits, such as
+	// write.completed and reader.closed. Sinks that keep state per run act on
+	// it: the event log flushes and closes the run's file after writing it.
+	EndsRun bool
 }
 
 // Carries reports whether the event carries payload key k.

@@ -23,12 +23,12 @@ func Render() []byte {
 	b.WriteString("No instrument has a per-event label: cardinality is fixed.\n\n")
 
 	b.WriteString("## Events\n\n")
-	b.WriteString("| code | Go name | wire name | group | payload keys | instruments | meaning |\n")
-	b.WriteString("|---:|---|---|---|---|---|---|\n")
+	b.WriteString("| code | Go name | wire name | group | payload keys | instruments | ends run | meaning |\n")
+	b.WriteString("|---:|---|---|---|---|---|:---:|---|\n")
 	for _, ev := range metrics.Events() {
 		d, _ := metrics.Describe(ev)
-		fmt.Fprintf(&b, "| %d | `%s` | `%s` | %s | %s | %s | %s |\n",
-			d.Event, d.Name, d.Wire, d.Group, keyList(d.Keys), instrumentList(d.Instruments), d.Help)
+		fmt.Fprintf(&b, "| %d | `%s` | `%s` | %s | %s | %s | %s | %s |\n",
+			d.Event, d.Name, d.Wire, d.Group, keyList(d.Keys), instrumentList(d.Instruments), endsRun(d.EndsRun), d.Help)
 	}
 
 	b.WriteString("\n## Instruments\n\n")
@@ -42,6 +42,13 @@ func Render() []byte {
 		}
 	}
 	return b.Bytes()
+}
+
+func endsRun(ends bool) string {
+	if ends {
+		return "yes"
+	}
+	return ""
 }
 
 func keyList(keys []metrics.Key) string {

@@ -38,8 +38,9 @@
 // again after its file was closed appends a new event_log_started line and
 // its events to the same file.
 //
-// A run's file is flushed and closed when its write.completed or
-// reader.closed event is written, and at Close.
+// A run's file is flushed and closed when an event that ends the run
+// (metrics.Descriptor.EndsRun: write.completed, reader.closed, or an event of
+// the application's that declares it) is written, and at Close.
 //
 // # Directory
 //

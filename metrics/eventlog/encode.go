@@ -82,7 +82,7 @@ func buildCodecs() (*codecTable, *keyPrefixes) {
 		c.prefix = append(c.prefix, `{"event":`...)
 		c.prefix = jsonenc.AppendString(c.prefix, d.Wire)
 		c.prefix = append(c.prefix, `,"ts":`...)
-		c.closesRun = ev == metrics.WriteCompleted || ev == metrics.ReaderClosed
+		c.closesRun = d.EndsRun
 		codecs.set(ev, c)
 		for _, k := range d.Keys {
 			if kp[k] == nil {

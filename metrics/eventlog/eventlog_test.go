@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -763,4 +764,72 @@ func TestEmitAllocatesNothing(t *testing.T) {
 			t.Errorf("Emit with run %q: %v allocs/op", c.Run(ctx), n)
 		}
 	}
+}
+
+// TestDefinedRunEndingEventClosesTheFile: an application's own event that
+// declares EndsRun closes the run's file like write.completed; one that does
+// not leaves it open.
+func TestDefinedRunEndingEventClosesTheFile(t *testing.T) {
+	exportStarted, exportDone := defineExportEvents(t)
+	c, err := eventlog.New(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := eventlog.WithRun(context.Background(), "export")
+	c.Emit(ctx, exportStarted, metrics.Payload{Elapsed: time.Millisecond})
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.FilesOpened != 1 || st.FilesClosed != 0 {
+		t.Errorf("after export.started: %+v, want the file open", st)
+	}
+	c.Emit(ctx, exportDone, metrics.Payload{Elapsed: 2 * time.Millisecond, Rows: 7})
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.FilesClosed != 1 {
+		t.Errorf("after export.done: %+v, want the file closed", st)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	var events []string
+	for _, l := range readLines(t, c.Path("export")) {
+		events = append(events, l.fields["event"].(string))
+	}
+	if want := []string{"event_log_started", "eventlog_test.export.started", "eventlog_test.export.done"}; !slices.Equal(events, want) {
+		t.Errorf("events = %v, want %v", events, want)
+	}
+}
+
+var (
+	defineExportOnce              sync.Once
+	exportStartedEv, exportDoneEv metrics.Event
+	exportDefineErr               error
+)
+
+// defineExportEvents declares two events once per test binary, so -count=N
+// works: export.started, and export.done which ends the run.
+func defineExportEvents(t *testing.T) (started, done metrics.Event) {
+	t.Helper()
+	defineExportOnce.Do(func() {
+		exportStartedEv, exportDefineErr = metrics.Define(metrics.Descriptor{
+			Event: 1301, Name: "ExportStarted", Wire: "eventlog_test.export.started", Group: "export",
+			Help: "An export began.", Keys: []metrics.Key{metrics.KeyElapsed},
+			Instruments: []metrics.Instrument{{Kind: metrics.Counter, Name: "eventlog_test_exports_started_total", Help: "Exports started."}},
+		})
+		if exportDefineErr != nil {
+			return
+		}
+		exportDoneEv, exportDefineErr = metrics.Define(metrics.Descriptor{
+			Event: 1302, Name: "ExportDone", Wire: "eventlog_test.export.done", Group: "export",
+			Help: "An export finished.", Keys: []metrics.Key{metrics.KeyElapsed, metrics.KeyRowsWritten},
+			Instruments: []metrics.Instrument{{Kind: metrics.Counter, Name: "eventlog_test_exports_done_total", Help: "Exports finished."}},
+			EndsRun:     true,
+		})
+	})
+	if exportDefineErr != nil {
+		t.Fatal(exportDefineErr)
+	}
+	return exportStartedEv, exportDoneEv
 }
