@@ -46,6 +46,7 @@ func TestHotPathsAllocateNothing(t *testing.T) {
 	multi := metrics.Multi(metrics.Nop, metrics.Nop, metrics.Nop)
 	logger := slog.New(jsonlog.NewHandler(io.Discard, nil))
 	logCtx := logctx.With(ctx, jsonlogBound(10)...)
+	sourceLogger := slog.New(jsonlog.NewHandler(io.Discard, &jsonlog.Options{AddSource: true}))
 
 	cases := []struct {
 		name string
@@ -61,6 +62,7 @@ func TestHotPathsAllocateNothing(t *testing.T) {
 			}
 		}},
 		{"jsonlog line", func() { jsonlogCall(logger, logCtx) }},
+		{"jsonlog line with AddSource", func() { jsonlogCall(sourceLogger, logCtx) }},
 	}
 	for _, c := range cases {
 		if n := testing.AllocsPerRun(200, c.fn); n != 0 {

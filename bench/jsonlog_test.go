@@ -62,6 +62,28 @@ func benchMilestone(b *testing.B, bound int) {
 // logctx.With.
 func BenchmarkJSONLogMilestone(b *testing.B) { benchMilestone(b, 10) }
 
+// BenchmarkJSONLogSlogAddSource: the slog baseline with the caller's
+// source position on every line.
+func BenchmarkJSONLogSlogAddSource(b *testing.B) {
+	l := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{AddSource: true})).With(jsonlogBound(10)...)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		jsonlogCall(l, ctx)
+	}
+}
+
+// BenchmarkJSONLogMilestoneAddSource: BenchmarkJSONLogMilestone with the
+// caller's source position on every line (resolved once per call site).
+func BenchmarkJSONLogMilestoneAddSource(b *testing.B) {
+	l := slog.New(jsonlog.NewHandler(io.Discard, &jsonlog.Options{AddSource: true}))
+	ctx := logctx.With(context.Background(), jsonlogBound(10)...)
+	b.ReportAllocs()
+	for b.Loop() {
+		jsonlogCall(l, ctx)
+	}
+}
+
 // BenchmarkJSONLogMilestoneCtx50: the same with 50 context fields.
 func BenchmarkJSONLogMilestoneCtx50(b *testing.B) { benchMilestone(b, 50) }
 

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -624,24 +623,7 @@ func (h *Handler) header(e *encoder, r *slog.Record) {
 		e.buf = append(e.buf, h.nameFrag...)
 	}
 	if h.addSource && r.PC != 0 {
-		fs := runtime.CallersFrames([]uintptr{r.PC})
-		fr, _ := fs.Next()
-		if h.format == Flat {
-			e.buf = append(e.buf, `,"source":{"function":`...)
-			e.str(fr.Function)
-			e.buf = append(e.buf, `,"file":`...)
-			e.str(fr.File)
-			e.buf = append(e.buf, `,"line":`...)
-			e.buf = strconv.AppendInt(e.buf, int64(fr.Line), 10)
-			e.buf = append(e.buf, '}')
-		} else {
-			e.buf = append(e.buf, `,"log.origin.function":`...)
-			e.str(fr.Function)
-			e.buf = append(e.buf, `,"log.origin.file.name":`...)
-			e.str(fr.File)
-			e.buf = append(e.buf, `,"log.origin.file.line":`...)
-			e.buf = strconv.AppendInt(e.buf, int64(fr.Line), 10)
-		}
+		h.source(e, r.PC)
 	}
 	e.first = false
 }
