@@ -63,6 +63,7 @@ func TestHotPathsAllocateNothing(t *testing.T) {
 		}},
 		{"jsonlog line", func() { jsonlogCall(logger, logCtx) }},
 		{"jsonlog line with AddSource", func() { jsonlogCall(sourceLogger, logCtx) }},
+		{"jsonlog line with an error", func() { jsonlogErrorCall(logger, logCtx) }},
 	}
 	for _, c := range cases {
 		if n := testing.AllocsPerRun(200, c.fn); n != 0 {

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"strconv"
@@ -35,6 +36,40 @@ func jsonlogCall(l *slog.Logger, ctx context.Context) {
 		slog.Float64("duration_ms", 12.5),
 		slog.Bool("found", true),
 		slog.String("bucket", "s3://data/shards"))
+}
+
+var errShardWrite = errors.New("shard 7: upload: connection reset by peer")
+
+// jsonlogErrorCall is jsonlogCall for a failure: an error in place of the
+// bool.
+func jsonlogErrorCall(l *slog.Logger, ctx context.Context) {
+	l.LogAttrs(ctx, slog.LevelError, jsonlogMsg,
+		slog.String("run_id", "4f1c2a"),
+		slog.Int("db_id", 7),
+		slog.Float64("duration_ms", 12.5),
+		slog.Any("error", errShardWrite),
+		slog.String("bucket", "s3://data/shards"))
+}
+
+// BenchmarkJSONLogSlogError: the slog baseline logging a line with an error.
+func BenchmarkJSONLogSlogError(b *testing.B) {
+	l := slog.New(slog.NewJSONHandler(io.Discard, nil)).With(jsonlogBound(10)...)
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		jsonlogErrorCall(l, ctx)
+	}
+}
+
+// BenchmarkJSONLogMilestoneError: BenchmarkJSONLogMilestone logging a line
+// with an error.
+func BenchmarkJSONLogMilestoneError(b *testing.B) {
+	l := slog.New(jsonlog.NewHandler(io.Discard, nil))
+	ctx := logctx.With(context.Background(), jsonlogBound(10)...)
+	b.ReportAllocs()
+	for b.Loop() {
+		jsonlogErrorCall(l, ctx)
+	}
 }
 
 // BenchmarkJSONLogSlogBaseline: slog.JSONHandler, 10 attrs via Logger.With.

@@ -94,7 +94,16 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 	r.Attrs(func(a slog.Attr) bool {
 		kind := a.Value.Kind()
 		n := len(a.Key)
-		if kind < slog.KindBool || kind > slog.KindUint64 || n == 0 || ns == maxFastAttrs {
+		// scalars, and errors (written as their text, as the general path does)
+		var err error
+		if kind == slog.KindAny {
+			var isErr bool
+			if err, isErr = isError(a.Value); !isErr {
+				ok = false
+				return false
+			}
+		}
+		if kind > slog.KindUint64 || n == 0 || ns == maxFastAttrs {
 			ok = false
 			return false
 		}
@@ -155,6 +164,10 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 		case slog.KindTime:
 			b = append(b, '"')
 			b = a.Value.Time().UTC().AppendFormat(b, time.RFC3339Nano)
+			b = append(b, '"')
+		case slog.KindAny:
+			b = append(b, '"')
+			b = jsonenc.AppendEscaped(b, errorText(err))
 			b = append(b, '"')
 		}
 		e.buf = b

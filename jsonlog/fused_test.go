@@ -3,6 +3,7 @@ package jsonlog
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"math"
@@ -106,7 +107,12 @@ func TestFusedPathAgrees(t *testing.T) {
 		{"invalid key", h, []slog.Attr{slog.Int("a\xffbcdefghij", 1)}, false},
 		{"control key", h, []slog.Attr{slog.Int("a\nb", 1)}, false},
 		{"empty key", h, []slog.Attr{slog.Int("", 1)}, false},
-		{"any", h, []slog.Attr{slog.Int("a", 1), slog.Any("e", io.EOF)}, false},
+		{"error", h, []slog.Attr{slog.Int("a", 1), slog.Any("e", io.EOF)}, true},
+		{"error escaped", h, []slog.Attr{slog.Any("err", errors.New("bad \"x\"\n\xff"))}, true},
+		{"error that panics", h, []slog.Attr{slog.Any("err", panicError{})}, true},
+		{"error marshaler", h, []slog.Attr{slog.Any("err", jsonError{})}, false},
+		{"nil any", h, []slog.Attr{slog.Any("e", nil)}, false},
+		{"any", h, []slog.Attr{slog.Int("a", 1), slog.Any("v", []int{1})}, false},
 		{"any then more", h, []slog.Attr{slog.Int("a", 1), slog.Any("e", io.EOF), slog.String("level", "x"), slog.Int("z", 2)}, false},
 		{"any then dup", h, []slog.Attr{slog.Int("a", 1), slog.Any("e", io.EOF), slog.Int("a", 2)}, false},
 		{"unicode then ctx key", h, []slog.Attr{slog.Int("a", 1), slog.Int("é", 1), slog.Int("n", 2)}, false},
@@ -146,6 +152,12 @@ func TestFusedPathAgrees(t *testing.T) {
 		t.Error("fused path applied despite a With/context collision")
 	}
 }
+
+// jsonError is an error that marshals itself, so it is written as JSON.
+type jsonError struct{}
+
+func (jsonError) Error() string                { return "json error" }
+func (jsonError) MarshalJSON() ([]byte, error) { return []byte(`{"code":7}`), nil }
 
 type groupValuer struct{}
 
