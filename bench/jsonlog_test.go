@@ -30,11 +30,17 @@ func jsonlogBound(n int) []any {
 }
 
 func jsonlogCall(l *slog.Logger, ctx context.Context) {
-	l.LogAttrs(ctx, slog.LevelInfo, jsonlogMsg,
+	jsonlogLine(l, ctx, slog.LevelInfo, slog.Bool("found", true))
+}
+
+// jsonlogLine logs the workload's five call-site attributes, the fourth
+// given.
+func jsonlogLine(l *slog.Logger, ctx context.Context, level slog.Level, fourth slog.Attr) {
+	l.LogAttrs(ctx, level, jsonlogMsg,
 		slog.String("run_id", "4f1c2a"),
 		slog.Int("db_id", 7),
 		slog.Float64("duration_ms", 12.5),
-		slog.Bool("found", true),
+		fourth,
 		slog.String("bucket", "s3://data/shards"))
 }
 
@@ -43,12 +49,7 @@ var errShardWrite = errors.New("shard 7: upload: connection reset by peer")
 // jsonlogErrorCall is jsonlogCall for a failure: an error in place of the
 // bool.
 func jsonlogErrorCall(l *slog.Logger, ctx context.Context) {
-	l.LogAttrs(ctx, slog.LevelError, jsonlogMsg,
-		slog.String("run_id", "4f1c2a"),
-		slog.Int("db_id", 7),
-		slog.Float64("duration_ms", 12.5),
-		slog.Any("error", errShardWrite),
-		slog.String("bucket", "s3://data/shards"))
+	jsonlogLine(l, ctx, slog.LevelError, slog.Any("error", errShardWrite))
 }
 
 // BenchmarkJSONLogSlogError: the slog baseline logging a line with an error.
