@@ -4,6 +4,15 @@
 //	cd bench && go test -run '^$' -bench . -benchmem -count 6 | tee new.txt
 //	benchstat new.txt
 //
+// What each benchmark is read against:
+//
+//	EmitNop                      InterfaceCallFloor, the machine's cost of an empty interface call
+//	EmitProm*                    RawProm* (client_golang by hand); PeerGoKit*, PeerGoMetrics*
+//	EmitOtel*                    RawOtel* (the OTel SDK by hand)
+//	JSONLogMilestone*            JSONLogSlog* (log/slog's JSONHandler), JSONLogZerolog, JSONLogZap
+//	EmitEventLog/sustained       EmitEventLog/raw_sync, zerolog_sync, slog_json_sync, encoding_json_sync
+//	ShardKVGetProm               ShardKVGetNoCollector
+//
 // bench is its own module so that the peer libraries it measures (zap,
-// zerolog, go-kit, ...) never enter milestone's go.mod.
+// zerolog, go-kit, hashicorp/go-metrics) never enter milestone's go.mod.
 package bench
