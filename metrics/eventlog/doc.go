@@ -63,7 +63,8 @@
 // Emit: the lines lost are counted (Stats.Lost, Stats.WriteErrors) and the
 // first error is reported once through the collector's slog.Logger. Lines
 // written out have reached the operating system, so they survive a crash of
-// the process (not of the machine: the log is not fsynced).
+// the process; with WithSync a run's file is also fsynced when it closes, so
+// a finished run survives a crash of the machine.
 //
 // Flush waits until every event accepted before it was called has been
 // written to the operating system. Close writes out everything accepted,

@@ -43,6 +43,7 @@ type config struct {
 	defaultRun   string
 	version      string
 	host         string
+	sync         bool
 }
 
 // WithQueueSize sets how many events may wait for the writer goroutine
@@ -141,6 +142,20 @@ func WithHost(h string) Option {
 	}
 }
 
+// WithSync makes the writer fsync a run's file before closing it: after an
+// event that ends the run, when the file is evicted for another run's, and
+// at Close. A finished run's log then survives a crash of the machine, not
+// only of the process. The fsync is paid by the writer goroutine, never by
+// Emit; a failed one is counted in Stats.WriteErrors and reported like a
+// failed write (and returned by Close for the files Close closes). Off by
+// default.
+func WithSync() Option {
+	return func(c *config) error {
+		c.sync = true
+		return nil
+	}
+}
+
 // Collector writes every event to its run's events.jsonl. It is safe for
 // concurrent use. Build it with New and release it with Close.
 type Collector struct {
@@ -172,6 +187,7 @@ type Collector struct {
 	writeErrors atomic.Uint64
 	filesOpened atomic.Uint64
 	filesClosed atomic.Uint64
+	filesSynced atomic.Uint64
 
 	w *writer
 }
@@ -400,10 +416,12 @@ type Stats struct {
 	// because of a write error.
 	Lost uint64
 	// WriteErrors is the number of failed operations on run files: creating
-	// a directory, opening, writing or closing a file.
+	// a directory, opening, writing, syncing or closing a file.
 	WriteErrors uint64
 	// FilesOpened and FilesClosed count run files opened and closed.
 	FilesOpened, FilesClosed uint64
+	// FilesSynced counts run files fsynced before closing (see WithSync).
+	FilesSynced uint64
 }
 
 // Stats returns the collector's counters. Once Flush or Close has returned,
@@ -418,5 +436,6 @@ func (c *Collector) Stats() Stats {
 		WriteErrors:       c.writeErrors.Load(),
 		FilesOpened:       c.filesOpened.Load(),
 		FilesClosed:       c.filesClosed.Load(),
+		FilesSynced:       c.filesSynced.Load(),
 	}
 }

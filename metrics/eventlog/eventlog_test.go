@@ -833,3 +833,37 @@ func defineExportEvents(t *testing.T) (started, done metrics.Event) {
 	}
 	return exportStartedEv, exportDoneEv
 }
+
+// TestSyncBeforeClosing: with WithSync a run's file is fsynced when a
+// run-ending event closes it and when Close closes it; without, never.
+func TestSyncBeforeClosing(t *testing.T) {
+	for _, sync := range []bool{true, false} {
+		var opts []eventlog.Option
+		if sync {
+			opts = append(opts, eventlog.WithSync())
+		}
+		c, err := eventlog.New(t.TempDir(), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := eventlog.WithRun(context.Background(), "done")
+		open := eventlog.WithRun(context.Background(), "open")
+		c.Emit(done, metrics.WriteStarted, metrics.Payload{})
+		c.Emit(open, metrics.WriteStarted, metrics.Payload{})
+		c.Emit(done, metrics.WriteCompleted, metrics.Payload{Elapsed: time.Second, Rows: 10})
+		if err := c.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		want := map[bool]uint64{true: 1, false: 0}[sync]
+		if st := c.Stats(); st.FilesSynced != want || st.FilesClosed != 1 {
+			t.Errorf("sync=%v, after write.completed: %+v, want %d synced and 1 closed", sync, st, want)
+		}
+		if err := c.Close(); err != nil {
+			t.Fatal(err)
+		}
+		want = map[bool]uint64{true: 2, false: 0}[sync]
+		if st := c.Stats(); st.FilesSynced != want || st.FilesClosed != 2 || st.WriteErrors != 0 || st.Written != 3 {
+			t.Errorf("sync=%v, after Close: %+v, want %d synced, 2 closed, 3 written", sync, st, want)
+		}
+	}
+}

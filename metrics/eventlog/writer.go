@@ -39,6 +39,7 @@ type writer struct {
 	bufSize int
 	flushAt int
 	maxOpen int
+	sync    bool // fsync files before closing them
 	// queueSize is the capacity of both halves of the queue.
 	queueSize int
 	log       *slog.Logger
@@ -60,6 +61,7 @@ func newWriter(c *Collector, cfg *config) *writer {
 		bufSize:   cfg.bufferSize,
 		flushAt:   cfg.bufferSize - 1024,
 		maxOpen:   cfg.maxOpenFiles,
+		sync:      cfg.sync,
 		queueSize: cfg.queueSize,
 		log:       cfg.logger,
 		files:     make(map[string]*runFile),
@@ -249,10 +251,17 @@ func (w *writer) flushFile(rf *runFile) {
 	rf.pending = 0
 }
 
-// closeFile writes out and closes rf and forgets it. It returns rf's first
-// error and the error of closing it, joined.
+// closeFile writes out, fsyncs when asked to, closes and forgets rf. It
+// returns rf's first error and the error of closing it, joined.
 func (w *writer) closeFile(rf *runFile) error {
 	w.flushFile(rf)
+	if w.sync && rf.f != nil && rf.err == nil {
+		if err := rf.f.Sync(); err != nil {
+			w.fail(rf, err)
+		} else {
+			w.c.filesSynced.Add(1)
+		}
+	}
 	var cerr error
 	if rf.f != nil {
 		cerr = rf.f.Close()
