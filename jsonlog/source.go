@@ -13,7 +13,8 @@ import (
 // limit: a site that finds no free slot within maxSourceProbe of its hash is
 // resolved on every line (and allocates) instead of cached.
 const (
-	sourceSlots    = 1 << 13
+	sourceBits     = 13
+	sourceSlots    = 1 << sourceBits
 	maxSourceProbe = 32
 )
 
@@ -43,7 +44,7 @@ var sources sourceCache
 // site returns the call site of pc, which must not be 0.
 func (c *sourceCache) site(pc uintptr) *sourceSite {
 	var resolved *sourceSite
-	h := uint64(pc) * 0x9e3779b97f4a7c15 >> (64 - 13)
+	h := uint64(pc) * 0x9e3779b97f4a7c15 >> (64 - sourceBits) // Fibonacci hashing
 	for i := uint64(0); i < maxSourceProbe; i++ {
 		slot := &c.slots[(h+i)&(sourceSlots-1)]
 		s := slot.Load()
