@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/milestone-go/milestone/logctx"
@@ -12,12 +14,14 @@ import (
 
 // FuzzEncoder: any mix of keys and values, bound in context scopes, With,
 // groups and call-site attributes, yields exactly one valid JSON object per
-// line, without a duplicate key (nor, in ECS, a prefix conflict), and the
-// fast path writes what the general path writes. The seed corpus is in
+// line, without a duplicate key (nor, in ECS, a prefix conflict), within
+// MaxLineBytes, and the fast path writes what the general path writes. An
+// odd n also turns on AddSource. The seed corpus is in
 // testdata/fuzz/FuzzEncoder.
 func FuzzEncoder(f *testing.F) {
 	f.Add("run_id", "abc", "level", int64(8), 1.5, uint8(0))
 	f.Add("a", "\xff\x00\"", "a.b", int64(-1), 0.0, uint8(0xff))
+	f.Add(strings.Repeat("k", 40), strings.Repeat("\u00e9\"", 150), "b", int64(3), 2.5, uint8(2)) // AddSource near the limit
 	f.Fuzz(func(t *testing.T, k1, v1, k2 string, n int64, fl float64, shape uint8) {
 		format := Flat
 		if shape&1 != 0 {
@@ -26,6 +30,13 @@ func FuzzEncoder(f *testing.F) {
 		opts := &Options{Format: format, Clock: fixedClock}
 		if shape&2 != 0 {
 			opts.MaxLineBytes = MinMaxLineBytes
+		}
+		var pc uintptr
+		if n&1 != 0 {
+			opts.AddSource = true
+			var pcs [1]uintptr
+			runtime.Callers(1, pcs[:])
+			pc = pcs[0]
 		}
 		var buf bytes.Buffer
 		h := NewHandler(&buf, opts)
@@ -50,7 +61,7 @@ func FuzzEncoder(f *testing.F) {
 		if shape&128 != 0 {
 			call = append(call, slog.Group("", slog.String(v1, k1)), slog.Any(k1, []any{fl, v1}))
 		}
-		r := slog.NewRecord(fixedTime, slog.LevelInfo, v1, 0)
+		r := slog.NewRecord(fixedTime, slog.LevelInfo, v1, pc)
 		r.AddAttrs(call...)
 		if err := hh.Handle(ctx, r); err != nil {
 			t.Fatal(err)
