@@ -52,3 +52,25 @@ func Example_summarize() {
 	//   gets        0 (0 misses)
 	//   multi-gets  0 (0 keys)
 }
+
+// runs lists the runs of an event-log directory, oldest first.
+func Example_runs() {
+	dir, _ := os.MkdirTemp("", "runs-example")
+	defer os.RemoveAll(dir)
+	for run, lines := range map[string]string{
+		"nightly": `{"event":"write.started","ts":"2026-03-17T23:00:00.000Z","run_id":"nightly","elapsed_ms":0}
+{"event":"write.completed","ts":"2026-03-17T23:00:04.500Z","run_id":"nightly","elapsed_ms":4500,"rows_written":10000}
+`,
+		"crashed": `{"event":"write.started","ts":"2026-03-18T23:00:00.000Z","run_id":"crashed","elapsed_ms":0}
+{"event":"write.shard.retried","ts":"2026-03-18T23:00:01.000Z","run_id":"crashed","elapsed_ms":1000,"db_id":2,"attempt":1,"backoff_s":0.5}
+`,
+	} {
+		os.MkdirAll(filepath.Join(dir, run), 0o755)
+		os.WriteFile(filepath.Join(dir, run, "events.jsonl"), []byte(lines), 0o644)
+	}
+	run([]string{"runs", dir}, os.Stdout, os.Stderr)
+	// Output:
+	// RUN      STARTED                   TOTAL  WRITES  ROWS   RETRIES  DROPPED  STATUS
+	// nightly  2026-03-17T23:00:00.000Z  4.5s   1/1     10000  0        0        completed
+	// crashed  2026-03-18T23:00:00.000Z  1s     0/1     0      1        0        incomplete
+}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/milestone-go/milestone/internal/runsummary"
+	"github.com/milestone-go/milestone/metrics/eventlog"
 )
 
 func main() {
@@ -14,8 +15,11 @@ func main() {
 }
 
 const usage = `usage: milestone summarize [--json] PATH
+       milestone runs [--json] [DIR]
 
-PATH is a run directory (<dir>/<run_id>) or its events.jsonl.
+summarize reports on one run: PATH is a run directory (<dir>/<run_id>) or its
+events.jsonl. runs lists the runs of an event-log directory, oldest first;
+DIR defaults to $MILESTONE_EVENT_LOG_DIR, else ~/.milestone/events.
 `
 
 // run is the command with its arguments (without the program name) and
@@ -28,6 +32,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "summarize":
 		return summarize(args[1:], stdout, stderr)
+	case "runs":
+		return runs(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -37,22 +43,31 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func summarize(args []string, stdout, stderr io.Writer) int {
-	asJSON := false
-	var paths []string
+// parseArgs splits a command's arguments into --json and the rest. It
+// returns a non-negative exit status when the command should stop there
+// (help asked for, or an unknown flag).
+func parseArgs(cmd string, args []string, stdout, stderr io.Writer) (asJSON bool, paths []string, exit int) {
 	for _, a := range args {
 		switch {
 		case a == "--json" || a == "-json":
 			asJSON = true
 		case a == "-h" || a == "--help" || a == "-help":
 			fmt.Fprint(stdout, usage)
-			return 0
+			return false, nil, 0
 		case strings.HasPrefix(a, "-") && a != "-":
-			fmt.Fprintf(stderr, "milestone summarize: unknown flag %s\n%s", a, usage)
-			return 2
+			fmt.Fprintf(stderr, "milestone %s: unknown flag %s\n%s", cmd, a, usage)
+			return false, nil, 2
 		default:
 			paths = append(paths, a)
 		}
+	}
+	return asJSON, paths, -1
+}
+
+func summarize(args []string, stdout, stderr io.Writer) int {
+	asJSON, paths, exit := parseArgs("summarize", args, stdout, stderr)
+	if exit >= 0 {
+		return exit
 	}
 	if len(paths) != 1 {
 		fmt.Fprintf(stderr, "milestone summarize: want one PATH, got %d\n%s", len(paths), usage)
@@ -73,4 +88,49 @@ func summarize(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// runs lists the runs of an event-log directory. Its exit status is 1 when
+// the directory cannot be read or a run's file cannot be, so that scripts
+// notice; the readable runs are listed all the same.
+func runs(args []string, stdout, stderr io.Writer) int {
+	asJSON, paths, exit := parseArgs("runs", args, stdout, stderr)
+	if exit >= 0 {
+		return exit
+	}
+	if len(paths) > 1 {
+		fmt.Fprintf(stderr, "milestone runs: want at most one DIR, got %d\n%s", len(paths), usage)
+		return 2
+	}
+	var dir string
+	if len(paths) == 1 {
+		dir = paths[0]
+	}
+	dir, err := eventlog.ResolveDir(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "milestone runs: %v\n", err)
+		return 1
+	}
+	list, err := runsummary.ListRuns(dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "milestone runs: %v\n", err)
+		return 1
+	}
+	if asJSON {
+		err = runsummary.WriteRunsJSON(stdout, list)
+	} else {
+		err = runsummary.WriteRunsText(stdout, list)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "milestone runs: %v\n", err)
+		return 1
+	}
+	status := 0
+	for _, r := range list {
+		if r.Status == runsummary.StatusUnreadable {
+			fmt.Fprintf(stderr, "milestone runs: %s: %s\n", r.Dir, r.Err)
+			status = 1
+		}
+	}
+	return status
 }

@@ -112,6 +112,9 @@ func TestUsageAndErrors(t *testing.T) {
 		{[]string{"summarize", "--yaml", "a"}, 2, "unknown flag --yaml"},
 		{[]string{"summarize", filepath.Join(t.TempDir(), "missing")}, 1, "no such file"},
 		{[]string{"summarize", t.TempDir()}, 1, "events.jsonl"},
+		{[]string{"runs", "a", "b"}, 2, "want at most one DIR"},
+		{[]string{"runs", "--yaml"}, 2, "unknown flag --yaml"},
+		{[]string{"runs", filepath.Join(t.TempDir(), "missing")}, 1, "no such file"},
 	}
 	for _, c := range cases {
 		var out, errb bytes.Buffer
@@ -123,5 +126,46 @@ func TestUsageAndErrors(t *testing.T) {
 	var out bytes.Buffer
 	if code := run([]string{"help"}, &out, &out); code != 0 || !strings.Contains(out.String(), "summarize") {
 		t.Errorf("help: %d %q", code, out.String())
+	}
+}
+
+// TestRuns lists the runs of an event-log directory, by argument and by
+// $MILESTONE_EVENT_LOG_DIR, as text and JSON; an unreadable run is listed,
+// reported on stderr and makes the exit status 1.
+func TestRuns(t *testing.T) {
+	dir := filepath.Dir(writeRun(t))
+	var out, errb bytes.Buffer
+	if code := run([]string{"runs", dir}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 2 || !strings.HasPrefix(lines[0], "RUN") {
+		t.Fatalf("text:\n%s", out.String())
+	}
+	if got := strings.Fields(lines[1]); len(got) != 8 || got[0] != "cli-run" || got[2] != "140ms" || got[3] != "1/1" || got[4] != "3000" || got[5] != "1" || got[7] != "completed" {
+		t.Errorf("run line %q", lines[1])
+	}
+
+	t.Setenv(eventlog.EnvDir, dir)
+	out.Reset()
+	if code := run([]string{"runs", "--json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var list []runsummary.RunInfo
+	if err := json.Unmarshal(out.Bytes(), &list); err != nil || len(list) != 1 || list[0].RunID != "cli-run" || list[0].RowsWritten != 3000 {
+		t.Fatalf("json (%v): %s", err, out.String())
+	}
+
+	if err := os.MkdirAll(filepath.Join(dir, "broken"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "broken", runsummary.FileName), []byte("{oops\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	errb.Reset()
+	code := run([]string{"runs"}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "broken") || !strings.Contains(out.String(), "cli-run") || !strings.Contains(out.String(), "unreadable") {
+		t.Errorf("with a broken run: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 }

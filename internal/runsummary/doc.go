@@ -1,6 +1,8 @@
 // Package runsummary reads a run's events.jsonl, as written by
 // metrics/eventlog, and reports where the run's time went: an EXPLAIN
-// ANALYZE for a pipeline run. It is the logic behind `milestone summarize`.
+// ANALYZE for a pipeline run. It is the logic behind `milestone summarize`,
+// and ListRuns, listing the runs of an event-log directory, is the logic
+// behind `milestone runs`.
 //
 // Every figure is computed from the values the collector wrote, in the
 // units it wrote them (milliseconds; the *_s and wait_seconds keys are

@@ -28,13 +28,7 @@ func TestFullQueueDropsCountsAndReports(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := c.Path("slow")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(path, 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
+	path := fifoRun(t, c, "slow")
 	ctx := WithRun(context.Background(), "slow")
 	c.Emit(ctx, metrics.ShardWriteStarted, metrics.Payload{DBID: 0})
 
@@ -112,4 +106,19 @@ func TestFullQueueDropsCountsAndReports(t *testing.T) {
 	if st.Written != 1+queue || st.Accepted != 1+queue || st.Lost != 0 {
 		t.Errorf("stats %+v", st)
 	}
+}
+
+// fifoRun makes run's events.jsonl a named pipe, so that the writer's open
+// blocks until a reader comes and fsync fails with EINVAL, and returns its
+// path. It skips the test where named pipes cannot be made.
+func fifoRun(t *testing.T, c *Collector, run string) string {
+	t.Helper()
+	path := c.Path(run)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(path, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	return path
 }

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -26,13 +25,7 @@ func TestSyncFailureIsCountedAndReturned(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := c.Path("piped")
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(path, 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
+	path := fifoRun(t, c, "piped")
 	read := make(chan string, 1)
 	go func() {
 		f, err := os.Open(path) // blocks until the writer opens the pipe

@@ -1,0 +1,131 @@
+package runsummary_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/milestone-go/milestone/internal/runsummary"
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/eventlog"
+)
+
+// writeRunsDir writes, with the real collector, three runs whose names sort
+// otherwise than their start times, a directory without an event log, a
+// stray file, and a run whose file holds no event. It returns the directory.
+func writeRunsDir(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	now := t0
+	c, err := eventlog.New(dir, eventlog.WithClock(func() time.Time { return now }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	emit := func(run string, at time.Duration, ev metrics.Event, p metrics.Payload) {
+		now = t0.Add(at)
+		c.Emit(eventlog.WithRun(context.Background(), run), ev, p)
+	}
+	emit("b-complete", 1*time.Second, metrics.WriteStarted, metrics.Payload{})
+	emit("b-complete", 1*time.Second, metrics.ShardWriteRetried, metrics.Payload{DBID: 1, Attempt: 1, Backoff: time.Millisecond})
+	emit("b-complete", 1*time.Second, metrics.S3Retry, metrics.Payload{Attempt: 1, MaxRetries: 3, Delay: time.Millisecond})
+	emit("b-complete", 3*time.Second, metrics.WriteCompleted, metrics.Payload{Elapsed: 2 * time.Second, Rows: 500})
+	emit("c-reader", 3*time.Second, metrics.ReaderInitialized, metrics.Payload{})
+	emit("c-reader", 4*time.Second, metrics.ReaderGet, metrics.Payload{Duration: time.Millisecond, Found: true})
+	emit("a-incomplete", 5*time.Second, metrics.WriteStarted, metrics.Payload{})
+	emit("a-incomplete", 6*time.Second, metrics.ShardWriteCompleted, metrics.Payload{Elapsed: time.Second, DBID: 0, Rows: 70, Duration: time.Second})
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for path, data := range map[string]string{
+		"no-log/notes.txt":            "not an event log",
+		"stray.txt":                   "x",
+		"z-garbage/" + "events.jsonl": "not json\n",
+	} {
+		if err := os.MkdirAll(filepath.Join(dir, filepath.Dir(path)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, path), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+func TestListRuns(t *testing.T) {
+	dir := writeRunsDir(t)
+	runs, err := runsummary.ListRuns(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids, statuses []string
+	for _, r := range runs {
+		ids = append(ids, filepath.Base(r.Dir))
+		statuses = append(statuses, r.Status)
+	}
+	wantIDs := []string{"b-complete", "c-reader", "a-incomplete", "z-garbage"}
+	wantStatuses := []string{runsummary.StatusCompleted, runsummary.StatusNoWrite, runsummary.StatusIncomplete, runsummary.StatusUnreadable}
+	if strings.Join(ids, " ") != strings.Join(wantIDs, " ") || strings.Join(statuses, ",") != strings.Join(wantStatuses, ",") {
+		t.Fatalf("runs %v with statuses %v, want %v with %v", ids, statuses, wantIDs, wantStatuses)
+	}
+	b := runs[0]
+	if b.RunID != "b-complete" || b.TotalMS != 2000 || b.WritesStarted != 1 || b.WritesCompleted != 1 ||
+		b.RowsWritten != 500 || b.Retries != 2 || b.Dropped != 0 || !b.First.Equal(time.Date(2026, 11, 30, 9, 0, 1, 0, time.UTC)) {
+		t.Errorf("b-complete: %+v", b)
+	}
+	if a := runs[2]; a.WritesStarted != 1 || a.WritesCompleted != 0 || a.RowsWritten != 70 {
+		t.Errorf("a-incomplete: %+v", a)
+	}
+	if z := runs[3]; z.Err == "" || z.RunID != "" {
+		t.Errorf("z-garbage: %+v, want the read error", z)
+	}
+
+	var text bytes.Buffer
+	if err := runsummary.WriteRunsText(&text, runs); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSpace(text.String()), "\n")
+	if len(lines) != 5 || strings.Join(strings.Fields(lines[0]), " ") != "RUN STARTED TOTAL WRITES ROWS RETRIES DROPPED STATUS" {
+		t.Fatalf("text:\n%s", text.String())
+	}
+	if got := strings.Join(strings.Fields(lines[1]), " "); got != "b-complete 2026-11-30T09:00:01.000Z 2s 1/1 500 2 0 completed" {
+		t.Errorf("b-complete line %q", got)
+	}
+	if got := strings.Join(strings.Fields(lines[3]), " "); !strings.HasPrefix(got, "a-incomplete 2026-11-30T09:00:05.000Z") || !strings.HasSuffix(got, "0/1 70 0 0 incomplete") {
+		t.Errorf("a-incomplete line %q", got)
+	}
+	if !strings.Contains(lines[4], "unreadable: ") {
+		t.Errorf("z-garbage line %q", lines[4])
+	}
+
+	var js bytes.Buffer
+	if err := runsummary.WriteRunsJSON(&js, runs); err != nil {
+		t.Fatal(err)
+	}
+	var decoded []map[string]any
+	if err := json.Unmarshal(js.Bytes(), &decoded); err != nil || len(decoded) != 4 {
+		t.Fatalf("json (%v): %s", err, js.String())
+	}
+	if decoded[0]["run_id"] != "b-complete" || decoded[0]["status"] != "completed" || decoded[0]["rows_written"] != 500.0 {
+		t.Errorf("json first run %v", decoded[0])
+	}
+}
+
+func TestListRunsEmptyAndMissing(t *testing.T) {
+	runs, err := runsummary.ListRuns(t.TempDir())
+	if err != nil || len(runs) != 0 {
+		t.Fatalf("empty dir: %v, %v", runs, err)
+	}
+	var js bytes.Buffer
+	if err := runsummary.WriteRunsJSON(&js, runs); err != nil || strings.TrimSpace(js.String()) != "[]" {
+		t.Errorf("empty JSON %q, %v", js.String(), err)
+	}
+	if _, err := runsummary.ListRuns(filepath.Join(t.TempDir(), "missing")); !os.IsNotExist(err) {
+		t.Errorf("missing dir: %v, want not-exist", err)
+	}
+}
