@@ -40,7 +40,7 @@ type Fanout struct {
 // Emit sends the event to every member, isolating panics.
 func (f *Fanout) Emit(ctx context.Context, ev Event, p Payload) {
 	for next := 0; next < len(f.members); {
-		next = f.emitFrom(next, ctx, ev, &p)
+		next = f.emitFrom(next, ctx, ev, p)
 	}
 }
 
@@ -48,7 +48,7 @@ func (f *Fanout) Emit(ctx context.Context, ev Event, p Payload) {
 // len(f.members), or, when member i panics, records the panic and returns
 // i+1 so that Emit resumes with the next member. One deferred recover covers
 // the whole loop, so isolation costs one defer per event, not one per member.
-func (f *Fanout) emitFrom(start int, ctx context.Context, ev Event, p *Payload) (next int) {
+func (f *Fanout) emitFrom(start int, ctx context.Context, ev Event, p Payload) (next int) {
 	i := start
 	defer func() {
 		if r := recover(); r != nil {
@@ -57,7 +57,7 @@ func (f *Fanout) emitFrom(start int, ctx context.Context, ev Event, p *Payload) 
 		}
 	}()
 	for ; i < len(f.members); i++ {
-		f.members[i].Emit(ctx, ev, *p)
+		f.members[i].Emit(ctx, ev, p)
 	}
 	return i
 }
