@@ -137,6 +137,42 @@ func TestRecorderKeepsOrderAndFilters(t *testing.T) {
 	}
 }
 
+// TestRecorderManyRecords records across many of the Recorder's chunks and
+// reads them back in order, whole and by each accessor.
+func TestRecorderManyRecords(t *testing.T) {
+	r := metrics.NewRecorder()
+	ctx := context.Background()
+	const n = 1000
+	for i := 0; i < n; i++ {
+		ev := metrics.ShardWriteCompleted
+		if i%10 == 0 {
+			ev = metrics.BatchWritten
+		}
+		r.Emit(ctx, ev, metrics.Payload{DBID: i})
+	}
+	recs := r.Records()
+	if len(recs) != n || r.Len() != n || len(r.Events()) != n {
+		t.Fatalf("%d records, Len %d, %d events; want %d", len(recs), r.Len(), len(r.Events()), n)
+	}
+	for i, rec := range recs {
+		if rec.Payload.DBID != i {
+			t.Fatalf("record %d holds DBID %d", i, rec.Payload.DBID)
+		}
+	}
+	if c := r.Count(metrics.BatchWritten); c != n/10 {
+		t.Errorf("Count(BatchWritten) = %d, want %d", c, n/10)
+	}
+	ps := r.Payloads(metrics.BatchWritten)
+	if len(ps) != n/10 || ps[len(ps)-1].DBID != n-10 {
+		t.Errorf("Payloads(BatchWritten): %d, last %+v", len(ps), ps[len(ps)-1])
+	}
+	r.Reset()
+	r.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
+	if got := r.Events(); len(got) != 1 || got[0] != metrics.WriteStarted {
+		t.Errorf("after Reset and one Emit: %v", got)
+	}
+}
+
 func TestRunAndStepFillTimes(t *testing.T) {
 	rec := metrics.NewRecorder()
 	ctx := context.Background()

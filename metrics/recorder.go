@@ -18,9 +18,15 @@ type Record struct {
 // arrived, for tests. It is safe for concurrent use. The zero Recorder is
 // ready to use.
 type Recorder struct {
-	mu      sync.Mutex
-	records []Record
+	mu sync.Mutex
+	// chunks hold the records in order, recorderChunk to a chunk, so that
+	// recording never copies the records kept so far.
+	chunks [][]Record
+	n      int
 }
+
+// recorderChunk is the number of records a chunk holds.
+const recorderChunk = 256
 
 // NewRecorder returns an empty Recorder.
 func NewRecorder() *Recorder { return &Recorder{} }
@@ -32,25 +38,37 @@ func (r *Recorder) Emit(_ context.Context, ev Event, p Payload) {
 	}
 	now := time.Now()
 	r.mu.Lock()
-	r.records = append(r.records, Record{Event: ev, Payload: p, At: now})
+	if len(r.chunks) == 0 || len(r.chunks[len(r.chunks)-1]) == recorderChunk {
+		r.chunks = append(r.chunks, make([]Record, 0, recorderChunk))
+	}
+	last := &r.chunks[len(r.chunks)-1]
+	*last = append(*last, Record{Event: ev, Payload: p, At: now})
+	r.n++
 	r.mu.Unlock()
+}
+
+// each calls fn on every record in order, with r's lock held.
+func (r *Recorder) each(fn func(rec *Record)) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.chunks {
+		for i := range c {
+			fn(&c[i])
+		}
+	}
 }
 
 // Records returns a copy of every record, in order.
 func (r *Recorder) Records() []Record {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Record(nil), r.records...)
+	out := make([]Record, 0, r.Len())
+	r.each(func(rec *Record) { out = append(out, *rec) })
+	return out
 }
 
 // Events returns the recorded events, in order.
 func (r *Recorder) Events() []Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	evs := make([]Event, len(r.records))
-	for i, rec := range r.records {
-		evs[i] = rec.Event
-	}
+	evs := make([]Event, 0, r.Len())
+	r.each(func(rec *Record) { evs = append(evs, rec.Event) })
 	return evs
 }
 
@@ -58,32 +76,28 @@ func (r *Recorder) Events() []Event {
 func (r *Recorder) Len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.records)
+	return r.n
 }
 
 // Count returns how many times ev was recorded.
 func (r *Recorder) Count(ev Event) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	n := 0
-	for _, rec := range r.records {
+	r.each(func(rec *Record) {
 		if rec.Event == ev {
 			n++
 		}
-	}
+	})
 	return n
 }
 
 // Payloads returns the payloads recorded with ev, in order.
 func (r *Recorder) Payloads(ev Event) []Payload {
-	r.mu.Lock()
-	defer r.mu.Unlock()
 	var ps []Payload
-	for _, rec := range r.records {
+	r.each(func(rec *Record) {
 		if rec.Event == ev {
 			ps = append(ps, rec.Payload)
 		}
-	}
+	})
 	return ps
 }
 
@@ -102,6 +116,6 @@ func (r *Recorder) Filter(keep func(Record) bool) []Record {
 // Reset forgets every record.
 func (r *Recorder) Reset() {
 	r.mu.Lock()
-	r.records = nil
+	r.chunks, r.n = nil, 0
 	r.mu.Unlock()
 }
