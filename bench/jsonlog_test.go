@@ -120,6 +120,17 @@ func BenchmarkJSONLogMilestoneAddSource(b *testing.B) {
 	}
 }
 
+// BenchmarkJSONLogMilestoneECS: BenchmarkJSONLogMilestone in the ECS
+// layout (dotted keys, @timestamp, log.level, ecs.version).
+func BenchmarkJSONLogMilestoneECS(b *testing.B) {
+	l := slog.New(jsonlog.NewHandler(io.Discard, &jsonlog.Options{Format: jsonlog.ECS}))
+	ctx := logctx.With(context.Background(), jsonlogBound(10)...)
+	b.ReportAllocs()
+	for b.Loop() {
+		jsonlogCall(l, ctx)
+	}
+}
+
 // BenchmarkJSONLogMilestoneCtx50: the same with 50 context fields.
 func BenchmarkJSONLogMilestoneCtx50(b *testing.B) { benchMilestone(b, 50) }
 
