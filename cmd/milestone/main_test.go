@@ -152,7 +152,7 @@ func TestRuns(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
 	var list []runsummary.RunInfo
-	if err := json.Unmarshal(out.Bytes(), &list); err != nil || len(list) != 1 || list[0].RunID != "cli-run" || list[0].RowsWritten != 3000 {
+	if err := json.Unmarshal(out.Bytes(), &list); err != nil || len(list) != 1 || list[0].RunID() != "cli-run" || list[0].Summary.Rows.Written != 3000 {
 		t.Fatalf("json (%v): %s", err, out.String())
 	}
 

@@ -26,34 +26,24 @@ const (
 	StatusUnreadable = "unreadable"
 )
 
-// RunInfo is one run of an event-log directory: the headline figures of its
-// Summary.
+// RunInfo is one run of an event-log directory.
 type RunInfo struct {
 	// Dir is the run's directory.
 	Dir string `json:"dir"`
-	// RunID is the first run id of the run's file.
-	RunID string `json:"run_id"`
-	// First and Last are the earliest and latest timestamps of the file.
-	First time.Time `json:"first"`
-	Last  time.Time `json:"last"`
-	// TotalMS is Summary.TotalMS.
-	TotalMS float64 `json:"total_ms"`
-	// WritesStarted and WritesCompleted count write.started and
-	// write.completed.
-	WritesStarted   int `json:"writes_started"`
-	WritesCompleted int `json:"writes_completed"`
-	// RowsWritten is Summary.Rows.Written.
-	RowsWritten int64 `json:"rows_written"`
-	// Retries is the number of shard write and storage retries.
-	Retries int `json:"retries"`
-	// Dropped is the number of events the collector dropped for the run.
-	Dropped int64 `json:"events_dropped"`
-	// Torn reports a torn last line, as a crash leaves it.
-	Torn bool `json:"torn_last_line,omitempty"`
 	// Status is one of the Status constants.
 	Status string `json:"status"`
-	// Err is why the file could not be read, for StatusUnreadable.
+	// Err is why the run's file could not be read, for StatusUnreadable.
 	Err string `json:"error,omitempty"`
+	// Summary is the run's report, nil for StatusUnreadable.
+	Summary *Summary `json:"summary,omitempty"`
+}
+
+// RunID is the first run id of the run's file, or "" when it has none.
+func (r *RunInfo) RunID() string {
+	if r.Summary == nil || len(r.Summary.RunIDs) == 0 {
+		return ""
+	}
+	return r.Summary.RunIDs[0]
 }
 
 // ListRuns reads every run directory of dir (each subdirectory holding an
@@ -77,7 +67,7 @@ func ListRuns(dir string) ([]RunInfo, error) {
 		runs = append(runs, runInfo(runDir))
 	}
 	sort.SliceStable(runs, func(i, j int) bool {
-		a, b := runs[i].First, runs[j].First
+		a, b := runs[i].first(), runs[j].first()
 		if a.IsZero() != b.IsZero() {
 			return b.IsZero() // runs with no timestamp last
 		}
@@ -86,26 +76,19 @@ func ListRuns(dir string) ([]RunInfo, error) {
 	return runs, nil
 }
 
+func (r *RunInfo) first() time.Time {
+	if r.Summary == nil {
+		return time.Time{}
+	}
+	return r.Summary.First
+}
+
 func runInfo(dir string) RunInfo {
 	s, err := ReadFile(dir)
 	if err != nil {
 		return RunInfo{Dir: dir, Status: StatusUnreadable, Err: err.Error()}
 	}
-	r := RunInfo{
-		Dir:             dir,
-		First:           s.First,
-		Last:            s.Last,
-		TotalMS:         s.TotalMS,
-		WritesStarted:   s.WritesStarted,
-		WritesCompleted: s.WritesCompleted,
-		RowsWritten:     s.Rows.Written,
-		Retries:         s.Retries.ShardRetries + s.Retries.S3Retries,
-		Dropped:         s.Dropped,
-		Torn:            s.Torn != nil,
-	}
-	if len(s.RunIDs) > 0 {
-		r.RunID = s.RunIDs[0]
-	}
+	r := RunInfo{Dir: dir, Summary: s}
 	switch {
 	case s.WritesStarted > s.WritesCompleted:
 		r.Status = StatusIncomplete
@@ -117,7 +100,8 @@ func runInfo(dir string) RunInfo {
 	return r
 }
 
-// WriteRunsJSON writes runs as an indented JSON array.
+// WriteRunsJSON writes runs as an indented JSON array, each run with its
+// whole Summary.
 func WriteRunsJSON(w io.Writer, runs []RunInfo) error {
 	if runs == nil {
 		runs = []RunInfo{}
@@ -132,21 +116,21 @@ func WriteRunsText(w io.Writer, runs []RunInfo) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "RUN\tSTARTED\tTOTAL\tWRITES\tROWS\tRETRIES\tDROPPED\tSTATUS")
 	for _, r := range runs {
-		id := r.RunID
+		id := r.RunID()
 		if id == "" {
 			id = filepath.Base(r.Dir)
 		}
-		status := r.Status
-		if r.Torn {
-			status += ", torn last line"
-		}
-		if r.Err != "" {
-			status += ": " + r.Err
-			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\t?\t?\t%s\n", id, status)
+		s := r.Summary
+		if s == nil {
+			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\t?\t?\t%s: %s\n", id, r.Status, r.Err)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%d\t%d\t%s\n", id, stamp(r.First), Millis(r.TotalMS),
-			r.WritesCompleted, r.WritesStarted, r.RowsWritten, r.Retries, r.Dropped, status)
+		status := r.Status
+		if s.Torn != nil {
+			status += ", torn last line"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%d\t%d\t%s\n", id, stamp(s.First), Millis(s.TotalMS),
+			s.WritesCompleted, s.WritesStarted, s.Rows.Written, s.Retries.ShardRetries+s.Retries.S3Retries, s.Dropped, status)
 	}
 	return tw.Flush()
 }

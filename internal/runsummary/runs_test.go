@@ -73,16 +73,17 @@ func TestListRuns(t *testing.T) {
 	if strings.Join(ids, " ") != strings.Join(wantIDs, " ") || strings.Join(statuses, ",") != strings.Join(wantStatuses, ",") {
 		t.Fatalf("runs %v with statuses %v, want %v with %v", ids, statuses, wantIDs, wantStatuses)
 	}
-	b := runs[0]
-	if b.RunID != "b-complete" || b.TotalMS != 2000 || b.WritesStarted != 1 || b.WritesCompleted != 1 ||
-		b.RowsWritten != 500 || b.Retries != 2 || b.Dropped != 0 || !b.First.Equal(time.Date(2026, 11, 30, 9, 0, 1, 0, time.UTC)) {
+	b := runs[0].Summary
+	if runs[0].RunID() != "b-complete" || b.TotalMS != 2000 || b.WritesStarted != 1 || b.WritesCompleted != 1 ||
+		b.Rows.Written != 500 || b.Retries.ShardRetries != 1 || b.Retries.S3Retries != 1 || b.Dropped != 0 ||
+		!b.First.Equal(time.Date(2026, 11, 30, 9, 0, 1, 0, time.UTC)) {
 		t.Errorf("b-complete: %+v", b)
 	}
-	if a := runs[2]; a.WritesStarted != 1 || a.WritesCompleted != 0 || a.RowsWritten != 70 {
+	if a := runs[2].Summary; a.WritesStarted != 1 || a.WritesCompleted != 0 || a.Rows.Written != 70 {
 		t.Errorf("a-incomplete: %+v", a)
 	}
-	if z := runs[3]; z.Err == "" || z.RunID != "" {
-		t.Errorf("z-garbage: %+v, want the read error", z)
+	if z := runs[3]; z.Err == "" || z.Summary != nil || z.RunID() != "" {
+		t.Errorf("z-garbage: %+v, want the read error and no summary", z)
 	}
 
 	var text bytes.Buffer
@@ -107,12 +108,15 @@ func TestListRuns(t *testing.T) {
 	if err := runsummary.WriteRunsJSON(&js, runs); err != nil {
 		t.Fatal(err)
 	}
-	var decoded []map[string]any
+	var decoded []runsummary.RunInfo
 	if err := json.Unmarshal(js.Bytes(), &decoded); err != nil || len(decoded) != 4 {
 		t.Fatalf("json (%v): %s", err, js.String())
 	}
-	if decoded[0]["run_id"] != "b-complete" || decoded[0]["status"] != "completed" || decoded[0]["rows_written"] != 500.0 {
-		t.Errorf("json first run %v", decoded[0])
+	if d := decoded[0]; d.RunID() != "b-complete" || d.Status != "completed" || d.Summary.Rows.Written != 500 || len(d.Summary.Phases) == 0 {
+		t.Errorf("json first run %+v", d)
+	}
+	if d := decoded[3]; d.Status != runsummary.StatusUnreadable || d.Err == "" || d.Summary != nil {
+		t.Errorf("json unreadable run %+v", d)
 	}
 }
 
