@@ -12,10 +12,11 @@ import (
 
 // The fused path writes the most common record in one pass: Flat, no group
 // open, and call-site attributes whose keys are plain ASCII and whose values
-// are strings, numbers, booleans, durations or times. It checks each key for
+// are strings, numbers, booleans, durations or times, the last one possibly
+// an error. It checks each key for
 // a collision as it writes it and stops at the first attribute it does not
-// handle (a LogValuer, a group, an any, an empty or non-ASCII key, a possible
-// collision). The general path then either continues the line from there
+// handle (a LogValuer, a group, an any other than a last error, an empty or
+// non-ASCII key, a possible collision). The general path then either continues the line from there
 // (when its fast path applies, the line so far is exactly the start of the
 // fast line) or encodes the line again. Since the fused path stops before
 // writing a value of a kind that runs user code, nothing runs twice.
@@ -94,11 +95,14 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 	r.Attrs(func(a slog.Attr) bool {
 		kind := a.Value.Kind()
 		n := len(a.Key)
-		// scalars, and errors (written as their text, as the general path does)
+		// scalars, and an error as the last attribute (written as its text,
+		// as the general path does): Error runs user code, and only after
+		// the last attribute can the fused path no longer give up and hand
+		// the record to the general path, which would call it again
 		var err error
 		if kind == slog.KindAny {
 			var isErr bool
-			if err, isErr = isError(a.Value); !isErr {
+			if err, isErr = isError(a.Value); !isErr || ns != r.NumAttrs()-1 {
 				ok = false
 				return false
 			}

@@ -108,6 +108,7 @@ func TestFusedPathAgrees(t *testing.T) {
 		{"control key", h, []slog.Attr{slog.Int("a\nb", 1)}, false},
 		{"empty key", h, []slog.Attr{slog.Int("", 1)}, false},
 		{"error", h, []slog.Attr{slog.Int("a", 1), slog.Any("e", io.EOF)}, true},
+		{"error not last", h, []slog.Attr{slog.Any("e", io.EOF), slog.Int("a", 1)}, false},
 		{"error escaped", h, []slog.Attr{slog.Any("err", errors.New("bad \"x\"\n\xff"))}, true},
 		{"error that panics", h, []slog.Attr{slog.Any("err", panicError{})}, true},
 		{"error marshaler", h, []slog.Attr{slog.Any("err", jsonError{})}, false},
@@ -152,6 +153,36 @@ func TestFusedPathAgrees(t *testing.T) {
 		t.Error("fused path applied despite a With/context collision")
 	}
 }
+
+// TestFusedPathCallsErrorOnce: whether the fused path writes an error or
+// gives up on its record, the error's Error method runs once per line.
+func TestFusedPathCallsErrorOnce(t *testing.T) {
+	h, _ := newTest(t, Flat, nil)
+	for name, attrs := range map[string]func(error) []slog.Attr{
+		"alone":                 func(err error) []slog.Attr { return []slog.Attr{slog.Any("e", err)} },
+		"last":                  func(err error) []slog.Attr { return []slog.Attr{slog.Int("a", 1), slog.Any("e", err)} },
+		"first, then collision": func(err error) []slog.Attr { return []slog.Attr{slog.Any("e", err), slog.Int("level", 1)} },
+		"collision, then last":  func(err error) []slog.Attr { return []slog.Attr{slog.Int("level", 1), slog.Any("e", err)} },
+		"first, then group":     func(err error) []slog.Attr { return []slog.Attr{slog.Any("e", err), slog.Group("g", slog.Int("a", 1))} },
+		// a call key equal to a context key sends the line to the slow path
+		"first, then context key": func(err error) []slog.Attr { return []slog.Attr{slog.Any("e", err), slog.Int("n", 2)} },
+	} {
+		calls := 0
+		r := slog.NewRecord(fixedTime, slog.LevelError, "m", 0)
+		r.AddAttrs(attrs(countingError{&calls})...)
+		if err := h.Handle(logctx.With(context.Background(), "n", 1), r); err != nil {
+			t.Fatal(err)
+		}
+		if calls != 1 {
+			t.Errorf("%s: Error called %d times, want 1", name, calls)
+		}
+	}
+}
+
+// countingError counts the calls to its Error method.
+type countingError struct{ calls *int }
+
+func (e countingError) Error() string { *e.calls++; return "counted" }
 
 // jsonError is an error that marshals itself, so it is written as JSON.
 type jsonError struct{}
