@@ -179,6 +179,25 @@ func TestFusedPathCallsErrorOnce(t *testing.T) {
 	}
 }
 
+// TestFusedOverLimitLineWithError: a fused line over the limit goes
+// straight to the limited encoding, so an error's Error runs twice, as it
+// does for any over-long line of the general path (once per encoding), not
+// three times.
+func TestFusedOverLimitLineWithError(t *testing.T) {
+	h, buf := newTest(t, Flat, &Options{MaxLineBytes: MinMaxLineBytes})
+	calls := 0
+	// the message is cut to half the line, leaving room for the attributes
+	r := slog.NewRecord(fixedTime, slog.LevelError, strings.Repeat("x", 2*MinMaxLineBytes), 0)
+	r.AddAttrs(slog.Int("a", 1), slog.Any("e", countingError{&calls}))
+	if err := h.Handle(context.Background(), r); err != nil {
+		t.Fatal(err)
+	}
+	m := one(t, buf.String(), Flat)
+	if calls != 2 || buf.Len() > MinMaxLineBytes || m["_truncated"] != true || m["e"] != "counted" {
+		t.Errorf("Error called %d times (want 2); line of %d bytes: %s", calls, buf.Len(), buf.String())
+	}
+}
+
 // countingError counts the calls to its Error method.
 type countingError struct{ calls *int }
 

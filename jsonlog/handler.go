@@ -530,16 +530,23 @@ func (h *Handler) encode(e *encoder, r *slog.Record, f *logctx.Fields, fr *fragm
 			if len(e.buf) <= h.maxLine {
 				return
 			}
-			resume = -1
+			// the general path would write the same line: go straight to
+			// the limited one
+			resume = overLimit
 		}
 	}
 	h.generalLine(e, r, f, fr, resume)
 }
 
+// overLimit, as generalLine's resume, says that the whole line is known to
+// be longer than the limit, so that only the limited encoding is left to do.
+const overLimit = -2
+
 // generalLine encodes r into e by the fast path when no key can collide, by
 // the slow path otherwise, and again under the line limit when the line is
 // too long. With resume ≥ 0, e holds the start of the fast line up to the
-// call-site attribute resume (excluded), written by fusedLine.
+// call-site attribute resume (excluded), written by fusedLine; with
+// overLimit, fusedLine wrote the whole line and it is too long.
 func (h *Handler) generalLine(e *encoder, r *slog.Record, f *logctx.Fields, fr *fragment, resume int) {
 	var st [maxFastAttrs]slog.Attr
 	call := st[:0]
@@ -553,6 +560,10 @@ func (h *Handler) generalLine(e *encoder, r *slog.Record, f *logctx.Fields, fr *
 		call = append(call, a)
 		return true
 	})
+	if resume == overLimit {
+		h.limitedLine(e, r, f, call)
+		return
+	}
 	fast := !h.slowOnly && len(call) <= maxFastAttrs
 	if fast {
 		if h.format == Flat {
@@ -573,10 +584,16 @@ func (h *Handler) generalLine(e *encoder, r *slog.Record, f *logctx.Fields, fr *
 		h.line(e, r, f, fr, call, fast)
 	}
 	if len(e.buf) > h.maxLine {
-		*e = encoder{buf: e.buf[:0], limit: h.maxLine - 1}
-		h.line(e, r, f, nil, call, false)
-		h.sh.truncated.Add(1)
+		h.limitedLine(e, r, f, call)
 	}
+}
+
+// limitedLine encodes the line again under the line limit, by the slow path,
+// and counts it as truncated.
+func (h *Handler) limitedLine(e *encoder, r *slog.Record, f *logctx.Fields, call []slog.Attr) {
+	*e = encoder{buf: e.buf[:0], limit: h.maxLine - 1}
+	h.line(e, r, f, nil, call, false)
+	h.sh.truncated.Add(1)
 }
 
 // line encodes the whole line into e.
