@@ -47,6 +47,7 @@ func TestHotPathsAllocateNothing(t *testing.T) {
 	logger := slog.New(jsonlog.NewHandler(io.Discard, nil))
 	logCtx := logctx.With(ctx, jsonlogBound(10)...)
 	sourceLogger := slog.New(jsonlog.NewHandler(io.Discard, &jsonlog.Options{AddSource: true}))
+	ecsLogger := slog.New(jsonlog.NewHandler(io.Discard, &jsonlog.Options{Format: jsonlog.ECS}))
 
 	cases := []struct {
 		name string
@@ -64,6 +65,7 @@ func TestHotPathsAllocateNothing(t *testing.T) {
 		{"jsonlog line", func() { jsonlogCall(logger, logCtx) }},
 		{"jsonlog line with AddSource", func() { jsonlogCall(sourceLogger, logCtx) }},
 		{"jsonlog line with an error", func() { jsonlogErrorCall(logger, logCtx) }},
+		{"jsonlog ECS line", func() { jsonlogCall(ecsLogger, logCtx) }},
 	}
 	for _, c := range cases {
 		if n := testing.AllocsPerRun(200, c.fn); n != 0 {

@@ -10,16 +10,18 @@ import (
 	"github.com/milestone-go/milestone/internal/jsonenc"
 )
 
-// The fused path writes the most common record in one pass: Flat, no group
-// open, and call-site attributes whose keys are plain ASCII and whose values
-// are strings, numbers, booleans, durations or times, the last one possibly
-// an error. It checks each key for
-// a collision as it writes it and stops at the first attribute it does not
-// handle (a LogValuer, a group, an any other than a last error, an empty or
-// non-ASCII key, a possible collision). The general path then either continues the line from there
-// (when its fast path applies, the line so far is exactly the start of the
-// fast line) or encodes the line again. Since the fused path stops before
-// writing a value of a kind that runs user code, nothing runs twice.
+// The fused path writes the most common record in one pass: no group open,
+// and call-site attributes whose keys are plain ASCII and whose values are
+// strings, numbers, booleans, durations or times, the last one possibly an
+// error. It checks each key for a collision as it writes it and stops at the
+// first attribute it does not handle (a LogValuer, a group, an any other
+// than a last error, an empty or non-ASCII key, a possible collision). For
+// the flat layout the general path then either continues the line from
+// there (when its fast path applies, the line so far is exactly the start of
+// the fast line) or encodes the line again; for ECS it encodes the line
+// again. The fused path writes a value that runs user code (an error's
+// Error) only as the last attribute, after which it cannot give up, so
+// nothing runs twice.
 
 // shortHash is flatHash of a key of n < 8 bytes, given as the little-endian
 // word w of its bytes.
@@ -57,8 +59,8 @@ var reservedFlatKeys = [...]string{"timestamp", "level", "logger", "event", trun
 // the top-level keys a call key must not have: the reserved keys and the
 // keys of WithAttrs.
 func (h *Handler) setFused() {
-	h.fused = h.format == Flat && len(h.groups) == 0 && !h.slowOnly
-	if !h.fused {
+	h.fused = len(h.groups) == 0 && !h.slowOnly
+	if !h.fused || h.format == ECS {
 		h.topKeys = keySet{}
 		return
 	}
@@ -77,6 +79,12 @@ func (h *Handler) setFused() {
 // start of the line, up to that attribute. done is -1 when e holds nothing
 // usable.
 func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int, complete bool) {
+	if h.format == ECS {
+		if h.fusedECSLine(e, r, fr) {
+			return r.NumAttrs(), true
+		}
+		return -1, false
+	}
 	if fr != nil {
 		for _, k := range h.levels[0].hashes {
 			if fr.leaf.has(k) {
@@ -93,41 +101,12 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 	ns := 0
 	ok := true
 	r.Attrs(func(a slog.Attr) bool {
-		kind := a.Value.Kind()
-		n := len(a.Key)
-		// scalars, and an error as the last attribute (written as its text,
-		// as the general path does): Error runs user code, and only after
-		// the last attribute can the fused path no longer give up and hand
-		// the record to the general path, which would call it again
-		var err error
-		if kind == slog.KindAny {
-			var isErr bool
-			if err, isErr = isError(a.Value); !isErr || ns != r.NumAttrs()-1 {
-				ok = false
-				return false
-			}
-		}
-		if kind > slog.KindUint64 || n == 0 || ns == maxFastAttrs {
+		kind, err, fusable := fusedKind(a.Value, ns == r.NumAttrs()-1)
+		k := a.Key
+		n := len(k)
+		if !fusable || ns == maxFastAttrs || !plainKey(k) {
 			ok = false
 			return false
-		}
-		// key: clean ASCII only
-		k := a.Key
-		i := 0
-		if n >= 8 {
-			p := unsafe.Pointer(unsafe.StringData(k))
-			for ; i+8 <= n; i += 8 {
-				if jsonenc.NeedsEscape(*(*uint64)(unsafe.Add(p, i))) {
-					ok = false
-					return false
-				}
-			}
-		}
-		for ; i < n; i++ {
-			if c := k[i]; c >= utf8.RuneSelf || !jsonenc.SafeASCII[c] {
-				ok = false
-				return false
-			}
 		}
 		var hk uint64
 		if n < 8 {
@@ -147,34 +126,7 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 		}
 		seen[ns] = hk
 		ns++
-		b := append(e.buf, ',', '"')
-		b = append(b, k...)
-		b = append(b, '"', ':')
-		switch kind {
-		case slog.KindString:
-			b = append(b, '"')
-			b = jsonenc.AppendEscaped(b, a.Value.String())
-			b = append(b, '"')
-		case slog.KindInt64:
-			b = strconv.AppendInt(b, a.Value.Int64(), 10)
-		case slog.KindUint64:
-			b = strconv.AppendUint(b, a.Value.Uint64(), 10)
-		case slog.KindFloat64:
-			b = appendFloat(b, a.Value.Float64())
-		case slog.KindBool:
-			b = strconv.AppendBool(b, a.Value.Bool())
-		case slog.KindDuration:
-			b = strconv.AppendInt(b, int64(a.Value.Duration()), 10)
-		case slog.KindTime:
-			b = append(b, '"')
-			b = a.Value.Time().UTC().AppendFormat(b, time.RFC3339Nano)
-			b = append(b, '"')
-		case slog.KindAny:
-			b = append(b, '"')
-			b = jsonenc.AppendEscaped(b, errorText(err))
-			b = append(b, '"')
-		}
-		e.buf = b
+		e.fusedField(k, a.Value, kind, err)
 		return true
 	})
 	if !ok {
@@ -182,4 +134,125 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 	}
 	e.buf = append(e.buf, '}', '\n')
 	return ns, true
+}
+
+// fusedECSLine is the fused path of the ECS layout: it writes r in one pass
+// and reports true, or gives up, leaving nothing usable in e, at the first
+// attribute it does not handle or that could collide. Its collision rules
+// are fastECS's for top-level attributes: no key equal to another, none a
+// dotted prefix of another, none reserved, and no "error" error (written as
+// error.type and error.message).
+func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
+	if fr != nil && !h.ecsFragmentFits(fr) {
+		return false
+	}
+	h.header(e, r)
+	if fr != nil {
+		e.buf = append(e.buf, fr.data...)
+	}
+	e.buf = append(e.buf, h.ecsFrag...)
+	c := ecsCheck{h: h, fr: fr}
+	ns := 0
+	ok := true
+	r.Attrs(func(a slog.Attr) bool {
+		kind, err, fusable := fusedKind(a.Value, ns == r.NumAttrs()-1)
+		k := a.Key
+		if !fusable || ns == maxFastAttrs || !plainKey(k) || reservedECS(k) || (err != nil && k == "error") {
+			ok = false
+			return false
+		}
+		hk, fits := c.key(h.callPrefixHash, k)
+		if !fits || c.isLeaf(hk) || c.isPrefix(hk) || c.nl == len(c.leaf) {
+			ok = false
+			return false
+		}
+		c.leaf[c.nl] = hk
+		c.nl++
+		ns++
+		e.fusedField(k, a.Value, kind, err)
+		return true
+	})
+	if !ok {
+		return false
+	}
+	e.buf = append(e.buf, '}', '\n')
+	return true
+}
+
+// fusedKind reports whether the fused path writes a value of v's kind, and
+// returns the kind and, for an error, the error. It writes scalars, and an
+// error only as the record's last attribute (as its text, as the general
+// path does): Error runs user code, and only after the last attribute can
+// the fused path no longer give up and hand the record to the general path,
+// which would call it again.
+func fusedKind(v slog.Value, last bool) (slog.Kind, error, bool) {
+	kind := v.Kind()
+	if kind == slog.KindAny {
+		err, isErr := isError(v)
+		return kind, err, isErr && last
+	}
+	return kind, nil, kind <= slog.KindUint64
+}
+
+// plainKey reports whether k is a non-empty key of ASCII characters that
+// JSON writes as they are.
+func plainKey(k string) bool {
+	n := len(k)
+	if n == 0 {
+		return false
+	}
+	i := 0
+	if n >= 8 {
+		p := unsafe.Pointer(unsafe.StringData(k))
+		for ; i+8 <= n; i += 8 {
+			if jsonenc.NeedsEscape(*(*uint64)(unsafe.Add(p, i))) {
+				return false
+			}
+		}
+	}
+	for ; i < n; i++ {
+		if c := k[i]; c >= utf8.RuneSelf || !jsonenc.SafeASCII[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// fusedField writes `,"k":v`, k being a plainKey and v of a kind fusedKind
+// accepted.
+func (e *encoder) fusedField(k string, v slog.Value, kind slog.Kind, err error) {
+	b := append(e.buf, ',', '"')
+	b = append(b, k...)
+	b = append(b, '"', ':')
+	e.buf = appendFusedValue(b, v, kind, err)
+}
+
+// appendFusedValue appends v, of a kind fusedKind accepted, as the general
+// path writes it.
+func appendFusedValue(b []byte, v slog.Value, kind slog.Kind, err error) []byte {
+	switch kind {
+	case slog.KindString:
+		b = append(b, '"')
+		b = jsonenc.AppendEscaped(b, v.String())
+		b = append(b, '"')
+	case slog.KindInt64:
+		b = strconv.AppendInt(b, v.Int64(), 10)
+	case slog.KindUint64:
+		b = strconv.AppendUint(b, v.Uint64(), 10)
+	case slog.KindFloat64:
+		b = appendFloat(b, v.Float64())
+	case slog.KindBool:
+		b = strconv.AppendBool(b, v.Bool())
+	case slog.KindDuration:
+		b = strconv.AppendInt(b, int64(v.Duration()), 10)
+	case slog.KindTime:
+		b = append(b, '"')
+		b = v.Time().UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	case slog.KindAny:
+		b = append(b, '"')
+		b = jsonenc.AppendEscaped(b, errorText(err))
+		b = append(b, '"')
+	}
+	return b
 }

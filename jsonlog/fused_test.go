@@ -76,13 +76,7 @@ func TestFusedPathAgrees(t *testing.T) {
 	noTime, _ := newTest(t, Flat, &Options{Clock: func() time.Time { return time.Time{} }})
 	ctx := logctx.With(context.Background(), "run_id", "r", "n", 3, "ctx_long_key", "x")
 	tm := time.Date(2026, 1, 2, 3, 4, 5, 600, time.FixedZone("X", 3600))
-	type tc struct {
-		name  string
-		h     *Handler
-		attrs []slog.Attr
-		fused bool
-	}
-	cases := []tc{
+	cases := []fusedCase{
 		{"none", h, nil, true},
 		{"kinds", h, []slog.Attr{slog.String("s", "a\"b\\c\n\xff\u2028é"), slog.Int("i", -7), slog.Uint64("u", math.MaxUint64),
 			slog.Float64("f", 12.5), slog.Float64("nan", math.NaN()), slog.Float64("inf", math.Inf(-1)), slog.Float64("big", 1e300),
@@ -122,33 +116,19 @@ func TestFusedPathAgrees(t *testing.T) {
 		{"group", h, []slog.Attr{slog.Group("g", slog.Int("a", 1))}, false},
 		{"valuer", h, []slog.Attr{slog.Any("v", valuer{})}, false},
 	}
-	many := make([]slog.Attr, maxFastAttrs+1)
-	for i := range many {
-		many[i] = slog.Int(strings.Repeat("k", i+1), i)
-	}
-	cases = append(cases, tc{"too many", h, many, false}, tc{"sixteen", h, many[:maxFastAttrs], true})
-	for _, c := range cases {
-		r := slog.NewRecord(fixedTime, slog.LevelWarn, "m\"sg", 0)
-		r.AddAttrs(c.attrs...)
-		if got := checkFused(t, c.h, ctx, r); got != c.fused {
-			t.Errorf("%s: fused path applied = %v, want %v", c.name, got, c.fused)
-		}
-		if got := checkFused(t, c.h, context.Background(), r); c.fused && !got {
-			t.Errorf("%s: fused path did not apply without context", c.name)
-		}
-		if got := checkFused(t, c.h.WithAttrs([]slog.Attr{slog.Int("a", 0)}).(*Handler), ctx, r); c.fused && !got && c.name == "none" {
-			t.Errorf("%s: fused path did not apply with a WithAttrs attribute", c.name)
-		}
+	checkFusedCases(t, ctx, append(cases, manyAttrCases(h)...))
+	r := slog.NewRecord(fixedTime, slog.LevelWarn, "m", 0)
+	if !checkFused(t, h.WithAttrs([]slog.Attr{slog.Int("a", 0)}).(*Handler), ctx, r) {
+		t.Error("fused path did not apply with a WithAttrs attribute")
 	}
 	if g := h.WithGroup("g").(*Handler); g.fused {
 		t.Error("fused path enabled inside a group")
 	}
-	if e, _ := newTest(t, ECS, nil); e.fused {
-		t.Error("fused path enabled for ECS")
+	if e, _ := newTest(t, ECS, nil); !e.fused || e.WithGroup("g").(*Handler).fused {
+		t.Error("fused path not enabled for ECS, or enabled inside a group")
 	}
 	// a With key colliding with a context key disables it for that context
 	hn := h.WithAttrs([]slog.Attr{slog.Int("n", 1)}).(*Handler)
-	r := slog.NewRecord(fixedTime, slog.LevelInfo, "m", 0)
 	if checkFused(t, hn, ctx, r) {
 		t.Error("fused path applied despite a With/context collision")
 	}
@@ -208,6 +188,94 @@ type jsonError struct{}
 
 func (jsonError) Error() string                { return "json error" }
 func (jsonError) MarshalJSON() ([]byte, error) { return []byte(`{"code":7}`), nil }
+
+// The ECS fused path writes what the general path writes, and gives up on
+// every key that could collide under the ECS rules: equal keys, a key that
+// is a dotted prefix of another, reserved keys, and an "error" error.
+func TestFusedECSPathAgrees(t *testing.T) {
+	h, _ := newTest(t, ECS, &Options{ServiceName: "svc"})
+	hSrc, _ := newTest(t, ECS, &Options{AddSource: true})
+	hw := h.WithAttrs([]slog.Attr{slog.String("w", "1"), slog.Int("with.deep", 2)}).(*Handler)
+	noTime, _ := newTest(t, ECS, &Options{Clock: func() time.Time { return time.Time{} }})
+	named := h.WithLoggerName("shardyfusion.writer")
+	ctx := logctx.With(context.Background(), "run_id", "r", "n", 3, "ctx.key", "x")
+	tm := time.Date(2026, 1, 2, 3, 4, 5, 600, time.FixedZone("X", 3600))
+	cases := []fusedCase{
+		{"none", h, nil, true},
+		{"kinds", h, []slog.Attr{slog.String("s", "a\"b\\c\n\xff\u2028é"), slog.Int("i", -7), slog.Uint64("u", math.MaxUint64),
+			slog.Float64("f", 12.5), slog.Float64("nan", math.NaN()), slog.Bool("b", false), slog.Duration("d", 3*time.Second),
+			slog.Time("t", tm)}, true},
+		{"dotted siblings", h, []slog.Attr{slog.String("http.request.method", "GET"), slog.Int("http.response.status_code", 200)}, true},
+		{"named", named.(*Handler), []slog.Attr{slog.Int("a", 1)}, true},
+		{"no timestamp", noTime, []slog.Attr{slog.Int("a", 1)}, true},
+		{"source", hSrc, []slog.Attr{slog.Int("a", 1)}, true},
+		{"with attrs", hw, []slog.Attr{slog.Int("a", 1), slog.Int("with.other", 1)}, true},
+		{"error last", h, []slog.Attr{slog.Int("a", 1), slog.Any("err", io.EOF)}, true},
+		{"error string", h, []slog.Attr{slog.String("error", "boom")}, true},
+		{"error error", h, []slog.Attr{slog.Any("error", io.EOF)}, false},
+		{"error not last", h, []slog.Attr{slog.Any("err", io.EOF), slog.Int("a", 1)}, false},
+		{"dup", h, []slog.Attr{slog.Int("a", 1), slog.Int("a", 2)}, false},
+		{"prefix after", h, []slog.Attr{slog.Int("a", 1), slog.Int("a.b", 2)}, false},
+		{"prefix before", h, []slog.Attr{slog.Int("a.b", 1), slog.Int("a", 2)}, false},
+		{"ctx key", h, []slog.Attr{slog.Int("n", 1)}, false},
+		{"ctx prefix", h, []slog.Attr{slog.Int("ctx", 1)}, false},
+		{"under ctx key", h, []slog.Attr{slog.Int("n.m", 1)}, false},
+		{"with key", hw, []slog.Attr{slog.Int("w", 1)}, false},
+		{"with prefix", hw, []slog.Attr{slog.Int("with", 1)}, false},
+		{"under with key", hw, []slog.Attr{slog.Int("w.x", 1)}, false},
+		{"message", h, []slog.Attr{slog.Int("message", 1)}, false},
+		{"log.level", h, []slog.Attr{slog.Int("log.level", 1)}, false},
+		{"@timestamp", h, []slog.Attr{slog.Int("@timestamp", 1)}, false},
+		{"service.name", h, []slog.Attr{slog.String("service.name", "x")}, false},
+		{"source key", hSrc, []slog.Attr{slog.String("log.origin.function", "x")}, false},
+		{"unicode key", h, []slog.Attr{slog.Int("dur\u00e9e", 1)}, false},
+		{"empty key", h, []slog.Attr{slog.Int("", 1)}, false},
+		{"group", h, []slog.Attr{slog.Group("g", slog.Int("a", 1))}, false},
+		{"any", h, []slog.Attr{slog.Any("v", []int{1})}, false},
+		{"valuer", h, []slog.Attr{slog.Any("v", valuer{})}, false},
+	}
+	checkFusedCases(t, ctx, append(cases, manyAttrCases(h)...))
+	// a With key that is a prefix of a context key disables it for that context
+	hc := h.WithAttrs([]slog.Attr{slog.Int("ctx", 1)}).(*Handler)
+	if checkFused(t, hc, ctx, slog.NewRecord(fixedTime, slog.LevelInfo, "m", 0)) {
+		t.Error("fused path applied despite a With/context prefix conflict")
+	}
+}
+
+// fusedCase is a record's call-site attributes, logged through h, and
+// whether the fused path should write it.
+type fusedCase struct {
+	name  string
+	h     *Handler
+	attrs []slog.Attr
+	fused bool
+}
+
+// checkFusedCases runs checkFused on every case, in ctx and in an empty
+// context (where a case the fused path writes must stay fused).
+func checkFusedCases(t *testing.T, ctx context.Context, cases []fusedCase) {
+	t.Helper()
+	for _, c := range cases {
+		r := slog.NewRecord(fixedTime, slog.LevelWarn, "m\"sg", 0)
+		r.AddAttrs(c.attrs...)
+		if got := checkFused(t, c.h, ctx, r); got != c.fused {
+			t.Errorf("%s: fused path applied = %v, want %v", c.name, got, c.fused)
+		}
+		if got := checkFused(t, c.h, context.Background(), r); c.fused && !got {
+			t.Errorf("%s: fused path did not apply without context", c.name)
+		}
+	}
+}
+
+// manyAttrCases: one attribute more than the fused path takes, and exactly
+// as many.
+func manyAttrCases(h *Handler) []fusedCase {
+	many := make([]slog.Attr, maxFastAttrs+1)
+	for i := range many {
+		many[i] = slog.Int(strings.Repeat("k", i+1), i)
+	}
+	return []fusedCase{{"too many", h, many, false}, {"sixteen", h, many[:maxFastAttrs], true}}
+}
 
 type groupValuer struct{}
 

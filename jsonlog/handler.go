@@ -166,7 +166,7 @@ type Handler struct {
 	opens    [][]byte // flat: opens[i] opens group i (i ≥ 1)
 	deepest  int
 	slowOnly bool
-	fused    bool   // fusedLine applies (Flat, no group)
+	fused    bool   // fusedLine applies (no group open)
 	topKeys  keySet // fused: reserved keys and WithAttrs keys
 
 	// ECS
@@ -428,6 +428,7 @@ func (h *Handler) rebuildECS() {
 			h.slowOnly = true
 		}
 	}
+	h.setFused()
 }
 
 func ecsHashes(list []kv) (leaf, pre []uint64) {
@@ -793,17 +794,8 @@ type ecsCheck struct {
 }
 
 func (h *Handler) fastECS(fr *fragment, call []slog.Attr) bool {
-	if fr != nil {
-		for _, k := range h.ecsLeaf.list {
-			if fr.leaf.has(k) || fr.prefix.has(k) {
-				return false
-			}
-		}
-		for _, k := range h.ecsPrefix.list {
-			if fr.leaf.has(k) {
-				return false
-			}
-		}
+	if fr != nil && !h.ecsFragmentFits(fr) {
+		return false
 	}
 	if len(call) == 0 {
 		return true
@@ -815,6 +807,23 @@ func (h *Handler) fastECS(fr *fragment, call []slog.Attr) bool {
 	}
 	c := ecsCheck{h: h, fr: fr}
 	return c.attrs(call, h.callPrefixHash, len(h.groups), true)
+}
+
+// ecsFragmentFits reports whether the context fields of fr and the
+// handler's own keys (reserved and WithAttrs) are free of ECS conflicts: no
+// key of one equal to, or a dotted prefix of, a key of the other.
+func (h *Handler) ecsFragmentFits(fr *fragment) bool {
+	for _, k := range h.ecsLeaf.list {
+		if fr.leaf.has(k) || fr.prefix.has(k) {
+			return false
+		}
+	}
+	for _, k := range h.ecsPrefix.list {
+		if fr.leaf.has(k) {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *ecsCheck) isLeaf(k uint64) bool {
