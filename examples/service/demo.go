@@ -41,7 +41,7 @@ func (s *service) writeSnapshot(ctx context.Context, p *progress) error {
 	opts := shardkv.WriteOptions{
 		NumShards: s.cfg.shards,
 		BatchSize: s.cfg.batch,
-		Collector: s.collector,
+		Collector: s.writeCollector,
 		RateLimit: s.writeLim,
 	}
 	if s.cfg.faults {
@@ -51,7 +51,7 @@ func (s *service) writeSnapshot(ctx context.Context, p *progress) error {
 		}
 	}
 	if p != nil {
-		opts.Collector = metrics.Multi(s.collector, p)
+		opts.Collector = metrics.Multi(s.writeCollector, p)
 		p.start()
 		defer p.stop()
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/otelcol/otlpenv"
 	"github.com/milestone-go/milestone/metrics/prom"
 )
@@ -27,6 +29,7 @@ import (
 // config holds the command line.
 type config struct {
 	data         string
+	events       string
 	addr         string
 	logFormat    string
 	otlp         bool
@@ -47,6 +50,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("service", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.data, "data", "./data", "directory of the snapshots")
+	fs.StringVar(&c.events, "events", "", "directory of the per-write event logs (default <data>/events)")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:9464", "address to serve on (port 0 picks a free port)")
 	fs.StringVar(&c.logFormat, "log-format", "flat", "JSON log format on stdout: flat or ecs")
 	fs.BoolVar(&c.otlp, "otlp", false, "also export metrics over OTLP, configured by the OTEL_* environment variables")
@@ -62,6 +66,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.keep, "keep", 2, "snapshots kept on disk")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
+	}
+	if c.events == "" {
+		c.events = filepath.Join(c.data, "events")
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -88,13 +95,18 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 
 // service is the running demo.
 type service struct {
-	cfg       *config
-	collector metrics.Collector
-	registry  *prometheus.Registry
-	log       *slog.Logger // shardyfusion.service
-	httpLog   *slog.Logger // shardyfusion.http
-	writeLim  *shardkv.Limiter
-	readLim   *shardkv.Limiter
+	cfg *config
+	// collector feeds the metrics backends; writeCollector also the event
+	// log, which keeps one file per write. The reader's events stay out of
+	// it: the reader is one run as long as the service, with a line per
+	// lookup.
+	collector      metrics.Collector
+	writeCollector metrics.Collector
+	registry       *prometheus.Registry
+	log            *slog.Logger // shardyfusion.service
+	httpLog        *slog.Logger // shardyfusion.http
+	writeLim       *shardkv.Limiter
+	readLim        *shardkv.Limiter
 
 	reader atomic.Pointer[shardkv.Reader] // nil until the first snapshot is open
 	gen    atomic.Int64                   // generation of the newest snapshot written
@@ -136,6 +148,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		s.collector = metrics.Multi(pc, oc)
 	}
+	ev, err := eventlog.New(cfg.events, eventlog.WithLogger(logctx.Logger("eventlog")))
+	if err != nil {
+		return fmt.Errorf("-events: %w", err)
+	}
+	s.writeCollector = metrics.Multi(s.collector, ev)
 	defer s.flushCollectors()
 
 	if cfg.writeRate > 0 {
@@ -166,7 +183,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	go func() { serveErr <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
 	fmt.Fprintf(stderr, "service: listening on %s (/metrics, /get?key=user:00000042, POST /refresh)\n", url)
-	logctx.Event(ctx, s.log, "service_listening", "addr", ln.Addr().String(), "url", url, "data", cfg.data,
+	fmt.Fprintf(stderr, "service: one event log per write under %s (go run ./cmd/milestone runs %s)\n", cfg.events, cfg.events)
+	logctx.Event(ctx, s.log, "service_listening", "addr", ln.Addr().String(), "url", url, "data", cfg.data, "events", cfg.events,
 		"rows", cfg.rows, "num_shards", cfg.shards, "log_format", cfg.logFormat, "otlp", cfg.otlp)
 
 	var loops sync.WaitGroup
@@ -235,15 +253,16 @@ func (s *service) start(ctx context.Context, loops *sync.WaitGroup, stderr io.Wr
 	return nil
 }
 
-// flushCollectors flushes and closes the collectors that buffer (the OTel
-// one), so the last events are exported before the process ends.
+// flushCollectors flushes and closes the collectors that buffer (the event
+// log, and the OTel one), so the last events are written and exported
+// before the process ends.
 func (s *service) flushCollectors() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := metrics.Flush(ctx, s.collector); err != nil {
+	if err := metrics.Flush(ctx, s.writeCollector); err != nil {
 		logctx.Failure(ctx, s.log, "metrics_flush_failed", logctx.Error, err)
 	}
-	if err := metrics.Close(s.collector); err != nil {
+	if err := metrics.Close(s.writeCollector); err != nil {
 		logctx.Failure(ctx, s.log, "metrics_close_failed", logctx.Error, err)
 	}
 }

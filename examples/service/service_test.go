@@ -23,6 +23,7 @@ import (
 
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/internal/promserver"
+	"github.com/milestone-go/milestone/internal/runsummary"
 	"github.com/milestone-go/milestone/internal/testutil"
 	"github.com/milestone-go/milestone/metrics"
 )
@@ -347,6 +348,20 @@ func TestService(t *testing.T) {
 	for _, l := range lines {
 		events[eventName(l)]++
 	}
+
+	// The event log: one file for the one write, named by its run id,
+	// complete, with the figures of the metrics above.
+	runs, err := runsummary.ListRuns(filepath.Join(data, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(runs) != 1 || runs[0].RunID() != m.RunID || runs[0].Status != runsummary.StatusCompleted {
+		t.Fatalf("event log runs %+v, want one completed run %s", runs, m.RunID)
+	}
+	if s := runs[0].Summary; s.Rows.Written != rows || s.Shards.Completed != shards || s.Retries.S3Retries != 1 || s.Reader.Gets.Count != 0 || s.Dropped != 0 {
+		t.Errorf("event log summary: rows %d, shards %d, s3 retries %d, reader gets %d, dropped %d; want %d, %d, 1, 0, 0",
+			s.Rows.Written, s.Shards.Completed, s.Retries.S3Retries, s.Reader.Gets.Count, s.Dropped, rows, shards)
+	}
 	for _, e := range []string{"service_listening", "write_started", "write_completed", "reader_initialized", "service_ready", "reader_closed", "service_stopped"} {
 		if events[e] != 1 {
 			t.Errorf("%d %s lines, want 1", events[e], e)
@@ -458,6 +473,24 @@ func TestRunLoops(t *testing.T) {
 	}
 	if !runIDs[h.Snapshot] {
 		t.Errorf("/healthz serves snapshot %q, which no writer line names", h.Snapshot)
+	}
+	// Every write has its event log, named by its run id, whatever -keep
+	// pruned; the re-writes show shard 3's exhausted uploads and retry.
+	runs, err := runsummary.ListRuns(filepath.Join(data, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	retried := 0
+	for _, r := range runs {
+		if !runIDs[r.RunID()] {
+			t.Errorf("event log of run %q, which no writer line names", r.RunID())
+		}
+		if r.Status == runsummary.StatusCompleted && r.Summary.Retries.ShardRetries == 1 && r.Summary.Retries.S3Exhausted == 1 {
+			retried++
+		}
+	}
+	if len(runs) < len(runIDs)-1 || retried < 1 {
+		t.Errorf("%d event logs for %d writes (the last may still be running), %d with shard 3's retry", len(runs), len(runIDs), retried)
 	}
 	// -keep 2: old snapshots were pruned.
 	entries, err := os.ReadDir(filepath.Join(data, "runs"))
