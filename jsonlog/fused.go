@@ -157,17 +157,15 @@ func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
 	r.Attrs(func(a slog.Attr) bool {
 		kind, err, fusable := fusedKind(a.Value, ns == r.NumAttrs()-1)
 		k := a.Key
-		if !fusable || ns == maxFastAttrs || !plainKey(k) || reservedECS(k) || (err != nil && k == "error") {
+		if !fusable || ns == maxFastAttrs || !plainKey(k) || ecsTopLeafTaken(k, a.Value) {
 			ok = false
 			return false
 		}
 		hk, fits := c.key(h.callPrefixHash, k)
-		if !fits || c.isLeaf(hk) || c.isPrefix(hk) || c.nl == len(c.leaf) {
+		if !fits || !c.addLeaf(hk) {
 			ok = false
 			return false
 		}
-		c.leaf[c.nl] = hk
-		c.nl++
 		ns++
 		e.fusedField(k, a.Value, kind, err)
 		return true

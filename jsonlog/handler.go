@@ -809,9 +809,9 @@ func (h *Handler) fastECS(fr *fragment, call []slog.Attr) bool {
 	return c.attrs(call, h.callPrefixHash, len(h.groups), true)
 }
 
-// ecsFragmentFits reports whether the context fields of fr and the
-// handler's own keys (reserved and WithAttrs) are free of ECS conflicts: no
-// key of one equal to, or a dotted prefix of, a key of the other.
+// ecsFragmentFits reports whether the context fields of fr and the keys of
+// the handler's WithAttrs are free of ECS conflicts: no key of one equal
+// to, or a dotted prefix of, a key of the other.
 func (h *Handler) ecsFragmentFits(fr *fragment) bool {
 	for _, k := range h.ecsLeaf.list {
 		if fr.leaf.has(k) || fr.prefix.has(k) {
@@ -896,13 +896,8 @@ func (c *ecsCheck) attrs(as []slog.Attr, state uint64, depth int, top bool) bool
 				if ecsFirstSegment(first) {
 					return false
 				}
-			} else if reservedECS(a.Key) {
+			} else if ecsTopLeafTaken(a.Key, a.Value) {
 				return false
-			}
-			if a.Key == "error" {
-				if _, ok := isError(a.Value); ok {
-					return false
-				}
 			}
 		}
 		k, ok := c.key(state, a.Key)
@@ -920,13 +915,37 @@ func (c *ecsCheck) attrs(as []slog.Attr, state uint64, depth int, top bool) bool
 			}
 			continue
 		}
-		if c.isLeaf(k) || c.isPrefix(k) || c.nl == len(c.leaf) {
+		if !c.addLeaf(k) {
 			return false
 		}
-		c.leaf[c.nl] = k
-		c.nl++
 	}
 	return true
+}
+
+// addLeaf records the key hash of a call attribute's value; false on a
+// conflict (the key is already a value or a dotted prefix) or when full.
+func (c *ecsCheck) addLeaf(k uint64) bool {
+	if c.isLeaf(k) || c.isPrefix(k) || c.nl == len(c.leaf) {
+		return false
+	}
+	c.leaf[c.nl] = k
+	c.nl++
+	return true
+}
+
+// ecsTopLeafTaken reports whether a top-level call attribute holding v may
+// not be written under key as it is: the key is reserved, or it is "error"
+// holding an error, which the ECS layout writes as error.type and
+// error.message.
+func ecsTopLeafTaken(key string, v slog.Value) bool {
+	if reservedECS(key) {
+		return true
+	}
+	if key == "error" {
+		_, isErr := isError(v)
+		return isErr
+	}
+	return false
 }
 
 func (h *Handler) fastBodyECS(e *encoder, fr *fragment, call []slog.Attr) {

@@ -22,7 +22,6 @@ type Recorder struct {
 	// chunks hold the records in order, recorderChunk to a chunk, so that
 	// recording never copies the records kept so far.
 	chunks [][]Record
-	n      int
 }
 
 // recorderChunk is the number of records a chunk holds.
@@ -43,7 +42,6 @@ func (r *Recorder) Emit(_ context.Context, ev Event, p Payload) {
 	}
 	last := &r.chunks[len(r.chunks)-1]
 	*last = append(*last, Record{Event: ev, Payload: p, At: now})
-	r.n++
 	r.mu.Unlock()
 }
 
@@ -76,7 +74,10 @@ func (r *Recorder) Events() []Event {
 func (r *Recorder) Len() int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.n
+	if len(r.chunks) == 0 {
+		return 0
+	}
+	return (len(r.chunks)-1)*recorderChunk + len(r.chunks[len(r.chunks)-1])
 }
 
 // Count returns how many times ev was recorded.
@@ -116,6 +117,6 @@ func (r *Recorder) Filter(keep func(Record) bool) []Record {
 // Reset forgets every record.
 func (r *Recorder) Reset() {
 	r.mu.Lock()
-	r.chunks, r.n = nil, 0
+	r.chunks = nil
 	r.mu.Unlock()
 }

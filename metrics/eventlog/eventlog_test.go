@@ -867,3 +867,26 @@ func TestSyncBeforeClosing(t *testing.T) {
 		}
 	}
 }
+
+// TestSyncOnEviction: with WithSync a file evicted for another run's is
+// fsynced before it is closed.
+func TestSyncOnEviction(t *testing.T) {
+	c, err := eventlog.New(t.TempDir(), eventlog.WithSync(), eventlog.WithMaxOpenFiles(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Emit(eventlog.WithRun(context.Background(), "first"), metrics.WriteStarted, metrics.Payload{})
+	c.Emit(eventlog.WithRun(context.Background(), "second"), metrics.WriteStarted, metrics.Payload{})
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.FilesSynced != 1 || st.FilesClosed != 1 || st.FilesOpened != 2 {
+		t.Errorf("after the eviction: %+v, want 2 opened, 1 synced and closed", st)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := c.Stats(); st.FilesSynced != 2 {
+		t.Errorf("after Close: %+v, want 2 synced", st)
+	}
+}
