@@ -52,29 +52,17 @@ func (o *BucketOverrides) For(in *Instrument) []float64 {
 }
 
 // CheckNames returns an error naming the first name given to Set that is not
-// a histogram of the catalog.
-func (o *BucketOverrides) CheckNames() error {
+// a histogram of catalog cat.
+func (o *BucketOverrides) CheckNames(cat *Catalog) error {
 	names := make([]string, 0, len(o.byName))
 	for name := range o.byName {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if !isHistogram(name) {
+		if in, ok := cat.Instrument(name); !ok || in.Kind != Histogram {
 			return fmt.Errorf("the catalog has no histogram named %q", name)
 		}
 	}
 	return nil
-}
-
-func isHistogram(name string) bool {
-	for _, ev := range Events() {
-		d, _ := Describe(ev)
-		for i := range d.Instruments {
-			if d.Instruments[i].Name == name && d.Instruments[i].Kind == Histogram {
-				return true
-			}
-		}
-	}
-	return false
 }

@@ -9,12 +9,9 @@ import (
 )
 
 func TestBucketOverrides(t *testing.T) {
-	d, _ := metrics.Describe(metrics.ShardWriteCompleted)
-	var hist *metrics.Instrument
-	for i := range d.Instruments {
-		if d.Instruments[i].Kind == metrics.Histogram {
-			hist = &d.Instruments[i]
-		}
+	hist, ok := metrics.Shardyfusion.Instrument("shard_write_duration_seconds")
+	if !ok {
+		t.Fatal("no shard_write_duration_seconds")
 	}
 	var o metrics.BucketOverrides
 	if got := o.For(hist); !slices.Equal(got, hist.Buckets) {
@@ -34,7 +31,7 @@ func TestBucketOverrides(t *testing.T) {
 	if got := o.For(hist); !slices.Equal(got, []float64{0.5}) {
 		t.Errorf("Set gives %v, want it to win over SetAll", got)
 	}
-	if err := o.CheckNames(); err != nil {
+	if err := o.CheckNames(metrics.Shardyfusion); err != nil {
 		t.Errorf("CheckNames on a catalog histogram: %v", err)
 	}
 	for _, bad := range [][]float64{nil, {2, 1}, {1, 1}} {
@@ -45,7 +42,7 @@ func TestBucketOverrides(t *testing.T) {
 	if err := o.Set("shard_writes_completed_total", []float64{1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.CheckNames(); err == nil || !strings.Contains(err.Error(), "shard_writes_completed_total") {
+	if err := o.CheckNames(metrics.Shardyfusion); err == nil || !strings.Contains(err.Error(), "shard_writes_completed_total") {
 		t.Errorf("CheckNames accepted a counter's name: %v", err)
 	}
 }

@@ -4,103 +4,115 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/milestone-go/milestone/metrics"
 )
 
-func TestCatalogCodesAreStableAndOrdered(t *testing.T) {
-	evs := builtins()
-	if len(evs) != 20 {
-		t.Fatalf("catalog has %d events, want the 20 built-in ones", len(evs))
-	}
-	for i, ev := range evs {
-		if want := metrics.Event(i + 1); ev != want {
-			t.Errorf("Events()[%d] = %d, want code %d", i, ev, want)
-		}
-	}
-	// Spot-check codes that are part of the wire contract.
-	if metrics.WriteStarted != 1 || metrics.ReaderGet != 11 || metrics.RateLimiterDenied != 20 {
-		t.Error("built-in event codes changed; they are stable and must never be renumbered")
-	}
-	all := metrics.Events()
-	all[0] = 0
-	if metrics.Events()[0] != metrics.WriteStarted {
-		t.Error("Events returned the catalog's own slice; it must be a copy")
-	}
+// builtin pins the built-in catalog: codes, wire names and fields in order.
+// Dashboards, event logs and stored rows depend on every entry.
+var builtin = []struct {
+	code   uint16
+	wire   string
+	fields string
+}{
+	{1, "write.started", "elapsed_ms"},
+	{2, "write.sharding_completed", "elapsed_ms duration_ms"},
+	{3, "write.shard.started", "elapsed_ms db_id"},
+	{4, "write.shard.completed", "elapsed_ms db_id row_count duration_ms"},
+	{5, "write.shards_completed", "elapsed_ms duration_ms rows_written"},
+	{6, "write.batch_written", "elapsed_ms db_id batch_size"},
+	{7, "write.manifest_published", "elapsed_ms"},
+	{8, "write.current_published", "elapsed_ms"},
+	{9, "write.completed", "elapsed_ms rows_written"},
+	{10, "reader.initialized", ""},
+	{11, "reader.get", "duration_ms found"},
+	{12, "reader.multi_get", "duration_ms num_keys"},
+	{13, "reader.refreshed", "changed"},
+	{14, "reader.closed", "num_handles"},
+	{15, "write.shard.retried", "elapsed_ms db_id attempt backoff_s"},
+	{16, "write.shard.retry_exhausted", "elapsed_ms db_id attempts"},
+	{17, "s3.retry", "attempt max_retries delay_s"},
+	{18, "s3.retry_exhausted", "attempts"},
+	{19, "rate_limiter.throttled", "wait_seconds"},
+	{20, "rate_limiter.denied", "tokens_requested"},
+	{21, "write.failed", "elapsed_ms error_type"},
 }
 
-// builtins returns the built-in events; tests in this package may Define more.
-func builtins() []metrics.Event {
-	var evs []metrics.Event
-	for _, ev := range metrics.Events() {
-		if ev < metrics.FirstCustomEvent {
-			evs = append(evs, ev)
+func TestBuiltinCatalogIsPinned(t *testing.T) {
+	ds := metrics.Shardyfusion.Descriptors()
+	if len(ds) != len(builtin) {
+		t.Fatalf("the built-in catalog has %d events, want %d", len(ds), len(builtin))
+	}
+	for i, want := range builtin {
+		d := ds[i]
+		var names []string
+		for _, f := range d.Fields {
+			names = append(names, f.Name)
+		}
+		if d.Code != want.code || d.Wire != want.wire || strings.Join(names, " ") != want.fields {
+			t.Errorf("event %d = code %d %s (%s), want code %d %s (%s)", i, d.Code, d.Wire, strings.Join(names, " "), want.code, want.wire, want.fields)
+		}
+		// Declared first, the built-in events' handles equal their codes.
+		if d.Event != metrics.Event(want.code) {
+			t.Errorf("%s: Event = %d, want %d", d.Wire, d.Event, want.code)
+		}
+		if d.Catalog != metrics.Shardyfusion || d.Help == "" || d.Group == "" || d.Name == "" || d.Message == "" {
+			t.Errorf("%s lacks a catalog, name, group, help or message", d.Wire)
 		}
 	}
-	return evs
+	if metrics.Shardyfusion.Namespace() != "shardyfusion" || metrics.Shardyfusion.PromPrefix() != "shardyfusion_" {
+		t.Errorf("built-in namespace %q, prefix %q", metrics.Shardyfusion.Namespace(), metrics.Shardyfusion.PromPrefix())
+	}
 }
 
 func TestEventNamesRoundTrip(t *testing.T) {
-	wire := regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)+$`)
-	seen := map[string]bool{}
-	for _, ev := range metrics.Events() {
-		d, ok := metrics.Describe(ev)
-		if !ok || d.Event != ev {
-			t.Fatalf("Describe(%d) = %v, %v", ev, d, ok)
+	wire := regexp.MustCompile(`^[a-z0-9_]+(\.[a-z0-9_]+)*$`)
+	for _, d := range metrics.Descriptors() {
+		if got, ok := metrics.Describe(d.Event); !ok || got != d {
+			t.Fatalf("Describe(%d) = %v, %v", d.Event, got, ok)
 		}
 		if !wire.MatchString(d.Wire) {
 			t.Errorf("%s: wire name %q is not dotted snake_case", d.Name, d.Wire)
 		}
-		if seen[d.Wire] {
-			t.Errorf("wire name %q declared twice", d.Wire)
+		if d.Event.String() != d.Wire {
+			t.Errorf("%s.String() = %q, want %q", d.Name, d.Event.String(), d.Wire)
 		}
-		seen[d.Wire] = true
-		if ev.String() != d.Wire {
-			t.Errorf("%s.String() = %q, want %q", d.Name, ev.String(), d.Wire)
-		}
-		if got, ok := metrics.Lookup(d.Wire); !ok || got != ev {
-			t.Errorf("Lookup(%q) = %d, %v", d.Wire, got, ok)
-		}
-		if d.Help == "" || d.Group == "" || d.Name == "" {
-			t.Errorf("event %d lacks a name, group or help", ev)
+		if got, ok := d.Catalog.Lookup(d.Wire); !ok || got != d {
+			t.Errorf("Lookup(%q) = %v, %v", d.Wire, got, ok)
 		}
 	}
-	if metrics.ShardWriteCompleted.String() != "write.shard.completed" {
-		t.Errorf("ShardWriteCompleted.String() = %q", metrics.ShardWriteCompleted.String())
+	if got := metrics.EventOf[metrics.ShardWriteCompleted]().String(); got != "write.shard.completed" {
+		t.Errorf("EventOf[ShardWriteCompleted]().String() = %q", got)
 	}
 }
 
 func TestUnknownEvents(t *testing.T) {
-	for _, ev := range []metrics.Event{0, 21, 9999, ^metrics.Event(0)} {
+	for _, ev := range []metrics.Event{0, 9999, ^metrics.Event(0)} {
 		if ev.Known() {
 			t.Errorf("Event(%d).Known() = true", ev)
 		}
 		if _, ok := metrics.Describe(ev); ok {
 			t.Errorf("Describe(%d) found a descriptor", ev)
 		}
-		if ev.Keys() != nil {
-			t.Errorf("Event(%d).Keys() = %v, want nil", ev, ev.Keys())
-		}
 		if !strings.HasPrefix(ev.String(), "Event(") {
 			t.Errorf("Event(%d).String() = %q", ev, ev.String())
 		}
 	}
-	if _, ok := metrics.Lookup("write.nope"); ok {
+	if _, ok := metrics.Shardyfusion.Lookup("write.nope"); ok {
 		t.Error("Lookup found an undeclared wire name")
+	}
+	type neverDeclared struct{ N int }
+	if metrics.EventOf[neverDeclared]() != 0 || metrics.TypeOf[neverDeclared]() != nil {
+		t.Error("an undeclared type has an event")
 	}
 }
 
-// The rules every instrument follows (names, units, keys, buckets) are
-// checked by validate when the package initialises; this test pins what the
-// original design promised dashboards.
+// The rules every instrument follows are checked by Declare; this test pins
+// what the original design promised dashboards.
 func TestInstrumentDeclarations(t *testing.T) {
-	byName := map[string]metrics.Instrument{}
-	for _, ev := range builtins() {
-		d, _ := metrics.Describe(ev)
-		for _, in := range d.Instruments {
-			byName[in.Name] = in
-		}
+	byName := map[string]*metrics.Instrument{}
+	for _, in := range metrics.Shardyfusion.Instruments() {
+		byName[in.Name] = in
 	}
 	// The fifteen instruments of the original design keep their names and types.
 	original := map[string]metrics.InstrumentKind{
@@ -119,111 +131,29 @@ func TestInstrumentDeclarations(t *testing.T) {
 			t.Errorf("original instrument %s (%v) missing or changed", n, kind)
 		}
 	}
-	if byName["write_duration_seconds"].Value != metrics.KeyElapsed {
+	if byName["write_duration_seconds"].Value != "elapsed_ms" {
 		t.Error("write_duration_seconds must observe elapsed_ms, as the original did")
 	}
-}
-
-func TestFieldConvertsUnits(t *testing.T) {
-	p := metrics.Payload{
-		Elapsed: 1500 * time.Millisecond, Duration: 12500 * time.Microsecond, DBID: 3, Rows: 5000,
-		BatchSize: 7, Found: true, Keys: 9, Changed: true, Handles: 4, Attempt: 2, Attempts: 5,
-		MaxRetries: 6, Backoff: 250 * time.Millisecond, Delay: 2 * time.Second, Wait: 1500 * time.Microsecond, Tokens: 11,
+	failed := byName["writes_failed_total"]
+	if failed == nil || len(failed.LabelFields()) != 1 || failed.LabelFields()[0].Name != "error_type" ||
+		failed.LabelFields()[0].Label.Cap == 0 {
+		t.Errorf("writes_failed_total must count by a capped error_type label: %+v", failed)
 	}
-	floats := map[metrics.Key]float64{
-		metrics.KeyElapsed: 1500, metrics.KeyDuration: 12.5, metrics.KeyBackoff: 0.25,
-		metrics.KeyDelay: 2, metrics.KeyWait: 0.0015,
-	}
-	ints := map[metrics.Key]int64{
-		metrics.KeyDBID: 3, metrics.KeyRowCount: 5000, metrics.KeyRowsWritten: 5000, metrics.KeyBatchSize: 7,
-		metrics.KeyNumKeys: 9, metrics.KeyNumHandles: 4, metrics.KeyAttempt: 2, metrics.KeyAttempts: 5,
-		metrics.KeyMaxRetries: 6, metrics.KeyTokens: 11,
-	}
-	for k, want := range floats {
-		if f := p.Field(k); f.Kind != metrics.KindFloat || f.Float != want {
-			t.Errorf("Field(%s) = %+v, want float %v", k, f, want)
-		}
-	}
-	for k, want := range ints {
-		if f := p.Field(k); f.Kind != metrics.KindInt || f.Int != want {
-			t.Errorf("Field(%s) = %+v, want int %v", k, f, want)
-		}
-	}
-	for _, k := range []metrics.Key{metrics.KeyFound, metrics.KeyChanged} {
-		if f := p.Field(k); f.Kind != metrics.KindBool || !f.Bool {
-			t.Errorf("Field(%s) = %+v, want true", k, f)
-		}
-	}
-	if n := len(floats) + len(ints) + 2; n != 17 {
-		t.Fatalf("test covers %d keys, the catalog has 17", n)
-	}
-	if f := p.Field(metrics.KeyRowCount); f.Name() != "row_count" {
-		t.Errorf("Field(KeyRowCount).Name() = %q", f.Name())
-	}
-}
-
-func TestPayloadWalkAllocatesNothing(t *testing.T) {
-	p := metrics.Payload{DBID: 3, Rows: 5000, Duration: time.Second}
-	var sink float64
-	allocs := testing.AllocsPerRun(100, func() {
-		for _, k := range metrics.ShardWriteCompleted.Keys() {
-			f := p.Field(k)
-			sink += f.Float + float64(f.Int)
-		}
-	})
-	if allocs != 0 {
-		t.Errorf("walking a payload allocated %v times", allocs)
-	}
-	if sink == 0 {
-		t.Error("walk produced no values")
-	}
-}
-
-func TestInstrumentValues(t *testing.T) {
-	get, _ := metrics.Describe(metrics.ReaderGet)
-	var misses, hist *metrics.Instrument
-	for i := range get.Instruments {
-		switch get.Instruments[i].Name {
-		case "reader_get_misses_total":
-			misses = &get.Instruments[i]
-		case "reader_get_duration_seconds":
-			hist = &get.Instruments[i]
-		}
-	}
-	if d, ok := misses.Delta(&metrics.Payload{Found: false}); !ok || d != 1 {
-		t.Errorf("miss counter on a miss: %d, %v", d, ok)
-	}
-	if _, ok := misses.Delta(&metrics.Payload{Found: true}); ok {
-		t.Error("miss counter fed by a hit")
-	}
-	if s, ok := hist.Observation(&metrics.Payload{Duration: 1500 * time.Millisecond}); !ok || s != 1.5 {
-		t.Errorf("histogram observes %v, %v; want 1.5 s", s, ok)
-	}
-	shard, _ := metrics.Describe(metrics.ShardWriteCompleted)
-	for _, in := range shard.Instruments {
-		if in.Name != "shard_rows_written_total" {
-			continue
-		}
-		if d, ok := in.Delta(&metrics.Payload{Rows: 5000}); !ok || d != 5000 {
-			t.Errorf("rows counter adds %d, %v", d, ok)
-		}
-		if _, ok := in.Delta(&metrics.Payload{Rows: -1}); ok {
-			t.Error("a counter accepted a negative delta")
+	// No other built-in instrument has a label: cardinality stays fixed.
+	for name, in := range byName {
+		if name != "writes_failed_total" && len(in.Labels) != 0 {
+			t.Errorf("%s has labels %v", name, in.Labels)
 		}
 	}
 }
 
-// TestRunEndingEvents: write.completed and reader.closed, and only they, end a
-// run; the event log closes a run's file on them.
+// TestRunEndingEvents: write.completed, write.failed and reader.closed, and
+// only they, end a run; the event log closes a run's file on them.
 func TestRunEndingEvents(t *testing.T) {
-	for _, ev := range metrics.Events() {
-		if ev >= metrics.FirstCustomEvent {
-			continue
-		}
-		d, _ := metrics.Describe(ev)
-		want := ev == metrics.WriteCompleted || ev == metrics.ReaderClosed
+	for _, d := range metrics.Shardyfusion.Descriptors() {
+		want := d.Wire == "write.completed" || d.Wire == "write.failed" || d.Wire == "reader.closed"
 		if d.EndsRun != want {
-			t.Errorf("%s: EndsRun = %v, want %v", ev, d.EndsRun, want)
+			t.Errorf("%s: EndsRun = %v, want %v", d.Wire, d.EndsRun, want)
 		}
 	}
 }

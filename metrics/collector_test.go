@@ -6,12 +6,20 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"runtime"
 	"testing"
 	"time"
 
 	"github.com/milestone-go/milestone/internal/testutil"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/collectortest"
+)
+
+var (
+	evWriteStarted        = metrics.EventOf[metrics.WriteStarted]()
+	evReaderGet           = metrics.EventOf[metrics.ReaderGet]()
+	evShardWriteCompleted = metrics.EventOf[metrics.ShardWriteCompleted]()
+	evBatchWritten        = metrics.EventOf[metrics.BatchWritten]()
 )
 
 func TestConformanceNop(t *testing.T) {
@@ -69,9 +77,9 @@ func TestMultiIsolatesAPanickingMember(t *testing.T) {
 	before, after := metrics.NewRecorder(), metrics.NewRecorder()
 	m := metrics.Multi(before, panicky{}, after)
 	for range 3 {
-		m.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+		metrics.Emit(context.Background(), m, metrics.WriteStarted{})
 	}
-	if before.Count(metrics.WriteStarted) != 3 || after.Count(metrics.WriteStarted) != 3 {
+	if before.Count(evWriteStarted) != 3 || after.Count(evWriteStarted) != 3 {
 		t.Fatalf("members received %d and %d events, want 3 each", before.Len(), after.Len())
 	}
 	if got := m.(*metrics.Fanout).Panics(); got != 3 {
@@ -93,8 +101,8 @@ func TestMultiSkipsNilAndForwardsFlushAndClose(t *testing.T) {
 	a := &closing{flushErr: flushErr}
 	b := &closing{clsErr: closeErr}
 	m := metrics.Multi(a, nil, b)
-	m.Emit(context.Background(), metrics.ReaderGet, metrics.Payload{Found: true})
-	if a.Count(metrics.ReaderGet) != 1 || b.Count(metrics.ReaderGet) != 1 {
+	metrics.Emit(context.Background(), m, metrics.ReaderGet{Found: true})
+	if a.Count(evReaderGet) != 1 || b.Count(evReaderGet) != 1 {
 		t.Error("members did not receive the event")
 	}
 	if err := metrics.Flush(context.Background(), m); !errors.Is(err, flushErr) {
@@ -111,20 +119,26 @@ func TestMultiSkipsNilAndForwardsFlushAndClose(t *testing.T) {
 func TestRecorderKeepsOrderAndFilters(t *testing.T) {
 	r := metrics.NewRecorder()
 	ctx := context.Background()
-	r.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(ctx, r, metrics.WriteStarted{})
 	r.Emit(ctx, metrics.Event(9999), metrics.Payload{})
-	r.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: 1, Rows: 10})
-	r.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: 2, Rows: 20})
-	want := []metrics.Event{metrics.WriteStarted, metrics.ShardWriteCompleted, metrics.ShardWriteCompleted}
+	metrics.Emit(ctx, r, metrics.ShardWriteCompleted{DBID: 1, Rows: 10})
+	metrics.Emit(ctx, r, metrics.ShardWriteCompleted{DBID: 2, Rows: 20})
+	want := []metrics.Event{evWriteStarted, evShardWriteCompleted, evShardWriteCompleted}
 	if got := r.Events(); len(got) != 3 || got[0] != want[0] || got[2] != want[2] {
 		t.Fatalf("Events() = %v, want %v (unknown events ignored)", got, want)
 	}
-	ps := r.Payloads(metrics.ShardWriteCompleted)
+	ps := metrics.Recorded[metrics.ShardWriteCompleted](r)
 	if len(ps) != 2 || ps[0].DBID != 1 || ps[1].Rows != 20 {
-		t.Errorf("Payloads = %+v", ps)
+		t.Errorf("Recorded = %+v", ps)
 	}
-	big := r.Filter(func(rec metrics.Record) bool { return rec.Payload.Rows > 15 && r.Len() > 0 })
-	if len(big) != 1 || big[0].Payload.DBID != 2 {
+	if len(r.Payloads(evShardWriteCompleted)) != 2 {
+		t.Errorf("Payloads = %+v", r.Payloads(evShardWriteCompleted))
+	}
+	shard := metrics.TypeOf[metrics.ShardWriteCompleted]()
+	big := r.Filter(func(rec metrics.Record) bool {
+		return rec.Event == shard.Event() && shard.Unpack(rec.Payload).Rows > 15 && r.Len() > 0
+	})
+	if len(big) != 1 || shard.Unpack(big[0].Payload).DBID != 2 {
 		t.Errorf("Filter = %+v", big)
 	}
 	recs := r.Records()
@@ -132,7 +146,7 @@ func TestRecorderKeepsOrderAndFilters(t *testing.T) {
 		t.Error("records are not in arrival order")
 	}
 	r.Reset()
-	if r.Len() != 0 || r.Count(metrics.WriteStarted) != 0 {
+	if r.Len() != 0 || r.Count(evWriteStarted) != 0 {
 		t.Error("Reset kept records")
 	}
 }
@@ -144,31 +158,33 @@ func TestRecorderManyRecords(t *testing.T) {
 	ctx := context.Background()
 	const n = 1000
 	for i := 0; i < n; i++ {
-		ev := metrics.ShardWriteCompleted
 		if i%10 == 0 {
-			ev = metrics.BatchWritten
+			metrics.Emit(ctx, r, metrics.BatchWritten{DBID: i})
+		} else {
+			metrics.Emit(ctx, r, metrics.ShardWriteCompleted{DBID: i})
 		}
-		r.Emit(ctx, ev, metrics.Payload{DBID: i})
 	}
 	recs := r.Records()
 	if len(recs) != n || r.Len() != n || len(r.Events()) != n {
 		t.Fatalf("%d records, Len %d, %d events; want %d", len(recs), r.Len(), len(r.Events()), n)
 	}
 	for i, rec := range recs {
-		if rec.Payload.DBID != i {
-			t.Fatalf("record %d holds DBID %d", i, rec.Payload.DBID)
+		d, _ := metrics.Describe(rec.Event)
+		f, _ := d.Field("db_id")
+		if got := rec.Payload.Int(f); got != int64(i) {
+			t.Fatalf("record %d holds db_id %d", i, got)
 		}
 	}
-	if c := r.Count(metrics.BatchWritten); c != n/10 {
+	if c := r.Count(evBatchWritten); c != n/10 {
 		t.Errorf("Count(BatchWritten) = %d, want %d", c, n/10)
 	}
-	ps := r.Payloads(metrics.BatchWritten)
+	ps := metrics.Recorded[metrics.BatchWritten](r)
 	if len(ps) != n/10 || ps[len(ps)-1].DBID != n-10 {
-		t.Errorf("Payloads(BatchWritten): %d, last %+v", len(ps), ps[len(ps)-1])
+		t.Errorf("Recorded[BatchWritten]: %d, last %+v", len(ps), ps[len(ps)-1])
 	}
 	r.Reset()
-	r.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
-	if got := r.Events(); len(got) != 1 || got[0] != metrics.WriteStarted {
+	metrics.Emit(ctx, r, metrics.WriteStarted{})
+	if got := r.Events(); len(got) != 1 || got[0] != evWriteStarted {
 		t.Errorf("after Reset and one Emit: %v", got)
 	}
 }
@@ -177,25 +193,59 @@ func TestRunAndStepFillTimes(t *testing.T) {
 	rec := metrics.NewRecorder()
 	ctx := context.Background()
 	run := metrics.StartRun(rec)
-	run.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(ctx, run, metrics.WriteStarted{Elapsed: time.Hour}) // overridden by the run
 	step := run.Step()
 	time.Sleep(20 * time.Millisecond)
-	d := step.End(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: 3, Rows: 5})
-	run.Emit(ctx, metrics.WriteCompleted, metrics.Payload{Rows: 5})
+	d := metrics.End(ctx, step, metrics.ShardWriteCompleted{DBID: 3, Rows: 5})
+	metrics.Emit(ctx, run, metrics.WriteCompleted{Rows: 5})
 
-	recs := rec.Records()
-	if len(recs) != 3 {
-		t.Fatalf("recorded %d events, want 3", len(recs))
+	starts := metrics.Recorded[metrics.WriteStarted](rec)
+	shards := metrics.Recorded[metrics.ShardWriteCompleted](rec)
+	ends := metrics.Recorded[metrics.WriteCompleted](rec)
+	if len(starts) != 1 || len(shards) != 1 || len(ends) != 1 {
+		t.Fatalf("recorded %d events, want 3", rec.Len())
 	}
-	shard := recs[1].Payload
+	shard := shards[0]
 	if shard.Duration != d || d < 20*time.Millisecond {
 		t.Errorf("step Duration = %v (End returned %v), want ≥ 20ms", shard.Duration, d)
 	}
 	if shard.DBID != 3 || shard.Rows != 5 {
 		t.Errorf("step lost the caller's fields: %+v", shard)
 	}
-	if !(recs[0].Payload.Elapsed < shard.Elapsed && shard.Elapsed <= recs[2].Payload.Elapsed) {
-		t.Errorf("Elapsed not increasing: %v, %v, %v", recs[0].Payload.Elapsed, shard.Elapsed, recs[2].Payload.Elapsed)
+	if !(starts[0].Elapsed < shard.Elapsed && shard.Elapsed <= ends[0].Elapsed) {
+		t.Errorf("Elapsed not increasing: %v, %v, %v", starts[0].Elapsed, shard.Elapsed, ends[0].Elapsed)
+	}
+}
+
+type cpuStep struct {
+	Wall time.Duration `milestone:"wall_time_s,duration"`
+	CPU  time.Duration `milestone:"process_time_s,cpu"`
+}
+
+var _ = metrics.MustDeclare[cpuStep](testCatalog, metrics.Spec{
+	Code: 3, Wire: "test.cpu_step", Group: "test", Help: "A step timed with CPU.",
+	Instruments: []metrics.Instrument{metrics.Hist("cpu_step_seconds", "Step time.", "wall_time_s", metrics.BucketsStep)},
+})
+
+func TestStepCPUMeasuresProcessTime(t *testing.T) {
+	rec := metrics.NewRecorder()
+	run := metrics.StartRun(rec)
+	step := run.StepCPU()
+	x := 0.0
+	for i := range 20_000_000 {
+		x += float64(i % 7)
+	}
+	metrics.End(context.Background(), step, cpuStep{})
+	metrics.End(context.Background(), run.Step(), cpuStep{CPU: time.Hour}) // no CPU clock: kept as given
+	got := metrics.Recorded[cpuStep](rec)
+	if len(got) != 2 || x == 0 {
+		t.Fatalf("recorded %d steps", len(got))
+	}
+	if runtime.GOOS == "linux" && (got[0].CPU <= 0 || got[0].CPU > 10*got[0].Wall+50*time.Millisecond) {
+		t.Errorf("CPU time %v for a busy loop of wall time %v", got[0].CPU, got[0].Wall)
+	}
+	if got[1].CPU != time.Hour {
+		t.Errorf("a step without the CPU clock changed the cpu field to %v", got[1].CPU)
 	}
 }
 
@@ -205,7 +255,7 @@ func TestStepDoneNeverChangesTheCallersError(t *testing.T) {
 	failure := errors.New("shard write failed")
 	for _, c := range []metrics.Collector{nil, metrics.Nop, panicky{}, metrics.NewRecorder()} {
 		run := metrics.StartRun(c)
-		if err := run.Step().Done(ctx, metrics.ShardWriteCompleted, metrics.Payload{}, failure); err != failure {
+		if err := metrics.Done(ctx, run.Step(), metrics.ShardWriteCompleted{}, failure); err != failure {
 			t.Errorf("%T: Done returned %v, want the caller's error", c, err)
 		}
 		var err error
@@ -215,7 +265,7 @@ func TestStepDoneNeverChangesTheCallersError(t *testing.T) {
 					t.Errorf("%T: Done panicked: %v", c, r)
 				}
 			}()
-			err = run.Step().Done(ctx, metrics.ShardWriteCompleted, metrics.Payload{}, nil)
+			err = metrics.Done(ctx, run.Step(), metrics.ShardWriteCompleted{}, nil)
 		}()
 		if err != nil {
 			t.Errorf("%T: Done turned success into %v", c, err)
@@ -223,18 +273,18 @@ func TestStepDoneNeverChangesTheCallersError(t *testing.T) {
 	}
 	rec := metrics.NewRecorder()
 	run := metrics.StartRun(rec)
-	_ = run.Step().Done(ctx, metrics.ShardWriteCompleted, metrics.Payload{}, failure)
-	_ = run.Step().Done(ctx, metrics.ShardWriteCompleted, metrics.Payload{}, nil)
-	if rec.Count(metrics.ShardWriteCompleted) != 1 {
-		t.Errorf("Done emitted %d completions, want 1 (only the successful step)", rec.Count(metrics.ShardWriteCompleted))
+	_ = metrics.Done(ctx, run.Step(), metrics.ShardWriteCompleted{}, failure)
+	_ = metrics.Done(ctx, run.Step(), metrics.ShardWriteCompleted{}, nil)
+	if rec.Count(evShardWriteCompleted) != 1 {
+		t.Errorf("Done emitted %d completions, want 1 (only the successful step)", rec.Count(evShardWriteCompleted))
 	}
 }
 
 func TestNilRunCostsNothing(t *testing.T) {
 	run := metrics.StartRun(nil)
 	allocs := testing.AllocsPerRun(100, func() {
-		run.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
-		run.Step().End(context.Background(), metrics.ShardWriteCompleted, metrics.Payload{})
+		metrics.Emit(context.Background(), run, metrics.WriteStarted{})
+		metrics.End(context.Background(), run.Step(), metrics.ShardWriteCompleted{})
 	})
 	if allocs != 0 {
 		t.Errorf("a Run with no collector allocated %v times per event", allocs)

@@ -1,184 +1,152 @@
 package metrics
 
 import (
-	"fmt"
+	"log/slog"
 	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync/atomic"
 )
 
-// Event identifies one lifecycle event of the catalog. Its value is a stable
-// code: the built-in events are numbered from 1 in catalog order and never
-// renumbered, so a code may be stored or sent over the wire. The zero Event is
-// not a valid event.
+// Event identifies one declared event inside this process. It is a small
+// dense number handed out by Declare in declaration order, so that backends
+// index their per-event state by it; the built-in events, declared first,
+// are 1 to 21. The zero Event is not a valid event.
 //
-// The catalog is open: code must not assume that the built-in events are all
-// there is. A backend indexes its instruments by Event and must ignore an
-// Event it was not built with.
+// An Event is not a wire identity: what is stable across programs and
+// versions is the pair (Catalog namespace, Descriptor.Code), or the wire
+// name within the catalog. A backend must ignore an Event it was not built
+// with.
 type Event uint16
 
-// The built-in events: the documented shardyfusion lifecycle. Their wire names
-// are the dotted names returned by String.
-const (
-	WriteStarted Event = iota + 1
-	ShardingCompleted
-	ShardWriteStarted
-	ShardWriteCompleted
-	ShardWritesCompleted
-	BatchWritten
-	ManifestPublished
-	CurrentPublished
-	WriteCompleted
-	ReaderInitialized
-	ReaderGet
-	ReaderMultiGet
-	ReaderRefreshed
-	ReaderClosed
-	ShardWriteRetried
-	ShardWriteRetryExhausted
-	S3Retry
-	S3RetryExhausted
-	RateLimiterThrottled
-	RateLimiterDenied
-)
-
-// Group is the part of a pipeline an event belongs to.
+// Group is the part of a pipeline an event belongs to, such as "write".
 type Group string
 
-// The groups of the built-in catalog.
-const (
-	GroupWrite       Group = "write"
-	GroupReader      Group = "reader"
-	GroupS3          Group = "s3"
-	GroupRateLimiter Group = "rate_limiter"
-)
-
-// Descriptor is the catalog's declaration of one event: everything a backend
-// needs to know about it. Descriptors returned by this package are shared;
-// callers must not modify their slices.
+// Descriptor is the declaration of one event, as Declare built it from the
+// event's struct and Spec: everything a backend needs to know. Descriptors
+// are shared; callers must not modify them or their slices.
 type Descriptor struct {
-	// Event is the event's stable code.
+	// Event is the event's process-local handle.
 	Event Event
-	// Name is the Go name of the event's constant, such as "ShardWriteCompleted".
+	// Catalog is the catalog the event was declared in.
+	Catalog *Catalog
+	// Code is the event's stable code, unique within its catalog.
+	Code uint16
+	// Name is the name of the event's Go type, such as "ShardWriteCompleted".
 	Name string
-	// Wire is the stable dotted name written to logs and event logs, such as
-	// "write.shard.completed".
+	// Wire is the stable dotted snake_case name written to logs and event
+	// logs, such as "write.shard.completed", unique within its catalog.
 	Wire string
 	// Group is the part of the pipeline that emits the event.
 	Group Group
 	// Help says in one sentence what happened when the event is emitted.
 	Help string
-	// Keys lists, in order, the payload keys the event carries. A key not
-	// listed is never written or observed, whatever its value in the Payload.
-	Keys []Key
-	// Instruments lists the metrics the event feeds; every event feeds at
-	// least one.
-	Instruments []Instrument
+	// Level is the level the event is logged at as a log line.
+	Level slog.Level
+	// Message is the event's one-line human message template; see Render.
+	Message string
 	// EndsRun marks an event that is the last one a run emits, such as
-	// write.completed and reader.closed. Sinks that keep state per run act on
-	// it: the event log flushes and closes the run's file after writing it.
+	// write.completed: sinks that keep state per run act on it (the event
+	// log flushes and closes the run's file after writing it).
 	EndsRun bool
+	// Fields lists the event's fields in the struct's order.
+	Fields []*Field
+	// Instruments lists the metrics the event feeds, at least one.
+	Instruments []*Instrument
+
+	goType   reflect.Type
+	template []templatePart
 }
 
-// Carries reports whether the event carries payload key k.
-func (d *Descriptor) Carries(k Key) bool {
-	for _, have := range d.Keys {
-		if have == k {
-			return true
+// Field returns the event's field with wire name name.
+func (d *Descriptor) Field(name string) (*Field, bool) {
+	for _, f := range d.Fields {
+		if f.Name == name {
+			return f, true
 		}
 	}
-	return false
+	return nil, false
 }
 
-// table is one immutable snapshot of the catalog. It is replaced as a whole,
-// never changed in place, so readers need no lock.
-type table struct {
-	byEvent []*Descriptor // indexed by Event; nil where no event is declared
-	byWire  map[string]Event
-	order   []Event
+// role returns the duration field with role r, or nil.
+func (d *Descriptor) role(r Role) *Field {
+	for _, f := range d.Fields {
+		if f.Role == r {
+			return f
+		}
+	}
+	return nil
 }
 
-var catalog atomic.Pointer[table]
+// registry is one immutable snapshot of every declared event. It is
+// replaced as a whole, never changed in place, so readers need no lock.
+type registry struct {
+	byEvent  []*Descriptor // indexed by Event; byEvent[0] is nil
+	byType   map[uintptr]*Descriptor
+	catalogs []*Catalog
+}
 
-// with returns a copy of t with d added. d must have passed validate.
-func (t *table) with(d *Descriptor) *table {
-	n := &table{
-		byEvent: slices.Clone(t.byEvent),
-		byWire:  maps.Clone(t.byWire),
-		order:   append(slices.Clone(t.order), d.Event),
+// declared is a pointer set by its initializer, not in init, so that it is
+// ready before the package-level variables that declare the built-in events
+// (Go initialises variables before init functions, in dependency order).
+var declared = func() *atomic.Pointer[registry] {
+	var p atomic.Pointer[registry]
+	p.Store(&registry{byEvent: []*Descriptor{nil}, byType: map[uintptr]*Descriptor{}})
+	return &p
+}()
+
+// with returns a copy of r with d added, as the next Event.
+func (r *registry) with(d *Descriptor) *registry {
+	n := &registry{
+		byEvent:  append(slices.Clip(r.byEvent), d),
+		byType:   maps.Clone(r.byType),
+		catalogs: r.catalogs,
 	}
-	if n.byWire == nil {
-		n.byWire = map[string]Event{}
-	}
-	for int(d.Event) >= len(n.byEvent) {
-		n.byEvent = append(n.byEvent, nil)
-	}
-	n.byEvent[d.Event] = d
-	n.byWire[d.Wire] = d.Event
+	n.byType[typeKey(d.goType)] = d
 	return n
 }
 
-// init builds the catalog from the built-in table, holding the built-in
-// events to the same rules as events an application defines: a mistake in
-// catalog.go stops every program and test at start.
-func init() {
-	t := &table{}
-	for i := range builtin {
-		d := &builtin[i]
-		if err := validate(d, t); err != nil {
-			panic(fmt.Sprintf("metrics: built-in event %s: %v", d.Wire, err))
-		}
-		t = t.with(d)
-	}
-	catalog.Store(t)
-}
-
-// Describe returns the catalog's descriptor of ev, and false when ev is not
-// in the catalog.
+// Describe returns the descriptor of ev, and false when no event ev was
+// declared.
 func Describe(ev Event) (*Descriptor, bool) {
-	t := catalog.Load()
-	if int(ev) >= len(t.byEvent) {
+	evs := declared.Load().byEvent
+	if int(ev) >= len(evs) || ev == 0 {
 		return nil, false
 	}
-	d := t.byEvent[ev]
-	return d, d != nil
+	return evs[ev], true
 }
 
-// Lookup returns the event whose wire name is wire, such as
-// "write.shard.completed".
-func Lookup(wire string) (Event, bool) {
-	ev, ok := catalog.Load().byWire[wire]
-	return ev, ok
-}
-
-// Events lists every event of the catalog in catalog order. The slice is a
-// fresh copy the caller may keep.
+// Events lists every declared event of every catalog, in declaration order
+// (the built-in catalog first). The slice is a fresh copy.
 func Events() []Event {
-	order := catalog.Load().order
-	return append([]Event(nil), order...)
+	evs := declared.Load().byEvent
+	out := make([]Event, 0, len(evs)-1)
+	for _, d := range evs[1:] {
+		out = append(out, d.Event)
+	}
+	return out
 }
 
-// Known reports whether ev is declared in the catalog.
+// Descriptors lists the descriptors of every declared event, in declaration
+// order. It is the one way a backend that carries every catalog (the event
+// log, the Recorder, ClickHouse) walks them; backends bound to one catalog
+// use Catalog.Descriptors.
+func Descriptors() []*Descriptor {
+	return slices.Clone(declared.Load().byEvent[1:])
+}
+
+// Known reports whether ev was declared.
 func (ev Event) Known() bool {
 	_, ok := Describe(ev)
 	return ok
 }
 
 // String returns the event's wire name, such as "write.shard.completed", or
-// "Event(N)" for a value outside the catalog.
+// "Event(N)" for a value that was not declared.
 func (ev Event) String() string {
 	if d, ok := Describe(ev); ok {
 		return d.Wire
 	}
 	return "Event(" + strconv.Itoa(int(ev)) + ")"
-}
-
-// Keys returns the payload keys ev carries, in order, or nil for an event
-// outside the catalog. The slice is shared and must not be modified.
-func (ev Event) Keys() []Key {
-	if d, ok := Describe(ev); ok {
-		return d.Keys
-	}
-	return nil
 }

@@ -15,24 +15,50 @@ func Example() {
 	var c metrics.Collector = metrics.Multi(rec, metrics.Nop)
 
 	ctx := context.Background()
-	c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: 3, Rows: 5000, Duration: 1500 * time.Millisecond})
+	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: 1500 * time.Millisecond})
 
 	for _, r := range rec.Records() {
-		fmt.Print(r.Event)
-		for _, k := range r.Event.Keys() {
-			f := r.Payload.Field(k)
-			switch f.Kind {
-			case metrics.KindInt:
-				fmt.Printf(" %s=%d", f.Name(), f.Int)
-			case metrics.KindFloat:
-				fmt.Printf(" %s=%g", f.Name(), f.Float)
-			case metrics.KindBool:
-				fmt.Printf(" %s=%t", f.Name(), f.Bool)
-			}
+		d, _ := metrics.Describe(r.Event)
+		fmt.Print(d.Wire)
+		for _, f := range d.Fields {
+			fmt.Printf(" %s=%s", f.Name, metrics.AppendValue(nil, f, &r.Payload))
 		}
 		fmt.Println()
 	}
 	// Output: write.shard.completed elapsed_ms=0 db_id=3 row_count=5000 duration_ms=1500
+}
+
+// An application declares its own events in its own catalog: a struct per
+// event, whose fields are the payload, and one MustDeclare call.
+func ExampleDeclare() {
+	type QueryEnded struct {
+		Duration time.Duration `milestone:"duration_ms,duration"`
+		Rows     int64
+		Status   string `milestone:"status,label,values=ok|error|cancelled"`
+	}
+	catalog := metrics.MustNewCatalog("example_queries")
+	queryEnded, err := metrics.Declare[QueryEnded](catalog, metrics.Spec{
+		Code: 1, Wire: "query_ended", Group: "query", EndsRun: true,
+		Help: "A query ended.", Message: "query {status}: {rows} rows in {duration_ms} ms",
+		Instruments: []metrics.Instrument{
+			metrics.Count("queries_total", "Queries ended, by status.", "status"),
+			metrics.Hist("query_duration_seconds", "Query time, in seconds.", "duration_ms", metrics.BucketsRun, "status"),
+		},
+	})
+	if err != nil {
+		panic(err)
+	}
+
+	rec := metrics.NewRecorder()
+	metrics.Emit(context.Background(), rec, QueryEnded{Duration: 69 * time.Millisecond, Rows: 42, Status: "ok"})
+
+	d := queryEnded.Descriptor()
+	p := rec.Records()[0].Payload
+	fmt.Println(d.Wire, "-", d.Render(&p))
+	fmt.Println(metrics.Recorded[QueryEnded](rec))
+	// Output:
+	// query_ended - query ok: 42 rows in 69 ms
+	// [{69ms 42 ok}]
 }
 
 // Run and Step time a write: every event carries the time since the run
@@ -42,11 +68,11 @@ func ExampleRun() {
 	ctx := context.Background()
 
 	run := metrics.StartRun(rec)
-	run.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(ctx, run, metrics.WriteStarted{})
 	step := run.Step()
 	err := writeShard() // the caller's work
-	err = step.Done(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: 0, Rows: 100}, err)
-	run.Emit(ctx, metrics.WriteCompleted, metrics.Payload{Rows: 100})
+	err = metrics.Done(ctx, step, metrics.ShardWriteCompleted{DBID: 0, Rows: 100}, err)
+	metrics.Emit(ctx, run, metrics.WriteCompleted{Rows: 100})
 
 	fmt.Println(err, rec.Events())
 	// Output: <nil> [write.started write.shard.completed write.completed]
@@ -54,9 +80,9 @@ func ExampleRun() {
 
 func writeShard() error { return nil }
 
-// Describe exposes the catalog, from which backends build their instruments.
+// Describe exposes a declaration, from which backends build their instruments.
 func ExampleDescribe() {
-	d, _ := metrics.Describe(metrics.ReaderGet)
+	d, _ := metrics.Describe(metrics.EventOf[metrics.ReaderGet]())
 	for _, in := range d.Instruments {
 		fmt.Println(in.Kind, in.Name)
 	}
@@ -66,8 +92,8 @@ func ExampleDescribe() {
 	// counter reader_get_misses_total
 }
 
-func ExampleLookup() {
-	ev, ok := metrics.Lookup("write.shard.completed")
-	fmt.Println(ev == metrics.ShardWriteCompleted, ok)
-	// Output: true true
+func ExampleCatalog_Lookup() {
+	d, ok := metrics.Shardyfusion.Lookup("write.shard.completed")
+	fmt.Println(d.Name, d.Code, ok)
+	// Output: ShardWriteCompleted 4 true
 }

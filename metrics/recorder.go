@@ -120,3 +120,22 @@ func (r *Recorder) Reset() {
 	r.chunks = nil
 	r.mu.Unlock()
 }
+
+// Recorded returns the events of type T that r recorded, in order, as the
+// structs they were emitted as (their timing fields as the timing helpers
+// filled them): the typed view tests assert on.
+//
+//	gets := metrics.Recorded[metrics.ReaderGet](rec)
+func Recorded[T any](r *Recorder) []T {
+	t := TypeOf[T]()
+	if t == nil {
+		return nil
+	}
+	var out []T
+	r.each(func(rec *Record) {
+		if rec.Event == t.d.Event {
+			out = append(out, t.Unpack(rec.Payload))
+		}
+	})
+	return out
+}

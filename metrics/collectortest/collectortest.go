@@ -3,6 +3,8 @@ package collectortest
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -14,35 +16,51 @@ import (
 const Goroutines = 32
 
 // Unknown lists the Event values the suite emits to check that a collector
-// ignores events outside its catalog.
+// ignores events that were never declared.
 var Unknown = []metrics.Event{0, 9999, ^metrics.Event(0)}
 
-// FullPayload returns a payload with every field set to a non-zero value, so
-// that a collector reading a key the event does not carry would see it.
-func FullPayload() metrics.Payload {
-	return metrics.Payload{
-		Elapsed:    1500 * time.Millisecond,
-		Duration:   250 * time.Millisecond,
-		DBID:       3,
-		Rows:       5000,
-		BatchSize:  500,
-		Found:      true,
-		Keys:       16,
-		Changed:    true,
-		Handles:    8,
-		Attempt:    2,
-		Attempts:   5,
-		MaxRetries: 4,
-		Backoff:    100 * time.Millisecond,
-		Delay:      200 * time.Millisecond,
-		Wait:       50 * time.Millisecond,
-		Tokens:     10,
+// FullPayload returns a payload of d with every field set to a value that is
+// not zero: integers 3, floats 0.5, booleans true, durations 1.5 s, strings
+// "x", labels their first declared value (or "x" for a capped one).
+func FullPayload(d *metrics.Descriptor) metrics.Payload {
+	var p metrics.Payload
+	for _, f := range d.Fields {
+		switch f.Kind {
+		case metrics.KindInt:
+			p.SetInt(f, 3)
+		case metrics.KindFloat:
+			p.SetFloat(f, 0.5)
+		case metrics.KindBool:
+			p.SetBool(f, true)
+		case metrics.KindDuration:
+			p.SetDuration(f, 1500*time.Millisecond)
+		case metrics.KindString:
+			v := "x"
+			if f.Label != nil && len(f.Label.Values) > 0 {
+				v = f.Label.Values[0]
+			}
+			p.SetStr(f, v)
+		}
 	}
+	return p
 }
 
+// Hostile lists the strings the suite emits in string fields and labels:
+// JSON and Prometheus metacharacters, invalid UTF-8, control characters, a
+// long value and the empty string.
+var Hostile = []string{
+	"", `"quoted"`, "back\\slash", "new\nline", "tab\t", "\x00nul", "\xff\xfeinvalid", "ünïcødé",
+	"}{,:", "le", OverflowLike, strings.Repeat("long", 2048),
+}
+
+// OverflowLike is the overflow value itself, emitted as a value.
+const OverflowLike = metrics.OverflowValue
+
 // Run checks that the collectors made by newCollector honour the
-// metrics.Collector contract. Each check runs as a subtest on a fresh
-// collector, which the suite flushes and closes when the check ends.
+// metrics.Collector contract for every declared event of every catalog:
+// built-in ones, the suite's own (Catalog, with strings and labels) and the
+// caller's. Each check runs as a subtest on a fresh collector, which the
+// suite flushes and closes when the check ends.
 func Run(t *testing.T, newCollector func() metrics.Collector) {
 	t.Helper()
 	checks := []struct {
@@ -52,6 +70,8 @@ func Run(t *testing.T, newCollector func() metrics.Collector) {
 	}{
 		{"ZeroPayload", zeroPayload, false},
 		{"FullPayload", fullPayload, false},
+		{"HostileStrings", hostileStrings, false},
+		{"LabelOverflow", labelOverflow, false},
 		{"UnknownEvents", unknownEvents, false},
 		{"Concurrent", concurrent, false},
 		{"CancelledContext", cancelledContext, false},
@@ -88,26 +108,60 @@ func emit(t *testing.T, c metrics.Collector, ctx context.Context, ev metrics.Eve
 }
 
 func zeroPayload(t *testing.T, c metrics.Collector) {
-	for _, ev := range metrics.Events() {
-		emit(t, c, context.Background(), ev, metrics.Payload{})
+	for _, d := range metrics.Descriptors() {
+		emit(t, c, context.Background(), d.Event, metrics.Payload{})
 	}
 }
 
 func fullPayload(t *testing.T, c metrics.Collector) {
-	for _, ev := range metrics.Events() {
-		emit(t, c, context.Background(), ev, FullPayload())
+	for _, d := range metrics.Descriptors() {
+		emit(t, c, context.Background(), d.Event, FullPayload(d))
+	}
+}
+
+// hostileStrings emits every event with string fields once per hostile
+// string, in every string field at once, and with negative numbers.
+func hostileStrings(t *testing.T, c metrics.Collector) {
+	for _, d := range metrics.Descriptors() {
+		for _, s := range Hostile {
+			p := FullPayload(d)
+			for _, f := range d.Fields {
+				switch f.Kind {
+				case metrics.KindString:
+					p.SetStr(f, s)
+				case metrics.KindInt:
+					p.SetInt(f, -1)
+				case metrics.KindDuration:
+					p.SetDuration(f, -time.Second)
+				}
+			}
+			emit(t, c, context.Background(), d.Event, p)
+		}
+	}
+}
+
+// labelOverflow emits the suite's Sample with many distinct values in its
+// capped label and values outside its closed set.
+func labelOverflow(t *testing.T, c metrics.Collector) {
+	for i := range 4 * KindCap * 25 {
+		emit(t, c, context.Background(), SampleEvent.Event(), SampleEvent.Pack(Sample{
+			Status: []string{"ok", "error", "cancelled", "unknown-" + strconv.Itoa(i)}[i%4],
+			Kind:   "kind-" + strconv.Itoa(i),
+			Count:  int64(i),
+		}))
 	}
 }
 
 func unknownEvents(t *testing.T, c metrics.Collector) {
+	d := SampleEvent.Descriptor()
 	for _, ev := range Unknown {
-		emit(t, c, context.Background(), ev, FullPayload())
+		emit(t, c, context.Background(), ev, FullPayload(d))
 		emit(t, c, context.Background(), ev, metrics.Payload{})
 	}
 }
 
 func concurrent(t *testing.T, c metrics.Collector) {
-	events := metrics.Events()
+	ds := metrics.Descriptors()
 	var wg sync.WaitGroup
 	panics := make(chan string, Goroutines)
 	for g := range Goroutines {
@@ -119,10 +173,15 @@ func concurrent(t *testing.T, c metrics.Collector) {
 					panics <- fmt.Sprint(r)
 				}
 			}()
-			p := FullPayload()
-			p.DBID = g
 			for i := range 200 {
-				c.Emit(context.Background(), events[(g+i)%len(events)], p)
+				d := ds[(g+i)%len(ds)]
+				p := FullPayload(d)
+				for _, f := range d.Fields {
+					if f.Label != nil && f.Label.Cap > 0 {
+						p.SetStr(f, "g"+strconv.Itoa(g))
+					}
+				}
+				c.Emit(context.Background(), d.Event, p)
 			}
 		}()
 	}
@@ -136,17 +195,17 @@ func concurrent(t *testing.T, c metrics.Collector) {
 func cancelledContext(t *testing.T, c metrics.Collector) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	for _, ev := range metrics.Events() {
-		emit(t, c, ctx, ev, FullPayload())
+	for _, d := range metrics.Descriptors() {
+		emit(t, c, ctx, d.Event, FullPayload(d))
 	}
 	deadline, stop := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer stop()
-	emit(t, c, deadline, metrics.WriteStarted, FullPayload())
+	emit(t, c, deadline, SampleEvent.Event(), FullPayload(SampleEvent.Descriptor()))
 }
 
 func flushAndClose(t *testing.T, c metrics.Collector) {
-	for _, ev := range metrics.Events() {
-		emit(t, c, context.Background(), ev, FullPayload())
+	for _, d := range metrics.Descriptors() {
+		emit(t, c, context.Background(), d.Event, FullPayload(d))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -157,5 +216,5 @@ func flushAndClose(t *testing.T, c metrics.Collector) {
 		t.Errorf("Close: %v", err)
 	}
 	// Emit after Close must be ignored, not a panic.
-	emit(t, c, context.Background(), metrics.WriteStarted, FullPayload())
+	emit(t, c, context.Background(), SampleEvent.Event(), FullPayload(SampleEvent.Descriptor()))
 }
