@@ -23,7 +23,7 @@ type Sample struct {
 	Duration time.Duration `milestone:"duration_ms,duration"`
 	Count    int64
 	Ratio    float64
-	OK       bool `milestone:"ok"`
+	OK       bool   `milestone:"ok"`
 	Status   string `milestone:"status,label,values=ok|error|cancelled"`
 	Kind     string `milestone:"kind,label,cap=4"`
 	Note     string

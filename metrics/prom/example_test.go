@@ -20,8 +20,8 @@ func Example() {
 	}
 
 	ctx := context.Background()
-	c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: 0, Rows: 5000, Duration: 1500 * time.Millisecond})
-	c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: 1, Rows: 4000, Duration: 500 * time.Millisecond})
+	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 0, Rows: 5000, Duration: 1500 * time.Millisecond})
+	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 1, Rows: 4000, Duration: 500 * time.Millisecond})
 
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -64,8 +64,8 @@ func ExampleWithBuckets() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	writer.Emit(context.Background(), metrics.ReaderGet, metrics.Payload{Duration: 800 * time.Microsecond})
-	reader.Emit(context.Background(), metrics.ReaderGet, metrics.Payload{Duration: 3 * time.Millisecond, Found: true})
+	metrics.Emit(context.Background(), writer, metrics.ReaderGet{Duration: 800 * time.Microsecond})
+	metrics.Emit(context.Background(), reader, metrics.ReaderGet{Duration: 3 * time.Millisecond, Found: true})
 
 	mfs, _ := reg.Gather()
 	for _, mf := range mfs {

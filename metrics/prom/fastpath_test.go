@@ -18,7 +18,7 @@ func TestEveryInstrumentFast(t *testing.T) {
 		t.Errorf("instruments on the generic path: %v", generic)
 	}
 	g, _ := newCollector(t, prom.WithGenericPath())
-	if n := len(prom.GenericInstruments(g)); n < len(metrics.Events()) {
+	if n := len(prom.GenericInstruments(g)); n < len(metrics.Shardyfusion.Events()) {
 		t.Errorf("WithGenericPath left %d instruments generic, want all", n)
 	}
 }
@@ -29,22 +29,15 @@ func TestFastPathMatchesCatalog(t *testing.T) {
 	fast, fastReg := newCollector(t)
 	generic, genericReg := newCollector(t, prom.WithGenericPath())
 	rng := rand.New(rand.NewPCG(1, 2))
-	num := func() int { return rng.IntN(2000) - 100 } // some negative
-	dur := func() time.Duration { return time.Duration(rng.Int64N(int64(20 * time.Second))) }
-	payloads := []metrics.Payload{{}, collectortest.FullPayload()}
-	for range 200 {
-		payloads = append(payloads, metrics.Payload{
-			Elapsed: dur(), Duration: dur(), DBID: num(), Rows: int64(num()), BatchSize: num(),
-			Keys: num(), Handles: num(), Attempt: num(), Attempts: num(), MaxRetries: num(),
-			Backoff: dur(), Delay: dur(), Wait: dur(), Tokens: num(),
-			Found: rng.IntN(2) == 0, Changed: rng.IntN(2) == 0,
-		})
-	}
 	ctx := context.Background()
-	for _, ev := range metrics.Events() {
+	for _, d := range metrics.Shardyfusion.Descriptors() {
+		payloads := []metrics.Payload{{}, collectortest.FullPayload(d)}
+		for range 200 {
+			payloads = append(payloads, randomPayload(rng, d))
+		}
 		for _, p := range payloads {
-			fast.Emit(ctx, ev, p)
-			generic.Emit(ctx, ev, p)
+			fast.Emit(ctx, d.Event, p)
+			generic.Emit(ctx, d.Event, p)
 		}
 	}
 	got, want := samples(t, fastReg), samples(t, genericReg)
@@ -59,4 +52,26 @@ func TestFastPathMatchesCatalog(t *testing.T) {
 	if got["shardyfusion_"+prom.InvalidValuesName] == 0 {
 		t.Error("no negative count was seen: the payloads do not test the invalid path")
 	}
+}
+
+// randomPayload fills every field of d with a random value: numbers from
+// -100 (some negative, to reach the invalid path) to 1900, durations from
+// -1 s to 20 s, strings from a small set.
+func randomPayload(rng *rand.Rand, d *metrics.Descriptor) metrics.Payload {
+	var p metrics.Payload
+	for _, f := range d.Fields {
+		switch f.Kind {
+		case metrics.KindInt:
+			p.SetInt(f, int64(rng.IntN(2000)-100))
+		case metrics.KindFloat:
+			p.SetFloat(f, rng.Float64())
+		case metrics.KindBool:
+			p.SetBool(f, rng.IntN(2) == 0)
+		case metrics.KindDuration:
+			p.SetDuration(f, time.Duration(rng.Int64N(int64(21*time.Second)))-time.Second)
+		case metrics.KindString:
+			p.SetStr(f, []string{"a", "b", "c"}[rng.IntN(3)])
+		}
+	}
+	return p
 }

@@ -13,7 +13,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// DefaultPrefix is the prefix of every metric name unless WithPrefix sets
+// DefaultPrefix is the prefix of the built-in catalog's metric names: the
+// prefix of a catalog is its namespace and "_" unless WithPrefix sets
 // another.
 const DefaultPrefix = "shardyfusion_"
 
@@ -33,7 +34,9 @@ type Option func(*config) error
 
 type config struct {
 	reg        prometheus.Registerer
+	catalog    *metrics.Catalog
 	prefix     string
+	prefixSet  bool
 	constLabel prometheus.Labels
 	buckets    metrics.BucketOverrides
 	nativeFact float64
@@ -59,8 +62,23 @@ func WithRegisterer(reg prometheus.Registerer) Option {
 	}
 }
 
-// WithPrefix sets the prefix put before every catalog name (DefaultPrefix,
-// "shardyfusion_", unless set). It may be empty; otherwise it must start
+// WithCatalog makes the collector carry the events of cat instead of the
+// built-in catalog (metrics.Shardyfusion); its metric names then start with
+// cat.PromPrefix(), such as "querylog_", unless WithPrefix is given. Events
+// of other catalogs are ignored: give each catalog its own collector and
+// join them with metrics.Multi.
+func WithCatalog(cat *metrics.Catalog) Option {
+	return func(c *config) error {
+		if cat == nil {
+			return errors.New("prom: WithCatalog: nil catalog")
+		}
+		c.catalog = cat
+		return nil
+	}
+}
+
+// WithPrefix sets the prefix put before every catalog name (the catalog's
+// namespace and "_", such as "shardyfusion_", unless set). It may be empty; otherwise it must start
 // with a letter or underscore and hold only letters, digits and
 // underscores, and must not start with "__" (reserved by Prometheus).
 // Colons are refused: they are reserved for recording rules. A prefix that
@@ -73,7 +91,7 @@ func WithPrefix(prefix string) Option {
 		if strings.HasPrefix(prefix, "__") {
 			return fmt.Errorf("prom: WithPrefix(%q): names starting with \"__\" are reserved", prefix)
 		}
-		c.prefix = prefix
+		c.prefix, c.prefixSet = prefix, true
 		return nil
 	}
 }

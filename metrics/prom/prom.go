@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
@@ -17,57 +18,64 @@ import (
 // add.
 const InvalidValuesName = "invalid_values_total"
 
-// Collector is a metrics.Collector that records events in Prometheus
-// counters and histograms. Build it with New. It is safe for concurrent use.
+// Collector is a metrics.Collector that records the events of one catalog
+// in Prometheus counters and histograms. Build it with New. It is safe for
+// concurrent use.
 type Collector struct {
 	// events holds, indexed by metrics.Event, the handles of the
-	// instruments each event feeds, in catalog order.
+	// instruments each event of the catalog feeds, in declaration order.
 	events  [][]handle
 	invalid prometheus.Counter
 }
 
-// handle is one instrument of one event, resolved at New: counter is set
-// for the counter ops, hist for the histogram ops.
+// handle is one instrument of one event, resolved at New. An unlabeled
+// instrument has its counter or hist; a labeled one finds its series in fam.
 type handle struct {
 	op      op
-	key     metrics.Key // the payload key read by opIf, opAdd and opObserve
-	want    bool        // the value key must have for opIf
+	val     *metrics.Field // the field read by opAdd and opObserve
+	cond    *metrics.Field // the bool field of opIf
+	want    bool           // the value cond must have
 	in      *metrics.Instrument
 	counter prometheus.Counter
 	hist    prometheus.Observer
+	fam     *family // set for a labeled instrument
 }
 
-// op is what Emit does for one instrument. The first four are the
-// instrument shapes of the catalog, done with one typed payload read
-// (metrics.Payload.Bool, Int, Seconds) and the same client_golang call one
-// would write by hand; the last two are the generic path through the
-// catalog's own Instrument methods, for any other shape (an application's
-// event defined with both a Value and an If, say).
+// op is what Emit does for one instrument. The first four are the shapes of
+// the built-in catalog's instruments, done with one typed payload read and
+// the same client_golang call one would write by hand; the last two are the
+// generic path through the instrument's own Delta and Observation, for any
+// other shape (a counter with both a value and a condition, say).
 type op uint8
 
 const (
 	opInc         op = iota + 1 // counter: add 1
-	opIf                        // counter: add 1 when a boolean field equals want
-	opAdd                       // counter: add a whole-number field (count negatives as invalid)
-	opObserve                   // histogram: observe a duration field in seconds
+	opIf                        // counter: add 1 when a bool field equals want
+	opAdd                       // counter: add an int field (count negatives as invalid)
+	opObserve                   // histogram: observe a duration field in seconds (count negatives as invalid)
 	opDelta                     // counter: Instrument.Delta
 	opObservation               // histogram: Instrument.Observation
 )
 
 var _ metrics.Collector = (*Collector)(nil)
 
-// New builds a Collector: one family per distinct instrument name of the
-// catalog, registered on the Registerer (prometheus.DefaultRegisterer unless
-// WithRegisterer is given). A family that an earlier collector registered on
-// the same Registerer with the same name, type, help, const labels and
-// buckets is shared, so both collectors count into the same series.
+// New builds a Collector for the catalog (metrics.Shardyfusion unless
+// WithCatalog is given): one family per distinct instrument name, named with
+// the prefix (the catalog's, "shardyfusion_", unless WithPrefix is given)
+// and registered on the Registerer (prometheus.DefaultRegisterer unless
+// WithRegisterer is given). An instrument with labels is a vector whose
+// series are created as label values are first seen; its labels are
+// bounded by the catalog (see metrics.Label), so a family never holds more
+// than Instrument.Series series. A family that an earlier collector
+// registered on the same Registerer with the same name, type, help, labels
+// and buckets is shared, so both collectors count into the same series.
 //
 // New returns an error naming the option when an option is invalid, and an
 // error naming the metric when a family cannot be registered (its name is
 // taken by a metric of another type, help or buckets, say); it then
 // unregisters what it had registered. New never panics.
 func New(opts ...Option) (c *Collector, err error) {
-	cfg := config{reg: prometheus.DefaultRegisterer, prefix: DefaultPrefix}
+	cfg := config{reg: prometheus.DefaultRegisterer, catalog: metrics.Shardyfusion}
 	for i, opt := range opts {
 		if opt == nil {
 			return nil, fmt.Errorf("prom: option %d is nil", i)
@@ -75,6 +83,9 @@ func New(opts ...Option) (c *Collector, err error) {
 		if err := opt(&cfg); err != nil {
 			return nil, err
 		}
+	}
+	if !cfg.prefixSet {
+		cfg.prefix = cfg.catalog.PromPrefix()
 	}
 	b := &builder{cfg: &cfg, families: map[string]*family{}}
 	defer func() {
@@ -88,9 +99,11 @@ func New(opts ...Option) (c *Collector, err error) {
 	return b.build()
 }
 
-// Emit records the event in the instruments the catalog says it feeds. It
-// ignores an event outside the catalog the collector was built with, never
-// allocates and never blocks on anything but the instruments' atomics.
+// Emit records the event in the instruments its declaration says it feeds.
+// It ignores an event outside the catalog the collector was built with,
+// never allocates once a labeled series exists, and never blocks on
+// anything but the instruments' atomics. A negative count or duration is
+// not recorded; it is counted in the invalid values counter.
 func (c *Collector) Emit(_ context.Context, ev metrics.Event, p metrics.Payload) {
 	if c == nil || int(ev) >= len(c.events) {
 		return
@@ -98,31 +111,41 @@ func (c *Collector) Emit(_ context.Context, ev metrics.Event, p metrics.Payload)
 	hs := c.events[ev]
 	for i := range hs {
 		h := &hs[i]
+		counter, hist := h.counter, h.hist
+		if h.fam != nil {
+			s := h.fam.series(h.in.SeriesIndex(&p))
+			counter, hist = s.counter, s.hist
+		}
 		switch h.op {
 		case opInc:
-			h.counter.Inc()
+			counter.Inc()
 		case opIf:
-			if p.Bool(h.key) == h.want {
-				h.counter.Inc()
+			if p.Bool(h.cond) == h.want {
+				counter.Inc()
 			}
 		case opAdd:
-			if v := p.Int(h.key); v >= 0 {
-				h.counter.Add(float64(v))
+			if v := p.Int(h.val); v >= 0 {
+				counter.Add(float64(v))
 			} else {
 				c.invalid.Inc()
 			}
 		case opObserve:
-			v, _ := p.Seconds(h.key)
-			h.hist.Observe(v)
+			if v := p.Seconds(h.val); v >= 0 {
+				hist.Observe(v)
+			} else {
+				c.invalid.Inc()
+			}
 		case opDelta:
 			if d, ok := h.in.Delta(&p); ok {
-				h.counter.Add(float64(d))
+				counter.Add(float64(d))
 			} else if d < 0 {
 				c.invalid.Inc()
 			}
 		case opObservation:
 			if v, ok := h.in.Observation(&p); ok {
-				h.hist.Observe(v)
+				hist.Observe(v)
+			} else if v < 0 {
+				c.invalid.Inc()
 			}
 		}
 	}
@@ -132,38 +155,63 @@ func (c *Collector) Emit(_ context.Context, ev metrics.Event, p metrics.Payload)
 type family struct {
 	in      *metrics.Instrument // the first declaration of the name
 	name    string              // the full name, prefix included
-	counter prometheus.Counter
+	counter prometheus.Counter  // unlabeled counter
 	hist    prometheus.Histogram
+	cvec    *prometheus.CounterVec // labeled counter
+	hvec    *prometheus.HistogramVec
+	// byIndex holds a labeled family's series by Instrument.SeriesIndex,
+	// created on first use.
+	byIndex []atomic.Pointer[series]
+}
+
+// series is one labeled series of a family.
+type series struct {
+	counter prometheus.Counter
+	hist    prometheus.Observer
+}
+
+// series returns the series of label combination i, creating it on first
+// use. Two goroutines creating one series at once get the same child from
+// client_golang, so the race is harmless.
+func (f *family) series(i int) *series {
+	if s := f.byIndex[i].Load(); s != nil {
+		return s
+	}
+	values := f.in.SeriesLabels(i)
+	s := &series{}
+	if f.cvec != nil {
+		s.counter = f.cvec.WithLabelValues(values...)
+	} else {
+		s.hist = f.hvec.WithLabelValues(values...)
+	}
+	f.byIndex[i].Store(s)
+	return s
 }
 
 type builder struct {
 	cfg        *config
 	families   map[string]*family
-	order      []*family              // families in catalog order
+	order      []*family              // families in declaration order
 	registered []prometheus.Collector // what this New registered, for rollback
 }
 
 func (b *builder) build() (*Collector, error) {
 	// Plan every family and check every name before registering anything.
 	var events [][]handle
-	for _, ev := range metrics.Events() {
-		d, ok := metrics.Describe(ev)
-		if !ok {
-			continue
-		}
-		for int(ev) >= len(events) {
+	for _, d := range b.cfg.catalog.Descriptors() {
+		for int(d.Event) >= len(events) {
 			events = append(events, nil)
 		}
 		hs := make([]handle, 0, len(d.Instruments))
-		for i := range d.Instruments {
-			if err := b.plan(&d.Instruments[i]); err != nil {
+		for _, in := range d.Instruments {
+			if err := b.plan(in); err != nil {
 				return nil, fmt.Errorf("prom: event %s: %w", d.Wire, err)
 			}
-			hs = append(hs, handle{in: &d.Instruments[i]})
+			hs = append(hs, handle{in: in})
 		}
-		events[ev] = hs
+		events[d.Event] = hs
 	}
-	if err := b.cfg.buckets.CheckNames(); err != nil {
+	if err := b.cfg.buckets.CheckNames(b.cfg.catalog); err != nil {
 		return nil, fmt.Errorf("prom: WithBuckets: %w (names are given without the prefix %q)", err, b.cfg.prefix)
 	}
 	invalidName := b.cfg.prefix + InvalidValuesName
@@ -179,7 +227,7 @@ func (b *builder) build() (*Collector, error) {
 	}
 	invalid, err := b.registerCounter(prometheus.NewCounter(prometheus.CounterOpts{
 		Name:        invalidName,
-		Help:        "Values not recorded because a counter cannot add a negative number.",
+		Help:        "Values not recorded because they were negative: a count a counter cannot add, or a duration.",
 		ConstLabels: b.cfg.constLabel,
 	}), invalidName)
 	if err != nil {
@@ -191,43 +239,48 @@ func (b *builder) build() (*Collector, error) {
 		for i := range hs {
 			h := &hs[i]
 			f := b.families[h.in.Name]
-			if f.hist != nil {
+			switch {
+			case f.cvec != nil || f.hvec != nil:
+				h.fam = f
+			case f.hist != nil:
 				h.hist = f.hist
-			} else {
+			default:
 				h.counter = f.counter
 			}
-			h.op, h.key, h.want = opFor(h.in, b.cfg.generic)
+			h.op = opFor(h.in, b.cfg.generic)
+			h.val, h.cond, h.want = h.in.ValueField(), h.in.CondField(), h.in.IfValue
 		}
 	}
 	return &Collector{events: events, invalid: invalid}, nil
 }
 
 // opFor chooses how Emit feeds in: a fast op when the instrument has one of
-// the catalog's shapes, else the generic path. generic forces the generic
-// path (for tests).
-func opFor(in *metrics.Instrument, generic bool) (op, metrics.Key, bool) {
+// the common shapes, else the generic path. generic forces the generic path
+// (for tests).
+func opFor(in *metrics.Instrument, generic bool) op {
+	val, cond := in.ValueField(), in.CondField()
 	switch {
 	case generic:
-	case in.Kind == metrics.Histogram && in.If == 0:
-		return opObserve, in.Value, false
+	case in.Kind == metrics.Histogram && cond == nil:
+		return opObserve
 	case in.Kind != metrics.Counter:
-	case in.If == 0 && in.Value == 0:
-		return opInc, 0, false
-	case in.Value == 0 && in.If.Kind() == metrics.KindBool:
-		return opIf, in.If, in.IfValue
-	case in.If == 0 && in.Value.Kind() == metrics.KindInt:
-		return opAdd, in.Value, false
+	case cond == nil && val == nil:
+		return opInc
+	case val == nil:
+		return opIf
+	case cond == nil:
+		return opAdd
 	}
 	if in.Kind == metrics.Histogram {
-		return opObservation, 0, false
+		return opObservation
 	}
-	return opDelta, 0, false
+	return opDelta
 }
 
 // plan records the family that in needs and checks its name with the
-// prefix. The catalog's own validation (at init and in metrics.Define)
-// already guarantees a known kind, help text, bounds that CheckBuckets
-// accepts and one declaration per name, so plan does not check them again.
+// prefix. Declare already guarantees a known kind, help text, bounds that
+// CheckBuckets accepts and one declaration per name in the catalog, so plan
+// does not check them again.
 func (b *builder) plan(in *metrics.Instrument) error {
 	if _, ok := b.families[in.Name]; ok {
 		return nil
@@ -236,6 +289,11 @@ func (b *builder) plan(in *metrics.Instrument) error {
 	if !nameRE.MatchString(name) {
 		return fmt.Errorf("invalid metric name %q (prefix %q)", name, b.cfg.prefix)
 	}
+	for _, l := range in.Labels {
+		if _, clash := b.cfg.constLabel[l]; clash {
+			return fmt.Errorf("%s: label %q is also a const label (WithConstLabels)", name, l)
+		}
+	}
 	f := &family{in: in, name: name}
 	b.families[in.Name] = f
 	b.order = append(b.order, f)
@@ -243,12 +301,22 @@ func (b *builder) plan(in *metrics.Instrument) error {
 }
 
 func (b *builder) create(f *family) error {
+	labels := f.in.Labels
 	if f.in.Kind == metrics.Counter {
-		c, err := b.registerCounter(prometheus.NewCounter(prometheus.CounterOpts{
-			Name:        f.name,
-			Help:        f.in.Help,
-			ConstLabels: b.cfg.constLabel,
-		}), f.name)
+		opts := prometheus.CounterOpts{Name: f.name, Help: f.in.Help, ConstLabels: b.cfg.constLabel}
+		if len(labels) > 0 {
+			v, err := b.registerVec(prometheus.NewCounterVec(opts, labels), f.name)
+			if err != nil {
+				return err
+			}
+			cv, ok := v.(*prometheus.CounterVec)
+			if !ok {
+				return fmt.Errorf("prom: %s is already registered by a %T, not by a counter vector", f.name, v)
+			}
+			f.cvec, f.byIndex = cv, make([]atomic.Pointer[series], f.in.Series())
+			return nil
+		}
+		c, err := b.registerCounter(prometheus.NewCounter(opts), f.name)
 		f.counter = c
 		return err
 	}
@@ -256,7 +324,7 @@ func (b *builder) create(f *family) error {
 		Name:        f.name,
 		Help:        f.in.Help,
 		ConstLabels: b.cfg.constLabel,
-		// Checked by WithBuckets/WithAllBuckets or by the catalog.
+		// Checked by WithBuckets/WithAllBuckets or by Declare.
 		Buckets: slices.Clone(b.cfg.buckets.For(f.in)),
 	}
 	if b.cfg.nativeFact > 0 {
@@ -264,9 +332,38 @@ func (b *builder) create(f *family) error {
 		opts.NativeHistogramMaxBucketNumber = NativeHistogramMaxBuckets
 		opts.NativeHistogramMinResetDuration = NativeHistogramMinReset
 	}
+	if len(labels) > 0 {
+		v, err := b.registerVec(prometheus.NewHistogramVec(opts, labels), f.name)
+		if err != nil {
+			return err
+		}
+		hv, ok := v.(*prometheus.HistogramVec)
+		if !ok {
+			return fmt.Errorf("prom: %s is already registered by a %T, not by a histogram vector", f.name, v)
+		}
+		f.hvec, f.byIndex = hv, make([]atomic.Pointer[series], f.in.Series())
+		return nil
+	}
 	h, err := b.registerHistogram(prometheus.NewHistogram(opts), f.name)
 	f.hist = h
 	return err
+}
+
+// registerVec registers a labeled family, or returns the one already
+// registered under the same descriptor (name, help, label names and const
+// labels: Prometheus compares them). Buckets of an existing histogram vector
+// are not compared.
+func (b *builder) registerVec(c prometheus.Collector, name string) (prometheus.Collector, error) {
+	err := b.cfg.reg.Register(c)
+	if err == nil {
+		b.registered = append(b.registered, c)
+		return c, nil
+	}
+	var are prometheus.AlreadyRegisteredError
+	if !errors.As(err, &are) {
+		return nil, fmt.Errorf("prom: registering %s: %w", name, err)
+	}
+	return are.ExistingCollector, nil
 }
 
 // register registers m, or returns the collector already registered under
@@ -382,20 +479,13 @@ func metricType(m *dto.Metric) string {
 	return "untyped metric"
 }
 
-// DefaultBuckets returns the catalog's default bucket upper bounds, in
-// seconds, of the histogram named name (without the prefix), or nil when the
-// catalog has no histogram of that name. The slice is a copy.
+// DefaultBuckets returns the built-in catalog's default bucket upper bounds,
+// in seconds, of the histogram named name (without the prefix), or nil when
+// it has no histogram of that name. The slice is a copy. For another
+// catalog, read Catalog.Instrument(name).Buckets.
 func DefaultBuckets(name string) []float64 {
-	for _, ev := range metrics.Events() {
-		d, ok := metrics.Describe(ev)
-		if !ok {
-			continue
-		}
-		for _, in := range d.Instruments {
-			if in.Name == name && in.Kind == metrics.Histogram {
-				return slices.Clone(in.Buckets)
-			}
-		}
+	if in, ok := metrics.Shardyfusion.Instrument(name); ok && in.Kind == metrics.Histogram {
+		return slices.Clone(in.Buckets)
 	}
 	return nil
 }

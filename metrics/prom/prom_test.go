@@ -155,61 +155,61 @@ func expected(t *testing.T, prefix string, changes []change) map[string]float64 
 }
 
 // fullPayloadChanges is what each built-in event does to the metrics when
-// emitted with collectortest.FullPayload: Elapsed 1500 ms, Duration 250 ms,
-// Rows 5000, BatchSize 500, Found and Changed true, Keys 16, Backoff 100 ms,
-// Delay 200 ms, Wait 50 ms. Written out by hand from the design's table, so
+// emitted with collectortest.FullPayload: every duration 1.5 s, every
+// integer 3, every boolean true, every string "x". Written out by hand from the design's table, so
 // that a change to a name, type or meaning fails here.
-var fullPayloadChanges = map[metrics.Event][]change{
-	metrics.WriteStarted:      {inc("writes_started_total", 1)},
-	metrics.ShardingCompleted: {obs("sharding_duration_seconds", 0.25)},
-	metrics.ShardWriteStarted: {inc("shard_writes_started_total", 1)},
-	metrics.ShardWriteCompleted: {
+var fullPayloadChanges = map[string][]change{
+	"write.started":      {inc("writes_started_total", 1)},
+	"write.sharding_completed": {obs("sharding_duration_seconds", 1.5)},
+	"write.shard.started": {inc("shard_writes_started_total", 1)},
+	"write.shard.completed": {
 		inc("shard_writes_completed_total", 1),
-		obs("shard_write_duration_seconds", 0.25),
-		inc("shard_rows_written_total", 5000),
+		obs("shard_write_duration_seconds", 1.5),
+		inc("shard_rows_written_total", 3),
 	},
-	metrics.ShardWritesCompleted: {obs("shard_writes_phase_duration_seconds", 0.25)},
-	metrics.BatchWritten: {
+	"write.shards_completed": {obs("shard_writes_phase_duration_seconds", 1.5)},
+	"write.batch_written": {
 		inc("batches_written_total", 1),
-		inc("batch_rows_total", 500),
+		inc("batch_rows_total", 3),
 	},
-	metrics.ManifestPublished: {inc("manifests_published_total", 1)},
-	metrics.CurrentPublished:  {inc("current_published_total", 1)},
-	metrics.WriteCompleted: {
+	"write.manifest_published": {inc("manifests_published_total", 1)},
+	"write.current_published":  {inc("current_published_total", 1)},
+	"write.completed": {
 		inc("writes_completed_total", 1),
 		obs("write_duration_seconds", 1.5), // elapsed_ms 1500 → 1.5 s
-		inc("rows_written_total", 5000),
+		inc("rows_written_total", 3),
 	},
-	metrics.ReaderInitialized: {inc("reader_initialized_total", 1)},
-	metrics.ReaderGet: { // Found is true: no miss
+	"reader.initialized": {inc("reader_initialized_total", 1)},
+	"reader.get": { // Found is true: no miss
 		inc("reader_gets_total", 1),
-		obs("reader_get_duration_seconds", 0.25),
+		obs("reader_get_duration_seconds", 1.5),
 	},
-	metrics.ReaderMultiGet: {
+	"reader.multi_get": {
 		inc("reader_multi_gets_total", 1),
-		obs("reader_multi_get_duration_seconds", 0.25),
-		inc("reader_multi_get_keys_total", 16),
+		obs("reader_multi_get_duration_seconds", 1.5),
+		inc("reader_multi_get_keys_total", 3),
 	},
-	metrics.ReaderRefreshed: { // Changed is true
+	"reader.refreshed": { // Changed is true
 		inc("reader_refreshes_total", 1),
 		inc("reader_snapshot_changes_total", 1),
 	},
-	metrics.ReaderClosed: {inc("reader_closed_total", 1)},
-	metrics.ShardWriteRetried: {
+	"reader.closed": {inc("reader_closed_total", 1)},
+	"write.shard.retried": {
 		inc("shard_write_retries_total", 1),
-		obs("shard_write_backoff_seconds", 0.1),
+		obs("shard_write_backoff_seconds", 1.5),
 	},
-	metrics.ShardWriteRetryExhausted: {inc("shard_write_retries_exhausted_total", 1)},
-	metrics.S3Retry: {
+	"write.shard.retry_exhausted": {inc("shard_write_retries_exhausted_total", 1)},
+	"s3.retry": {
 		inc("s3_retries_total", 1),
-		obs("s3_retry_delay_seconds", 0.2),
+		obs("s3_retry_delay_seconds", 1.5),
 	},
-	metrics.S3RetryExhausted: {inc("s3_retries_exhausted_total", 1)},
-	metrics.RateLimiterThrottled: {
+	"s3.retry_exhausted": {inc("s3_retries_exhausted_total", 1)},
+	"rate_limiter.throttled": {
 		inc("rate_limiter_throttled_total", 1),
-		obs("rate_limiter_wait_seconds", 0.05),
+		obs("rate_limiter_wait_seconds", 1.5),
 	},
-	metrics.RateLimiterDenied: {inc("rate_limiter_denied_total", 1)},
+	"rate_limiter.denied": {inc("rate_limiter_denied_total", 1)},
+	"write.failed":        {inc(`writes_failed_total{error_type="x"}`, 1)},
 }
 
 // emitDiff emits ev with p on a fresh collector and returns the samples that
@@ -219,6 +219,16 @@ func emitDiff(t *testing.T, ev metrics.Event, p metrics.Payload, opts ...prom.Op
 	c, reg := newCollector(t, opts...)
 	before := samples(t, reg)
 	c.Emit(context.Background(), ev, p)
+	return diff(before, samples(t, reg))
+}
+
+// emitTyped emits v on a fresh collector and returns the samples that
+// changed.
+func emitTyped[T any](t *testing.T, v T, opts ...prom.Option) map[string]float64 {
+	t.Helper()
+	c, reg := newCollector(t, opts...)
+	before := samples(t, reg)
+	metrics.Emit(context.Background(), c, v)
 	return diff(before, samples(t, reg))
 }
 
@@ -240,18 +250,19 @@ func compare(t *testing.T, got, want map[string]float64) {
 }
 
 func TestEveryEventFullPayload(t *testing.T) {
-	for _, ev := range metrics.Events() {
-		t.Run(ev.String(), func(t *testing.T) {
-			changes, ok := fullPayloadChanges[ev]
+	ds := metrics.Shardyfusion.Descriptors()
+	for _, d := range ds {
+		t.Run(d.Wire, func(t *testing.T) {
+			changes, ok := fullPayloadChanges[d.Wire]
 			if !ok {
-				t.Fatalf("the test does not know event %v; add it to fullPayloadChanges", ev)
+				t.Fatalf("the test does not know event %v; add it to fullPayloadChanges", d.Wire)
 			}
-			got := emitDiff(t, ev, collectortest.FullPayload())
+			got := emitDiff(t, d.Event, collectortest.FullPayload(d))
 			compare(t, got, expected(t, prom.DefaultPrefix, changes))
 		})
 	}
-	if len(fullPayloadChanges) != len(metrics.Events()) {
-		t.Errorf("fullPayloadChanges has %d events, the catalog %d", len(fullPayloadChanges), len(metrics.Events()))
+	if len(fullPayloadChanges) != len(ds) {
+		t.Errorf("fullPayloadChanges has %d events, the catalog %d", len(fullPayloadChanges), len(ds))
 	}
 }
 
@@ -289,7 +300,7 @@ func TestFifteenOriginalInstruments(t *testing.T) {
 }
 
 func TestMillisecondsBecomeSeconds(t *testing.T) {
-	got := emitDiff(t, metrics.ShardWriteCompleted, metrics.Payload{Duration: 1500 * time.Millisecond, Rows: 7})
+	got := emitTyped(t, metrics.ShardWriteCompleted{Duration: 1500 * time.Millisecond, Rows: 7})
 	compare(t, got, expected(t, prom.DefaultPrefix, []change{
 		inc("shard_writes_completed_total", 1),
 		obs("shard_write_duration_seconds", 1.5),
@@ -298,46 +309,41 @@ func TestMillisecondsBecomeSeconds(t *testing.T) {
 }
 
 func TestConditionalCounters(t *testing.T) {
-	miss := emitDiff(t, metrics.ReaderGet, metrics.Payload{Duration: 2 * time.Millisecond, Found: false})
+	miss := emitTyped(t, metrics.ReaderGet{Duration: 2 * time.Millisecond, Found: false})
 	compare(t, miss, expected(t, prom.DefaultPrefix, []change{
 		inc("reader_gets_total", 1),
 		obs("reader_get_duration_seconds", 0.002),
 		inc("reader_get_misses_total", 1),
 	}))
-	hit := emitDiff(t, metrics.ReaderGet, metrics.Payload{Duration: 2 * time.Millisecond, Found: true})
+	hit := emitTyped(t, metrics.ReaderGet{Duration: 2 * time.Millisecond, Found: true})
 	compare(t, hit, expected(t, prom.DefaultPrefix, []change{
 		inc("reader_gets_total", 1),
 		obs("reader_get_duration_seconds", 0.002),
 	}))
 
-	changed := emitDiff(t, metrics.ReaderRefreshed, metrics.Payload{Changed: true})
+	changed := emitTyped(t, metrics.ReaderRefreshed{Changed: true})
 	compare(t, changed, expected(t, prom.DefaultPrefix, []change{
 		inc("reader_refreshes_total", 1),
 		inc("reader_snapshot_changes_total", 1),
 	}))
-	same := emitDiff(t, metrics.ReaderRefreshed, metrics.Payload{Changed: false})
+	same := emitTyped(t, metrics.ReaderRefreshed{Changed: false})
 	compare(t, same, expected(t, prom.DefaultPrefix, []change{
 		inc("reader_refreshes_total", 1),
 	}))
 }
 
-// A key the event does not carry is never observed: WriteStarted carries only
-// elapsed_ms, so a payload full of other values changes only its counter, and
-// ReaderGet does not read Rows even when it is negative.
-func TestUncarriedKeysIgnored(t *testing.T) {
-	p := collectortest.FullPayload()
-	p.Rows, p.BatchSize, p.Keys = -1, -1, -1
-	compare(t, emitDiff(t, metrics.WriteStarted, p), expected(t, prom.DefaultPrefix, []change{
-		inc("writes_started_total", 1),
-	}))
-	compare(t, emitDiff(t, metrics.ReaderGet, p), expected(t, prom.DefaultPrefix, []change{
+// A negative duration is refused, never observed (it would make _sum fall),
+// and counted like a negative count.
+func TestNegativeDurationIsRefused(t *testing.T) {
+	got := emitTyped(t, metrics.ReaderGet{Duration: -3 * time.Second, Found: true})
+	compare(t, got, expected(t, prom.DefaultPrefix, []change{
 		inc("reader_gets_total", 1),
-		obs("reader_get_duration_seconds", 0.25),
+		inc(prom.InvalidValuesName, 1),
 	}))
 }
 
 func TestNegativeCountIsCountedNotAdded(t *testing.T) {
-	got := emitDiff(t, metrics.ShardWriteCompleted, metrics.Payload{Duration: time.Second, Rows: -5})
+	got := emitTyped(t, metrics.ShardWriteCompleted{Duration: time.Second, Rows: -5})
 	compare(t, got, expected(t, prom.DefaultPrefix, []change{
 		inc("shard_writes_completed_total", 1),
 		obs("shard_write_duration_seconds", 1),
@@ -348,25 +354,29 @@ func TestNegativeCountIsCountedNotAdded(t *testing.T) {
 func TestUnknownEventsIgnored(t *testing.T) {
 	c, reg := newCollector(t)
 	before := samples(t, reg)
+	full := collectortest.FullPayload(metrics.Shardyfusion.Descriptors()[3])
 	for _, ev := range append(slices.Clone(collectortest.Unknown), metrics.Event(len(metrics.Events())+1)) {
-		c.Emit(context.Background(), ev, collectortest.FullPayload())
+		c.Emit(context.Background(), ev, full)
 	}
+	// An event of another catalog is not this collector's.
+	c.Emit(context.Background(), collectortest.SampleEvent.Event(), collectortest.FullPayload(collectortest.SampleEvent.Descriptor()))
 	if d := diff(before, samples(t, reg)); len(d) != 0 {
 		t.Errorf("unknown events changed %v", d)
 	}
 	var zero prom.Collector
-	zero.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), &zero, metrics.WriteStarted{})
 	var nilc *prom.Collector
-	nilc.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), nilc, metrics.WriteStarted{})
 }
 
 func TestEmitAllocatesNothing(t *testing.T) {
 	c, _ := newCollector(t, prom.WithNativeHistograms(1.1))
 	ctx := context.Background()
-	p := collectortest.FullPayload()
-	for _, ev := range metrics.Events() {
-		if n := testing.AllocsPerRun(200, func() { c.Emit(ctx, ev, p) }); n != 0 {
-			t.Errorf("Emit(%v) allocates %v times", ev, n)
+	for _, d := range metrics.Shardyfusion.Descriptors() {
+		p := collectortest.FullPayload(d)
+		c.Emit(ctx, d.Event, p) // creates a labeled series once
+		if n := testing.AllocsPerRun(200, func() { c.Emit(ctx, d.Event, p) }); n != 0 {
+			t.Errorf("Emit(%v) allocates %v times", d.Wire, n)
 		}
 	}
 }
@@ -375,6 +385,12 @@ func TestCollectorContract(t *testing.T) {
 	collectortest.Run(t, func() metrics.Collector {
 		c, _ := newCollector(t)
 		return c
+	})
+	t.Run("collectortest.Catalog", func(t *testing.T) {
+		collectortest.Run(t, func() metrics.Collector {
+			c, _ := newCollector(t, prom.WithCatalog(collectortest.Catalog))
+			return c
+		})
 	})
 }
 
@@ -400,8 +416,8 @@ func exposition(t *testing.T, reg *prometheus.Registry) []byte {
 
 func TestLint(t *testing.T) {
 	c, reg := newCollector(t, prom.WithConstLabels(prometheus.Labels{"service": "shardkv"}))
-	for _, ev := range metrics.Events() {
-		c.Emit(context.Background(), ev, collectortest.FullPayload())
+	for _, d := range metrics.Descriptors() {
+		c.Emit(context.Background(), d.Event, collectortest.FullPayload(d))
 	}
 	problems, err := testutil.GatherAndLint(reg)
 	if err != nil {
@@ -426,8 +442,8 @@ func TestPromtoolCheckMetrics(t *testing.T) {
 		{prom.WithConstLabels(prometheus.Labels{"service": "shardkv"}), prom.WithNativeHistograms(1.1)},
 	} {
 		c, reg := newCollector(t, opts...)
-		for _, ev := range metrics.Events() {
-			c.Emit(context.Background(), ev, collectortest.FullPayload())
+		for _, d := range metrics.Descriptors() {
+			c.Emit(context.Background(), d.Event, collectortest.FullPayload(d))
 		}
 		text := exposition(t, reg)
 		if !strings.Contains(string(text), "shardyfusion_writes_started_total") ||
@@ -449,10 +465,10 @@ func TestSharedRegistry(t *testing.T) {
 		t.Fatalf("second New on one registry: %v", err)
 	}
 	for range 3 {
-		a.Emit(context.Background(), metrics.ShardWriteCompleted, metrics.Payload{Duration: time.Second})
+		metrics.Emit(context.Background(), a, metrics.ShardWriteCompleted{Duration: time.Second})
 	}
 	for range 4 {
-		b.Emit(context.Background(), metrics.ShardWriteCompleted, metrics.Payload{Duration: time.Second})
+		metrics.Emit(context.Background(), b, metrics.ShardWriteCompleted{Duration: time.Second})
 	}
 	s := samples(t, reg)
 	if got := s["shardyfusion_shard_writes_completed_total"]; got != 7 {
@@ -479,9 +495,9 @@ func TestSharedRegistry(t *testing.T) {
 		}
 		cs = append(cs, c)
 	}
-	cs[0].Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
-	cs[1].Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
-	cs[1].Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), cs[0], metrics.WriteStarted{})
+	metrics.Emit(context.Background(), cs[1], metrics.WriteStarted{})
+	metrics.Emit(context.Background(), cs[1], metrics.WriteStarted{})
 	s = samples(t, reg2)
 	if a, b := s[`shardyfusion_writes_started_total{shard_set="a"}`], s[`shardyfusion_writes_started_total{shard_set="b"}`]; a != 1 || b != 2 {
 		t.Errorf("labelled series: a = %v, b = %v; want 1 and 2", a, b)
@@ -698,7 +714,7 @@ func TestBucketOptions(t *testing.T) {
 
 func TestNativeHistograms(t *testing.T) {
 	c, reg := newCollector(t, prom.WithNativeHistograms(1.1))
-	c.Emit(context.Background(), metrics.ReaderGet, metrics.Payload{Duration: 3 * time.Millisecond})
+	metrics.Emit(context.Background(), c, metrics.ReaderGet{Duration: 3 * time.Millisecond})
 	h := histogramOf(t, reg, "shardyfusion_reader_get_duration_seconds")
 	if h.Schema == nil {
 		t.Error("no native histogram schema")
@@ -719,12 +735,12 @@ func TestPrefixAndConstLabels(t *testing.T) {
 	c, reg := newCollector(t, prom.WithPrefix("app_"), prom.WithConstLabels(prometheus.Labels{"env": "test"}),
 		prom.WithConstLabels(prometheus.Labels{"zone": "a"}))
 	before := samples(t, reg)
-	c.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
 	compare(t, diff(before, samples(t, reg)), map[string]float64{`app_writes_started_total{env="test",zone="a"}`: 1})
 
 	c, reg = newCollector(t, prom.WithPrefix(""))
 	before = samples(t, reg)
-	c.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
 	compare(t, diff(before, samples(t, reg)), map[string]float64{"writes_started_total": 1})
 }
 
@@ -737,7 +753,7 @@ func TestDefaultRegisterer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
 	if got := samples(t, reg)["shardyfusion_writes_started_total"]; got != 1 {
 		t.Errorf("counter on the default registerer = %v, want 1", got)
 	}
@@ -772,10 +788,10 @@ func TestPrometheusServerScrapes(t *testing.T) {
 	for i := 1; i <= 7; i++ {
 		d := time.Duration(i) * 150 * time.Millisecond
 		sum += d.Seconds()
-		c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: i, Rows: 1000, Duration: d})
+		metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: i, Rows: 1000, Duration: d})
 	}
-	c.Emit(ctx, metrics.ReaderGet, metrics.Payload{Duration: time.Millisecond, Found: false})
-	c.Emit(ctx, metrics.ReaderGet, metrics.Payload{Duration: time.Millisecond, Found: true})
+	metrics.Emit(ctx, c, metrics.ReaderGet{Duration: time.Millisecond, Found: false})
+	metrics.Emit(ctx, c, metrics.ReaderGet{Duration: time.Millisecond, Found: true})
 
 	srv := promserver.Start(t, strings.TrimPrefix(target.URL, "http://"))
 	const wait = 30 * time.Second
@@ -789,7 +805,7 @@ func TestPrometheusServerScrapes(t *testing.T) {
 	srv.WaitFor(t, `shardyfusion_shard_write_duration_seconds_bucket{job="test",le="0.5"}`, 3, wait)
 
 	// A later emission shows up in a later scrape.
-	c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{Duration: time.Second})
+	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{Duration: time.Second})
 	srv.WaitFor(t, `shardyfusion_shard_writes_completed_total{job="test"}`, 8, wait)
 }
 
@@ -834,12 +850,9 @@ func TestDocBucketsCurrent(t *testing.T) {
 			}
 		}
 	}
-	for _, ev := range metrics.Events() {
-		d, _ := metrics.Describe(ev)
-		for _, in := range d.Instruments {
-			if in.Kind == metrics.Histogram && !documented[in.Name] {
-				t.Errorf("doc.go does not document the buckets of %s", in.Name)
-			}
+	for _, in := range metrics.Shardyfusion.Instruments() {
+		if in.Kind == metrics.Histogram && !documented[in.Name] {
+			t.Errorf("doc.go does not document the buckets of %s", in.Name)
 		}
 	}
 }
