@@ -27,8 +27,8 @@ func Example() {
 		panic(err)
 	}
 	ctx := context.Background()
-	c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: 0, Rows: 5000, Duration: 1500 * time.Millisecond})
-	c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: 1, Rows: 3000, Duration: 500 * time.Millisecond})
+	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 0, Rows: 5000, Duration: 1500 * time.Millisecond})
+	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 1, Rows: 3000, Duration: 500 * time.Millisecond})
 
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(ctx, &rm); err != nil {
@@ -45,7 +45,7 @@ func Example() {
 	}
 	// Unordered output:
 	// shardyfusion.shard_writes_completed = 2
-	// shardyfusion.shard_write_duration_seconds [s]: count 2, sum 2
+	// shardyfusion.shard_write_duration [s]: count 2, sum 2
 	// shardyfusion.shard_rows_written = 8000
 }
 
@@ -54,5 +54,5 @@ func ExampleInstrumentName() {
 	fmt.Println(otelcol.InstrumentName(otelcol.DefaultNamespace, "shard_write_duration_seconds"))
 	// Output:
 	// shardyfusion.shard_writes_completed
-	// shardyfusion.shard_write_duration_seconds
+	// shardyfusion.shard_write_duration
 }

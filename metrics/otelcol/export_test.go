@@ -25,13 +25,10 @@ import (
 
 // promNames returns the family names metrics/prom registers with its default
 // prefix, derived from the catalog: "shardyfusion_" + Instrument.Name.
-func promNames() map[string]metrics.Instrument {
-	out := map[string]metrics.Instrument{}
-	for _, ev := range metrics.Events() {
-		d, _ := metrics.Describe(ev)
-		for _, in := range d.Instruments {
-			out["shardyfusion_"+in.Name] = in
-		}
+func promNames() map[string]*metrics.Instrument {
+	out := map[string]*metrics.Instrument{}
+	for _, in := range metrics.Shardyfusion.Instruments() {
+		out["shardyfusion_"+in.Name] = in
 	}
 	return out
 }
@@ -39,15 +36,17 @@ func promNames() map[string]metrics.Instrument {
 // emitAll emits every catalog event n times with the full payload, once with
 // Found and Changed true and once false, so that every instrument is fed.
 func emitAll(c metrics.Collector, n int) {
-	p := collectortest.FullPayload()
-	for range n {
-		for _, ev := range metrics.Events() {
-			c.Emit(context.Background(), ev, p)
+	for _, d := range metrics.Shardyfusion.Descriptors() {
+		p := collectortest.FullPayload(d)
+		for range n {
+			c.Emit(context.Background(), d.Event, p)
 		}
-	}
-	p.Found, p.Changed = false, false
-	for _, ev := range metrics.Events() {
-		c.Emit(context.Background(), ev, p)
+		for _, f := range d.Fields {
+			if f.Kind == metrics.KindBool {
+				p.SetBool(f, false)
+			}
+		}
+		c.Emit(context.Background(), d.Event, p)
 	}
 }
 
@@ -128,8 +127,8 @@ func TestPrometheusExporterNames(t *testing.T) {
 	if v := counter("shardyfusion_shard_writes_completed_total"); v != 5 {
 		t.Errorf("shardyfusion_shard_writes_completed_total = %v, want 5", v)
 	}
-	if v := counter("shardyfusion_shard_rows_written_total"); v != 5*5000 {
-		t.Errorf("shardyfusion_shard_rows_written_total = %v, want 25000", v)
+	if v := counter("shardyfusion_shard_rows_written_total"); v != 5*3 {
+		t.Errorf("shardyfusion_shard_rows_written_total = %v, want 15", v)
 	}
 	if v := counter("shardyfusion_reader_get_misses_total"); v != 1 {
 		t.Errorf("shardyfusion_reader_get_misses_total = %v, want 1", v)
@@ -138,8 +137,8 @@ func TestPrometheusExporterNames(t *testing.T) {
 		t.Errorf("shardyfusion_reader_snapshot_changes_total = %v, want 4", v)
 	}
 	h := got["shardyfusion_shard_write_duration_seconds"].GetMetric()[0].GetHistogram()
-	if h.GetSampleCount() != 5 || math.Abs(h.GetSampleSum()-5*0.25) > 1e-9 {
-		t.Errorf("shardyfusion_shard_write_duration_seconds: count %d sum %v, want 5 and 1.25", h.GetSampleCount(), h.GetSampleSum())
+	if h.GetSampleCount() != 5 || math.Abs(h.GetSampleSum()-5*1.5) > 1e-9 {
+		t.Errorf("shardyfusion_shard_write_duration_seconds: count %d sum %v, want 5 and 7.5", h.GetSampleCount(), h.GetSampleSum())
 	}
 	var le []float64
 	for _, b := range h.GetBucket() {
@@ -164,7 +163,7 @@ func TestOTLPHTTPWire(t *testing.T) {
 	c := newCollector(t, otelcol.WithOwnedMeterProvider(mp, nil), otelcol.WithAttributes(attribute.String("pipeline", "orders")))
 
 	for _, d := range []time.Duration{250 * time.Millisecond, 1500 * time.Millisecond} {
-		c.Emit(context.Background(), metrics.ShardWriteCompleted, metrics.Payload{DBID: 1, Rows: 5000, Duration: d})
+		metrics.Emit(context.Background(), c, metrics.ShardWriteCompleted{DBID: 1, Rows: 5000, Duration: d})
 	}
 	if n := len(recv.Requests()); n != 0 {
 		t.Fatalf("%d requests before Flush, want 0", n)
@@ -180,14 +179,14 @@ func TestOTLPHTTPWire(t *testing.T) {
 	if v, _ := m.Sum("shardyfusion.shard_rows_written"); v != 10000 {
 		t.Errorf("shard_rows_written = %d, want 10000", v)
 	}
-	h := m.Histogram("shardyfusion.shard_write_duration_seconds")
+	h := m.Histogram("shardyfusion.shard_write_duration")
 	if h == nil {
 		t.Fatalf("no histogram shardyfusion.shard_write_duration_seconds; have %v", keys(m))
 	}
 	if h.GetCount() != 2 || math.Abs(h.GetSum()-1.75) > 1e-9 {
 		t.Errorf("histogram count %d sum %v, want 2 and 1.75", h.GetCount(), h.GetSum())
 	}
-	if u := m["shardyfusion.shard_write_duration_seconds"].GetUnit(); u != "s" {
+	if u := m["shardyfusion.shard_write_duration"].GetUnit(); u != "s" {
 		t.Errorf("histogram unit %q, want s", u)
 	}
 	if b := h.GetExplicitBounds(); len(b) != 15 || b[0] != 0.01 || b[14] != 600 {
@@ -200,7 +199,7 @@ func TestOTLPHTTPWire(t *testing.T) {
 		t.Errorf("scope %q, want shardyfusion", m["shardyfusion.shard_writes_completed"].Scope)
 	}
 
-	c.Emit(context.Background(), metrics.ShardWriteCompleted, metrics.Payload{Rows: 1, Duration: time.Second})
+	metrics.Emit(context.Background(), c, metrics.ShardWriteCompleted{Rows: 1, Duration: time.Second})
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -223,7 +222,7 @@ func TestFlushLeavesUserProviderAlone(t *testing.T) {
 	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(time.Hour))))
 	c := newCollector(t, otelcol.WithMeterProvider(mp))
-	c.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
@@ -253,7 +252,7 @@ func TestGlobalProviderByDefault(t *testing.T) {
 	mp, reader := sdk(t)
 	otel.SetMeterProvider(mp)
 	c := newCollector(t)
-	c.Emit(context.Background(), metrics.ReaderInitialized, metrics.Payload{})
+	metrics.Emit(context.Background(), c, metrics.ReaderInitialized{})
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

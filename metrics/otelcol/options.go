@@ -10,11 +10,13 @@ import (
 	"go.opentelemetry.io/otel/metric"
 )
 
-// DefaultMeterName is the name of the meter (the instrumentation scope) the
-// collector creates its instruments on, unless WithMeterName sets another.
+// DefaultMeterName is the name of the meter (the instrumentation scope) of a
+// collector of the built-in catalog; a collector's meter is named after its
+// catalog's namespace unless WithMeterName sets another.
 const DefaultMeterName = "shardyfusion"
 
-// DefaultNamespace is the dotted prefix of every instrument name, unless
+// DefaultNamespace is the dotted prefix of the built-in catalog's instrument
+// names; a collector's prefix is its catalog's namespace unless
 // WithNamespace sets another: the catalog's shard_writes_completed_total
 // becomes the instrument "shardyfusion.shard_writes_completed".
 const DefaultNamespace = "shardyfusion"
@@ -23,13 +25,16 @@ const DefaultNamespace = "shardyfusion"
 type Option func(*config) error
 
 type config struct {
-	provider  metric.MeterProvider
-	owned     bool
-	shutdown  func(context.Context) error
-	meterName string
-	namespace string
-	attrs     []attribute.KeyValue
-	buckets   metrics.BucketOverrides
+	provider     metric.MeterProvider
+	owned        bool
+	shutdown     func(context.Context) error
+	catalog      *metrics.Catalog
+	meterName    string
+	meterNameSet bool
+	namespace    string
+	namespaceSet bool
+	attrs        []attribute.KeyValue
+	buckets      metrics.BucketOverrides
 }
 
 // WithMeterProvider creates the collector's instruments on mp instead of the
@@ -77,13 +82,27 @@ func WithMeterName(name string) Option {
 		if name == "" {
 			return errors.New("otelcol: WithMeterName: the meter name must not be empty")
 		}
-		c.meterName = name
+		c.meterName, c.meterNameSet = name, true
+		return nil
+	}
+}
+
+// WithCatalog makes the collector carry the events of cat instead of the
+// built-in catalog (metrics.Shardyfusion); its meter and instrument names
+// then derive from cat's namespace unless WithMeterName or WithNamespace are
+// given. Events of other catalogs are ignored.
+func WithCatalog(cat *metrics.Catalog) Option {
+	return func(c *config) error {
+		if cat == nil {
+			return errors.New("otelcol: WithCatalog: nil catalog")
+		}
+		c.catalog = cat
 		return nil
 	}
 }
 
 // WithNamespace sets the dotted prefix of every instrument name
-// (DefaultNamespace, "shardyfusion", unless set): the instrument fed by the
+// (the catalog's namespace, such as "shardyfusion", unless set): the instrument fed by the
 // catalog's shard_writes_completed_total is named namespace +
 // ".shard_writes_completed". An empty namespace gives the bare catalog names.
 // Otherwise it must start with a letter and hold only letters, digits and the
@@ -97,7 +116,7 @@ func WithNamespace(ns string) Option {
 				return fmt.Errorf("otelcol: WithNamespace(%q): %w", ns, err)
 			}
 		}
-		c.namespace = ns
+		c.namespace, c.namespaceSet = ns, true
 		return nil
 	}
 }

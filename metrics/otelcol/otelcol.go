@@ -21,13 +21,13 @@ import (
 // flush and shut down. Use Shutdown to choose the deadline yourself.
 const CloseTimeout = 30 * time.Second
 
-// Collector is a metrics.Collector that records every catalog event on
-// OpenTelemetry instruments. Build it with New. It is safe for concurrent use.
+// Collector is a metrics.Collector that records the events of one catalog
+// on OpenTelemetry instruments. Build it with New. It is safe for concurrent
+// use.
 type Collector struct {
-	events     []eventInstruments // indexed by metrics.Event
-	addOpts    []metric.AddOption
-	recordOpts []metric.RecordOption
-	closed     atomic.Bool
+	events  [][]instrument // indexed by metrics.Event
+	closed  atomic.Bool
+	invalid atomic.Uint64
 
 	dropped  atomic.Uint64
 	panics   atomic.Uint64
@@ -40,24 +40,53 @@ type Collector struct {
 	names     []string
 }
 
-// eventInstruments are the instruments one event feeds, resolved at New.
-type eventInstruments struct {
-	counters   []counter
-	histograms []histogram
+// instrument is one instrument one event feeds, resolved at New: a counter
+// or a histogram, with its declaration and its attribute sets.
+type instrument struct {
+	counter metric.Int64Counter
+	hist    metric.Float64Histogram
+	spec    *metrics.Instrument
+	attrs   *attrSets
 }
 
-// counter is a counter instrument with its catalog declaration, whose
-// Delta says what each event adds.
-type counter struct {
-	inst metric.Int64Counter
-	spec *metrics.Instrument
+// attrSets holds the measurement options of one instrument: one set for an
+// unlabeled instrument, one per label combination (created on first use)
+// for a labeled one. The const attributes of WithAttributes are in every set.
+type attrSets struct {
+	constant []attribute.KeyValue
+	byIndex  []atomic.Pointer[measureOpts]
 }
 
-// histogram is a histogram instrument with its catalog declaration, whose
-// Observation says what each event records.
-type histogram struct {
-	inst metric.Float64Histogram
-	spec *metrics.Instrument
+// measureOpts are the prebuilt options of one attribute set, so that Add and
+// Record allocate nothing.
+type measureOpts struct {
+	add    []metric.AddOption
+	record []metric.RecordOption
+}
+
+func newMeasureOpts(kvs []attribute.KeyValue) *measureOpts {
+	if len(kvs) == 0 {
+		return &measureOpts{}
+	}
+	set := attribute.NewSet(kvs...)
+	return &measureOpts{
+		add:    []metric.AddOption{metric.WithAttributeSet(set)},
+		record: []metric.RecordOption{metric.WithAttributeSet(set)},
+	}
+}
+
+// get returns the options of label combination i of in.
+func (a *attrSets) get(in *metrics.Instrument, i int) *measureOpts {
+	if o := a.byIndex[i].Load(); o != nil {
+		return o
+	}
+	kvs := slices.Clone(a.constant)
+	for j, v := range in.SeriesLabels(i) {
+		kvs = append(kvs, attribute.String(in.LabelFields()[j].Name, v))
+	}
+	o := newMeasureOpts(kvs)
+	a.byIndex[i].Store(o)
+	return o
 }
 
 type flusher interface {
@@ -69,29 +98,32 @@ type shutdowner interface {
 }
 
 // InstrumentName returns the OpenTelemetry name of the catalog instrument
-// named name under namespace: the catalog name without a trailing "_total",
-// after namespace and a dot ("shardyfusion", "shard_writes_completed_total"
-// gives "shardyfusion.shard_writes_completed"). Histogram names keep their
-// unit suffix ("shardyfusion.shard_write_duration_seconds", unit "s"), so that
-// the OpenTelemetry Prometheus exporter, which adds "_total" to counters and
-// a unit suffix only when the name lacks it, exports exactly the catalog's
-// Prometheus names.
+// named name under namespace: the catalog name without its unit suffix
+// ("_total" for a counter, "_seconds" for a histogram), after namespace and a
+// dot: "shardyfusion" and "shard_writes_completed_total" give
+// "shardyfusion.shard_writes_completed", "shard_write_duration_seconds" gives
+// "shardyfusion.shard_write_duration" (unit "s"). OpenTelemetry keeps units
+// out of names; its Prometheus exporter adds "_total" to counters and
+// "_seconds" for unit "s", so it exports exactly the catalog's Prometheus
+// names.
 func InstrumentName(namespace, name string) string {
-	name = strings.TrimSuffix(name, "_total")
+	name = strings.TrimSuffix(strings.TrimSuffix(name, "_total"), "_seconds")
 	if namespace == "" {
 		return name
 	}
 	return namespace + "." + name
 }
 
-// New builds a Collector: one OpenTelemetry instrument per distinct
-// instrument name of the catalog (metrics.Events), created on the configured
-// MeterProvider under the configured meter name. Counters become
-// Int64Counters, histograms Float64Histograms with unit "s" and explicit
-// second-scale bucket boundaries. It returns an error naming the option when
-// an option is invalid, and an error when the provider refuses an instrument.
+// New builds a Collector for the catalog (metrics.Shardyfusion unless
+// WithCatalog is given): one OpenTelemetry instrument per distinct
+// instrument name, created on the configured MeterProvider under the meter
+// named after the catalog's namespace (WithMeterName sets another).
+// Counters become Int64Counters, histograms Float64Histograms with unit "s"
+// and explicit second-scale bucket boundaries; labels become attributes. It
+// returns an error naming the option when an option is invalid, and an
+// error when the provider refuses an instrument.
 func New(opts ...Option) (*Collector, error) {
-	cfg := config{meterName: DefaultMeterName, namespace: DefaultNamespace}
+	cfg := config{catalog: metrics.Shardyfusion}
 	for i, opt := range opts {
 		if opt == nil {
 			return nil, fmt.Errorf("otelcol: option %d is nil", i)
@@ -100,80 +132,76 @@ func New(opts ...Option) (*Collector, error) {
 			return nil, err
 		}
 	}
-	if err := cfg.buckets.CheckNames(); err != nil {
+	if !cfg.meterNameSet {
+		cfg.meterName = cfg.catalog.Namespace()
+	}
+	if !cfg.namespaceSet {
+		cfg.namespace = cfg.catalog.Namespace()
+	}
+	if err := cfg.buckets.CheckNames(cfg.catalog); err != nil {
 		return nil, fmt.Errorf("otelcol: WithBuckets: %w", err)
 	}
 	if cfg.provider == nil {
 		cfg.provider = otel.GetMeterProvider()
 	}
 	c := &Collector{provider: cfg.provider, owned: cfg.owned, shutdown: cfg.shutdown}
-	if len(cfg.attrs) > 0 {
-		set := attribute.NewSet(cfg.attrs...)
-		c.addOpts = []metric.AddOption{metric.WithAttributeSet(set)}
-		c.recordOpts = []metric.RecordOption{metric.WithAttributeSet(set)}
-	}
+	unlabeled := newMeasureOpts(cfg.attrs)
 
 	meter := cfg.provider.Meter(cfg.meterName)
 	type built struct {
 		counter metric.Int64Counter
 		hist    metric.Float64Histogram
+		attrs   *attrSets
 	}
 	byName := map[string]built{}
-	for _, ev := range metrics.Events() {
-		d, ok := metrics.Describe(ev)
-		if !ok {
-			continue
+	for _, spec := range cfg.catalog.Instruments() {
+		name := InstrumentName(cfg.namespace, spec.Name)
+		if err := checkName(name); err != nil {
+			return nil, fmt.Errorf("otelcol: instrument name %q (WithNamespace %q): %w", name, cfg.namespace, err)
 		}
-		for int(ev) >= len(c.events) {
-			c.events = append(c.events, eventInstruments{})
+		b := built{attrs: &attrSets{constant: cfg.attrs, byIndex: make([]atomic.Pointer[measureOpts], spec.Series())}}
+		if len(spec.Labels) == 0 {
+			b.attrs.byIndex[0].Store(unlabeled)
 		}
-		e := &c.events[ev]
-		for i := range d.Instruments {
-			spec := &d.Instruments[i]
-			// The catalog's validation (at init and in metrics.Define)
-			// guarantees one declaration per name, a known kind and
-			// valid default buckets: the first declaration stands for all.
-			b, seen := byName[spec.Name]
-			if !seen {
-				name := InstrumentName(cfg.namespace, spec.Name)
-				if err := checkName(name); err != nil {
-					return nil, fmt.Errorf("otelcol: instrument name %q (WithNamespace %q): %w", name, cfg.namespace, err)
-				}
-				var err error
-				switch spec.Kind {
-				case metrics.Counter:
-					b.counter, err = meter.Int64Counter(name,
-						metric.WithDescription(spec.Help),
-						metric.WithUnit(spec.Unit))
-				case metrics.Histogram:
-					b.hist, err = meter.Float64Histogram(name,
-						metric.WithDescription(spec.Help),
-						metric.WithUnit(spec.Unit),
-						metric.WithExplicitBucketBoundaries(cfg.buckets.For(spec)...))
-				}
-				if err != nil {
-					return nil, fmt.Errorf("otelcol: creating instrument %q: %w", name, err)
-				}
-				byName[spec.Name] = b
-				c.names = append(c.names, name)
-			}
-			switch spec.Kind {
-			case metrics.Counter:
-				e.counters = append(e.counters, counter{inst: b.counter, spec: spec})
-			case metrics.Histogram:
-				e.histograms = append(e.histograms, histogram{inst: b.hist, spec: spec})
-			}
+		var err error
+		switch spec.Kind {
+		case metrics.Counter:
+			b.counter, err = meter.Int64Counter(name,
+				metric.WithDescription(spec.Help),
+				metric.WithUnit(spec.Unit))
+		case metrics.Histogram:
+			b.hist, err = meter.Float64Histogram(name,
+				metric.WithDescription(spec.Help),
+				metric.WithUnit(spec.Unit),
+				metric.WithExplicitBucketBoundaries(cfg.buckets.For(spec)...))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("otelcol: creating instrument %q: %w", name, err)
+		}
+		byName[spec.Name] = b
+		c.names = append(c.names, name)
+	}
+	for _, d := range cfg.catalog.Descriptors() {
+		for int(d.Event) >= len(c.events) {
+			c.events = append(c.events, nil)
+		}
+		for _, spec := range d.Instruments {
+			b := byName[spec.Name]
+			c.events[d.Event] = append(c.events[d.Event], instrument{counter: b.counter, hist: b.hist, spec: spec, attrs: b.attrs})
 		}
 	}
 	return c, nil
 }
 
-// Emit records the event on the instruments the catalog says it feeds: a
-// counter adds 1 or the payload value it counts, a histogram records the
-// duration it observes in seconds. It allocates nothing. Events outside the
-// catalog the collector was built with are ignored; after Close every event
-// is ignored and counted (see Dropped). A panic inside the MeterProvider is
-// recovered and counted (see Panics), never passed to the caller.
+// Emit records the event on the instruments its declaration says it feeds:
+// a counter adds 1 or the field it counts, a histogram records the duration
+// it observes in seconds, each with the attributes of its labels. It
+// allocates nothing once a label combination has been seen. Events outside
+// the catalog the collector was built with are ignored; after Close every
+// event is ignored and counted (see Dropped). A negative count or duration
+// is not recorded and is counted (see Invalid). A panic inside the
+// MeterProvider is recovered and counted (see Panics), never passed to the
+// caller.
 func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payload) {
 	if int(ev) >= len(c.events) {
 		return
@@ -186,19 +214,23 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	if ctx == nil { // a nil context must not reach the SDK
 		ctx = context.Background()
 	}
-	e := &c.events[ev]
-	for i := range e.counters {
-		k := &e.counters[i]
-		if d, ok := k.spec.Delta(&p); ok {
-			k.inst.Add(ctx, d, c.addOpts...)
-		} else if d < 0 {
-			c.dropped.Add(1) // a counter cannot go down
+	ins := c.events[ev]
+	for i := range ins {
+		in := &ins[i]
+		if in.counter != nil {
+			d, ok := in.spec.Delta(&p)
+			if ok {
+				in.counter.Add(ctx, d, in.attrs.get(in.spec, in.spec.SeriesIndex(&p)).add...)
+			} else if d < 0 {
+				c.invalid.Add(1) // a counter cannot go down
+			}
+			continue
 		}
-	}
-	for i := range e.histograms {
-		h := &e.histograms[i]
-		if s, ok := h.spec.Observation(&p); ok {
-			h.inst.Record(ctx, s, c.recordOpts...)
+		s, ok := in.spec.Observation(&p)
+		if ok {
+			in.hist.Record(ctx, s, in.attrs.get(in.spec, in.spec.SeriesIndex(&p)).record...)
+		} else if s < 0 {
+			c.invalid.Add(1) // a negative duration
 		}
 	}
 }
@@ -213,10 +245,13 @@ func (c *Collector) recoverPanic(ev metrics.Event) {
 	}
 }
 
-// Dropped returns how many measurements the collector did not record: events
-// emitted after Close, and negative values for a counter (a counter cannot go
-// down).
+// Dropped returns how many events the collector did not record because they
+// were emitted after Close.
 func (c *Collector) Dropped() uint64 { return c.dropped.Load() }
+
+// Invalid returns how many values the collector refused: negative counts (a
+// counter cannot go down) and negative durations.
+func (c *Collector) Invalid() uint64 { return c.invalid.Load() }
 
 // Panics returns how many times the MeterProvider panicked inside Emit.
 func (c *Collector) Panics() uint64 { return c.panics.Load() }

@@ -120,72 +120,30 @@ func (c collected) names() []string {
 	return out
 }
 
-// fieldInt is the test's own reading of a whole-number payload key, kept
-// apart from metrics.Payload.Field so that the two can disagree.
-func fieldInt(t *testing.T, k metrics.Key, p metrics.Payload) int64 {
-	t.Helper()
-	switch k {
-	case metrics.KeyRowCount, metrics.KeyRowsWritten:
-		return p.Rows
-	case metrics.KeyBatchSize:
-		return int64(p.BatchSize)
-	case metrics.KeyNumKeys:
-		return int64(p.Keys)
-	case metrics.KeyTokens:
-		return int64(p.Tokens)
-	case metrics.KeyNumHandles:
-		return int64(p.Handles)
-	}
-	t.Fatalf("counter reads key %v, which the test does not know", k)
-	return 0
-}
-
-// fieldSeconds is the test's own reading of a duration key, in seconds.
-func fieldSeconds(t *testing.T, k metrics.Key, p metrics.Payload) float64 {
-	t.Helper()
-	var d time.Duration
-	switch k {
-	case metrics.KeyElapsed:
-		d = p.Elapsed
-	case metrics.KeyDuration:
-		d = p.Duration
-	case metrics.KeyBackoff:
-		d = p.Backoff
-	case metrics.KeyDelay:
-		d = p.Delay
-	case metrics.KeyWait:
-		d = p.Wait
-	default:
-		t.Fatalf("histogram reads key %v, which the test does not know", k)
-	}
-	return float64(d) / float64(time.Second)
-}
-
-func fieldBool(t *testing.T, k metrics.Key, p metrics.Payload) bool {
-	t.Helper()
-	switch k {
-	case metrics.KeyFound:
-		return p.Found
-	case metrics.KeyChanged:
-		return p.Changed
-	}
-	t.Fatalf("condition on key %v, which the test does not know", k)
-	return false
-}
+// What collectortest.FullPayload sets, read by the test on its own so that
+// the test and the Payload accessors can disagree: every integer 3, every
+// duration 1.5 s, every boolean true (false in the inverted payload).
+const (
+	fullInt     = 3
+	fullSeconds = 1.5
+)
 
 // TestEveryEventDataPoints emits each catalog event three times on a fresh
 // collector and checks, from a ManualReader, exactly which data points exist:
 // names, units, descriptions, counts, sums in seconds and bucket bounds.
 func TestEveryEventDataPoints(t *testing.T) {
 	const n = 3
-	payloads := map[string]metrics.Payload{
-		"full":     collectortest.FullPayload(),
-		"inverted": func() metrics.Payload { p := collectortest.FullPayload(); p.Found, p.Changed = false, false; return p }(),
-	}
-	for _, ev := range metrics.Events() {
-		d, _ := metrics.Describe(ev)
+	for _, d := range metrics.Shardyfusion.Descriptors() {
+		ev := d.Event
+		inverted := collectortest.FullPayload(d)
+		for _, f := range d.Fields {
+			if f.Kind == metrics.KindBool {
+				inverted.SetBool(f, false)
+			}
+		}
+		payloads := map[string]metrics.Payload{"full": collectortest.FullPayload(d), "inverted": inverted}
 		for pname, p := range payloads {
-			t.Run(ev.String()+"/"+pname, func(t *testing.T) {
+			t.Run(d.Wire+"/"+pname, func(t *testing.T) {
 				mp, reader := sdk(t)
 				c := newCollector(t, otelcol.WithMeterProvider(mp))
 				for range n {
@@ -194,10 +152,10 @@ func TestEveryEventDataPoints(t *testing.T) {
 				got := collect(t, reader)
 				want := map[string]bool{}
 				for _, in := range d.Instruments {
-					name := "shardyfusion." + strings.TrimSuffix(in.Name, "_total")
-					if in.If != 0 && fieldBool(t, in.If, p) != in.IfValue {
+					name := "shardyfusion." + strings.TrimSuffix(strings.TrimSuffix(in.Name, "_total"), "_seconds")
+					if in.If != "" && (pname == "full") != in.IfValue {
 						if got.points(name) != 0 {
-							t.Errorf("%s: has data points although %v=%v does not equal %v", name, in.If, fieldBool(t, in.If, p), in.IfValue)
+							t.Errorf("%s: has data points although %v does not equal %v", name, in.If, in.IfValue)
 						}
 						continue
 					}
@@ -215,8 +173,8 @@ func TestEveryEventDataPoints(t *testing.T) {
 					switch in.Kind {
 					case metrics.Counter:
 						wantVal := int64(n)
-						if in.Value != 0 {
-							wantVal = n * fieldInt(t, in.Value, p)
+						if in.Value != "" {
+							wantVal = n * fullInt
 						}
 						if dp := got.sum(t, name); dp.Value != wantVal {
 							t.Errorf("%s = %d, want %d", name, dp.Value, wantVal)
@@ -225,7 +183,7 @@ func TestEveryEventDataPoints(t *testing.T) {
 						if in.Unit != "s" {
 							t.Errorf("%s: catalog unit %q, want s", name, in.Unit)
 						}
-						sec := fieldSeconds(t, in.Value, p)
+						sec := fullSeconds
 						dp := got.hist(t, name)
 						if dp.Count != n {
 							t.Errorf("%s: count %d, want %d", name, dp.Count, n)
@@ -280,9 +238,9 @@ func TestShardWriteCompletedValues(t *testing.T) {
 	mp, reader := sdk(t)
 	c := newCollector(t, otelcol.WithMeterProvider(mp))
 	for _, d := range []time.Duration{250 * time.Millisecond, 1500 * time.Millisecond, 7 * time.Second} {
-		c.Emit(context.Background(), metrics.ShardWriteCompleted, metrics.Payload{DBID: 3, Rows: 5000, Duration: d})
+		metrics.Emit(context.Background(), c, metrics.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: d})
 	}
-	c.Emit(context.Background(), metrics.WriteCompleted, metrics.Payload{Elapsed: 1500 * time.Millisecond, Rows: 15000})
+	metrics.Emit(context.Background(), c, metrics.WriteCompleted{Elapsed: 1500 * time.Millisecond, Rows: 15000})
 	got := collect(t, reader)
 
 	if v := got.sum(t, "shardyfusion.shard_writes_completed").Value; v != 3 {
@@ -291,7 +249,7 @@ func TestShardWriteCompletedValues(t *testing.T) {
 	if v := got.sum(t, "shardyfusion.shard_rows_written").Value; v != 15000 {
 		t.Errorf("shard_rows_written = %d, want 15000", v)
 	}
-	h := got.hist(t, "shardyfusion.shard_write_duration_seconds")
+	h := got.hist(t, "shardyfusion.shard_write_duration")
 	if h.Count != 3 || math.Abs(h.Sum-8.75) > 1e-9 {
 		t.Errorf("shard_write_duration_seconds: count %d sum %v, want 3 and 8.75", h.Count, h.Sum)
 	}
@@ -305,10 +263,10 @@ func TestShardWriteCompletedValues(t *testing.T) {
 	if !slices.Equal(h.BucketCounts, wantCounts) {
 		t.Errorf("bucket counts %v, want %v", h.BucketCounts, wantCounts)
 	}
-	if got["shardyfusion.shard_write_duration_seconds"].Unit != "s" {
-		t.Errorf("unit %q, want s", got["shardyfusion.shard_write_duration_seconds"].Unit)
+	if got["shardyfusion.shard_write_duration"].Unit != "s" {
+		t.Errorf("unit %q, want s", got["shardyfusion.shard_write_duration"].Unit)
 	}
-	w := got.hist(t, "shardyfusion.write_duration_seconds")
+	w := got.hist(t, "shardyfusion.write_duration")
 	if w.Count != 1 || w.Sum != 1.5 {
 		t.Errorf("write_duration_seconds: count %d sum %v, want 1 and 1.5 (elapsed 1500 ms)", w.Count, w.Sum)
 	}
@@ -321,7 +279,7 @@ func TestReaderGetMisses(t *testing.T) {
 	mp, reader := sdk(t)
 	c := newCollector(t, otelcol.WithMeterProvider(mp))
 	for i := range 10 {
-		c.Emit(context.Background(), metrics.ReaderGet, metrics.Payload{Found: i%5 != 0, Duration: time.Millisecond})
+		metrics.Emit(context.Background(), c, metrics.ReaderGet{Found: i%5 != 0, Duration: time.Millisecond})
 	}
 	got := collect(t, reader)
 	if v := got.sum(t, "shardyfusion.reader_gets").Value; v != 10 {
@@ -330,7 +288,7 @@ func TestReaderGetMisses(t *testing.T) {
 	if v := got.sum(t, "shardyfusion.reader_get_misses").Value; v != 2 {
 		t.Errorf("reader_get_misses = %d, want 2", v)
 	}
-	h := got.hist(t, "shardyfusion.reader_get_duration_seconds")
+	h := got.hist(t, "shardyfusion.reader_get_duration")
 	if h.Count != 10 || math.Abs(h.Sum-0.01) > 1e-12 {
 		t.Errorf("reader_get_duration_seconds: count %d sum %v, want 10 and 0.01", h.Count, h.Sum)
 	}
@@ -340,11 +298,8 @@ func TestInstrumentNames(t *testing.T) {
 	c := newCollector(t, otelcol.WithMeterProvider(noop.NewMeterProvider()))
 	names := c.InstrumentNames()
 	seen := map[string]bool{}
-	for _, ev := range metrics.Events() {
-		d, _ := metrics.Describe(ev)
-		for _, in := range d.Instruments {
-			seen["shardyfusion."+strings.TrimSuffix(in.Name, "_total")] = true
-		}
+	for _, in := range metrics.Shardyfusion.Instruments() {
+		seen[otelcol.InstrumentName("shardyfusion", in.Name)] = true
 	}
 	if len(names) != len(seen) {
 		t.Errorf("%d instruments, want %d (one per distinct catalog name)", len(names), len(seen))
@@ -353,13 +308,13 @@ func TestInstrumentNames(t *testing.T) {
 		if !seen[n] {
 			t.Errorf("unexpected instrument %q", n)
 		}
-		if strings.HasSuffix(n, "_total") {
-			t.Errorf("instrument %q keeps _total", n)
+		if strings.HasSuffix(n, "_total") || strings.HasSuffix(n, "_seconds") {
+			t.Errorf("instrument %q keeps its unit suffix", n)
 		}
 	}
 	for _, tc := range []struct{ ns, name, want string }{
 		{"shardyfusion", "shard_writes_completed_total", "shardyfusion.shard_writes_completed"},
-		{"shardyfusion", "shard_write_duration_seconds", "shardyfusion.shard_write_duration_seconds"},
+		{"shardyfusion", "shard_write_duration_seconds", "shardyfusion.shard_write_duration"},
 		{"", "reader_gets_total", "reader_gets"},
 		{"acme.kv", "s3_retries_total", "acme.kv.s3_retries"},
 	} {
@@ -372,7 +327,7 @@ func TestInstrumentNames(t *testing.T) {
 func TestMeterNameAndNamespace(t *testing.T) {
 	mp, reader := sdk(t)
 	c := newCollector(t, otelcol.WithMeterProvider(mp), otelcol.WithMeterName("example.com/kv"), otelcol.WithNamespace("kv"))
-	c.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
 	got := collect(t, reader)
 	m, ok := got["kv.writes_started"]
 	if !ok {
@@ -384,7 +339,7 @@ func TestMeterNameAndNamespace(t *testing.T) {
 
 	mp2, reader2 := sdk(t)
 	c2 := newCollector(t, otelcol.WithMeterProvider(mp2), otelcol.WithNamespace(""))
-	c2.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), c2, metrics.WriteStarted{})
 	if v := collect(t, reader2).sum(t, "writes_started").Value; v != 1 {
 		t.Errorf("writes_started = %d, want 1", v)
 	}
@@ -397,9 +352,9 @@ func TestConstantAttributes(t *testing.T) {
 		otelcol.WithAttributes(attribute.String("pipeline", "orders-v2")))
 	b := newCollector(t, otelcol.WithMeterProvider(mp), otelcol.WithAttributes(attribute.String("pipeline", "users")))
 	for range 3 {
-		a.Emit(context.Background(), metrics.ShardWriteCompleted, metrics.Payload{Rows: 10, Duration: time.Second})
+		metrics.Emit(context.Background(), a, metrics.ShardWriteCompleted{Rows: 10, Duration: time.Second})
 	}
-	b.Emit(context.Background(), metrics.ShardWriteCompleted, metrics.Payload{Rows: 10, Duration: time.Second})
+	metrics.Emit(context.Background(), b, metrics.ShardWriteCompleted{Rows: 10, Duration: time.Second})
 
 	got := collect(t, reader)
 	s := got["shardyfusion.shard_writes_completed"].Data.(metricdata.Sum[int64])
@@ -419,7 +374,7 @@ func TestConstantAttributes(t *testing.T) {
 	if byPipeline["orders-v2"] != 3 || byPipeline["users"] != 1 || len(byPipeline) != 2 {
 		t.Errorf("series by pipeline %v, want orders-v2=3 users=1 (later WithAttributes wins on a key)", byPipeline)
 	}
-	h := got["shardyfusion.shard_write_duration_seconds"].Data.(metricdata.Histogram[float64])
+	h := got["shardyfusion.shard_write_duration"].Data.(metricdata.Histogram[float64])
 	for _, dp := range h.DataPoints {
 		if _, ok := dp.Attributes.Value("pipeline"); !ok {
 			t.Errorf("histogram point without the constant attribute: %v", dp.Attributes.ToSlice())
@@ -441,14 +396,18 @@ func TestEmitAllocatesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			mp, _ := sdk(t)
 			c := newCollector(t, append(tc.opts, otelcol.WithMeterProvider(mp))...)
-			p := collectortest.FullPayload()
 			ctx := context.Background()
-			for _, ev := range metrics.Events() {
-				c.Emit(ctx, ev, p) // create the series
-				p.Found, p.Changed = !p.Found, !p.Changed
-				c.Emit(ctx, ev, p)
-				if allocs := testing.AllocsPerRun(200, func() { c.Emit(ctx, ev, p) }); allocs != 0 {
-					t.Errorf("Emit(%v): %v allocs, want 0", ev, allocs)
+			for _, d := range metrics.Shardyfusion.Descriptors() {
+				p := collectortest.FullPayload(d)
+				c.Emit(ctx, d.Event, p) // create the series
+				for _, f := range d.Fields {
+					if f.Kind == metrics.KindBool {
+						p.SetBool(f, false)
+					}
+				}
+				c.Emit(ctx, d.Event, p)
+				if allocs := testing.AllocsPerRun(200, func() { c.Emit(ctx, d.Event, p) }); allocs != 0 {
+					t.Errorf("Emit(%v): %v allocs, want 0", d.Wire, allocs)
 				}
 			}
 		})
@@ -500,14 +459,14 @@ func TestBucketOptions(t *testing.T) {
 	c := newCollector(t, otelcol.WithMeterProvider(mp),
 		otelcol.WithBuckets("reader_get_duration_seconds", 0.001, 0.01),
 		otelcol.WithAllBuckets(1, 10, 100))
-	c.Emit(context.Background(), metrics.ReaderGet, metrics.Payload{Duration: 5 * time.Millisecond})
-	c.Emit(context.Background(), metrics.ShardWriteCompleted, metrics.Payload{Duration: 5 * time.Second})
+	metrics.Emit(context.Background(), c, metrics.ReaderGet{Duration: 5 * time.Millisecond})
+	metrics.Emit(context.Background(), c, metrics.ShardWriteCompleted{Duration: 5 * time.Second})
 	got := collect(t, reader)
-	g := got.hist(t, "shardyfusion.reader_get_duration_seconds")
+	g := got.hist(t, "shardyfusion.reader_get_duration")
 	if !slices.Equal(g.Bounds, []float64{0.001, 0.01}) || !slices.Equal(g.BucketCounts, []uint64{0, 1, 0}) {
 		t.Errorf("reader_get_duration_seconds bounds %v counts %v, want [0.001 0.01] [0 1 0]", g.Bounds, g.BucketCounts)
 	}
-	w := got.hist(t, "shardyfusion.shard_write_duration_seconds")
+	w := got.hist(t, "shardyfusion.shard_write_duration")
 	if !slices.Equal(w.Bounds, []float64{1, 10, 100}) || !slices.Equal(w.BucketCounts, []uint64{0, 1, 0, 0}) {
 		t.Errorf("shard_write_duration_seconds bounds %v counts %v, want [1 10 100] [0 1 0 0]", w.Bounds, w.BucketCounts)
 	}
@@ -533,13 +492,19 @@ func TestCollectorContract(t *testing.T) {
 			return newCollector(t, otelcol.WithMeterProvider(mp), otelcol.WithAttributes(attribute.Bool("canary", true)))
 		})
 	})
+	t.Run("collectortest.Catalog", func(t *testing.T) {
+		mp, _ := sdk(t)
+		collectortest.Run(t, func() metrics.Collector {
+			return newCollector(t, otelcol.WithMeterProvider(mp), otelcol.WithCatalog(collectortest.Catalog))
+		})
+	})
 }
 
 func TestUnknownEventsIgnored(t *testing.T) {
 	mp, reader := sdk(t)
 	c := newCollector(t, otelcol.WithMeterProvider(mp))
 	for _, ev := range collectortest.Unknown {
-		c.Emit(context.Background(), ev, collectortest.FullPayload())
+		c.Emit(context.Background(), ev, collectortest.FullPayload(collectortest.SampleEvent.Descriptor()))
 	}
 	got := collect(t, reader)
 	for name := range got {
@@ -555,8 +520,8 @@ func TestUnknownEventsIgnored(t *testing.T) {
 func TestNegativeCounterValueDropped(t *testing.T) {
 	mp, reader := sdk(t)
 	c := newCollector(t, otelcol.WithMeterProvider(mp))
-	c.Emit(context.Background(), metrics.BatchWritten, metrics.Payload{BatchSize: 7})
-	c.Emit(context.Background(), metrics.BatchWritten, metrics.Payload{BatchSize: -5})
+	metrics.Emit(context.Background(), c, metrics.BatchWritten{BatchSize: 7})
+	metrics.Emit(context.Background(), c, metrics.BatchWritten{BatchSize: -5})
 	got := collect(t, reader)
 	if v := got.sum(t, "shardyfusion.batch_rows").Value; v != 7 {
 		t.Errorf("batch_rows = %d, want 7 (the negative size is not added)", v)
@@ -564,8 +529,8 @@ func TestNegativeCounterValueDropped(t *testing.T) {
 	if v := got.sum(t, "shardyfusion.batches_written").Value; v != 2 {
 		t.Errorf("batches_written = %d, want 2", v)
 	}
-	if c.Dropped() != 1 {
-		t.Errorf("Dropped = %d, want 1", c.Dropped())
+	if c.Invalid() != 1 || c.Dropped() != 0 {
+		t.Errorf("Invalid = %d, Dropped = %d; want 1 and 0", c.Invalid(), c.Dropped())
 	}
 }
 
@@ -573,7 +538,7 @@ func TestNilContext(t *testing.T) {
 	mp, reader := sdk(t)
 	c := newCollector(t, otelcol.WithMeterProvider(mp))
 	//lint:ignore SA1012 the collector must survive a nil context
-	c.Emit(nil, metrics.WriteStarted, metrics.Payload{}) //nolint:staticcheck
+	metrics.Emit(nil, c, metrics.WriteStarted{}) //nolint:staticcheck
 	if v := collect(t, reader).sum(t, "shardyfusion.writes_started").Value; v != 1 {
 		t.Errorf("writes_started = %d, want 1", v)
 	}
@@ -606,8 +571,8 @@ func TestProviderPanicRecovered(t *testing.T) {
 				t.Fatalf("Emit panicked into the caller: %v", r)
 			}
 		}()
-		c.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
-		c.Emit(context.Background(), metrics.ReaderGet, metrics.Payload{})
+		metrics.Emit(context.Background(), c, metrics.WriteStarted{})
+		metrics.Emit(context.Background(), c, metrics.ReaderGet{})
 	}()
 	if c.Panics() != 2 {
 		t.Errorf("Panics = %d, want 2", c.Panics())
@@ -619,7 +584,7 @@ func TestProviderPanicRecovered(t *testing.T) {
 func TestUserProviderNotShutDown(t *testing.T) {
 	mp, reader := sdk(t)
 	c := newCollector(t, otelcol.WithMeterProvider(mp))
-	c.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
@@ -629,7 +594,7 @@ func TestUserProviderNotShutDown(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	c.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
 	if c.Dropped() != 1 {
 		t.Errorf("Dropped = %d after one Emit after Close, want 1", c.Dropped())
 	}
@@ -640,7 +605,7 @@ func TestUserProviderNotShutDown(t *testing.T) {
 		t.Errorf("writes_started = %d, want 1 (the Emit after Close is ignored)", v)
 	}
 	c2 := newCollector(t, otelcol.WithMeterProvider(mp))
-	c2.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), c2, metrics.WriteStarted{})
 	if v := collect(t, reader).sum(t, "shardyfusion.writes_started").Value; v != 2 {
 		t.Errorf("writes_started = %d after a second collector emitted, want 2", v)
 	}
@@ -654,7 +619,7 @@ func TestOwnedProviderShutDown(t *testing.T) {
 		calls++
 		return mp.Shutdown(ctx)
 	}))
-	c.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -704,7 +669,7 @@ func TestCloseWhileEmitting(t *testing.T) {
 					return
 				default:
 				}
-				c.Emit(context.Background(), metrics.ReaderGet, metrics.Payload{Duration: time.Microsecond})
+				metrics.Emit(context.Background(), c, metrics.ReaderGet{Duration: time.Microsecond})
 				n++
 			}
 		}()

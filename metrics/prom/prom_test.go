@@ -159,9 +159,9 @@ func expected(t *testing.T, prefix string, changes []change) map[string]float64 
 // integer 3, every boolean true, every string "x". Written out by hand from the design's table, so
 // that a change to a name, type or meaning fails here.
 var fullPayloadChanges = map[string][]change{
-	"write.started":      {inc("writes_started_total", 1)},
+	"write.started":            {inc("writes_started_total", 1)},
 	"write.sharding_completed": {obs("sharding_duration_seconds", 1.5)},
-	"write.shard.started": {inc("shard_writes_started_total", 1)},
+	"write.shard.started":      {inc("shard_writes_started_total", 1)},
 	"write.shard.completed": {
 		inc("shard_writes_completed_total", 1),
 		obs("shard_write_duration_seconds", 1.5),

@@ -23,7 +23,7 @@ func ExampleNewCollector() {
 	}
 	defer c.Close() // exports what is left, then shuts the provider down
 
-	c.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(ctx, c, metrics.WriteStarted{})
 }
 
 // Sharing one provider between this collector and other instrumentation.
@@ -39,5 +39,5 @@ func ExampleNewMeterProvider() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	c.Emit(ctx, metrics.ReaderInitialized, metrics.Payload{})
+	metrics.Emit(ctx, c, metrics.ReaderInitialized{})
 }

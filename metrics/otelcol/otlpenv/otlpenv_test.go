@@ -36,11 +36,11 @@ func clearEnv(t *testing.T) {
 
 func emitWrite(c metrics.Collector) {
 	ctx := context.Background()
-	c.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(ctx, c, metrics.WriteStarted{})
 	for i := range 4 {
-		c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: i, Rows: 1000, Duration: 500 * time.Millisecond})
+		metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: i, Rows: 1000, Duration: 500 * time.Millisecond})
 	}
-	c.Emit(ctx, metrics.WriteCompleted, metrics.Payload{Elapsed: 3 * time.Second, Rows: 4000})
+	metrics.Emit(ctx, c, metrics.WriteCompleted{Elapsed: 3 * time.Second, Rows: 4000})
 }
 
 func checkWrite(t *testing.T, m otlpreceiver.Metrics) {
@@ -63,8 +63,8 @@ func checkWrite(t *testing.T, m otlpreceiver.Metrics) {
 		count uint64
 		sum   float64
 	}{
-		"shardyfusion.shard_write_duration_seconds": {4, 2},
-		"shardyfusion.write_duration_seconds":       {1, 3},
+		"shardyfusion.shard_write_duration": {4, 2},
+		"shardyfusion.write_duration":       {1, 3},
 	} {
 		h := m.Histogram(name)
 		if h == nil {
@@ -120,7 +120,7 @@ func TestHTTPFromEnvironment(t *testing.T) {
 	}
 
 	// Close flushes what came after, then shuts the provider down.
-	c.Emit(context.Background(), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
