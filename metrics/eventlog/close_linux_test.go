@@ -49,15 +49,15 @@ func TestCloseAfterDiskFull(t *testing.T) {
 	}
 	dir := t.TempDir()
 	var logs testutil.SyncBuffer
-	c, err := eventlog.New(dir, eventlog.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	c, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	full := eventlog.WithRun(context.Background(), "full")
 	ok := eventlog.WithRun(context.Background(), "ok")
 	for i := range 3 {
-		c.Emit(full, metrics.ShardWriteStarted, metrics.Payload{DBID: i})
-		c.Emit(ok, metrics.ShardWriteStarted, metrics.Payload{DBID: i})
+		metrics.Emit(full, c, metrics.ShardWriteStarted{DBID: i})
+		metrics.Emit(ok, c, metrics.ShardWriteStarted{DBID: i})
 	}
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -72,8 +72,8 @@ func TestCloseAfterDiskFull(t *testing.T) {
 	devFull.Close()
 
 	for i := 3; i < 103; i++ {
-		c.Emit(full, metrics.ShardWriteStarted, metrics.Payload{DBID: i})
-		c.Emit(ok, metrics.ShardWriteStarted, metrics.Payload{DBID: i})
+		metrics.Emit(full, c, metrics.ShardWriteStarted{DBID: i})
+		metrics.Emit(ok, c, metrics.ShardWriteStarted{DBID: i})
 		if i%10 == 0 {
 			if err := c.Flush(context.Background()); err != nil {
 				t.Errorf("Flush returned the write error: %v", err)
@@ -110,13 +110,13 @@ func TestCloseAfterDiskFull(t *testing.T) {
 // two closes, so the descriptor number cannot be reused meanwhile.
 func TestCloseWhenOneCloseFails(t *testing.T) {
 	dir := t.TempDir()
-	c, err := eventlog.New(dir, eventlog.WithLogger(slog.New(slog.DiscardHandler)))
+	c, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)
 	}
 	runs := []string{"a-broken", "b-ok", "c-ok"}
 	for _, r := range runs {
-		c.Emit(eventlog.WithRun(context.Background(), r), metrics.WriteStarted, metrics.Payload{})
+		metrics.Emit(eventlog.WithRun(context.Background(), r), c, metrics.WriteStarted{})
 	}
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatal(err)

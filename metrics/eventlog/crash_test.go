@@ -29,7 +29,7 @@ func TestCrashChild(t *testing.T) {
 	if dir == "" {
 		t.Skip("only runs as the child of TestCrashKeepsFlushedLines")
 	}
-	c, err := eventlog.New(dir)
+	c, err := eventlog.New(eventlog.WithDir(dir))
 	if err != nil {
 		fmt.Println("error", err)
 		os.Exit(3)
@@ -37,7 +37,7 @@ func TestCrashChild(t *testing.T) {
 	ctx := eventlog.WithRun(context.Background(), "crash")
 	stop := time.Now().Add(time.Minute) // in case the parent dies first
 	for i := 0; time.Now().Before(stop); i++ {
-		c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: i, Rows: int64(i) * 3, Duration: time.Duration(i) * time.Microsecond})
+		metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: i, Rows: int64(i) * 3, Duration: time.Duration(i) * time.Microsecond})
 		if i%97 == 96 {
 			if err := c.Flush(ctx); err != nil {
 				fmt.Println("error", err)

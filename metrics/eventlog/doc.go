@@ -8,9 +8,11 @@
 //
 //	{"event":"event_log_started","ts":"2026-03-17T23:33:54.101Z","run_id":"r1","version":"v0.3.0","host":"worker-7","pid":4242}
 //
-// and each event follows with the catalog's wire name and payload keys, in
-// the catalog's key order and units (milliseconds for *_ms keys, seconds for
-// *_s keys and wait_seconds):
+// and each event follows with its wire name and its fields, in declaration
+// order: integers, floats, booleans, strings as emitted (a label's original
+// value, not its bounded one), and durations in the unit their name ends in
+// (milliseconds for *_ms, seconds for *_s and *_seconds). Every declared
+// event of every catalog is written:
 //
 //	{"event":"write.shard.completed","ts":"2026-03-17T23:33:54.953Z","run_id":"r1","elapsed_ms":852.4,"db_id":3,"row_count":5000,"duration_ms":12.5}
 //
@@ -39,15 +41,15 @@
 // its events to the same file.
 //
 // A run's file is flushed and closed when an event that ends the run
-// (metrics.Descriptor.EndsRun: write.completed, reader.closed, or an event of
+// (metrics.Descriptor.EndsRun: write.completed, write.failed, reader.closed, or an event of
 // the application's that declares it) is written, and at Close.
 //
 // # Directory
 //
-// The directory is the dir argument of New when it is not empty; otherwise
+// The directory is the one WithDir gives when it is not empty; otherwise
 // the environment variable MILESTONE_EVENT_LOG_DIR when set and not empty;
-// otherwise ~/.milestone/events. The dir argument is the programmatic
-// override: code that wants the environment to decide passes "".
+// otherwise ~/.milestone/events. WithDir is the programmatic override: code
+// that wants the environment to decide leaves it out.
 //
 // # Never in the way
 //

@@ -24,13 +24,13 @@ import (
 func TestFullQueueDropsCountsAndReports(t *testing.T) {
 	dir := t.TempDir()
 	const queue, extra = 8, 5
-	c, err := New(dir, WithQueueSize(queue))
+	c, err := New(WithDir(dir), WithQueueSize(queue))
 	if err != nil {
 		t.Fatal(err)
 	}
 	path := fifoRun(t, c, "slow")
 	ctx := WithRun(context.Background(), "slow")
-	c.Emit(ctx, metrics.ShardWriteStarted, metrics.Payload{DBID: 0})
+	metrics.Emit(ctx, c, metrics.ShardWriteStarted{DBID: 0})
 
 	// Wait until the writer has taken that event and is stuck opening.
 	deadline := time.Now().Add(10 * time.Second)
@@ -48,7 +48,7 @@ func TestFullQueueDropsCountsAndReports(t *testing.T) {
 	}
 	start := time.Now()
 	for i := 1; i <= queue+extra; i++ {
-		c.Emit(ctx, metrics.ShardWriteStarted, metrics.Payload{DBID: i})
+		metrics.Emit(ctx, c, metrics.ShardWriteStarted{DBID: i})
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Emit blocked for %v while the writer was stuck", d)

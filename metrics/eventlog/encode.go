@@ -3,146 +3,121 @@ package eventlog
 import (
 	"math"
 	"strconv"
-	"strings"
 
 	"github.com/milestone-go/milestone/internal/jsonenc"
 	"github.com/milestone-go/milestone/metrics"
 )
 
-// eventCodec is what the writer needs to encode one catalog event, computed
-// once when the collector is built.
+// eventCodec is what the writer needs to encode one event, computed once
+// when the collector is built from the event's declaration.
 type eventCodec struct {
 	// prefix is `{"event":"<wire>","ts":`.
 	prefix []byte
-	keys   []metrics.Key
-	scales []float64 // floatScale of each key
+	fields []fieldCodec
 	// closesRun is set for the events that end a run's file.
 	closesRun bool
 }
 
-// floatScale returns by how much a float key's value multiplies back to
-// whole nanoseconds: 1e6 for milliseconds (*_ms), 1e9 for seconds.
-func floatScale(k metrics.Key) float64 {
-	if strings.HasSuffix(k.String(), "_ms") {
-		return 1e6
-	}
-	return 1e9
+// fieldCodec encodes one field: `,"<name>":` and the value.
+type fieldCodec struct {
+	key   []byte
+	field *metrics.Field
 }
 
-// keyPrefixes holds `,"<key>":` for every payload key.
-type keyPrefixes [256][]byte
-
-// codecTable finds the codec of an event: by index for codes below
-// denseCodes (the built-ins, the first custom events), else in a map.
+// codecTable finds the codec of an event by its dense metrics.Event.
 type codecTable struct {
-	dense  []*eventCodec
-	sparse map[metrics.Event]*eventCodec
+	byEvent []*eventCodec
 }
-
-const denseCodes = 2048
 
 func (t *codecTable) get(ev metrics.Event) *eventCodec {
-	if int(ev) < len(t.dense) {
-		return t.dense[ev]
+	if int(ev) < len(t.byEvent) {
+		return t.byEvent[ev]
 	}
-	if t.sparse == nil {
-		return nil
-	}
-	return t.sparse[ev]
+	return nil
 }
 
-func (t *codecTable) set(ev metrics.Event, c *eventCodec) {
-	if ev >= denseCodes {
-		if t.sparse == nil {
-			t.sparse = make(map[metrics.Event]*eventCodec)
-		}
-		t.sparse[ev] = c
-		return
-	}
-	for int(ev) >= len(t.dense) {
-		t.dense = append(t.dense, nil)
-	}
-	t.dense[ev] = c
-}
-
-// buildCodecs snapshots the catalog as it is now: events defined later are
-// not in the table and are ignored.
-func buildCodecs() (*codecTable, *keyPrefixes) {
-	var kp keyPrefixes
+// buildCodecs snapshots every declared event of every catalog as it is
+// now: events declared later are not in the table and are ignored.
+func buildCodecs() *codecTable {
 	codecs := &codecTable{}
-	for _, ev := range metrics.Events() {
-		d, ok := metrics.Describe(ev)
-		if !ok {
-			continue
-		}
-		c := &eventCodec{keys: append([]metrics.Key(nil), d.Keys...)}
-		for _, k := range c.keys {
-			c.scales = append(c.scales, floatScale(k))
-		}
+	for _, d := range metrics.Descriptors() {
+		c := &eventCodec{closesRun: d.EndsRun}
 		c.prefix = append(c.prefix, `{"event":`...)
 		c.prefix = jsonenc.AppendString(c.prefix, d.Wire)
 		c.prefix = append(c.prefix, `,"ts":`...)
-		c.closesRun = d.EndsRun
-		codecs.set(ev, c)
-		for _, k := range d.Keys {
-			if kp[k] == nil {
-				kp[k] = append(jsonenc.AppendString([]byte{','}, k.String()), ':')
-			}
+		for _, f := range d.Fields {
+			key := append(jsonenc.AppendString([]byte{','}, f.Name), ':')
+			c.fields = append(c.fields, fieldCodec{key: key, field: f})
 		}
+		for int(d.Event) >= len(codecs.byEvent) {
+			codecs.byEvent = append(codecs.byEvent, nil)
+		}
+		codecs.byEvent[d.Event] = c
 	}
-	return codecs, &kp
+	return codecs
 }
 
-// appendField appends the value of f in JSON. scale is floatScale(f.Key).
-func appendField(b []byte, f metrics.Field, scale float64) []byte {
+// appendFields appends every field of the event in p, in declaration order.
+func (c *eventCodec) appendFields(b []byte, p *metrics.Payload) []byte {
+	for i := range c.fields {
+		fc := &c.fields[i]
+		b = append(b, fc.key...)
+		b = appendValue(b, fc.field, p)
+	}
+	return b
+}
+
+// appendValue appends the JSON value of field f in p: an integer, a float
+// (null when not finite, which JSON cannot hold), a boolean, a duration in
+// the field's unit, or a string (for a label, as emitted).
+func appendValue(b []byte, f *metrics.Field, p *metrics.Payload) []byte {
 	switch f.Kind {
 	case metrics.KindInt:
-		return strconv.AppendInt(b, f.Int, 10)
+		return strconv.AppendInt(b, p.Int(f), 10)
 	case metrics.KindFloat:
-		return appendDuration(b, f.Float, scale)
+		v := p.Float(f)
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return append(b, "null"...)
+		}
+		return strconv.AppendFloat(b, v, 'g', -1, 64)
 	case metrics.KindBool:
-		return strconv.AppendBool(b, f.Bool)
+		return strconv.AppendBool(b, p.Bool(f))
+	case metrics.KindDuration:
+		return appendDuration(b, int64(p.Duration(f)), f.Unit)
+	case metrics.KindString:
+		return jsonenc.AppendString(b, p.Str(f))
 	}
 	return append(b, "null"...)
 }
 
-// appendDuration appends v, a duration in milliseconds (scale 1e6) or
-// seconds (scale 1e9), as a JSON number that parses back to exactly v. When v
-// is a whole number of nanoseconds, as every duration is, it is written as
-// that exact decimal, which is faster than the shortest-digits algorithm of
-// strconv; any other value goes through strconv.AppendFloat.
-func appendDuration(b []byte, v, scale float64) []byte {
-	const maxExact = 1 << 53
-	ns := v * scale
-	if ns > -maxExact && ns < maxExact {
-		n := int64(math.Round(ns))
-		if float64(n)/scale == v {
-			if n < 0 {
-				b = append(b, '-')
-				n = -n
-			}
-			unit := int64(scale)
-			b = strconv.AppendInt(b, n/unit, 10)
-			frac := n % unit
-			if frac == 0 {
-				return b
-			}
-			digits := 9
-			if unit == 1e6 {
-				digits = 6
-			}
-			for frac%10 == 0 {
-				frac /= 10
-				digits--
-			}
-			var tmp [9]byte
-			for i := digits - 1; i >= 0; i-- {
-				tmp[i] = byte('0' + frac%10)
-				frac /= 10
-			}
-			b = append(b, '.')
-			return append(b, tmp[:digits]...)
-		}
+// appendDuration appends a duration of ns nanoseconds as a JSON number in
+// unit: milliseconds or seconds, the exact decimal (no float rounding), with
+// trailing zeros dropped: 1500 ms, 12.5 ms, 0.25 s.
+func appendDuration(b []byte, ns int64, u metrics.DurationUnit) []byte {
+	unit, digits := int64(1e9), 9
+	if u == metrics.Millis {
+		unit, digits = 1e6, 6
 	}
-	return strconv.AppendFloat(b, v, 'f', -1, 64)
+	neg := ns < 0
+	un := uint64(ns)
+	if neg {
+		b = append(b, '-')
+		un = -un
+	}
+	b = strconv.AppendUint(b, un/uint64(unit), 10)
+	frac := un % uint64(unit)
+	if frac == 0 {
+		return b
+	}
+	for frac%10 == 0 {
+		frac /= 10
+		digits--
+	}
+	var tmp [9]byte
+	for i := digits - 1; i >= 0; i-- {
+		tmp[i] = byte('0' + frac%10)
+		frac /= 10
+	}
+	b = append(b, '.')
+	return append(b, tmp[:digits]...)
 }

@@ -24,7 +24,7 @@ import (
 
 func TestConformance(t *testing.T) {
 	collectortest.Run(t, func() metrics.Collector {
-		c, err := eventlog.New(t.TempDir())
+		c, err := eventlog.New(eventlog.WithDir(t.TempDir()))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,46 +108,60 @@ type emitted struct {
 	p  metrics.Payload
 }
 
+// typed turns an event's struct into what the script emits.
+func typed[T any](v T) emitted {
+	t := metrics.TypeOf[T]()
+	return emitted{t.Event(), t.Pack(v)}
+}
+
 // scriptedRun is a small but complete write with a retry, followed by
 // nothing else: WriteCompleted closes the run's file.
 func scriptedRun() []emitted {
 	ms := time.Millisecond
 	return []emitted{
-		{metrics.WriteStarted, metrics.Payload{}},
-		{metrics.ShardingCompleted, metrics.Payload{Elapsed: 120 * ms, Duration: 119500 * time.Microsecond}},
-		{metrics.ShardWriteStarted, metrics.Payload{Elapsed: 121 * ms, DBID: 0}},
-		{metrics.BatchWritten, metrics.Payload{Elapsed: 130 * ms, DBID: 0, BatchSize: 500}},
-		{metrics.ShardWriteRetried, metrics.Payload{Elapsed: 131 * ms, DBID: 0, Attempt: 1, Backoff: 250 * ms}},
-		{metrics.S3Retry, metrics.Payload{Attempt: 1, MaxRetries: 4, Delay: 1500 * ms}},
-		{metrics.RateLimiterThrottled, metrics.Payload{Wait: 33333 * time.Microsecond}},
-		{metrics.ShardWriteCompleted, metrics.Payload{Elapsed: 852400 * time.Microsecond, DBID: 0, Rows: 5000, Duration: 12500 * time.Microsecond}},
-		{metrics.ShardWritesCompleted, metrics.Payload{Elapsed: 853 * ms, Duration: 733 * ms, Rows: 5000}},
-		{metrics.ManifestPublished, metrics.Payload{Elapsed: 900 * ms}},
-		{metrics.CurrentPublished, metrics.Payload{Elapsed: 910 * ms}},
-		{metrics.WriteCompleted, metrics.Payload{Elapsed: 911 * ms, Rows: 5000}},
+		typed(metrics.WriteStarted{}),
+		typed(metrics.ShardingCompleted{Elapsed: 120 * ms, Duration: 119500 * time.Microsecond}),
+		typed(metrics.ShardWriteStarted{Elapsed: 121 * ms, DBID: 0}),
+		typed(metrics.BatchWritten{Elapsed: 130 * ms, DBID: 0, BatchSize: 500}),
+		typed(metrics.ShardWriteRetried{Elapsed: 131 * ms, DBID: 0, Attempt: 1, Backoff: 250 * ms}),
+		typed(metrics.S3Retry{Attempt: 1, MaxRetries: 4, Delay: 1500 * ms}),
+		typed(metrics.RateLimiterThrottled{Wait: 33333 * time.Microsecond}),
+		typed(metrics.ShardWriteCompleted{Elapsed: 852400 * time.Microsecond, DBID: 0, Rows: 5000, Duration: 12500 * time.Microsecond}),
+		typed(metrics.ShardWritesCompleted{Elapsed: 853 * ms, Duration: 733 * ms, Rows: 5000}),
+		typed(metrics.ManifestPublished{Elapsed: 900 * ms}),
+		typed(metrics.CurrentPublished{Elapsed: 910 * ms}),
+		typed(metrics.WriteCompleted{Elapsed: 911 * ms, Rows: 5000}),
 	}
 }
 
-// wantValue is the JSON value (as decoded with UseNumber) the catalog
-// prescribes for key k of p.
-func wantValue(k metrics.Key, p metrics.Payload) any {
-	f := p.Field(k)
+// wantValue is the JSON value (as decoded with UseNumber) the declaration
+// prescribes for field f of p, computed by the test on its own: durations
+// in milliseconds for *_ms fields and seconds for the others.
+func wantValue(f *metrics.Field, p metrics.Payload) any {
 	switch f.Kind {
 	case metrics.KindInt:
-		return json.Number(strconv.FormatInt(f.Int, 10))
+		return json.Number(strconv.FormatInt(p.Int(f), 10))
 	case metrics.KindFloat:
-		return f.Float
+		return p.Float(f)
 	case metrics.KindBool:
-		return f.Bool
+		return p.Bool(f)
+	case metrics.KindDuration:
+		if strings.HasSuffix(f.Name, "_ms") {
+			return float64(p.Duration(f)) / float64(time.Millisecond)
+		}
+		return float64(p.Duration(f)) / float64(time.Second)
+	case metrics.KindString:
+		return p.Str(f)
 	}
 	return nil
 }
 
 func checkEventLine(t *testing.T, got line, run string, ts time.Time, e emitted) {
 	t.Helper()
+	d, _ := metrics.Describe(e.ev)
 	wantKeys := []string{"event", "ts", "run_id"}
-	for _, k := range e.ev.Keys() {
-		wantKeys = append(wantKeys, k.String())
+	for _, f := range d.Fields {
+		wantKeys = append(wantKeys, f.Name)
 	}
 	if strings.Join(got.keys, ",") != strings.Join(wantKeys, ",") {
 		t.Errorf("%s: keys %v, want %v", e.ev, got.keys, wantKeys)
@@ -161,23 +175,23 @@ func checkEventLine(t *testing.T, got line, run string, ts time.Time, e emitted)
 	if got.fields["run_id"] != run {
 		t.Errorf("%s: run_id %v, want %v", e.ev, got.fields["run_id"], run)
 	}
-	for _, k := range e.ev.Keys() {
-		v := got.fields[k.String()]
-		want := wantValue(k, e.p)
-		if f, isFloat := want.(float64); isFloat {
+	for _, f := range d.Fields {
+		v := got.fields[f.Name]
+		want := wantValue(f, e.p)
+		if fl, isFloat := want.(float64); isFloat {
 			n, ok := v.(json.Number)
 			if !ok {
-				t.Errorf("%s %s: %v is not a number", e.ev, k, v)
+				t.Errorf("%s %s: %v is not a number", e.ev, f.Name, v)
 				continue
 			}
 			gotF, err := n.Float64()
-			if err != nil || gotF != f {
-				t.Errorf("%s %s: %v, want %v", e.ev, k, n, f)
+			if err != nil || gotF != fl {
+				t.Errorf("%s %s: %v, want %v", e.ev, f.Name, n, fl)
 			}
 			continue
 		}
 		if v != want {
-			t.Errorf("%s %s: %v (%T), want %v (%T)", e.ev, k, v, v, want, want)
+			t.Errorf("%s %s: %v (%T), want %v (%T)", e.ev, f.Name, v, v, want, want)
 		}
 	}
 }
@@ -185,7 +199,7 @@ func checkEventLine(t *testing.T, got line, run string, ts time.Time, e emitted)
 func TestScriptedRunLineSequence(t *testing.T) {
 	dir := t.TempDir()
 	start := time.Date(2026, 3, 17, 23, 33, 54, 953_000_000, time.UTC)
-	c, err := eventlog.New(dir, eventlog.WithClock(stepClock(start, 7*time.Millisecond)),
+	c, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithClock(stepClock(start, 7*time.Millisecond)),
 		eventlog.WithHost("worker-7"), eventlog.WithVersion("v1.2.3"))
 	if err != nil {
 		t.Fatal(err)
@@ -193,14 +207,7 @@ func TestScriptedRunLineSequence(t *testing.T) {
 	ctx := eventlog.WithRun(context.Background(), "r1")
 	script := scriptedRun()
 	for _, e := range script {
-		// Every event also gets fields it does not carry: they must not appear.
-		p := e.p
-		p.Found, p.Tokens, p.Handles = true, 99, 98
-		if e.ev != metrics.ShardWriteCompleted && e.ev != metrics.ShardWriteStarted &&
-			e.ev != metrics.BatchWritten && e.ev != metrics.ShardWriteRetried {
-			p.DBID = 77
-		}
-		c.Emit(ctx, e.ev, p)
+		c.Emit(ctx, e.ev, e.p)
 	}
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -244,30 +251,40 @@ func TestScriptedRunLineSequence(t *testing.T) {
 
 func TestEveryEventWithFullPayload(t *testing.T) {
 	dir := t.TempDir()
-	c, err := eventlog.New(dir)
+	c, err := eventlog.New(eventlog.WithDir(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := eventlog.WithRun(context.Background(), "all")
 	var script []emitted
-	for i, ev := range metrics.Events() {
-		p := collectortest.FullPayload()
-		p.DBID = i
-		p.Duration = time.Duration(i)*time.Millisecond + 123456*time.Nanosecond
-		p.Found = i%2 == 0
-		// write.completed and reader.closed end the file; send them last.
-		if ev == metrics.WriteCompleted || ev == metrics.ReaderClosed {
+	for i, d := range metrics.Descriptors() {
+		p := collectortest.FullPayload(d)
+		for _, f := range d.Fields {
+			switch f.Kind {
+			case metrics.KindInt:
+				p.SetInt(f, int64(i))
+			case metrics.KindDuration:
+				p.SetDuration(f, time.Duration(i)*time.Millisecond+123456*time.Nanosecond)
+			case metrics.KindBool:
+				p.SetBool(f, i%2 == 0)
+			case metrics.KindString:
+				p.SetStr(f, "q\"uote\n"+strconv.Itoa(i))
+			}
+		}
+		// Events that end a run close the file; send one of them last.
+		if d.EndsRun {
 			continue
 		}
-		script = append(script, emitted{ev, p})
+		script = append(script, emitted{d.Event, p})
 	}
-	script = append(script, emitted{metrics.ReaderClosed, collectortest.FullPayload()})
+	closed := metrics.Shardyfusion.Descriptors()[13]
+	script = append(script, emitted{closed.Event, collectortest.FullPayload(closed)})
 	before := time.Now().Add(-time.Millisecond)
 	for _, e := range script {
 		c.Emit(ctx, e.ev, e.p)
 	}
 	for _, ev := range collectortest.Unknown {
-		c.Emit(ctx, ev, collectortest.FullPayload())
+		c.Emit(ctx, ev, collectortest.FullPayload(closed))
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -289,7 +306,7 @@ func TestEveryEventWithFullPayload(t *testing.T) {
 
 func TestConcurrentRunsInSeparateDirectories(t *testing.T) {
 	dir := t.TempDir()
-	c, err := eventlog.New(dir)
+	c, err := eventlog.New(eventlog.WithDir(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -302,7 +319,7 @@ func TestConcurrentRunsInSeparateDirectories(t *testing.T) {
 			defer wg.Done()
 			ctx := eventlog.WithRun(context.Background(), run)
 			for i := range n {
-				c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: i, Rows: int64(r)})
+				metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: i, Rows: int64(r)})
 				if i%500 == 0 {
 					_ = c.Flush(ctx)
 				}
@@ -333,7 +350,7 @@ func TestConcurrentRunsInSeparateDirectories(t *testing.T) {
 
 func TestRunIDSources(t *testing.T) {
 	dir := t.TempDir()
-	c, err := eventlog.New(dir)
+	c, err := eventlog.New(eventlog.WithDir(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -361,7 +378,7 @@ func TestRunIDSources(t *testing.T) {
 		if got := c.Run(tc.ctx); got != tc.want {
 			t.Errorf("%s: Run = %q, want %q", tc.name, got, tc.want)
 		}
-		c.Emit(tc.ctx, metrics.ReaderGet, metrics.Payload{Found: true})
+		metrics.Emit(tc.ctx, c, metrics.ReaderGet{Found: true})
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -384,7 +401,7 @@ func TestRunIDSources(t *testing.T) {
 	if c.DefaultRun() != def {
 		t.Errorf("default run changed from %s to %s", def, c.DefaultRun())
 	}
-	c2, err := eventlog.New(dir, eventlog.WithDefaultRun("chosen"))
+	c2, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithDefaultRun("chosen"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -424,13 +441,13 @@ func TestRunDirCannotEscape(t *testing.T) {
 	// Emit with hostile ids: every file lands directly under dir.
 	parent := t.TempDir()
 	dir := filepath.Join(parent, "events")
-	c, err := eventlog.New(dir)
+	c, err := eventlog.New(eventlog.WithDir(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
 	hostile := []string{"../escape", "../../escape2", "/abs/olute", "..", ".", "a/../../b", long}
 	for _, id := range hostile {
-		c.Emit(eventlog.WithRun(context.Background(), id), metrics.WriteStarted, metrics.Payload{})
+		metrics.Emit(eventlog.WithRun(context.Background(), id), c, metrics.WriteStarted{})
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -471,11 +488,11 @@ func TestDirectoryPrecedence(t *testing.T) {
 	if got, _ := eventlog.ResolveDir(arg); got != arg {
 		t.Errorf("argument: %s, want %s (the argument wins over the env)", got, arg)
 	}
-	c, err := eventlog.New("")
+	c, err := eventlog.New(eventlog.WithDir(""))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Emit(eventlog.WithRun(context.Background(), "r"), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(eventlog.WithRun(context.Background(), "r"), c, metrics.WriteStarted{})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -507,10 +524,11 @@ func TestInvalidConstruction(t *testing.T) {
 		{t.TempDir(), eventlog.WithLogger(nil), "WithLogger"},
 		{t.TempDir(), eventlog.WithClock(nil), "WithClock"},
 		{t.TempDir(), eventlog.WithDefaultRun(""), "WithDefaultRun"},
-		{file, nil, "not a directory"},
+		{file, eventlog.WithSync(), "not a directory"},
+		{t.TempDir(), nil, "option 1 is nil"},
 	}
 	for _, tc := range cases {
-		c, err := eventlog.New(tc.dir, tc.opt)
+		c, err := eventlog.New(eventlog.WithDir(tc.dir), tc.opt)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("New(%s): error %v, want one naming %s", tc.want, err, tc.want)
 		}
@@ -521,12 +539,12 @@ func TestInvalidConstruction(t *testing.T) {
 }
 
 func TestNilContext(t *testing.T) {
-	c, err := eventlog.New(t.TempDir())
+	c, err := eventlog.New(eventlog.WithDir(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A careless caller's nil context must not panic.
-	c.Emit(nil, metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(nil, c, metrics.WriteStarted{})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -536,20 +554,20 @@ func TestNilContext(t *testing.T) {
 }
 
 func TestCloseIdempotentAndEmitAfterClose(t *testing.T) {
-	c, err := eventlog.New(t.TempDir())
+	c, err := eventlog.New(eventlog.WithDir(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := eventlog.WithRun(context.Background(), "r")
-	c.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(ctx, c, metrics.WriteStarted{})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	c.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
-	c.Emit(ctx, metrics.ReaderGet, metrics.Payload{})
+	metrics.Emit(ctx, c, metrics.WriteStarted{})
+	metrics.Emit(ctx, c, metrics.ReaderGet{})
 	if err := c.Flush(ctx); err != nil {
 		t.Errorf("Flush after Close: %v", err)
 	}
@@ -563,20 +581,20 @@ func TestCloseIdempotentAndEmitAfterClose(t *testing.T) {
 }
 
 func TestFileReopenedAfterRunEnd(t *testing.T) {
-	c, err := eventlog.New(t.TempDir())
+	c, err := eventlog.New(eventlog.WithDir(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := eventlog.WithRun(context.Background(), "r")
-	c.Emit(ctx, metrics.ReaderInitialized, metrics.Payload{})
-	c.Emit(ctx, metrics.ReaderClosed, metrics.Payload{Handles: 4})
+	metrics.Emit(ctx, c, metrics.ReaderInitialized{})
+	metrics.Emit(ctx, c, metrics.ReaderClosed{Handles: 4})
 	if err := c.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if st := c.Stats(); st.FilesClosed != 1 {
 		t.Errorf("reader.closed did not close the file: %+v", st)
 	}
-	c.Emit(ctx, metrics.ReaderInitialized, metrics.Payload{})
+	metrics.Emit(ctx, c, metrics.ReaderInitialized{})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -594,13 +612,13 @@ func TestFileReopenedAfterRunEnd(t *testing.T) {
 }
 
 func TestMaxOpenFilesEvictsLeastRecentlyUsed(t *testing.T) {
-	c, err := eventlog.New(t.TempDir(), eventlog.WithMaxOpenFiles(2))
+	c, err := eventlog.New(eventlog.WithDir(t.TempDir()), eventlog.WithMaxOpenFiles(2))
 	if err != nil {
 		t.Fatal(err)
 	}
 	runs := []string{"a", "b", "c", "a", "b", "c", "c"}
 	for i, r := range runs {
-		c.Emit(eventlog.WithRun(context.Background(), r), metrics.ShardWriteStarted, metrics.Payload{DBID: i})
+		metrics.Emit(eventlog.WithRun(context.Background(), r), c, metrics.ShardWriteStarted{DBID: i})
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -636,21 +654,21 @@ func TestOpenErrorsCountedAndReportedOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var logs testutil.SyncBuffer
-	c, err := eventlog.New(dir, eventlog.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	c, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
 	bad := eventlog.WithRun(context.Background(), "blocked")
 	good := eventlog.WithRun(context.Background(), "fine")
 	for i := range 10 {
-		c.Emit(bad, metrics.ShardWriteStarted, metrics.Payload{DBID: i})
-		c.Emit(good, metrics.ShardWriteStarted, metrics.Payload{DBID: i})
+		metrics.Emit(bad, c, metrics.ShardWriteStarted{DBID: i})
+		metrics.Emit(good, c, metrics.ShardWriteStarted{DBID: i})
 	}
 	if err := c.Flush(context.Background()); err != nil {
 		t.Errorf("Flush returned a write error: %v", err)
 	}
-	c.Emit(bad, metrics.WriteCompleted, metrics.Payload{}) // ends the run; the next event retries
-	c.Emit(bad, metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(bad, c, metrics.WriteCompleted{}) // ends the run; the next event retries
+	metrics.Emit(bad, c, metrics.WriteStarted{})
 	err = c.Close()
 	if err == nil || !strings.Contains(err.Error(), `run "blocked"`) {
 		t.Errorf("Close: %v, want the failed run's error", err)
@@ -671,7 +689,7 @@ func TestTimestampAndNumberEncoding(t *testing.T) {
 	dir := t.TempDir()
 	var mu sync.Mutex
 	var now time.Time
-	c, err := eventlog.New(dir, eventlog.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }))
+	c, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -688,7 +706,7 @@ func TestTimestampAndNumberEncoding(t *testing.T) {
 		mu.Lock()
 		now = ts
 		mu.Unlock()
-		c.Emit(ctx, metrics.ShardWriteRetried, metrics.Payload{Elapsed: d, Backoff: d / 3, DBID: -i})
+		metrics.Emit(ctx, c, metrics.ShardWriteRetried{Elapsed: d, Backoff: d / 3, DBID: -i})
 		want = append(want, ts)
 		durs = append(durs, d)
 		if i%100 == 0 {
@@ -706,25 +724,29 @@ func TestTimestampAndNumberEncoding(t *testing.T) {
 		if got, w := l.fields["ts"], want[i].UTC().Format("2006-01-02T15:04:05.000Z07:00"); got != w {
 			t.Fatalf("line %d ts %v, want %v", i, got, w)
 		}
-		p := metrics.Payload{Elapsed: durs[i], Backoff: durs[i] / 3}
-		for _, k := range []metrics.Key{metrics.KeyElapsed, metrics.KeyBackoff} {
-			n := l.fields[k.String()].(json.Number)
+		// The exact decimal of each duration, in its unit, parses back to the
+		// nearest float64 of the same value computed from nanoseconds.
+		for key, want := range map[string]float64{
+			"elapsed_ms": float64(durs[i]) / 1e6,
+			"backoff_s":  float64(durs[i]/3) / 1e9,
+		} {
+			n := l.fields[key].(json.Number)
 			got, err := n.Float64()
-			if err != nil || got != p.Field(k).Float {
-				t.Fatalf("line %d %s = %s, want %v", i, k, n, p.Field(k).Float)
+			if err != nil || got != want {
+				t.Fatalf("line %d %s = %s, want %v", i, key, n, want)
 			}
 		}
 	}
 }
 
 func TestRunIDEscapedInJSON(t *testing.T) {
-	c, err := eventlog.New(t.TempDir())
+	c, err := eventlog.New(eventlog.WithDir(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ids := []string{`quo"te`, `back\slash`, "new\nline\ttab\x01", "invalid\xff\xfeutf8", "ünï€ode", "</script>"}
 	for _, id := range ids {
-		c.Emit(eventlog.WithRun(context.Background(), id), metrics.WriteStarted, metrics.Payload{})
+		metrics.Emit(eventlog.WithRun(context.Background(), id), c, metrics.WriteStarted{})
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -745,7 +767,7 @@ func TestRunIDEscapedInJSON(t *testing.T) {
 }
 
 func TestEmitAllocatesNothing(t *testing.T) {
-	c, err := eventlog.New(t.TempDir(), eventlog.WithQueueSize(1<<16))
+	c, err := eventlog.New(eventlog.WithDir(t.TempDir()), eventlog.WithQueueSize(1<<16))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -756,11 +778,12 @@ func TestEmitAllocatesNothing(t *testing.T) {
 		logctx.With(context.Background(), "run_id", "alloc-logctx"),
 		logctx.With(context.Background(), "run_id", 7),
 	}
-	p := collectortest.FullPayload()
+	sample := collectortest.SampleEvent
+	p := collectortest.FullPayload(sample.Descriptor())
 	for _, ctx := range ctxs {
-		c.Emit(ctx, metrics.ShardWriteCompleted, p) // warm: open files, cache the run id
+		c.Emit(ctx, sample.Event(), p) // warm: open files, cache the run id
 		_ = c.Flush(ctx)
-		if n := testing.AllocsPerRun(1000, func() { c.Emit(ctx, metrics.ShardWriteCompleted, p) }); n != 0 {
+		if n := testing.AllocsPerRun(1000, func() { c.Emit(ctx, sample.Event(), p) }); n != 0 {
 			t.Errorf("Emit with run %q: %v allocs/op", c.Run(ctx), n)
 		}
 	}
@@ -770,20 +793,19 @@ func TestEmitAllocatesNothing(t *testing.T) {
 // declares EndsRun closes the run's file like write.completed; one that does
 // not leaves it open.
 func TestDefinedRunEndingEventClosesTheFile(t *testing.T) {
-	exportStarted, exportDone := defineExportEvents(t)
-	c, err := eventlog.New(t.TempDir())
+	c, err := eventlog.New(eventlog.WithDir(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := eventlog.WithRun(context.Background(), "export")
-	c.Emit(ctx, exportStarted, metrics.Payload{Elapsed: time.Millisecond})
+	exportStartedEvent.Emit(ctx, c, exportStarted{Elapsed: time.Millisecond})
 	if err := c.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if st := c.Stats(); st.FilesOpened != 1 || st.FilesClosed != 0 {
 		t.Errorf("after export.started: %+v, want the file open", st)
 	}
-	c.Emit(ctx, exportDone, metrics.Payload{Elapsed: 2 * time.Millisecond, Rows: 7})
+	exportDoneEvent.Emit(ctx, c, exportDone{Elapsed: 2 * time.Millisecond, Rows: 7})
 	if err := c.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -797,42 +819,32 @@ func TestDefinedRunEndingEventClosesTheFile(t *testing.T) {
 	for _, l := range readLines(t, c.Path("export")) {
 		events = append(events, l.fields["event"].(string))
 	}
-	if want := []string{"event_log_started", "eventlog_test.export.started", "eventlog_test.export.done"}; !slices.Equal(events, want) {
+	if want := []string{"event_log_started", "export.started", "export.done"}; !slices.Equal(events, want) {
 		t.Errorf("events = %v, want %v", events, want)
 	}
 }
 
-var (
-	defineExportOnce              sync.Once
-	exportStartedEv, exportDoneEv metrics.Event
-	exportDefineErr               error
-)
+var exportCatalog = metrics.MustNewCatalog("eventlog_test")
 
-// defineExportEvents declares two events once per test binary, so -count=N
-// works: export.started, and export.done which ends the run.
-func defineExportEvents(t *testing.T) (started, done metrics.Event) {
-	t.Helper()
-	defineExportOnce.Do(func() {
-		exportStartedEv, exportDefineErr = metrics.Define(metrics.Descriptor{
-			Event: 1301, Name: "ExportStarted", Wire: "eventlog_test.export.started", Group: "export",
-			Help: "An export began.", Keys: []metrics.Key{metrics.KeyElapsed},
-			Instruments: []metrics.Instrument{{Kind: metrics.Counter, Name: "eventlog_test_exports_started_total", Help: "Exports started."}},
-		})
-		if exportDefineErr != nil {
-			return
-		}
-		exportDoneEv, exportDefineErr = metrics.Define(metrics.Descriptor{
-			Event: 1302, Name: "ExportDone", Wire: "eventlog_test.export.done", Group: "export",
-			Help: "An export finished.", Keys: []metrics.Key{metrics.KeyElapsed, metrics.KeyRowsWritten},
-			Instruments: []metrics.Instrument{{Kind: metrics.Counter, Name: "eventlog_test_exports_done_total", Help: "Exports finished."}},
-			EndsRun:     true,
-		})
-	})
-	if exportDefineErr != nil {
-		t.Fatal(exportDefineErr)
-	}
-	return exportStartedEv, exportDoneEv
+type exportStarted struct {
+	Elapsed time.Duration `milestone:"elapsed_ms,elapsed"`
 }
+
+type exportDone struct {
+	Elapsed time.Duration `milestone:"elapsed_ms,elapsed"`
+	Rows    int64         `milestone:"rows_written"`
+}
+
+var (
+	exportStartedEvent = metrics.MustDeclare[exportStarted](exportCatalog, metrics.Spec{
+		Code: 1, Wire: "export.started", Group: "export", Help: "An export began.",
+		Instruments: []metrics.Instrument{metrics.Count("exports_started_total", "Exports started.")},
+	})
+	exportDoneEvent = metrics.MustDeclare[exportDone](exportCatalog, metrics.Spec{
+		Code: 2, Wire: "export.done", Group: "export", Help: "An export finished.", EndsRun: true,
+		Instruments: []metrics.Instrument{metrics.Count("exports_done_total", "Exports finished.")},
+	})
+)
 
 // TestSyncBeforeClosing: with WithSync a run's file is fsynced when a
 // run-ending event closes it and when Close closes it; without, never.
@@ -842,15 +854,15 @@ func TestSyncBeforeClosing(t *testing.T) {
 		if sync {
 			opts = append(opts, eventlog.WithSync())
 		}
-		c, err := eventlog.New(t.TempDir(), opts...)
+		c, err := eventlog.New(append(opts, eventlog.WithDir(t.TempDir()))...)
 		if err != nil {
 			t.Fatal(err)
 		}
 		done := eventlog.WithRun(context.Background(), "done")
 		open := eventlog.WithRun(context.Background(), "open")
-		c.Emit(done, metrics.WriteStarted, metrics.Payload{})
-		c.Emit(open, metrics.WriteStarted, metrics.Payload{})
-		c.Emit(done, metrics.WriteCompleted, metrics.Payload{Elapsed: time.Second, Rows: 10})
+		metrics.Emit(done, c, metrics.WriteStarted{})
+		metrics.Emit(open, c, metrics.WriteStarted{})
+		metrics.Emit(done, c, metrics.WriteCompleted{Elapsed: time.Second, Rows: 10})
 		if err := c.Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -871,12 +883,12 @@ func TestSyncBeforeClosing(t *testing.T) {
 // TestSyncOnEviction: with WithSync a file evicted for another run's is
 // fsynced before it is closed.
 func TestSyncOnEviction(t *testing.T) {
-	c, err := eventlog.New(t.TempDir(), eventlog.WithSync(), eventlog.WithMaxOpenFiles(1))
+	c, err := eventlog.New(eventlog.WithDir(t.TempDir()), eventlog.WithSync(), eventlog.WithMaxOpenFiles(1))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.Emit(eventlog.WithRun(context.Background(), "first"), metrics.WriteStarted, metrics.Payload{})
-	c.Emit(eventlog.WithRun(context.Background(), "second"), metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(eventlog.WithRun(context.Background(), "first"), c, metrics.WriteStarted{})
+	metrics.Emit(eventlog.WithRun(context.Background(), "second"), c, metrics.WriteStarted{})
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}

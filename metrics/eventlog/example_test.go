@@ -21,16 +21,16 @@ func ExampleNew() {
 
 	now := time.Date(2026, 3, 17, 23, 33, 54, 953_000_000, time.UTC)
 	clock := func() time.Time { now = now.Add(5 * time.Millisecond); return now }
-	c, err := eventlog.New(dir, eventlog.WithClock(clock))
+	c, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithClock(clock))
 	if err != nil {
 		panic(err)
 	}
 	ctx := eventlog.WithRun(context.Background(), "nightly-42")
-	c.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
-	c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{
+	metrics.Emit(ctx, c, metrics.WriteStarted{})
+	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{
 		Elapsed: 852400 * time.Microsecond, DBID: 3, Rows: 5000, Duration: 12500 * time.Microsecond,
 	})
-	c.Emit(ctx, metrics.WriteCompleted, metrics.Payload{Elapsed: 901 * time.Millisecond, Rows: 5000})
+	metrics.Emit(ctx, c, metrics.WriteCompleted{Elapsed: 901 * time.Millisecond, Rows: 5000})
 	if err := c.Close(); err != nil {
 		panic(err)
 	}
@@ -51,7 +51,7 @@ func ExampleNew() {
 // The run id can come from the logctx fields a pipeline already binds for
 // its logs; WithRun, when present, wins.
 func ExampleCollector_Run() {
-	c, err := eventlog.New(os.TempDir(), eventlog.WithDefaultRun("default-run"))
+	c, err := eventlog.New(eventlog.WithDir(os.TempDir()), eventlog.WithDefaultRun("default-run"))
 	if err != nil {
 		panic(err)
 	}

@@ -21,7 +21,7 @@ import (
 // returns it naming the run.
 func TestSyncFailureIsCountedAndReturned(t *testing.T) {
 	var logged strings.Builder
-	c, err := New(t.TempDir(), WithSync(), WithLogger(slog.New(slog.NewTextHandler(&logged, nil))))
+	c, err := New(WithDir(t.TempDir()), WithSync(), WithLogger(slog.New(slog.NewTextHandler(&logged, nil))))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func TestSyncFailureIsCountedAndReturned(t *testing.T) {
 	}()
 
 	ctx := WithRun(context.Background(), "piped")
-	c.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(ctx, c, metrics.WriteStarted{})
 	err = c.Close()
 	if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), `"piped"`) {
 		t.Errorf("Close = %v, want EINVAL from fsync naming the run", err)

@@ -34,7 +34,6 @@ type runFile struct {
 type writer struct {
 	c       *Collector
 	codecs  *codecTable
-	keys    *keyPrefixes
 	header  []byte // `,"version":…,"host":…,"pid":…}` and a newline
 	bufSize int
 	flushAt int
@@ -53,11 +52,10 @@ type writer struct {
 }
 
 func newWriter(c *Collector, cfg *config) *writer {
-	codecs, keys := buildCodecs()
+	codecs := buildCodecs()
 	w := &writer{
 		c:         c,
 		codecs:    codecs,
-		keys:      keys,
 		bufSize:   cfg.bufferSize,
 		flushAt:   cfg.bufferSize - 1024,
 		maxOpen:   cfg.maxOpenFiles,
@@ -140,10 +138,7 @@ func (w *writer) event(m *message) {
 		b := append(rf.buf, codec.prefix...)
 		b = jsonenc.AppendTimestamp(b, time.Unix(0, m.nanos))
 		b = append(b, rf.runJSON...)
-		for i, k := range codec.keys {
-			b = append(b, w.keys[k]...)
-			b = appendField(b, m.p.Field(k), codec.scales[i])
-		}
+		b = codec.appendFields(b, &m.p)
 		rf.buf = append(b, '}', '\n')
 		rf.pending++
 		w.markDirty(rf)
