@@ -47,7 +47,10 @@ func Example() {
 	fmt.Println("key-99999 found:", found)
 	r.Close()
 
-	for _, ev := range []metrics.Event{metrics.WriteStarted, metrics.ShardWriteCompleted, metrics.WriteCompleted, metrics.ReaderGet, metrics.ReaderClosed} {
+	for _, ev := range []metrics.Event{
+		metrics.EventOf[metrics.WriteStarted](), metrics.EventOf[metrics.ShardWriteCompleted](),
+		metrics.EventOf[metrics.WriteCompleted](), metrics.EventOf[metrics.ReaderGet](), metrics.EventOf[metrics.ReaderClosed](),
+	} {
 		fmt.Printf("%s × %d\n", ev, rec.Count(ev))
 	}
 	// Output:
@@ -84,7 +87,7 @@ func ExampleFaults() {
 		StorageRetry: shardkv.RetryPolicy{BaseDelay: 1e6}, // 1 ms
 	})
 	fmt.Println("error:", err)
-	for _, p := range rec.Payloads(metrics.S3Retry) {
+	for _, p := range metrics.Recorded[metrics.S3Retry](rec) {
 		fmt.Printf("s3.retry attempt %d of %d, after %v\n", p.Attempt, p.MaxRetries+1, p.Delay)
 	}
 	// Output:

@@ -58,7 +58,7 @@ func (l *Limiter) Burst() int { return l.lim.Burst() }
 
 // wait takes n tokens, waiting for them if it must. A nil Limiter never
 // waits.
-func (l *Limiter) wait(ctx context.Context, run metrics.Run, log *slog.Logger, n int) error {
+func (l *Limiter) wait(ctx context.Context, run *metrics.Run, log *slog.Logger, n int) error {
 	if l == nil || n <= 0 {
 		return nil
 	}
@@ -83,12 +83,12 @@ func (l *Limiter) wait(ctx context.Context, run metrics.Run, log *slog.Logger, n
 		r.Cancel()
 		return err
 	}
-	run.Emit(ctx, metrics.RateLimiterThrottled, metrics.Payload{Wait: time.Since(now)})
+	metrics.Emit(ctx, run, metrics.RateLimiterThrottled{Wait: time.Since(now)})
 	return nil
 }
 
-func (l *Limiter) deny(ctx context.Context, run metrics.Run, log *slog.Logger, n int, err error) error {
-	run.Emit(ctx, metrics.RateLimiterDenied, metrics.Payload{Tokens: n})
+func (l *Limiter) deny(ctx context.Context, run *metrics.Run, log *slog.Logger, n int, err error) error {
+	metrics.Emit(ctx, run, metrics.RateLimiterDenied{Tokens: n})
 	logctx.Failure(ctx, log, "rate_limiter_denied", logctx.Transient, err, "tokens_requested", n)
 	return err
 }

@@ -41,7 +41,7 @@ var ErrClosed = errors.New("shardkv: reader closed")
 type Reader struct {
 	store Storage
 	opts  ReadOptions
-	run   metrics.Run
+	run   *metrics.Run
 	log   *slog.Logger
 
 	refreshMu sync.Mutex // one Refresh at a time
@@ -110,7 +110,7 @@ func Open(ctx context.Context, dir string, opts ReadOptions) (*Reader, error) {
 		return nil, err
 	}
 	r.snap = snap
-	r.run.Emit(ctx, metrics.ReaderInitialized, metrics.Payload{})
+	metrics.Emit(ctx, r.run, metrics.ReaderInitialized{})
 	logctx.Event(ctx, r.log, "reader_initialized", "snapshot", snap.m.RunID, "num_shards", snap.m.NumShards,
 		"rows", snap.m.Rows, "duration_ms", ms(r.run.Elapsed()))
 	return r, nil
@@ -156,7 +156,7 @@ func (r *Reader) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	step.End(ctx, metrics.ReaderGet, metrics.Payload{Found: found})
+	metrics.End(ctx, step, metrics.ReaderGet{Found: found})
 	return v, found, nil
 }
 
@@ -187,7 +187,7 @@ func (r *Reader) MultiGet(ctx context.Context, keys [][]byte) ([][]byte, error) 
 		}
 	}
 	r.mu.RUnlock()
-	step.End(ctx, metrics.ReaderMultiGet, metrics.Payload{Keys: len(keys)})
+	metrics.End(ctx, step, metrics.ReaderMultiGet{Keys: len(keys)})
 	return vals, nil
 }
 
@@ -228,7 +228,7 @@ func (r *Reader) Refresh(ctx context.Context) (changed bool, err error) {
 		}
 		changed = true
 	}
-	r.run.Emit(ctx, metrics.ReaderRefreshed, metrics.Payload{Changed: changed})
+	metrics.Emit(ctx, r.run, metrics.ReaderRefreshed{Changed: changed})
 	if changed {
 		s := r.Snapshot()
 		logctx.Event(ctx, r.log, "reader_refreshed", "changed", true, "snapshot", s.RunID, "previous", cur.m.RunID, "rows", s.Rows)
@@ -260,7 +260,7 @@ func (r *Reader) Close() error {
 	r.mu.Unlock()
 	err := s.close()
 	ctx := context.Background()
-	r.run.Emit(ctx, metrics.ReaderClosed, metrics.Payload{Handles: len(s.shards)})
+	metrics.Emit(ctx, r.run, metrics.ReaderClosed{Handles: len(s.shards)})
 	logctx.Event(ctx, r.log, "reader_closed", "num_handles", len(s.shards), "snapshot", s.m.RunID)
 	return err
 }

@@ -13,7 +13,7 @@ import (
 type retryingStorage struct {
 	s   Storage
 	p   RetryPolicy
-	run metrics.Run
+	run *metrics.Run
 	log *slog.Logger
 }
 
@@ -24,13 +24,13 @@ func (r *retryingStorage) do(ctx context.Context, op Op, name string, fn func() 
 			return err
 		}
 		if attempt >= r.p.MaxAttempts {
-			r.run.Emit(ctx, metrics.S3RetryExhausted, metrics.Payload{Attempts: attempt})
+			metrics.Emit(ctx, r.run, metrics.S3RetryExhausted{Attempts: attempt})
 			logctx.Failure(ctx, r.log, "storage_retry_exhausted", logctx.Error, err,
 				"op", op.String(), "object", name, "attempts", attempt)
 			return &ExhaustedError{Op: op, Name: name, Attempts: attempt, Err: err}
 		}
 		d := r.p.delay(attempt)
-		r.run.Emit(ctx, metrics.S3Retry, metrics.Payload{Attempt: attempt, MaxRetries: r.p.MaxAttempts - 1, Delay: d})
+		metrics.Emit(ctx, r.run, metrics.S3Retry{Attempt: attempt, MaxRetries: r.p.MaxAttempts - 1, Delay: d})
 		logctx.Failure(ctx, r.log, "storage_retry", logctx.Transient, err,
 			"op", op.String(), "object", name, "attempt", attempt, "max_retries", r.p.MaxAttempts-1, "delay_s", d.Seconds())
 		if err := sleep(ctx, d); err != nil {
@@ -63,7 +63,7 @@ func (r *retryingStorage) Open(ctx context.Context, name string) (Object, error)
 
 // buildStorage stacks the layers every writer and reader uses: the local
 // directory, the injected faults, and the retries.
-func buildStorage(dir string, faults *Faults, p RetryPolicy, run metrics.Run, log *slog.Logger) (Storage, error) {
+func buildStorage(dir string, faults *Faults, p RetryPolicy, run *metrics.Run, log *slog.Logger) (Storage, error) {
 	ds, err := NewDirStorage(dir)
 	if err != nil {
 		return nil, err

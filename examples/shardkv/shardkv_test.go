@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"iter"
 	"log/slog"
 	"os"
@@ -119,17 +120,17 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	// Counts the write implies: one shard event per shard, rows add up.
-	if got := rec.Count(metrics.ShardWriteCompleted); got != 5 {
+	if got := rec.Count(metrics.EventOf[metrics.ShardWriteCompleted]()); got != 5 {
 		t.Errorf("write.shard.completed × %d, want 5", got)
 	}
 	var rows, batchRows int64
-	for _, p := range rec.Payloads(metrics.ShardWriteCompleted) {
+	for _, p := range metrics.Recorded[metrics.ShardWriteCompleted](rec) {
 		rows += p.Rows
 		if p.Duration <= 0 {
 			t.Errorf("shard %d completed with duration %v", p.DBID, p.Duration)
 		}
 	}
-	for _, p := range rec.Payloads(metrics.BatchWritten) {
+	for _, p := range metrics.Recorded[metrics.BatchWritten](rec) {
 		batchRows += int64(p.BatchSize)
 		if p.BatchSize < 1 || p.BatchSize > 300 {
 			t.Errorf("batch of %d rows, batch size 300", p.BatchSize)
@@ -138,11 +139,11 @@ func TestRoundTrip(t *testing.T) {
 	if rows != 20000 || batchRows != 20000 {
 		t.Errorf("shard rows %d, batch rows %d, want 20000", rows, batchRows)
 	}
-	wc := rec.Payloads(metrics.WriteCompleted)
+	wc := metrics.Recorded[metrics.WriteCompleted](rec)
 	if len(wc) != 1 || wc[0].Rows != 20000 || wc[0].Elapsed <= 0 {
 		t.Errorf("write.completed = %+v", wc)
 	}
-	gets := rec.Payloads(metrics.ReaderGet)
+	gets := metrics.Recorded[metrics.ReaderGet](rec)
 	if len(gets) != 20004 {
 		t.Fatalf("reader.get × %d, want 20004", len(gets))
 	}
@@ -155,7 +156,7 @@ func TestRoundTrip(t *testing.T) {
 	if misses != 4 {
 		t.Errorf("reader.get misses = %d, want 4", misses)
 	}
-	if mg := rec.Payloads(metrics.ReaderMultiGet); len(mg) != 1 || mg[0].Keys != 20001 {
+	if mg := metrics.Recorded[metrics.ReaderMultiGet](rec); len(mg) != 1 || mg[0].Keys != 20001 {
 		t.Errorf("reader.multi_get = %+v", mg)
 	}
 }
@@ -241,7 +242,7 @@ func TestRefreshSeesSecondWrite(t *testing.T) {
 		}
 	}
 	var got []bool
-	for _, p := range rec.Payloads(metrics.ReaderRefreshed) {
+	for _, p := range metrics.Recorded[metrics.ReaderRefreshed](rec) {
 		got = append(got, p.Changed)
 	}
 	if !slices.Equal(got, []bool{false, true}) {
@@ -250,7 +251,7 @@ func TestRefreshSeesSecondWrite(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if cl := rec.Payloads(metrics.ReaderClosed); len(cl) != 1 || cl[0].Handles != 4 {
+	if cl := metrics.Recorded[metrics.ReaderClosed](rec); len(cl) != 1 || cl[0].Handles != 4 {
 		t.Errorf("reader.closed = %+v, want one with 4 handles", cl)
 	}
 	if _, _, err := r.Get(ctx, first.keys[0]); !errors.Is(err, ErrClosed) {
@@ -280,19 +281,15 @@ func TestInjectedFaultsRetryCounts(t *testing.T) {
 	if faults.Injected() != 4 {
 		t.Fatalf("injected %d faults, want 4", faults.Injected())
 	}
-	want := map[metrics.Event]int{
-		metrics.S3Retry: 3, metrics.S3RetryExhausted: 1,
-		metrics.ShardWriteRetried: 1, metrics.ShardWriteRetryExhausted: 0,
-		metrics.ShardWriteStarted: 4, metrics.ShardWriteCompleted: 4, metrics.WriteCompleted: 1,
+	want := map[string]int{
+		"s3.retry": 3, "s3.retry_exhausted": 1,
+		"write.shard.retried": 1, "write.shard.retry_exhausted": 0,
+		"write.shard.started": 4, "write.shard.completed": 4, "write.completed": 1,
 	}
-	for ev, n := range want {
-		if got := rec.Count(ev); got != n {
-			t.Errorf("%s × %d, want %d", ev, got, n)
-		}
-	}
+	checkCounts(t, rec, want)
 	var attempts []int
 	var delays []time.Duration
-	for _, p := range rec.Payloads(metrics.S3Retry) {
+	for _, p := range metrics.Recorded[metrics.S3Retry](rec) {
 		attempts = append(attempts, p.Attempt)
 		delays = append(delays, p.Delay)
 		if p.MaxRetries != 2 {
@@ -302,15 +299,15 @@ func TestInjectedFaultsRetryCounts(t *testing.T) {
 	if !slices.Equal(attempts, []int{1, 2, 1}) || !slices.Equal(delays, []time.Duration{time.Millisecond, 2 * time.Millisecond, time.Millisecond}) {
 		t.Errorf("s3.retry attempts %v delays %v, want [1 2 1] [1ms 2ms 1ms]", attempts, delays)
 	}
-	if p := rec.Payloads(metrics.S3RetryExhausted); p[0].Attempts != 3 {
+	if p := metrics.Recorded[metrics.S3RetryExhausted](rec); p[0].Attempts != 3 {
 		t.Errorf("s3.retry_exhausted attempts = %d, want 3", p[0].Attempts)
 	}
-	if p := rec.Payloads(metrics.ShardWriteRetried)[0]; p.DBID != 2 || p.Attempt != 1 || p.Backoff != 2*time.Millisecond || p.Elapsed <= 0 {
+	if p := metrics.Recorded[metrics.ShardWriteRetried](rec)[0]; p.DBID != 2 || p.Attempt != 1 || p.Backoff != 2*time.Millisecond || p.Elapsed <= 0 {
 		t.Errorf("write.shard.retried = %+v, want db 2, attempt 1, backoff 2ms", p)
 	}
 	// Shard 2 encoded its batches twice; the other shards once.
 	perShard := map[int]int{}
-	for _, p := range rec.Payloads(metrics.BatchWritten) {
+	for _, p := range metrics.Recorded[metrics.BatchWritten](rec) {
 		perShard[p.DBID] += p.BatchSize
 	}
 	r, err := Open(ctx, dir, ReadOptions{Logger: quietLogger()})
@@ -364,17 +361,17 @@ func TestShardRetryExhaustedKeepsPreviousSnapshot(t *testing.T) {
 	if !errors.Is(err, ErrInjected) {
 		t.Fatalf("Write = %v, want the injected fault", err)
 	}
-	want := map[metrics.Event]int{
-		metrics.S3Retry: 2, metrics.S3RetryExhausted: 2,
-		metrics.ShardWriteRetried: 1, metrics.ShardWriteRetryExhausted: 1,
-		metrics.ManifestPublished: 0, metrics.CurrentPublished: 0, metrics.WriteCompleted: 0,
+	want := map[string]int{
+		"s3.retry": 2, "s3.retry_exhausted": 2,
+		"write.shard.retried": 1, "write.shard.retry_exhausted": 1,
+		"write.manifest_published": 0, "write.current_published": 0, "write.completed": 0,
+		"write.failed": 1,
 	}
-	for ev, n := range want {
-		if got := rec.Count(ev); got != n {
-			t.Errorf("%s × %d, want %d", ev, got, n)
-		}
+	checkCounts(t, rec, want)
+	if f := metrics.Recorded[metrics.WriteFailed](rec); len(f) != 1 || f[0].ErrorType != "injected_fault" || f[0].Elapsed <= 0 {
+		t.Errorf("write.failed = %+v, want one injected_fault with its elapsed time", f)
 	}
-	if p := rec.Payloads(metrics.ShardWriteRetryExhausted); len(p) == 1 && (p[0].DBID != 1 || p[0].Attempts != 2) {
+	if p := metrics.Recorded[metrics.ShardWriteRetryExhausted](rec); len(p) == 1 && (p[0].DBID != 1 || p[0].Attempts != 2) {
 		t.Errorf("write.shard.retry_exhausted = %+v, want db 1 after 2 attempts", p[0])
 	}
 	if faults.Injected() != 4 {
@@ -402,7 +399,7 @@ func TestReaderStorageRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if got := rec.Count(metrics.S3Retry); got != 3 {
+	if got := rec.Count(metrics.EventOf[metrics.S3Retry]()); got != 3 {
 		t.Errorf("s3.retry × %d, want 3", got)
 	}
 	checkAll(t, r, d)
@@ -413,10 +410,10 @@ func TestReaderStorageRetry(t *testing.T) {
 	if _, err := r.Refresh(ctx); !errors.Is(err, ErrInjected) {
 		t.Fatalf("Refresh = %v, want the injected fault", err)
 	}
-	if got := rec.Count(metrics.S3RetryExhausted); got != 1 {
+	if got := rec.Count(metrics.EventOf[metrics.S3RetryExhausted]()); got != 1 {
 		t.Errorf("s3.retry_exhausted × %d, want 1", got)
 	}
-	if p := rec.Payloads(metrics.S3RetryExhausted); p[0].Attempts != 4 {
+	if p := metrics.Recorded[metrics.S3RetryExhausted](rec); p[0].Attempts != 4 {
 		t.Errorf("s3.retry_exhausted attempts = %d, want the default 4", p[0].Attempts)
 	}
 	checkAll(t, r, d)
@@ -440,7 +437,7 @@ func TestRateLimiterThrottles(t *testing.T) {
 		t.Fatal(err)
 	}
 	took := time.Since(start)
-	th := rec.Payloads(metrics.RateLimiterThrottled)
+	th := metrics.Recorded[metrics.RateLimiterThrottled](rec)
 	if len(th) != 7 {
 		t.Fatalf("rate_limiter.throttled × %d, want 7", len(th))
 	}
@@ -454,7 +451,7 @@ func TestRateLimiterThrottles(t *testing.T) {
 	if waited < 150*time.Millisecond || waited > took {
 		t.Errorf("waited %v in all during a %v write, want about 175ms", waited, took)
 	}
-	if rec.Count(metrics.RateLimiterDenied) != 0 {
+	if rec.Count(metrics.EventOf[metrics.RateLimiterDenied]()) != 0 {
 		t.Error("rate_limiter.denied on a write that fits the burst")
 	}
 }
@@ -471,10 +468,10 @@ func TestRateLimiterDenies(t *testing.T) {
 	if !errors.Is(err, ErrRateLimited) || !errors.Is(err, ErrExceedsBurst) {
 		t.Fatalf("Write = %v, want ErrRateLimited and ErrExceedsBurst", err)
 	}
-	if p := rec.Payloads(metrics.RateLimiterDenied); len(p) != 1 || p[0].Tokens != 500 {
+	if p := metrics.Recorded[metrics.RateLimiterDenied](rec); len(p) != 1 || p[0].Tokens != 500 {
 		t.Errorf("rate_limiter.denied = %+v, want one for 500 tokens", p)
 	}
-	if rec.Count(metrics.ShardWriteRetried) != 0 {
+	if rec.Count(metrics.EventOf[metrics.ShardWriteRetried]()) != 0 {
 		t.Error("a request larger than the burst was retried")
 	}
 
@@ -522,13 +519,13 @@ func TestRateLimiterDenies(t *testing.T) {
 		t.Fatalf("MultiGet needing a 500ms wait with a 100ms deadline = %v, want ErrRateLimited", err)
 	}
 	var tokens []int
-	for _, p := range rec.Payloads(metrics.RateLimiterDenied) {
+	for _, p := range metrics.Recorded[metrics.RateLimiterDenied](rec) {
 		tokens = append(tokens, p.Tokens)
 	}
 	if !slices.Equal(tokens, []int{10, 11, 5}) {
 		t.Errorf("rate_limiter.denied tokens = %v, want [10 11 5]", tokens)
 	}
-	if got := rec.Count(metrics.ReaderMultiGet); got != 3 {
+	if got := rec.Count(metrics.EventOf[metrics.ReaderMultiGet]()); got != 3 {
 		t.Errorf("reader.multi_get × %d, want 3 (refused lookups emit none)", got)
 	}
 }
@@ -589,17 +586,21 @@ func TestEveryEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, ev := range metrics.Events() {
-		if rec.Count(ev) == 0 {
-			t.Errorf("%s was never emitted", ev)
+	for _, d := range metrics.Shardyfusion.Descriptors() {
+		if d.Wire == "write.failed" { // this run's writes all succeed
+			continue
 		}
-		d, _ := metrics.Describe(ev)
-		for _, p := range rec.Payloads(ev) {
-			if d.Carries(metrics.KeyDuration) && p.Duration <= 0 {
-				t.Errorf("%s with duration %v", ev, p.Duration)
+		if rec.Count(d.Event) == 0 {
+			t.Errorf("%s was never emitted", d.Wire)
+		}
+		duration, _ := d.Field("duration_ms")
+		elapsed, _ := d.Field("elapsed_ms")
+		for _, p := range rec.Payloads(d.Event) {
+			if duration != nil && p.Duration(duration) <= 0 {
+				t.Errorf("%s with duration %v", d.Wire, p.Duration(duration))
 			}
-			if d.Carries(metrics.KeyElapsed) && p.Elapsed <= 0 {
-				t.Errorf("%s with elapsed %v", ev, p.Elapsed)
+			if elapsed != nil && p.Duration(elapsed) <= 0 {
+				t.Errorf("%s with elapsed %v", d.Wire, p.Duration(elapsed))
 			}
 		}
 	}
@@ -609,20 +610,22 @@ func TestEveryEvent(t *testing.T) {
 	last := map[int]time.Duration{}
 	for _, rc := range rec.Records() {
 		d, _ := metrics.Describe(rc.Event)
-		if d.Group != metrics.GroupWrite || !d.Carries(metrics.KeyElapsed) {
+		elapsedField, ok := d.Field("elapsed_ms")
+		if d.Group != metrics.GroupWrite || !ok {
 			continue
 		}
-		if rc.Event == metrics.WriteStarted {
+		if d.Wire == "write.started" {
 			clear(last)
 		}
 		seq := -1
-		if d.Carries(metrics.KeyDBID) {
-			seq = rc.Payload.DBID
+		if f, ok := d.Field("db_id"); ok {
+			seq = int(rc.Payload.Int(f))
 		}
-		if rc.Payload.Elapsed < last[seq] {
-			t.Errorf("%s (sequence %d): elapsed %v after %v", rc.Event, seq, rc.Payload.Elapsed, last[seq])
+		elapsed := rc.Payload.Duration(elapsedField)
+		if elapsed < last[seq] {
+			t.Errorf("%s (sequence %d): elapsed %v after %v", rc.Event, seq, elapsed, last[seq])
 		}
-		last[seq] = rc.Payload.Elapsed
+		last[seq] = elapsed
 	}
 }
 
@@ -643,7 +646,7 @@ func TestPublishAbortedKeepsPreviousSnapshot(t *testing.T) {
 	if !errors.Is(err, abort) {
 		t.Fatalf("Write = %v, want the abort", err)
 	}
-	if rec.Count(metrics.ManifestPublished) != 1 || rec.Count(metrics.CurrentPublished) != 0 || rec.Count(metrics.WriteCompleted) != 0 {
+	if rec.Count(metrics.EventOf[metrics.ManifestPublished]()) != 1 || rec.Count(metrics.EventOf[metrics.CurrentPublished]()) != 0 || rec.Count(metrics.EventOf[metrics.WriteCompleted]()) != 0 {
 		t.Errorf("events of an aborted publish: %v", rec.Events())
 	}
 	checkPrevious(t, dir, first, stored.RunID)
@@ -834,5 +837,58 @@ func TestPruneKeepsNewestAndCurrent(t *testing.T) {
 	checkAll(t, r, makeData(50, 3))
 	if _, err := Prune(ctx, dir, -1); err == nil || !strings.Contains(err.Error(), "keep") {
 		t.Errorf("Prune(-1) = %v, want an error naming keep", err)
+	}
+}
+
+// checkCounts checks how many times rec recorded each event, by wire name.
+func checkCounts(t *testing.T, rec *metrics.Recorder, want map[string]int) {
+	t.Helper()
+	for wire, n := range want {
+		d, ok := metrics.Shardyfusion.Lookup(wire)
+		if !ok {
+			t.Fatalf("no event %s", wire)
+		}
+		if got := rec.Count(d.Event); got != n {
+			t.Errorf("%s × %d, want %d", wire, got, n)
+		}
+	}
+}
+
+// TestCancelledWriteEmitsWriteFailed: a write whose context is cancelled
+// ends with write.failed{error_type="cancelled"}, so that it is not taken
+// for a crash.
+func TestCancelledWriteEmitsWriteFailed(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	rec := metrics.NewRecorder()
+	rows := func(yield func([]byte, []byte) bool) {
+		for i := range 10000 {
+			if i == 5000 {
+				cancel()
+			}
+			if !yield([]byte(fmt.Sprintf("k%05d", i)), []byte("v")) {
+				return
+			}
+		}
+	}
+	_, err := Write(ctx, t.TempDir(), rows, WriteOptions{NumShards: 2, Collector: rec, Logger: quietLogger()})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("Write = %v, want context.Canceled", err)
+	}
+	failed := metrics.Recorded[metrics.WriteFailed](rec)
+	if len(failed) != 1 || failed[0].ErrorType != "cancelled" {
+		t.Errorf("write.failed = %+v, want one with error_type cancelled", failed)
+	}
+	if rec.Count(metrics.EventOf[metrics.WriteCompleted]()) != 0 {
+		t.Error("a cancelled write completed")
+	}
+	for err, want := range map[error]string{
+		context.DeadlineExceeded:                       "deadline_exceeded",
+		fmt.Errorf("x: %w", ErrRateLimited):            "rate_limited",
+		&fs.PathError{Op: "open", Err: fs.ErrNotExist}: "storage",
+		errors.New("boom"):                             "other",
+	} {
+		if got := ErrorType(err); got != want {
+			t.Errorf("ErrorType(%v) = %q, want %q", err, got, want)
+		}
 	}
 }

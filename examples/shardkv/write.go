@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"iter"
 	"log/slog"
 	"runtime"
@@ -125,7 +126,7 @@ func (b *bucket) val(r record) []byte { return b.arena[r.koff+r.klen : r.koff+r.
 
 type writer struct {
 	opts  WriteOptions
-	run   metrics.Run
+	run   *metrics.Run
 	log   *slog.Logger
 	store Storage
 }
@@ -163,15 +164,40 @@ func Write(ctx context.Context, dir string, rows iter.Seq2[[]byte, []byte], opts
 	w.store = store
 	res, err := w.write(ctx, rows)
 	if err != nil {
-		logctx.Failure(ctx, w.log, "write_failed", logctx.Error, err, "elapsed_ms", ms(w.run.Elapsed()))
+		kind := ErrorType(err)
+		metrics.Emit(ctx, w.run, metrics.WriteFailed{ErrorType: kind})
+		logctx.Failure(ctx, w.log, "write_failed", logctx.Error, err, "elapsed_ms", ms(w.run.Elapsed()), "error_type", kind)
 		return nil, err
 	}
 	return res, nil
 }
 
+// ErrorType classifies a write's error for the error_type label of
+// write.failed: "cancelled" and "deadline_exceeded" for a context that
+// ended, "rate_limited", "injected_fault" (the demo's storage faults),
+// "corrupt", "storage" for an error of the file system, and "other".
+func ErrorType(err error) string {
+	var pathErr *fs.PathError
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline_exceeded"
+	case errors.Is(err, ErrRateLimited):
+		return "rate_limited"
+	case errors.Is(err, ErrInjected):
+		return "injected_fault"
+	case errors.Is(err, ErrCorrupt):
+		return "corrupt"
+	case errors.As(err, &pathErr):
+		return "storage"
+	}
+	return "other"
+}
+
 func (w *writer) write(ctx context.Context, rows iter.Seq2[[]byte, []byte]) (*Result, error) {
 	o := &w.opts
-	w.run.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
+	metrics.Emit(ctx, w.run, metrics.WriteStarted{})
 	logctx.Event(ctx, w.log, "write_started", "num_shards", o.NumShards, "batch_size", o.BatchSize)
 
 	// Sharding: assign every row to its shard, then sort each shard.
@@ -180,7 +206,7 @@ func (w *writer) write(ctx context.Context, rows iter.Seq2[[]byte, []byte]) (*Re
 	if err != nil {
 		return nil, err
 	}
-	d := step.End(ctx, metrics.ShardingCompleted, metrics.Payload{})
+	d := metrics.End(ctx, step, metrics.ShardingCompleted{})
 	logctx.Event(ctx, w.log, "sharding_completed", "rows", total, "duration_ms", ms(d))
 
 	// Shard writes, Concurrency at a time; the first failure cancels the rest.
@@ -234,7 +260,7 @@ feed:
 	for _, in := range infos {
 		written += in.Rows
 	}
-	d = step.End(ctx, metrics.ShardWritesCompleted, metrics.Payload{Rows: written})
+	d = metrics.End(ctx, step, metrics.ShardWritesCompleted{Rows: written})
 	logctx.Event(ctx, w.log, "shard_writes_completed", "num_shards", o.NumShards, "rows_written", written, "duration_ms", ms(d))
 
 	// Manifest, then CURRENT.
@@ -250,7 +276,7 @@ feed:
 	if err := w.store.Put(ctx, mname, append(mb, '\n')); err != nil {
 		return nil, fmt.Errorf("shardkv: store manifest: %w", err)
 	}
-	w.run.Emit(ctx, metrics.ManifestPublished, metrics.Payload{})
+	metrics.Emit(ctx, w.run, metrics.ManifestPublished{})
 	logctx.Event(ctx, w.log, "manifest_published", "manifest", mname, "num_shards", o.NumShards, "rows", written)
 
 	if o.BeforePublish != nil {
@@ -261,10 +287,10 @@ feed:
 	if err := w.store.Put(ctx, CurrentName, []byte(mname+"\n")); err != nil {
 		return nil, fmt.Errorf("shardkv: publish CURRENT: %w", err)
 	}
-	w.run.Emit(ctx, metrics.CurrentPublished, metrics.Payload{})
+	metrics.Emit(ctx, w.run, metrics.CurrentPublished{})
 	logctx.Event(ctx, w.log, "current_published", "manifest", mname)
 
-	w.run.Emit(ctx, metrics.WriteCompleted, metrics.Payload{Rows: written})
+	metrics.Emit(ctx, w.run, metrics.WriteCompleted{Rows: written})
 	elapsed := w.run.Elapsed()
 	logctx.Event(ctx, w.log, "write_completed", "rows_written", written, "num_shards", o.NumShards, "elapsed_ms", ms(elapsed))
 	return &Result{Manifest: m, ManifestName: mname, Duration: elapsed}, nil
@@ -311,11 +337,11 @@ func (w *writer) shard(ctx context.Context, rows iter.Seq2[[]byte, []byte]) ([]b
 func (w *writer) writeShard(ctx context.Context, id int, b *bucket) (ShardInfo, error) {
 	p := w.opts.ShardRetry
 	step := w.run.Step()
-	w.run.Emit(ctx, metrics.ShardWriteStarted, metrics.Payload{DBID: id})
+	metrics.Emit(ctx, w.run, metrics.ShardWriteStarted{DBID: id})
 	for attempt := 1; ; attempt++ {
 		info, err := w.shardAttempt(ctx, id, b)
 		if err == nil {
-			d := step.End(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: id, Rows: info.Rows})
+			d := metrics.End(ctx, step, metrics.ShardWriteCompleted{DBID: id, Rows: info.Rows})
 			logctx.Event(ctx, w.log, "shard_write_completed", "db_id", id, "row_count", info.Rows,
 				"bytes", info.Bytes, "attempts", attempt, "duration_ms", ms(d))
 			return info, nil
@@ -328,12 +354,12 @@ func (w *writer) writeShard(ctx context.Context, id int, b *bucket) (ShardInfo, 
 			return ShardInfo{}, fmt.Errorf("shardkv: shard %d: %w", id, err)
 		}
 		if attempt >= p.MaxAttempts {
-			w.run.Emit(ctx, metrics.ShardWriteRetryExhausted, metrics.Payload{DBID: id, Attempts: attempt})
+			metrics.Emit(ctx, w.run, metrics.ShardWriteRetryExhausted{DBID: id, Attempts: attempt})
 			logctx.Failure(ctx, w.log, "shard_write_retry_exhausted", logctx.Error, err, "db_id", id, "attempts", attempt)
 			return ShardInfo{}, fmt.Errorf("shardkv: shard %d failed after %d attempts: %w", id, attempt, err)
 		}
 		backoff := p.delay(attempt)
-		w.run.Emit(ctx, metrics.ShardWriteRetried, metrics.Payload{DBID: id, Attempt: attempt, Backoff: backoff})
+		metrics.Emit(ctx, w.run, metrics.ShardWriteRetried{DBID: id, Attempt: attempt, Backoff: backoff})
 		logctx.Failure(ctx, w.log, "shard_write_retried", logctx.Transient, err, "db_id", id, "attempt", attempt, "backoff_s", backoff.Seconds())
 		if err := sleep(ctx, backoff); err != nil {
 			return ShardInfo{}, err
@@ -354,7 +380,7 @@ func (w *writer) shardAttempt(ctx context.Context, id int, b *bucket) (ShardInfo
 		for _, r := range batch {
 			enc.add(b.key(r), b.val(r))
 		}
-		w.run.Emit(ctx, metrics.BatchWritten, metrics.Payload{DBID: id, BatchSize: len(batch)})
+		metrics.Emit(ctx, w.run, metrics.BatchWritten{DBID: id, BatchSize: len(batch)})
 	}
 	file, crc := enc.finish()
 	name := shardName(w.opts.RunID, id)
