@@ -4,8 +4,10 @@
 //
 // The module's packages:
 //
-//   - metrics: the event catalog, Payload, Collector, Multi, Nop, Recorder,
-//     and the Run/Step timing helpers.
+//   - metrics: catalogs of typed events (Declare), Payload, Collector, Multi,
+//     Nop, Recorder, and the Run/Step timing helpers.
+//   - metrics/catalogdoc: the Markdown page of any catalog.
+//   - metrics/slogcol: a Collector writing every event as a slog record.
 //   - metrics/prom: a Collector on prometheus/client_golang.
 //   - metrics/otelcol: a Collector on the OpenTelemetry metric API.
 //   - metrics/eventlog: a Collector writing <dir>/<run_id>/events.jsonl.
@@ -13,8 +15,8 @@
 //   - logctx: fields bound to a context, named loggers, log events and failures.
 //   - jsonlog: a fast slog.Handler writing flat or ECS JSON lines.
 //
-// The catalog is documented in docs/events.md, generated from the table in
-// metrics/catalog.go.
+// The built-in catalog is documented in docs/events.md, generated from its
+// declarations in metrics/builtin.go (go generate ./...).
 package milestone
 
-//go:generate go run ./internal/catalogdoc/gen -o docs/events.md
+//go:generate go run ./cmd/milestone docs -o docs/events.md

@@ -33,7 +33,7 @@ func TestHotPathsAllocateNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logC, err := eventlog.New(t.TempDir(), eventlog.WithQueueSize(1<<16))
+	logC, err := eventlog.New(eventlog.WithDir(t.TempDir()), eventlog.WithQueueSize(1<<16))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,7 +48,7 @@ func BenchmarkEmitEventLog(b *testing.B) {
 }
 
 func benchEventLog(b *testing.B, paced bool) {
-	c, err := eventlog.New(b.TempDir())
+	c, err := eventlog.New(eventlog.WithDir(b.TempDir()))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -87,7 +87,7 @@ func benchEventLog(b *testing.B, paced bool) {
 }
 
 func benchEventLogParallel(b *testing.B) {
-	c, err := eventlog.New(b.TempDir())
+	c, err := eventlog.New(eventlog.WithDir(b.TempDir()))
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/milestone-go/milestone/internal/runsummary"
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/catalogdoc"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 )
 
@@ -16,10 +18,14 @@ func main() {
 
 const usage = `usage: milestone summarize [--json] PATH
        milestone runs [--json] [DIR]
+       milestone docs [-o FILE]
 
 summarize reports on one run: PATH is a run directory (<dir>/<run_id>) or its
 events.jsonl. runs lists the runs of an event-log directory, oldest first;
-DIR defaults to $MILESTONE_EVENT_LOG_DIR, else ~/.milestone/events.
+DIR defaults to $MILESTONE_EVENT_LOG_DIR, else ~/.milestone/events. docs writes
+the Markdown page of the built-in catalog (docs/events.md) to FILE, or to
+standard output; an application renders its own catalog's page with
+metrics/catalogdoc.
 `
 
 // run is the command with its arguments (without the program name) and
@@ -34,6 +40,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return summarize(args[1:], stdout, stderr)
 	case "runs":
 		return runs(args[1:], stdout, stderr)
+	case "docs":
+		return docs(args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -133,4 +141,24 @@ func runs(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return status
+}
+
+// docs writes the built-in catalog's page, to -o FILE or standard output.
+func docs(args []string, stdout, stderr io.Writer) int {
+	switch {
+	case len(args) == 0:
+		if _, err := stdout.Write(catalogdoc.Render(metrics.Shardyfusion)); err != nil {
+			fmt.Fprintf(stderr, "milestone docs: %v\n", err)
+			return 1
+		}
+		return 0
+	case len(args) == 2 && (args[0] == "-o" || args[0] == "--o"):
+		if err := catalogdoc.Write(metrics.Shardyfusion, args[1]); err != nil {
+			fmt.Fprintf(stderr, "milestone docs: %v\n", err)
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(stderr, "milestone docs: want no argument or -o FILE\n%s", usage)
+	return 2
 }

@@ -19,25 +19,25 @@ import (
 // directory.
 func writeRun(t *testing.T) string {
 	t.Helper()
-	c, err := eventlog.New(t.TempDir())
+	c, err := eventlog.New(eventlog.WithDir(t.TempDir()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := eventlog.WithRun(context.Background(), "cli-run")
 	ms := time.Millisecond
-	c.Emit(ctx, metrics.WriteStarted, metrics.Payload{})
-	c.Emit(ctx, metrics.ShardingCompleted, metrics.Payload{Elapsed: 40 * ms, Duration: 40 * ms})
+	metrics.Emit(ctx, c, metrics.WriteStarted{})
+	metrics.Emit(ctx, c, metrics.ShardingCompleted{Elapsed: 40 * ms, Duration: 40 * ms})
 	for i, d := range []time.Duration{30 * ms, 10 * ms, 20 * ms} {
-		c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{Elapsed: 100 * ms, DBID: i, Rows: 1000, Duration: d})
+		metrics.Emit(ctx, c, metrics.ShardWriteCompleted{Elapsed: 100 * ms, DBID: i, Rows: 1000, Duration: d})
 	}
-	c.Emit(ctx, metrics.ShardWriteRetried, metrics.Payload{Elapsed: 60 * ms, DBID: 0, Attempt: 1, Backoff: 5 * ms})
-	c.Emit(ctx, metrics.RateLimiterThrottled, metrics.Payload{Wait: 7 * ms})
-	c.Emit(ctx, metrics.ShardWritesCompleted, metrics.Payload{Elapsed: 100 * ms, Duration: 60 * ms, Rows: 3000})
-	c.Emit(ctx, metrics.ManifestPublished, metrics.Payload{Elapsed: 130 * ms})
-	c.Emit(ctx, metrics.CurrentPublished, metrics.Payload{Elapsed: 135 * ms})
-	c.Emit(ctx, metrics.WriteCompleted, metrics.Payload{Elapsed: 140 * ms, Rows: 3000})
+	metrics.Emit(ctx, c, metrics.ShardWriteRetried{Elapsed: 60 * ms, DBID: 0, Attempt: 1, Backoff: 5 * ms})
+	metrics.Emit(ctx, c, metrics.RateLimiterThrottled{Wait: 7 * ms})
+	metrics.Emit(ctx, c, metrics.ShardWritesCompleted{Elapsed: 100 * ms, Duration: 60 * ms, Rows: 3000})
+	metrics.Emit(ctx, c, metrics.ManifestPublished{Elapsed: 130 * ms})
+	metrics.Emit(ctx, c, metrics.CurrentPublished{Elapsed: 135 * ms})
+	metrics.Emit(ctx, c, metrics.WriteCompleted{Elapsed: 140 * ms, Rows: 3000})
 	for i := 1; i <= 100; i++ {
-		c.Emit(ctx, metrics.ReaderGet, metrics.Payload{Duration: time.Duration(i) * time.Microsecond, Found: true})
+		metrics.Emit(ctx, c, metrics.ReaderGet{Duration: time.Duration(i) * time.Microsecond, Found: true})
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -167,5 +167,24 @@ func TestRuns(t *testing.T) {
 	code := run([]string{"runs"}, &out, &errb)
 	if code != 1 || !strings.Contains(errb.String(), "broken") || !strings.Contains(out.String(), "cli-run") || !strings.Contains(out.String(), "unreadable") {
 		t.Errorf("with a broken run: exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+}
+
+func TestDocsWritesTheBuiltinPage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "events.md")
+	var out, errb bytes.Buffer
+	if code := run([]string{"docs", "-o", path}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	page, err := os.ReadFile(path)
+	if err != nil || !strings.Contains(string(page), "`shardyfusion_writes_failed_total`") {
+		t.Fatalf("page (%v):\n%s", err, page)
+	}
+	out.Reset()
+	if code := run([]string{"docs"}, &out, &errb); code != 0 || out.String() != string(page) {
+		t.Errorf("docs to stdout: exit %d, %d bytes, want the same page", code, out.Len())
+	}
+	if code := run([]string{"docs", "extra"}, &out, &errb); code != 2 {
+		t.Errorf("docs extra: exit %d, want 2", code)
 	}
 }

@@ -148,7 +148,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		s.collector = metrics.Multi(pc, oc)
 	}
-	ev, err := eventlog.New(cfg.events, eventlog.WithLogger(logctx.Logger("eventlog")))
+	ev, err := eventlog.New(eventlog.WithDir(cfg.events), eventlog.WithLogger(logctx.Logger("eventlog")))
 	if err != nil {
 		return fmt.Errorf("-events: %w", err)
 	}

@@ -92,6 +92,17 @@ func (s *Summary) WriteText(w io.Writer) error {
 	p("  gets\t%d (%d misses)%s\n", rd.Gets.Count, rd.Misses, percentiles(rd.Gets))
 	p("  multi-gets\t%d (%d keys)%s\n", rd.MultiGets.Count, rd.MultiKeys, percentiles(rd.MultiGets))
 
+	if len(s.WritesFailed) > 0 {
+		p("writes failed\t%s\n", countsByKey(s.WritesFailed))
+	}
+	if len(s.EventTable) > 0 {
+		p("\n")
+		p("events\tcount\tdurations\tsums\n")
+		for _, e := range s.EventTable {
+			p("  %s%s\t%d\t%s\t%s\n", e.Event, labelSet(e.Labels), e.Count, durationCells(e.Durations), sumCells(e.Sums))
+		}
+	}
+
 	if s.Dropped > 0 || s.Torn != nil || len(s.Malformed) > 0 || len(s.Unknown) > 0 {
 		p("\n")
 		p("warnings\n")
@@ -114,15 +125,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p("  malformed\t%d lines ignored (%s%s)\n", len(s.Malformed), strings.Join(nums, ", "), more)
 	}
 	if len(s.Unknown) > 0 {
-		names := make([]string, 0, len(s.Unknown))
-		for n := range s.Unknown {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for i, n := range names {
-			names[i] = fmt.Sprintf("%s ×%d", n, s.Unknown[n])
-		}
-		p("  unknown events\t%s\n", strings.Join(names, ", "))
+		p("  unknown events\t%s\n", countsByKey(s.Unknown))
 	}
 	return tw.Flush()
 }
@@ -159,4 +162,55 @@ func plural(n int, word string) string {
 		return "1 " + word
 	}
 	return strconv.Itoa(n) + " " + word + "s"
+}
+
+// countsByKey writes a map of counts as "a ×1, b ×2", sorted by key.
+func countsByKey(m map[string]int) string {
+	names := make([]string, 0, len(m))
+	for n := range m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for i, n := range names {
+		names[i] = fmt.Sprintf("%s ×%d", n, m[n])
+	}
+	return strings.Join(names, ", ")
+}
+
+// labelSet writes label values as {a=x,b=y}, sorted by name.
+func labelSet(labels map[string]string) string {
+	if len(labels) == 0 {
+		return ""
+	}
+	names := make([]string, 0, len(labels))
+	for n := range labels {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for i, n := range names {
+		names[i] = n + "=" + labels[n]
+	}
+	return "{" + strings.Join(names, ",") + "}"
+}
+
+func durationCells(ds []FieldLatency) string {
+	if len(ds) == 0 {
+		return "-"
+	}
+	cells := make([]string, len(ds))
+	for i, d := range ds {
+		cells[i] = fmt.Sprintf("%s total %s p50 %s p99 %s max %s", d.Field, Millis(d.TotalMS), Millis(d.P50MS), Millis(d.P99MS), Millis(d.MaxMS))
+	}
+	return strings.Join(cells, "; ")
+}
+
+func sumCells(ss []FieldSum) string {
+	if len(ss) == 0 {
+		return "-"
+	}
+	cells := make([]string, len(ss))
+	for i, s := range ss {
+		cells[i] = s.Field + " " + strconv.FormatInt(s.Sum, 10)
+	}
+	return strings.Join(cells, "; ")
 }

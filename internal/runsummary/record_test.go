@@ -8,9 +8,9 @@ import (
 	"github.com/milestone-go/milestone/metrics"
 )
 
-// TestRecordDecodesEveryCatalogKey keeps the summary's reading of the file
-// in step with the catalog: every payload key an event carries has a field
-// of record to decode it into.
+// TestRecordDecodesEveryCatalogKey keeps the sharded-KV sections' reading
+// of the file in step with the built-in catalog: every field a built-in
+// event carries has a field of record to decode it into.
 func TestRecordDecodesEveryCatalogKey(t *testing.T) {
 	decoded := map[string]bool{}
 	rt := reflect.TypeFor[record]()
@@ -18,10 +18,10 @@ func TestRecordDecodesEveryCatalogKey(t *testing.T) {
 		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
 		decoded[name] = true
 	}
-	for _, ev := range metrics.Events() {
-		for _, k := range ev.Keys() {
-			if !decoded[k.String()] {
-				t.Errorf("%s carries %s, which runsummary does not decode", ev, k)
+	for _, d := range metrics.Shardyfusion.Descriptors() {
+		for _, f := range d.Fields {
+			if !decoded[f.Name] {
+				t.Errorf("%s carries %s, which runsummary does not decode", d.Wire, f.Name)
 			}
 		}
 	}

@@ -17,8 +17,10 @@ import (
 const (
 	// StatusCompleted: every write the run started completed.
 	StatusCompleted = "completed"
-	// StatusIncomplete: a write started and did not complete (the process
-	// stopped, or the write failed).
+	// StatusFailed: a write the run started ended with write.failed.
+	StatusFailed = "failed"
+	// StatusIncomplete: a write started and neither completed nor failed:
+	// the process stopped.
 	StatusIncomplete = "incomplete"
 	// StatusNoWrite: the run wrote nothing (a reader's run, say).
 	StatusNoWrite = "no write"
@@ -89,7 +91,13 @@ func runInfo(dir string) RunInfo {
 		return RunInfo{Dir: dir, Status: StatusUnreadable, Err: err.Error()}
 	}
 	r := RunInfo{Dir: dir, Summary: s}
+	failed := 0
+	for _, n := range s.WritesFailed {
+		failed += n
+	}
 	switch {
+	case failed > 0 && s.WritesStarted <= s.WritesCompleted+failed:
+		r.Status = StatusFailed
 	case s.WritesStarted > s.WritesCompleted:
 		r.Status = StatusIncomplete
 	case s.WritesCompleted > 0:

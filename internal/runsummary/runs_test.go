@@ -23,22 +23,21 @@ func writeRunsDir(t *testing.T) string {
 	dir := t.TempDir()
 	t0 := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	now := t0
-	c, err := eventlog.New(dir, eventlog.WithClock(func() time.Time { return now }))
+	c, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithClock(func() time.Time { return now }))
 	if err != nil {
 		t.Fatal(err)
 	}
-	emit := func(run string, at time.Duration, ev metrics.Event, p metrics.Payload) {
-		now = t0.Add(at)
-		c.Emit(eventlog.WithRun(context.Background(), run), ev, p)
-	}
-	emit("b-complete", 1*time.Second, metrics.WriteStarted, metrics.Payload{})
-	emit("b-complete", 1*time.Second, metrics.ShardWriteRetried, metrics.Payload{DBID: 1, Attempt: 1, Backoff: time.Millisecond})
-	emit("b-complete", 1*time.Second, metrics.S3Retry, metrics.Payload{Attempt: 1, MaxRetries: 3, Delay: time.Millisecond})
-	emit("b-complete", 3*time.Second, metrics.WriteCompleted, metrics.Payload{Elapsed: 2 * time.Second, Rows: 500})
-	emit("c-reader", 3*time.Second, metrics.ReaderInitialized, metrics.Payload{})
-	emit("c-reader", 4*time.Second, metrics.ReaderGet, metrics.Payload{Duration: time.Millisecond, Found: true})
-	emit("a-incomplete", 5*time.Second, metrics.WriteStarted, metrics.Payload{})
-	emit("a-incomplete", 6*time.Second, metrics.ShardWriteCompleted, metrics.Payload{Elapsed: time.Second, DBID: 0, Rows: 70, Duration: time.Second})
+	w := &clockedLog{c: c, now: &now, t0: t0}
+	emitAt(w, "b-complete", 1*time.Second, metrics.WriteStarted{})
+	emitAt(w, "b-complete", 1*time.Second, metrics.ShardWriteRetried{DBID: 1, Attempt: 1, Backoff: time.Millisecond})
+	emitAt(w, "b-complete", 1*time.Second, metrics.S3Retry{Attempt: 1, MaxRetries: 3, Delay: time.Millisecond})
+	emitAt(w, "b-complete", 3*time.Second, metrics.WriteCompleted{Elapsed: 2 * time.Second, Rows: 500})
+	emitAt(w, "c-reader", 3*time.Second, metrics.ReaderInitialized{})
+	emitAt(w, "c-reader", 4*time.Second, metrics.ReaderGet{Duration: time.Millisecond, Found: true})
+	emitAt(w, "a-incomplete", 5*time.Second, metrics.WriteStarted{})
+	emitAt(w, "d-failed", 7*time.Second, metrics.WriteStarted{})
+	emitAt(w, "d-failed", 8*time.Second, metrics.WriteFailed{Elapsed: time.Second, ErrorType: "cancelled"})
+	emitAt(w, "a-incomplete", 6*time.Second, metrics.ShardWriteCompleted{Elapsed: time.Second, DBID: 0, Rows: 70, Duration: time.Second})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +67,8 @@ func TestListRuns(t *testing.T) {
 		ids = append(ids, filepath.Base(r.Dir))
 		statuses = append(statuses, r.Status)
 	}
-	wantIDs := []string{"b-complete", "c-reader", "a-incomplete", "z-garbage"}
-	wantStatuses := []string{runsummary.StatusCompleted, runsummary.StatusNoWrite, runsummary.StatusIncomplete, runsummary.StatusUnreadable}
+	wantIDs := []string{"b-complete", "c-reader", "a-incomplete", "d-failed", "z-garbage"}
+	wantStatuses := []string{runsummary.StatusCompleted, runsummary.StatusNoWrite, runsummary.StatusIncomplete, runsummary.StatusFailed, runsummary.StatusUnreadable}
 	if strings.Join(ids, " ") != strings.Join(wantIDs, " ") || strings.Join(statuses, ",") != strings.Join(wantStatuses, ",") {
 		t.Fatalf("runs %v with statuses %v, want %v with %v", ids, statuses, wantIDs, wantStatuses)
 	}
@@ -82,7 +81,10 @@ func TestListRuns(t *testing.T) {
 	if a := runs[2].Summary; a.WritesStarted != 1 || a.WritesCompleted != 0 || a.Rows.Written != 70 {
 		t.Errorf("a-incomplete: %+v", a)
 	}
-	if z := runs[3]; z.Err == "" || z.Summary != nil || z.RunID() != "" {
+	if d := runs[3].Summary; d.WritesFailed["cancelled"] != 1 {
+		t.Errorf("d-failed: writes failed %v, want cancelled ×1", d.WritesFailed)
+	}
+	if z := runs[4]; z.Err == "" || z.Summary != nil || z.RunID() != "" {
 		t.Errorf("z-garbage: %+v, want the read error and no summary", z)
 	}
 
@@ -91,7 +93,7 @@ func TestListRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(text.String()), "\n")
-	if len(lines) != 5 || strings.Join(strings.Fields(lines[0]), " ") != "RUN STARTED TOTAL WRITES ROWS RETRIES DROPPED STATUS" {
+	if len(lines) != 6 || strings.Join(strings.Fields(lines[0]), " ") != "RUN STARTED TOTAL WRITES ROWS RETRIES DROPPED STATUS" {
 		t.Fatalf("text:\n%s", text.String())
 	}
 	if got := strings.Join(strings.Fields(lines[1]), " "); got != "b-complete 2026-11-30T09:00:01.000Z 2s 1/1 500 2 0 completed" {
@@ -100,8 +102,11 @@ func TestListRuns(t *testing.T) {
 	if got := strings.Join(strings.Fields(lines[3]), " "); !strings.HasPrefix(got, "a-incomplete 2026-11-30T09:00:05.000Z") || !strings.HasSuffix(got, "0/1 70 0 0 incomplete") {
 		t.Errorf("a-incomplete line %q", got)
 	}
-	if !strings.Contains(lines[4], "unreadable: ") {
-		t.Errorf("z-garbage line %q", lines[4])
+	if got := strings.Join(strings.Fields(lines[4]), " "); !strings.HasSuffix(got, "0/1 0 0 0 failed") {
+		t.Errorf("d-failed line %q", got)
+	}
+	if !strings.Contains(lines[5], "unreadable: ") {
+		t.Errorf("z-garbage line %q", lines[5])
 	}
 
 	var js bytes.Buffer
@@ -109,13 +114,13 @@ func TestListRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	var decoded []runsummary.RunInfo
-	if err := json.Unmarshal(js.Bytes(), &decoded); err != nil || len(decoded) != 4 {
+	if err := json.Unmarshal(js.Bytes(), &decoded); err != nil || len(decoded) != 5 {
 		t.Fatalf("json (%v): %s", err, js.String())
 	}
 	if d := decoded[0]; d.RunID() != "b-complete" || d.Status != "completed" || d.Summary.Rows.Written != 500 || len(d.Summary.Phases) == 0 {
 		t.Errorf("json first run %+v", d)
 	}
-	if d := decoded[3]; d.Status != runsummary.StatusUnreadable || d.Err == "" || d.Summary != nil {
+	if d := decoded[4]; d.Status != runsummary.StatusUnreadable || d.Err == "" || d.Summary != nil {
 		t.Errorf("json unreadable run %+v", d)
 	}
 }
@@ -132,4 +137,17 @@ func TestListRunsEmptyAndMissing(t *testing.T) {
 	if _, err := runsummary.ListRuns(filepath.Join(t.TempDir(), "missing")); !os.IsNotExist(err) {
 		t.Errorf("missing dir: %v, want not-exist", err)
 	}
+}
+
+// clockedLog is an event log whose clock the test sets before each event.
+type clockedLog struct {
+	c   *eventlog.Collector
+	now *time.Time
+	t0  time.Time
+}
+
+// emitAt emits v in run at t0+at.
+func emitAt[T any](w *clockedLog, run string, at time.Duration, v T) {
+	*w.now = w.t0.Add(at)
+	metrics.Emit(eventlog.WithRun(context.Background(), run), w.c, v)
 }

@@ -61,7 +61,13 @@ type Summary struct {
 	// Dropped is the sum of the events_dropped counts: events the collector
 	// could not queue, missing from the file.
 	Dropped int64 `json:"events_dropped"`
-	// Unknown counts lines whose event this version does not know.
+	// Events lists, per event and label values, the count, the duration
+	// fields' distributions and the integer fields' sums, for every event
+	// of every catalog this binary declares.
+	EventTable []EventStats `json:"event_table"`
+	// WritesFailed counts write.failed events, by error type.
+	WritesFailed map[string]int `json:"writes_failed,omitempty"`
+	// Unknown counts lines whose event this binary does not declare.
 	Unknown map[string]int `json:"unknown_events,omitempty"`
 	// Torn describes a last line that is not complete JSON, as a crash
 	// leaves it. It is ignored.
@@ -187,6 +193,7 @@ type record struct {
 	DelayS      float64  `json:"delay_s"`
 	WaitSeconds float64  `json:"wait_seconds"`
 	Tokens      int64    `json:"tokens_requested"`
+	ErrorType   string   `json:"error_type"`
 }
 
 // ReadFile summarizes path: an events.jsonl, or a run directory holding one.
@@ -242,7 +249,7 @@ func Read(r io.Reader) (*Summary, error) {
 				pendingBad, pendingLine, pendingErr = body, n, jerr
 				continue
 			}
-			a.add(&rec)
+			a.add(&rec, body)
 		}
 		if err == io.EOF {
 			break
@@ -282,13 +289,16 @@ type accumulator struct {
 	retries   map[int64]int
 	gets      []float64
 	multiGets []float64
+
+	describe describer
+	generic  map[string]*genericAcc
 }
 
 func newAccumulator() *accumulator {
-	return &accumulator{runs: map[string]bool{}, retries: map[int64]int{}}
+	return &accumulator{runs: map[string]bool{}, retries: map[int64]int{}, describe: describer{}, generic: map[string]*genericAcc{}}
 }
 
-func (a *accumulator) add(r *record) {
+func (a *accumulator) add(r *record, body []byte) {
 	a.valid++
 	s := &a.s
 	if ts, err := time.Parse(time.RFC3339Nano, r.TS); err == nil {
@@ -326,6 +336,14 @@ func (a *accumulator) add(r *record) {
 		return
 	}
 	s.Events++
+	if d := a.describe.lookup(r.Event); d != nil {
+		a.addGeneric(d, body)
+	} else {
+		if s.Unknown == nil {
+			s.Unknown = map[string]int{}
+		}
+		s.Unknown[r.Event]++
+	}
 	switch r.Event {
 	case "write.started":
 		s.WritesStarted++
@@ -413,11 +431,11 @@ func (a *accumulator) add(r *record) {
 		}
 	case "reader.closed":
 		s.Reader.Closed++
-	default:
-		if s.Unknown == nil {
-			s.Unknown = map[string]int{}
+	case "write.failed":
+		if s.WritesFailed == nil {
+			s.WritesFailed = map[string]int{}
 		}
-		s.Unknown[r.Event]++
+		s.WritesFailed[r.ErrorType]++
 	}
 }
 
@@ -481,6 +499,7 @@ func (a *accumulator) finish() *Summary {
 	if s.RunIDs == nil {
 		s.RunIDs = []string{}
 	}
+	s.EventTable = a.finishGeneric()
 	return s
 }
 

@@ -39,11 +39,13 @@ type script struct {
 	batchRows int64
 }
 
-func (s *script) emit(ev metrics.Event, p metrics.Payload) {
+// add appends the event v to the script.
+func add[T any](s *script, v T) {
+	t := metrics.TypeOf[T]()
 	s.events = append(s.events, struct {
 		ev metrics.Event
 		p  metrics.Payload
-	}{ev, p})
+	}{t.Event(), t.Pack(v)})
 }
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -59,52 +61,52 @@ func buildRun(seed uint64, nShards, nGets int) *script {
 		el += d
 		return d
 	}
-	s.emit(metrics.WriteStarted, metrics.Payload{})
+	add(s, metrics.WriteStarted{})
 	d := step()
-	s.emit(metrics.ShardingCompleted, metrics.Payload{Elapsed: el, Duration: d})
+	add(s, metrics.ShardingCompleted{Elapsed: el, Duration: d})
 	phaseStart := el
 	var rows int64
 	for i := range nShards {
-		s.emit(metrics.ShardWriteStarted, metrics.Payload{Elapsed: el, DBID: i})
+		add(s, metrics.ShardWriteStarted{Elapsed: el, DBID: i})
 		retries := 0
 		if i%4 == 1 {
 			for a := 1; a <= i%3+1; a++ {
 				b := time.Duration(rng.Int64N(int64(time.Second)))
 				s.backoffMS += ms(b)
-				s.emit(metrics.ShardWriteRetried, metrics.Payload{Elapsed: el, DBID: i, Attempt: a, Backoff: b})
+				add(s, metrics.ShardWriteRetried{Elapsed: el, DBID: i, Attempt: a, Backoff: b})
 				retries++
 			}
 		}
 		batch := 100 + rng.IntN(900)
 		s.batchRows += int64(batch)
-		s.emit(metrics.BatchWritten, metrics.Payload{Elapsed: el, DBID: i, BatchSize: batch})
+		add(s, metrics.BatchWritten{Elapsed: el, DBID: i, BatchSize: batch})
 		if i%5 == 0 {
 			w := time.Duration(rng.Int64N(int64(100 * time.Millisecond)))
 			s.waitMS += ms(w)
-			s.emit(metrics.RateLimiterThrottled, metrics.Payload{Wait: w})
+			add(s, metrics.RateLimiterThrottled{Wait: w})
 			dl := time.Duration(rng.Int64N(int64(2 * time.Second)))
 			s.delayMS += ms(dl)
-			s.emit(metrics.S3Retry, metrics.Payload{Attempt: 1, MaxRetries: 3, Delay: dl})
+			add(s, metrics.S3Retry{Attempt: 1, MaxRetries: 3, Delay: dl})
 		}
 		d := step()
 		n := int64(rng.IntN(10000))
 		rows += n
-		s.emit(metrics.ShardWriteCompleted, metrics.Payload{Elapsed: el, DBID: i, Rows: n, Duration: d})
+		add(s, metrics.ShardWriteCompleted{Elapsed: el, DBID: i, Rows: n, Duration: d})
 		s.shardMS = append(s.shardMS, ms(d))
 		s.shards[int64(i)] = runsummary.Shard{DBID: int64(i), DurationMS: ms(d), Rows: n, Retries: retries}
 	}
-	s.emit(metrics.ShardWriteRetryExhausted, metrics.Payload{Elapsed: el, DBID: 99, Attempts: 5})
-	s.emit(metrics.RateLimiterDenied, metrics.Payload{Tokens: 40})
-	s.emit(metrics.S3RetryExhausted, metrics.Payload{Attempts: 4})
-	s.emit(metrics.ShardWritesCompleted, metrics.Payload{Elapsed: el, Duration: el - phaseStart, Rows: rows})
+	add(s, metrics.ShardWriteRetryExhausted{Elapsed: el, DBID: 99, Attempts: 5})
+	add(s, metrics.RateLimiterDenied{Tokens: 40})
+	add(s, metrics.S3RetryExhausted{Attempts: 4})
+	add(s, metrics.ShardWritesCompleted{Elapsed: el, Duration: el - phaseStart, Rows: rows})
 	step()
-	s.emit(metrics.ManifestPublished, metrics.Payload{Elapsed: el})
+	add(s, metrics.ManifestPublished{Elapsed: el})
 	step()
-	s.emit(metrics.CurrentPublished, metrics.Payload{Elapsed: el})
+	add(s, metrics.CurrentPublished{Elapsed: el})
 	step()
-	s.emit(metrics.WriteCompleted, metrics.Payload{Elapsed: el, Rows: rows})
+	add(s, metrics.WriteCompleted{Elapsed: el, Rows: rows})
 
-	s.emit(metrics.ReaderInitialized, metrics.Payload{})
+	add(s, metrics.ReaderInitialized{})
 	for i := range nGets {
 		d := time.Duration(rng.ExpFloat64() * float64(300*time.Microsecond))
 		found := rng.IntN(10) != 0
@@ -112,19 +114,19 @@ func buildRun(seed uint64, nShards, nGets int) *script {
 			s.misses++
 		}
 		s.getMS = append(s.getMS, ms(d))
-		s.emit(metrics.ReaderGet, metrics.Payload{Duration: d, Found: found})
+		add(s, metrics.ReaderGet{Duration: d, Found: found})
 		if i%50 == 0 {
 			md := time.Duration(rng.Int64N(int64(5 * time.Millisecond)))
 			k := 1 + rng.IntN(64)
 			s.multiMS = append(s.multiMS, ms(md))
 			s.multiKeys += int64(k)
-			s.emit(metrics.ReaderMultiGet, metrics.Payload{Duration: md, Keys: k})
+			add(s, metrics.ReaderMultiGet{Duration: md, Keys: k})
 		}
 		if i%100 == 0 {
-			s.emit(metrics.ReaderRefreshed, metrics.Payload{Changed: i%200 == 0})
+			add(s, metrics.ReaderRefreshed{Changed: i%200 == 0})
 		}
 	}
-	s.emit(metrics.ReaderClosed, metrics.Payload{Handles: nShards})
+	add(s, metrics.ReaderClosed{Handles: nShards})
 	return s
 }
 
@@ -133,7 +135,7 @@ func buildRun(seed uint64, nShards, nGets int) *script {
 func write(t *testing.T, s *script) string {
 	t.Helper()
 	dir := t.TempDir()
-	c, err := eventlog.New(dir, eventlog.WithQueueSize(1<<16))
+	c, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithQueueSize(1<<16))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -165,23 +167,14 @@ func approx(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.A
 
 func checkFigures(t *testing.T, s *script, got *runsummary.Summary) {
 	t.Helper()
-	last := func(ev metrics.Event) metrics.Payload {
-		for i := len(s.events) - 1; i >= 0; i-- {
-			if s.events[i].ev == ev {
-				return s.events[i].p
-			}
-		}
-		t.Fatalf("no %v", ev)
-		return metrics.Payload{}
-	}
-	if got.TotalMS != ms(last(metrics.WriteCompleted).Elapsed) {
-		t.Errorf("total %v, want %v", got.TotalMS, ms(last(metrics.WriteCompleted).Elapsed))
+	if got.TotalMS != ms(lastOf[metrics.WriteCompleted](t, s).Elapsed) {
+		t.Errorf("total %v, want %v", got.TotalMS, ms(lastOf[metrics.WriteCompleted](t, s).Elapsed))
 	}
 	wantPhases := map[string]float64{
-		"sharding":     ms(last(metrics.ShardingCompleted).Duration),
-		"shard writes": ms(last(metrics.ShardWritesCompleted).Duration),
-		"manifest":     ms(last(metrics.ManifestPublished).Elapsed) - ms(last(metrics.ShardWritesCompleted).Elapsed),
-		"current":      ms(last(metrics.CurrentPublished).Elapsed) - ms(last(metrics.ManifestPublished).Elapsed),
+		"sharding":     ms(lastOf[metrics.ShardingCompleted](t, s).Duration),
+		"shard writes": ms(lastOf[metrics.ShardWritesCompleted](t, s).Duration),
+		"manifest":     ms(lastOf[metrics.ManifestPublished](t, s).Elapsed) - ms(lastOf[metrics.ShardWritesCompleted](t, s).Elapsed),
+		"current":      ms(lastOf[metrics.CurrentPublished](t, s).Elapsed) - ms(lastOf[metrics.ManifestPublished](t, s).Elapsed),
 	}
 	if len(got.Phases) != 4 {
 		t.Fatalf("phases %v", got.Phases)
@@ -214,9 +207,9 @@ func checkFigures(t *testing.T, s *script, got *runsummary.Summary) {
 	if !reflect.DeepEqual(sh.Exhausted, []int64{99}) {
 		t.Errorf("exhausted %v", sh.Exhausted)
 	}
-	if got.Rows.Written != last(metrics.WriteCompleted).Rows || got.Rows.InShards != last(metrics.ShardWritesCompleted).Rows ||
+	if got.Rows.Written != lastOf[metrics.WriteCompleted](t, s).Rows || got.Rows.InShards != lastOf[metrics.ShardWritesCompleted](t, s).Rows ||
 		got.Rows.InBatches != s.batchRows || got.Rows.Batches != len(s.shardMS) {
-		t.Errorf("rows %+v, want written %d, batches %d rows", got.Rows, last(metrics.WriteCompleted).Rows, s.batchRows)
+		t.Errorf("rows %+v, want written %d, batches %d rows", got.Rows, lastOf[metrics.WriteCompleted](t, s).Rows, s.batchRows)
 	}
 	r := got.Retries
 	retries := 0
@@ -419,4 +412,18 @@ func TestMillis(t *testing.T) {
 			t.Errorf("Millis(%v) = %q, want %q", ms, got, want)
 		}
 	}
+}
+
+// lastOf returns the last event of type T the script emitted.
+func lastOf[T any](t *testing.T, s *script) T {
+	t.Helper()
+	typ := metrics.TypeOf[T]()
+	for i := len(s.events) - 1; i >= 0; i-- {
+		if s.events[i].ev == typ.Event() {
+			return typ.Unpack(s.events[i].p)
+		}
+	}
+	t.Fatalf("no %v", typ)
+	var zero T
+	return zero
 }

@@ -1,0 +1,174 @@
+package runsummary
+
+import (
+	"encoding/json"
+	"sort"
+	"strings"
+
+	"github.com/milestone-go/milestone/metrics"
+)
+
+// EventStats is one row of the generic, EXPLAIN ANALYZE-style table: the
+// events of one wire name and one set of label values, with the
+// distribution of each duration field and the sum of each integer field.
+// It is built from the events' declarations, for any catalog.
+type EventStats struct {
+	Event string `json:"event"`
+	// Catalog is the namespace of the catalog that declares the event.
+	Catalog string `json:"catalog"`
+	// Labels holds the values of the event's label fields, as logged.
+	Labels map[string]string `json:"labels,omitempty"`
+	Count  int               `json:"count"`
+	// Durations has one entry per duration field (the run clock, elapsed,
+	// left out), in declaration order.
+	Durations []FieldLatency `json:"durations,omitempty"`
+	// Sums has one entry per count field (an integer field a counter of
+	// the event adds), in declaration order.
+	Sums []FieldSum `json:"sums,omitempty"`
+}
+
+// FieldLatency is the distribution of one duration field, in milliseconds.
+type FieldLatency struct {
+	Field   string  `json:"field"`
+	TotalMS float64 `json:"total_ms"`
+	P50MS   float64 `json:"p50_ms"`
+	P99MS   float64 `json:"p99_ms"`
+	MaxMS   float64 `json:"max_ms"`
+}
+
+// FieldSum is the sum of one integer field.
+type FieldSum struct {
+	Field string `json:"field"`
+	Sum   int64  `json:"sum"`
+}
+
+// genericAcc accumulates one EventStats.
+type genericAcc struct {
+	stats     EventStats
+	durations [][]float64 // by duration field, in milliseconds
+	order     int
+}
+
+// describer finds the declaration of a wire name in the catalogs this
+// binary knows, caching the answer (nil for an unknown name).
+type describer map[string]*metrics.Descriptor
+
+func (d describer) lookup(wire string) *metrics.Descriptor {
+	if desc, ok := d[wire]; ok {
+		return desc
+	}
+	var found *metrics.Descriptor
+	for _, cat := range metrics.Catalogs() {
+		if desc, ok := cat.Lookup(wire); ok {
+			found = desc
+			break
+		}
+	}
+	d[wire] = found
+	return found
+}
+
+// durationFields and sumFields are the fields the table reports.
+func durationFields(d *metrics.Descriptor) []*metrics.Field {
+	var out []*metrics.Field
+	for _, f := range d.Fields {
+		if f.Kind == metrics.KindDuration && f.Role != metrics.RoleElapsed {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// sumFields are the integer fields that are counts: those a counter of the
+// event adds up (an id such as db_id is not summed).
+func sumFields(d *metrics.Descriptor) []*metrics.Field {
+	var out []*metrics.Field
+	for _, f := range d.Fields {
+		if f.Kind != metrics.KindInt {
+			continue
+		}
+		for _, in := range d.Instruments {
+			if in.Kind == metrics.Counter && in.ValueField() == f {
+				out = append(out, f)
+				break
+			}
+		}
+	}
+	return out
+}
+
+// addGeneric adds one line of event d, whose raw JSON is body, to the table.
+func (a *accumulator) addGeneric(d *metrics.Descriptor, body []byte) {
+	var fields map[string]json.RawMessage
+	if json.Unmarshal(body, &fields) != nil {
+		return
+	}
+	var key strings.Builder
+	key.WriteString(d.Wire)
+	var labels map[string]string
+	for _, f := range d.Fields {
+		if !f.IsLabel() {
+			continue
+		}
+		var v string
+		_ = json.Unmarshal(fields[f.Name], &v)
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[f.Name] = v
+		key.WriteByte(0)
+		key.WriteString(v)
+	}
+	g := a.generic[key.String()]
+	if g == nil {
+		g = &genericAcc{stats: EventStats{Event: d.Wire, Catalog: d.Catalog.Namespace(), Labels: labels}, order: len(a.generic)}
+		for _, f := range durationFields(d) {
+			g.stats.Durations = append(g.stats.Durations, FieldLatency{Field: f.Name})
+			g.durations = append(g.durations, nil)
+		}
+		for _, f := range sumFields(d) {
+			g.stats.Sums = append(g.stats.Sums, FieldSum{Field: f.Name})
+		}
+		a.generic[key.String()] = g
+	}
+	g.stats.Count++
+	for i, f := range durationFields(d) {
+		var v float64
+		if json.Unmarshal(fields[f.Name], &v) != nil {
+			continue
+		}
+		if f.Unit == metrics.Seconds {
+			v *= 1000
+		}
+		g.durations[i] = append(g.durations[i], v)
+		g.stats.Durations[i].TotalMS += v
+	}
+	for i, f := range sumFields(d) {
+		var v int64
+		if json.Unmarshal(fields[f.Name], &v) == nil {
+			g.stats.Sums[i].Sum += v
+		}
+	}
+}
+
+// finishGeneric returns the table's rows in order of first appearance.
+func (a *accumulator) finishGeneric() []EventStats {
+	accs := make([]*genericAcc, 0, len(a.generic))
+	for _, g := range a.generic {
+		accs = append(accs, g)
+	}
+	sort.Slice(accs, func(i, j int) bool { return accs[i].order < accs[j].order })
+	out := make([]EventStats, len(accs))
+	for i, g := range accs {
+		for j, vs := range g.durations {
+			if len(vs) == 0 {
+				continue
+			}
+			sort.Float64s(vs)
+			d := &g.stats.Durations[j]
+			d.P50MS, d.P99MS, d.MaxMS = Percentile(vs, 50), Percentile(vs, 99), vs[len(vs)-1]
+		}
+		out[i] = g.stats
+	}
+	return out
+}
