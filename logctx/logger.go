@@ -136,7 +136,24 @@ func FullName(name string) string {
 // SetHandler at the time of each call. Logger returns the same *slog.Logger
 // for the same full name.
 func Logger(name string) *slog.Logger {
-	full := FullName(name)
+	return namedLogger(FullName(name))
+}
+
+// CatalogLogger returns the logger named "<namespace>.<name>" (or namespace
+// itself for an empty name), outside the root of RootName: the logger of a
+// catalog of events whose namespace is its own root, such as
+// "querylog.query". Its level is set by SetLevel on any prefix of its name
+// ("querylog" → DEBUG turns on DEBUG for all of the catalog's loggers).
+func CatalogLogger(namespace, name string) *slog.Logger {
+	full := namespace
+	if name != "" {
+		full += "." + name
+	}
+	return namedLogger(full)
+}
+
+// namedLogger returns the one logger of the hierarchy named full.
+func namedLogger(full string) *slog.Logger {
 	if l, ok := loggers.Load(full); ok {
 		return l.(*slog.Logger)
 	}
