@@ -30,12 +30,18 @@ func newProgress(w io.Writer, shards, rows int) *progress {
 	return &progress{w: w, shards: shards, rows: rows}
 }
 
+// The events progress counts, looked up once.
+var (
+	batchWritten = metrics.TypeOf[metrics.BatchWritten]()
+	shardWritten = metrics.EventOf[metrics.ShardWriteCompleted]()
+)
+
 // Emit implements metrics.Collector.
 func (p *progress) Emit(_ context.Context, ev metrics.Event, pl metrics.Payload) {
 	switch ev {
-	case metrics.BatchWritten:
-		p.rowsDone.Add(int64(pl.BatchSize))
-	case metrics.ShardWriteCompleted:
+	case batchWritten.Event():
+		p.rowsDone.Add(int64(batchWritten.Unpack(pl).BatchSize))
+	case shardWritten:
 		p.shardsDone.Add(1)
 	}
 }

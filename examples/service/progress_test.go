@@ -16,11 +16,11 @@ func TestProgressCountsTheWrite(t *testing.T) {
 	p.start()
 	ctx := context.Background()
 	for id := range 2 {
-		p.Emit(ctx, metrics.BatchWritten, metrics.Payload{DBID: id, BatchSize: 100})
-		p.Emit(ctx, metrics.BatchWritten, metrics.Payload{DBID: id, BatchSize: 50})
-		p.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: id, Rows: 150})
+		metrics.Emit(ctx, p, metrics.BatchWritten{DBID: id, BatchSize: 100})
+		metrics.Emit(ctx, p, metrics.BatchWritten{DBID: id, BatchSize: 50})
+		metrics.Emit(ctx, p, metrics.ShardWriteCompleted{DBID: id, Rows: 150})
 	}
-	p.Emit(ctx, metrics.ReaderGet, metrics.Payload{}) // not the write's: ignored
+	metrics.Emit(ctx, p, metrics.ReaderGet{}) // not the write's: ignored
 	p.stop()
 	s := out.String()
 	if !strings.HasSuffix(s, "\rwriting the first snapshot: 2/2 shards, 300/300 rows written (100%)\n") {
