@@ -39,7 +39,7 @@ func TestHotPathsAllocateNothing(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = logC.Close() })
 	runCtx := eventlog.WithRun(ctx, "allocs")
-	logC.Emit(runCtx, metrics.WriteStarted, metrics.Payload{}) // the run's first event opens its file
+	metrics.Emit(runCtx, logC, metrics.WriteStarted{}) // the run's first event opens its file
 	if err := logC.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -53,13 +53,14 @@ func TestHotPathsAllocateNothing(t *testing.T) {
 		name string
 		fn   func()
 	}{
-		{"prom.Emit", func() { promC.Emit(ctx, metrics.ShardWriteCompleted, shardPayload) }},
-		{"otelcol.Emit", func() { otelC.Emit(ctx, metrics.ShardWriteCompleted, shardPayload) }},
-		{"eventlog.Emit", func() { logC.Emit(runCtx, metrics.ShardWriteCompleted, shardPayload) }},
-		{"Multi3Nop.Emit", func() { multi.Emit(ctx, metrics.ShardWriteCompleted, shardPayload) }},
+		{"prom.Emit", func() { shardEvent.Emit(ctx, promC, shardValue) }},
+		{"otelcol.Emit", func() { shardEvent.Emit(ctx, otelC, shardValue) }},
+		{"eventlog.Emit", func() { shardEvent.Emit(runCtx, logC, shardValue) }},
+		{"Multi3Nop.Emit", func() { shardEvent.Emit(ctx, multi, shardValue) }},
+		{"metrics.Emit by type", func() { metrics.Emit(ctx, multi, shardValue) }},
 		{"Payload walk", func() {
-			for _, k := range metrics.ShardWriteCompleted.Keys() {
-				walkSink += shardPayload.Field(k).Float
+			for _, f := range shardEvent.Descriptor().Fields {
+				walkSink += shardPayload.Number(f)
 			}
 		}},
 		{"jsonlog line", func() { jsonlogCall(logger, logCtx) }},

@@ -53,17 +53,17 @@ func benchEventLog(b *testing.B, paced bool) {
 		b.Fatal(err)
 	}
 	ctx := eventlog.WithRun(context.Background(), "bench-run")
-	c.Emit(ctx, metrics.WriteStarted, metrics.Payload{}) // open the file
+	metrics.Emit(ctx, c, metrics.WriteStarted{}) // open the file
 	if err := c.Flush(ctx); err != nil {
 		b.Fatal(err)
 	}
 	base := c.Stats()
-	p := shardPayload
+	v := shardValue
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
-		p.DBID = i
-		c.Emit(ctx, metrics.ShardWriteCompleted, p)
+		v.DBID = i
+		shardEvent.Emit(ctx, c, v)
 		if paced && i%flushEvery == flushEvery-1 {
 			_ = c.Flush(ctx)
 		}
@@ -96,10 +96,10 @@ func benchEventLogParallel(b *testing.B) {
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		ctx := eventlog.WithRun(context.Background(), "bench-run-"+strconv.FormatInt(n.Add(1), 10))
-		p := shardPayload
+		v := shardValue
 		for pb.Next() {
-			p.DBID++
-			c.Emit(ctx, metrics.ShardWriteCompleted, p)
+			v.DBID++
+			shardEvent.Emit(ctx, c, v)
 		}
 	})
 	_ = c.Flush(context.Background())
@@ -127,7 +127,7 @@ func reportRate(b *testing.B) {
 
 func benchRawSync(b *testing.B) {
 	_, w := benchFile(b)
-	p := shardPayload
+	p := shardValue
 	buf := make([]byte, 0, 512)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -155,7 +155,7 @@ func benchZerologSync(b *testing.B) {
 	_, w := benchFile(b)
 	zerolog.TimeFieldFormat = "2006-01-02T15:04:05.000Z07:00"
 	zl := zerolog.New(w)
-	p := shardPayload
+	p := shardValue
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -173,7 +173,7 @@ func benchSlogSync(b *testing.B) {
 	_, w := benchFile(b)
 	l := slog.New(slog.NewJSONHandler(w, nil))
 	ctx := context.Background()
-	p := shardPayload
+	p := shardValue
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -199,7 +199,7 @@ func benchEncodingJSONSync(b *testing.B) {
 		RowCount   int64   `json:"row_count"`
 		DurationMS float64 `json:"duration_ms"`
 	}
-	p := shardPayload
+	p := shardValue
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {

@@ -39,10 +39,10 @@ func otelEmitLoop(b *testing.B, attrs []attribute.KeyValue) func(n int) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	p := metrics.Payload{DBID: 3, Rows: 5000, Duration: 250 * time.Millisecond, Elapsed: 2 * time.Second}
+	v := metrics.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: 250 * time.Millisecond, Elapsed: 2 * time.Second}
 	return func(n int) {
 		for range n {
-			c.Emit(ctx, metrics.ShardWriteCompleted, p)
+			shardEvent.Emit(ctx, c, v)
 		}
 	}
 }
@@ -61,7 +61,7 @@ func otelRawLoop(b *testing.B, attrs []attribute.KeyValue) func(n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	duration, err := meter.Float64Histogram("shardyfusion.shard_write_duration_seconds",
+	duration, err := meter.Float64Histogram("shardyfusion.shard_write_duration",
 		metric.WithDescription("Time to write one shard, in seconds."), metric.WithUnit("s"),
 		metric.WithExplicitBucketBoundaries(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
 	if err != nil {
@@ -75,7 +75,7 @@ func otelRawLoop(b *testing.B, attrs []attribute.KeyValue) func(n int) {
 		recOpts = []metric.RecordOption{metric.WithAttributeSet(set)}
 	}
 	ctx := context.Background()
-	p := metrics.Payload{DBID: 3, Rows: 5000, Duration: 250 * time.Millisecond, Elapsed: 2 * time.Second}
+	p := metrics.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: 250 * time.Millisecond, Elapsed: 2 * time.Second}
 	return func(n int) {
 		for range n {
 			completed.Add(ctx, 1, addOpts...)

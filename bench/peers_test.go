@@ -30,7 +30,7 @@ import (
 
 // newGoKitShardWrite returns go-kit's ShardWriteCompleted and the registry
 // it feeds.
-func newGoKitShardWrite() (func(metrics.Payload), *prometheus.Registry) {
+func newGoKitShardWrite() (func(metrics.ShardWriteCompleted), *prometheus.Registry) {
 	reg := prometheus.NewRegistry()
 	writes := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shardyfusion_shard_writes_completed_total", Help: "h"}, nil)
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "shardyfusion_shard_write_duration_seconds", Help: "h",
@@ -38,7 +38,7 @@ func newGoKitShardWrite() (func(metrics.Payload), *prometheus.Registry) {
 	rows := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shardyfusion_shard_rows_written_total", Help: "h"}, nil)
 	reg.MustRegister(writes, duration, rows)
 	kitWrites, kitDuration, kitRows := kitprom.NewCounter(writes), kitprom.NewHistogram(duration), kitprom.NewCounter(rows)
-	return func(p metrics.Payload) {
+	return func(p metrics.ShardWriteCompleted) {
 		kitWrites.With().Add(1)
 		kitDuration.With().Observe(p.Duration.Seconds())
 		kitRows.With().Add(float64(p.Rows))
@@ -53,7 +53,7 @@ var (
 
 // newGoMetricsShardWrite returns hashicorp/go-metrics' ShardWriteCompleted
 // and the registry its sink feeds.
-func newGoMetricsShardWrite(tb testing.TB) (func(metrics.Payload), *prometheus.Registry) {
+func newGoMetricsShardWrite(tb testing.TB) (func(metrics.ShardWriteCompleted), *prometheus.Registry) {
 	reg := prometheus.NewRegistry()
 	sink, err := gometricsprom.NewPrometheusSinkFrom(gometricsprom.PrometheusOpts{Registerer: reg})
 	if err != nil {
@@ -65,7 +65,7 @@ func newGoMetricsShardWrite(tb testing.TB) (func(metrics.Payload), *prometheus.R
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return func(p metrics.Payload) {
+	return func(p metrics.ShardWriteCompleted) {
 		m.IncrCounter(goMetricsWrites, 1)
 		m.AddSample(goMetricsDuration, float32(p.Duration.Seconds()))
 		m.IncrCounter(goMetricsRows, float32(p.Rows))
@@ -82,10 +82,10 @@ func BenchmarkPeerGoMetricsShardWriteCompleted(b *testing.B) {
 	benchPeer(b, emit)
 }
 
-func benchPeer(b *testing.B, emit func(metrics.Payload)) {
+func benchPeer(b *testing.B, emit func(metrics.ShardWriteCompleted)) {
 	b.ReportAllocs()
 	for b.Loop() {
-		emit(promShardPayload)
+		emit(shardValue)
 	}
 }
 
@@ -96,11 +96,11 @@ func TestPeersDoThePromWork(t *testing.T) {
 	kit, kitReg := newGoKitShardWrite()
 	gm, gmReg := newGoMetricsShardWrite(t)
 	for name, peer := range map[string]struct {
-		emit func(metrics.Payload)
+		emit func(metrics.ShardWriteCompleted)
 		reg  *prometheus.Registry
 	}{"go-kit": {kit, kitReg}, "go-metrics": {gm, gmReg}} {
 		for i := 0; i < 3; i++ {
-			peer.emit(promShardPayload)
+			peer.emit(shardValue)
 		}
 		families, err := peer.reg.Gather()
 		if err != nil {
@@ -115,7 +115,7 @@ func TestPeersDoThePromWork(t *testing.T) {
 		want := map[string]float64{
 			"shardyfusion_shard_writes_completed_total": 3,
 			"shardyfusion_shard_write_duration_seconds": 3, // observations
-			"shardyfusion_shard_rows_written_total":     3 * float64(promShardPayload.Rows),
+			"shardyfusion_shard_rows_written_total":     3 * float64(shardValue.Rows),
 		}
 		for k, w := range want {
 			if got[k] != w {

@@ -3,7 +3,6 @@ package bench
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -11,15 +10,11 @@ import (
 	"github.com/milestone-go/milestone/metrics/prom"
 )
 
-// The prom benchmarks compare prom.Collector.Emit, called through the
-// metrics.Collector interface, with the client_golang calls one would write
-// by hand on instruments created beforehand on an isolated registry
-// (the "Raw" benchmarks). The payloads are the same.
-
-var (
-	promShardPayload = metrics.Payload{Elapsed: 3 * time.Second, DBID: 3, Rows: 5000, Duration: 1500 * time.Millisecond}
-	promGetPayload   = metrics.Payload{Duration: 700 * time.Microsecond, Found: true}
-)
+// The prom benchmarks compare emitting a typed event into prom.Collector
+// (packing the struct, then Collector.Emit through the interface) with the
+// client_golang calls one would write by hand on instruments created
+// beforehand on an isolated registry (the "Raw" benchmarks), reading the
+// same struct.
 
 func newPromCollector(b *testing.B) metrics.Collector {
 	b.Helper()
@@ -62,13 +57,13 @@ func newRawProm() *rawProm {
 	}
 }
 
-func (r *rawProm) shardWriteCompleted(p metrics.Payload) {
+func (r *rawProm) shardWriteCompleted(p metrics.ShardWriteCompleted) {
 	r.shardWrites.Inc()
 	r.shardDuration.Observe(p.Duration.Seconds())
 	r.shardRows.Add(float64(p.Rows))
 }
 
-func (r *rawProm) readerGet(p metrics.Payload) {
+func (r *rawProm) readerGet(p metrics.ReaderGet) {
 	r.gets.Inc()
 	r.getDuration.Observe(p.Duration.Seconds())
 	if !p.Found {
@@ -81,7 +76,7 @@ func BenchmarkEmitPromShardWriteCompleted(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		c.Emit(ctx, metrics.ShardWriteCompleted, promShardPayload)
+		shardEvent.Emit(ctx, c, shardValue)
 	}
 }
 
@@ -89,7 +84,7 @@ func BenchmarkRawPromShardWriteCompleted(b *testing.B) {
 	r := newRawProm()
 	b.ReportAllocs()
 	for b.Loop() {
-		r.shardWriteCompleted(promShardPayload)
+		r.shardWriteCompleted(shardValue)
 	}
 }
 
@@ -98,7 +93,7 @@ func BenchmarkEmitPromReaderGet(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
-		c.Emit(ctx, metrics.ReaderGet, promGetPayload)
+		getEvent.Emit(ctx, c, getValue)
 	}
 }
 
@@ -106,7 +101,7 @@ func BenchmarkRawPromReaderGet(b *testing.B) {
 	r := newRawProm()
 	b.ReportAllocs()
 	for b.Loop() {
-		r.readerGet(promGetPayload)
+		r.readerGet(getValue)
 	}
 }
 
@@ -116,7 +111,7 @@ func BenchmarkEmitPromShardWriteCompletedParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			c.Emit(ctx, metrics.ShardWriteCompleted, promShardPayload)
+			shardEvent.Emit(ctx, c, shardValue)
 		}
 	})
 }
@@ -126,7 +121,7 @@ func BenchmarkRawPromShardWriteCompletedParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			r.shardWriteCompleted(promShardPayload)
+			r.shardWriteCompleted(shardValue)
 		}
 	})
 }
@@ -137,7 +132,7 @@ func BenchmarkEmitPromReaderGetParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			c.Emit(ctx, metrics.ReaderGet, promGetPayload)
+			getEvent.Emit(ctx, c, getValue)
 		}
 	})
 }
@@ -147,7 +142,7 @@ func BenchmarkRawPromReaderGetParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			r.readerGet(promGetPayload)
+			r.readerGet(getValue)
 		}
 	})
 }

@@ -110,6 +110,7 @@ func declare(cat *Catalog, t reflect.Type, s Spec) (*Descriptor, error) {
 	if err := d.buildFields(t); err != nil {
 		return nil, err
 	}
+	d.plan = newPackPlan(d.Fields)
 	switch {
 	case s.Code == 0:
 		return nil, errors.New("code 0 is not a valid code")

@@ -57,6 +57,7 @@ type Descriptor struct {
 
 	goType   reflect.Type
 	template []templatePart
+	plan     packPlan
 }
 
 // Field returns the event's field with wire name name.

@@ -38,14 +38,22 @@ type Label struct {
 	Cap int
 
 	index     map[string]uint16 // closed sets with more than linearMax values
+	byLen     [16][]uint16      // closed sets up to linearMax: candidates by length%16
 	mu        sync.Mutex        // serialises admissions of a capped label
 	admitted  atomic.Pointer[admittedSet]
 	overflows atomic.Uint64
+	cache     labelCache
+}
+
+// labelValue is an admitted value of a capped label and its index.
+type labelValue struct {
+	s   string
+	idx uint16
 }
 
 // admittedSet is the copy-on-write value set of a capped label.
 type admittedSet struct {
-	index  map[string]uint16
+	index  map[string]*labelValue
 	values []string
 }
 
@@ -90,9 +98,12 @@ func (s *labelSpec) build(name string) (*Label, error) {
 				l.index[v] = uint16(i)
 			}
 		}
+		for i, v := range l.Values {
+			l.byLen[len(v)%16] = append(l.byLen[len(v)%16], uint16(i))
+		}
 		return l, nil
 	}
-	l.admitted.Store(&admittedSet{index: map[string]uint16{}})
+	l.admitted.Store(&admittedSet{index: map[string]*labelValue{}})
 	return l, nil
 }
 
@@ -130,15 +141,29 @@ func (l *Label) Overflows() uint64 { return l.overflows.Load() }
 // resolve returns the index of v, admitting it to a capped label with room,
 // and counts an overflow.
 func (l *Label) resolve(v string) uint16 {
+	if i, ok := l.cache.get(v); ok {
+		return i
+	}
+	i := l.lookup(v)
+	if int(i) != l.Overflow() {
+		l.cache.put(v, i)
+	}
+	return i
+}
+
+// lookup is resolve without the cache.
+func (l *Label) lookup(v string) uint16 {
 	if l.Values != nil {
 		if l.index != nil {
 			if i, ok := l.index[v]; ok {
 				return i
 			}
 		} else {
-			for i, have := range l.Values {
-				if have == v {
-					return uint16(i)
+			// Values of a small set usually differ in length: one
+			// comparison at most.
+			for _, i := range l.byLen[len(v)%16] {
+				if l.Values[i] == v {
+					return i
 				}
 			}
 		}
@@ -146,8 +171,8 @@ func (l *Label) resolve(v string) uint16 {
 		return uint16(len(l.Values))
 	}
 	set := l.admitted.Load()
-	if i, ok := set.index[v]; ok {
-		return i
+	if e, ok := set.index[v]; ok {
+		return e.idx
 	}
 	if len(set.values) >= l.Cap {
 		l.overflows.Add(1)
@@ -162,19 +187,19 @@ func (l *Label) admit(v string) uint16 {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	set := l.admitted.Load()
-	if i, ok := set.index[v]; ok {
-		return i
+	if e, ok := set.index[v]; ok {
+		return e.idx
 	}
 	if len(set.values) >= l.Cap || !utf8.ValidString(v) {
 		l.overflows.Add(1)
 		return uint16(l.Cap)
 	}
-	next := &admittedSet{index: make(map[string]uint16, len(set.index)+1), values: append(slices.Clip(set.values), strings.Clone(v))}
-	for k, i := range set.index {
-		next.index[k] = i
+	e := &labelValue{s: strings.Clone(v), idx: uint16(len(set.values))}
+	next := &admittedSet{index: make(map[string]*labelValue, len(set.index)+1), values: append(slices.Clip(set.values), e.s)}
+	for k, have := range set.index {
+		next.index[k] = have
 	}
-	i := uint16(len(set.values))
-	next.index[next.values[i]] = i
+	next.index[e.s] = e
 	l.admitted.Store(next)
-	return i
+	return e.idx
 }

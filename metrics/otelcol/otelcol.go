@@ -47,6 +47,13 @@ type instrument struct {
 	hist    metric.Float64Histogram
 	spec    *metrics.Instrument
 	attrs   *attrSets
+	val     *metrics.Field // the field added or observed; nil for a count
+	cond    *metrics.Field // the bool condition, or nil
+	want    bool           // the value cond must have
+	labeled bool
+	// sameLabels is set when the instrument has the labels of the one
+	// before it in the event, whose series index it reuses.
+	sameLabels bool
 }
 
 // attrSets holds the measurement options of one instrument: one set for an
@@ -80,6 +87,11 @@ func (a *attrSets) get(in *metrics.Instrument, i int) *measureOpts {
 	if o := a.byIndex[i].Load(); o != nil {
 		return o
 	}
+	return a.create(in, i)
+}
+
+// create builds the options of label combination i on first use.
+func (a *attrSets) create(in *metrics.Instrument, i int) *measureOpts {
 	kvs := slices.Clone(a.constant)
 	for j, v := range in.SeriesLabels(i) {
 		kvs = append(kvs, attribute.String(in.LabelFields()[j].Name, v))
@@ -154,15 +166,22 @@ func New(opts ...Option) (*Collector, error) {
 		attrs   *attrSets
 	}
 	byName := map[string]built{}
+	// Instruments with the same labels share their attribute sets (a
+	// label name means one value set in a catalog).
+	sets := map[string]*attrSets{}
 	for _, spec := range cfg.catalog.Instruments() {
 		name := InstrumentName(cfg.namespace, spec.Name)
 		if err := checkName(name); err != nil {
 			return nil, fmt.Errorf("otelcol: instrument name %q (WithNamespace %q): %w", name, cfg.namespace, err)
 		}
-		b := built{attrs: &attrSets{constant: cfg.attrs, byIndex: make([]atomic.Pointer[measureOpts], spec.Series())}}
-		if len(spec.Labels) == 0 {
-			b.attrs.byIndex[0].Store(unlabeled)
+		key := strings.Join(spec.Labels, "\x00")
+		if sets[key] == nil {
+			sets[key] = &attrSets{constant: cfg.attrs, byIndex: make([]atomic.Pointer[measureOpts], spec.Series())}
+			if len(spec.Labels) == 0 {
+				sets[key].byIndex[0].Store(unlabeled)
+			}
 		}
+		b := built{attrs: sets[key]}
 		var err error
 		switch spec.Kind {
 		case metrics.Counter:
@@ -185,9 +204,13 @@ func New(opts ...Option) (*Collector, error) {
 		for int(d.Event) >= len(c.events) {
 			c.events = append(c.events, nil)
 		}
-		for _, spec := range d.Instruments {
+		for j, spec := range d.Instruments {
 			b := byName[spec.Name]
-			c.events[d.Event] = append(c.events[d.Event], instrument{counter: b.counter, hist: b.hist, spec: spec, attrs: b.attrs})
+			c.events[d.Event] = append(c.events[d.Event], instrument{
+				counter: b.counter, hist: b.hist, spec: spec, attrs: b.attrs,
+				val: spec.ValueField(), cond: spec.CondField(), want: spec.IfValue, labeled: len(spec.Labels) > 0,
+				sameLabels: j > 0 && slices.Equal(spec.Labels, d.Instruments[j-1].Labels),
+			})
 		}
 	}
 	return c, nil
@@ -215,23 +238,32 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 		ctx = context.Background()
 	}
 	ins := c.events[ev]
+	series := 0
 	for i := range ins {
 		in := &ins[i]
-		if in.counter != nil {
-			d, ok := in.spec.Delta(&p)
-			if ok {
-				in.counter.Add(ctx, d, in.attrs.get(in.spec, in.spec.SeriesIndex(&p)).add...)
-			} else if d < 0 {
-				c.invalid.Add(1) // a counter cannot go down
-			}
+		if in.cond != nil && p.Bool(in.cond) != in.want {
 			continue
 		}
-		s, ok := in.spec.Observation(&p)
-		if ok {
-			in.hist.Record(ctx, s, in.attrs.get(in.spec, in.spec.SeriesIndex(&p)).record...)
-		} else if s < 0 {
-			c.invalid.Add(1) // a negative duration
+		if in.labeled && !in.sameLabels {
+			series = in.spec.SeriesIndex(&p)
 		}
+		if in.counter != nil {
+			d := int64(1)
+			if in.val != nil {
+				if d = p.Int(in.val); d < 0 {
+					c.invalid.Add(1) // a counter cannot go down
+					continue
+				}
+			}
+			in.counter.Add(ctx, d, in.attrs.get(in.spec, series).add...)
+			continue
+		}
+		s := p.Seconds(in.val)
+		if s < 0 {
+			c.invalid.Add(1) // a negative duration
+			continue
+		}
+		in.hist.Record(ctx, s, in.attrs.get(in.spec, series).record...)
 	}
 }
 
