@@ -4,11 +4,19 @@
 //	cd bench && go test -run '^$' -bench . -benchmem -count 6 | tee new.txt
 //	benchstat new.txt
 //
+// Every Emit benchmark emits a typed event through its handle
+// (metrics.TypeOf once, then EventType.Emit), the way an application's hot
+// path does; EmitNop alone calls Collector.Emit with a packed payload.
+//
 // What each benchmark is read against:
 //
 //	EmitNop                      InterfaceCallFloor, the machine's cost of an empty interface call
+//	EmitTypedNop, EmitByTypeNop  EmitNop: what packing a typed event, and finding it by type, add
 //	EmitProm*                    RawProm* (client_golang by hand); PeerGoKit*, PeerGoMetrics*
+//	EmitPromLabeled              RawPromLabeled (CounterVec/HistogramVec, WithLabelValues per call)
 //	EmitOtel*                    RawOtel* (the OTel SDK by hand)
+//	EmitOtelLabeled              RawOtelLabeled (the SDK with each label combination's attribute set cached)
+//	EmitEventLogTyped            EmitEventLog/sustained (an event with strings and labels)
 //	JSONLogMilestone*            JSONLogSlog* (log/slog's JSONHandler), JSONLogZerolog, JSONLogZap
 //	EmitEventLog/sustained       EmitEventLog/raw_sync, zerolog_sync, slog_json_sync, encoding_json_sync
 //	ShardKVGetProm               ShardKVGetNoCollector

@@ -12,10 +12,11 @@ import "context"
 //     the caller wait on the sink).
 //   - Emit is safe for concurrent use by any number of goroutines.
 //   - Emit never panics into the caller, whatever the event and payload.
-//   - Emit ignores an event it does not know: a value outside the catalog, or
-//     one declared after the collector was built.
-//   - Emit reads only the payload keys the catalog declares for the event
-//     (Event.Keys); a key the event does not carry is never observed as 0.
+//   - Emit ignores an event it does not know: a value never declared, one of
+//     a catalog the collector does not carry, or one declared after the
+//     collector was built.
+//   - Emit reads the payload only through the event's declared Fields; a
+//     slot no field maps to is never read.
 //   - A cancelled context does not stop the event from being recorded;
 //     collectors may read values bound to the context (such as a run id).
 //

@@ -1,22 +1,61 @@
-// Package metrics is the core of milestone: the event catalog, the typed
-// Payload every event carries, and the Collector contract that every backend
-// implements.
+// Package metrics is the core of milestone: catalogs of typed events, the
+// fixed-size Payload every event crosses the Collector interface as, and the
+// Collector contract that every backend implements.
 //
-// A data pipeline's writers and readers call Collector.Emit at each step of
-// their lifecycle:
+// # Declaring events
 //
-//	c.Emit(ctx, metrics.ShardWriteCompleted, metrics.Payload{DBID: 3, Rows: 5000, Duration: d})
+// An event is a Go struct whose fields are its payload, declared once in a
+// Catalog with Declare (or MustDeclare, at program start):
 //
-// What an event means, which payload keys it carries and which instruments it
-// feeds is declared once, in the catalog (see Events and Describe). Backends
-// such as metrics/prom and metrics/otelcol build their instruments from that
-// table when they are constructed; none keeps its own switch over events.
+//	var catalog = metrics.MustNewCatalog("querylog")
 //
-// The package also provides the collectors every program needs: Nop, which
-// does nothing; Multi, which fans one event out to several collectors and
-// isolates a panicking member; and Recorder, which keeps events in order for
-// tests. Run and Step time the phases of a run and fill Payload.Elapsed and
-// Payload.Duration.
+//	type QueryEnded struct {
+//		Duration time.Duration `milestone:"duration_ms,duration"`
+//		Rows     int64
+//		Status   string `milestone:"status,label,values=ok|error|cancelled"`
+//	}
+//
+//	var _ = metrics.MustDeclare[QueryEnded](catalog, metrics.Spec{
+//		Code: 11, Wire: "query_ended", Group: "query", Help: "A query ended.",
+//		Message: "query {status}: {rows} rows in {duration_ms} ms", EndsRun: true,
+//		Instruments: []metrics.Instrument{
+//			metrics.Count("queries_total", "Queries ended, by status.", "status"),
+//			metrics.Hist("query_duration_seconds", "Query time, in seconds.", "duration_ms", metrics.BucketsRun),
+//		},
+//	})
+//
+// and emitted as a struct literal, so that a field the event does not have,
+// or a value of the wrong type, does not compile:
+//
+//	metrics.Emit(ctx, c, QueryEnded{Duration: d, Rows: n, Status: "ok"})
+//
+// A hot path looks the declaration up once (metrics.TypeOf[QueryEnded]())
+// and calls its Emit, which skips the lookup by type. The built-in catalog,
+// Shardyfusion, declares the sharded-KV lifecycle the same way (builtin.go):
+//
+//	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: d})
+//
+// # Fields, labels and instruments
+//
+// Fields are integers, floats, booleans, time.Duration (written in the unit
+// the field's name ends in: _ms, _s or _seconds) and strings. A string is a
+// plain field, or a label with a bounded value set (values=a|b|c, or cap=N
+// distinct values); a value outside the set is recorded in metrics as
+// OverflowValue and counted (Label.Overflows), so no backend grows an
+// unbounded series set. Instruments (Count, Sum, CountIf, Hist) name the
+// fields they read and the labels they are broken down by.
+//
+// # Backends
+//
+// Backends build their state from the declarations when they are
+// constructed (Catalog.Descriptors, Catalog.Instruments, Descriptors) and
+// read payloads through the events' Fields (Payload.Int, Payload.Str, …);
+// none has a switch over events. The package also provides the collectors
+// every program needs: Nop, which does nothing; Multi, which fans one event
+// out to several collectors and isolates a panicking member; and Recorder,
+// which keeps events in order for tests (Recorded gives them back as their
+// structs). Run and Step time the phases of a run and fill the elapsed,
+// duration and cpu fields.
 //
 // A Collector may offer more by implementing the optional interfaces Flusher
 // and Closer; Multi forwards both.

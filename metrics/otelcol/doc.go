@@ -1,25 +1,31 @@
 // Package otelcol is a metrics.Collector on the OpenTelemetry metric API
 // (go.opentelemetry.io/otel/metric).
 //
-// New derives the instruments from the catalog (metrics.Events): one per
-// distinct instrument name, created once on a Meter named "shardyfusion"
-// (WithMeterName). Counters become Int64Counters and histograms
+// New derives the instruments from a catalog of events (metrics.Shardyfusion
+// unless WithCatalog names another): one per distinct instrument name,
+// created once on a Meter named after the catalog's namespace
+// (WithMeterName sets another). Counters become Int64Counters and histograms
 // Float64Histograms with unit "s" and explicit second-scale bucket boundaries
 // (the SDK's default boundaries are millisecond-scale and would put every
 // duration in the first buckets). Instrument names are the catalog's
-// Prometheus-style names under a dotted namespace, without "_total":
+// Prometheus-style names under a dotted namespace, without their unit
+// suffix ("_total", "_seconds"), as OpenTelemetry's conventions keep units
+// out of names:
 //
-//	catalog name                    OpenTelemetry instrument                    unit
-//	shard_writes_completed_total    shardyfusion.shard_writes_completed         ""
-//	shard_write_duration_seconds    shardyfusion.shard_write_duration_seconds   "s"
+//	catalog name                    OpenTelemetry instrument              unit
+//	shard_writes_completed_total    shardyfusion.shard_writes_completed   ""
+//	shard_write_duration_seconds    shardyfusion.shard_write_duration     "s"
 //
-// The namespace is its own option (WithNamespace, default "shardyfusion"),
+// Labels become attributes, one cached attribute set per label combination.
+//
+// The namespace is its own option (WithNamespace, default the catalog's),
 // separate from the meter name: the meter name is the instrumentation scope
 // (often a Go import path), while the namespace decides the metric names that
 // dashboards query. Through the OpenTelemetry Prometheus exporter
 // (go.opentelemetry.io/otel/exporters/prometheus, default translation) these
 // instruments are exported under exactly the family names metrics/prom
-// registers with its default prefix: shardyfusion_shard_writes_completed_total,
+// registers with its default prefix: the exporter adds "_total" to counters
+// and "_seconds" for unit "s", giving shardyfusion_shard_writes_completed_total,
 // shardyfusion_shard_write_duration_seconds, and so on. (The exporter also
 // adds otel_scope_* labels and a target_info family.)
 //

@@ -1,10 +1,12 @@
 // Package prom is a metrics.Collector backed by the Prometheus Go client,
 // github.com/prometheus/client_golang.
 //
-// New builds one Prometheus family per distinct instrument name of the
-// metrics catalog (metrics.Describe) and registers them on a Registerer
-// (prometheus.DefaultRegisterer unless WithRegisterer says otherwise). Names
-// are the catalog's names behind a prefix, "shardyfusion_" by default:
+// New builds one Prometheus family per distinct instrument name of a catalog
+// of events (metrics.Shardyfusion unless WithCatalog names another) and
+// registers them on a Registerer (prometheus.DefaultRegisterer unless
+// WithRegisterer says otherwise). Names are the catalog's names behind a
+// prefix, the catalog's namespace and "_" by default ("shardyfusion_" for
+// the built-in catalog, "querylog_" for a catalog named querylog):
 //
 //	shardyfusion_shard_writes_completed_total    counter
 //	shardyfusion_shard_write_duration_seconds    histogram, seconds
@@ -12,17 +14,24 @@
 //	...
 //
 // docs/events.md, generated from the catalog, lists every event with the
-// instruments it feeds. There are no variable labels: cardinality is fixed,
-// and db_id is never a label. Const labels are set with WithConstLabels.
+// instruments it feeds. An instrument declared with labels is a vector
+// (CounterVec, HistogramVec) whose label values are bounded by the catalog
+// (a closed set or a cap, with the overflow value "other"), so a family
+// holds at most Instrument.Series series; a labeled family is exported from
+// its first series on. The built-in catalog has one labeled instrument,
+// writes_failed_total{error_type}; db_id is never a label. Const labels are
+// set with WithConstLabels.
 //
 // # Emit
 //
 // Emit looks nothing up and allocates nothing: the handles of each event's
 // instruments are resolved at New and indexed by metrics.Event, so an Emit is
 // an index, a bounds check and, per instrument, one payload field read and
-// the same Inc, Add or Observe call one would write by hand (New works out
-// which field each instrument reads from the catalog's own accessors). An
-// event outside the catalog the collector was built with is ignored.
+// the same Inc, Add or Observe call one would write by hand. A labeled
+// instrument finds its series by the payload's bounded label indexes in an
+// array, created on first use: no hashing of label values, which makes a
+// labeled Emit cheaper than client_golang's own WithLabelValues. An event
+// outside the catalog the collector was built with is ignored.
 // Histograms observe durations in seconds (a 1500 ms duration is observed as
 // 1.5). Conditional counters count only when the catalog's condition holds
 // (shardyfusion_reader_get_misses_total counts ReaderGet events with Found
@@ -30,8 +39,9 @@
 // with Changed true).
 //
 // A counter cannot go down, so a negative count in a payload (a negative
-// Rows, say) is not added; it is counted in <prefix>invalid_values_total
-// instead, so nothing is dropped silently.
+// Rows, say) is not added, and a negative duration is not observed (it
+// would make the histogram's sum fall); both are counted in
+// <prefix>invalid_values_total instead, so nothing is dropped silently.
 //
 // # Buckets
 //
