@@ -4,9 +4,12 @@
 //	cd bench && go test -run '^$' -bench . -benchmem -count 6 | tee new.txt
 //	benchstat new.txt
 //
-// Every Emit benchmark emits a typed event through its handle
-// (metrics.TypeOf once, then EventType.Emit), the way an application's hot
-// path does; EmitNop alone calls Collector.Emit with a packed payload.
+// EmitNop, EmitPromShardWriteCompleted, EmitPromReaderGet and the
+// EmitOtelShardWriteCompleted pair call Collector.Emit with a packed payload:
+// the backend's own cost, as in wave 1. The *Typed, *Labeled and EventLog
+// benchmarks emit a typed event through its handle (metrics.TypeOf once,
+// then EventType.Emit), the way an application's hot path does, so they
+// include packing the struct into the payload.
 //
 // What each benchmark is read against:
 //

@@ -39,10 +39,11 @@ func otelEmitLoop(b *testing.B, attrs []attribute.KeyValue) func(n int) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	v := metrics.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: 250 * time.Millisecond, Elapsed: 2 * time.Second}
+	ev := shardEvent.Event()
+	p := shardEvent.Pack(metrics.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: 250 * time.Millisecond, Elapsed: 2 * time.Second})
 	return func(n int) {
 		for range n {
-			shardEvent.Emit(ctx, c, v)
+			c.Emit(ctx, ev, p)
 		}
 	}
 }
