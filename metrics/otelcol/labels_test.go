@@ -10,6 +10,7 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/otelcol"
 )
 
@@ -75,5 +76,56 @@ func TestCappedLabelBoundsAttributeSets(t *testing.T) {
 	hist, ok := got["otel_labels_test.op_duration"].Data.(metricdata.Histogram[float64])
 	if !ok || len(hist.DataPoints) != 11 {
 		t.Fatalf("op_duration: %d attribute sets, want 11", len(hist.DataPoints))
+	}
+}
+
+// lookup's first instrument is conditional: when it does not apply, the
+// next one, with the same labels, must still find its own series.
+type lookup struct {
+	Hit       bool   `milestone:"hit"`
+	Operation string `milestone:"op,label,cap=10"`
+}
+
+var lookupEvent = metrics.MustDeclare[lookup](labelCatalog, metrics.Spec{
+	Code: 2, Wire: "op.lookup", Group: "op", Help: "A lookup.",
+	Instruments: []metrics.Instrument{
+		metrics.CountIf("hits_total", "Lookups that hit.", "hit", true, "op"),
+		metrics.Count("lookups_total", "Lookups.", "op"),
+	},
+})
+
+func TestSkippedConditionalKeepsTheNextSeries(t *testing.T) {
+	mp, reader := sdk(t)
+	c := newCollector(t, otelcol.WithMeterProvider(mp), otelcol.WithCatalog(labelCatalog))
+	lookupEvent.Emit(context.Background(), c, lookup{Hit: true, Operation: "warm"})
+	lookupEvent.Emit(context.Background(), c, lookup{Hit: false, Operation: "cold"})
+	sum := collect(t, reader)["otel_labels_test.lookups"].Data.(metricdata.Sum[int64])
+	got := map[string]int64{}
+	for _, dp := range sum.DataPoints {
+		op, _ := dp.Attributes.Value("op")
+		got[op.AsString()] += dp.Value
+	}
+	if got["warm"] != 1 || got["cold"] != 1 {
+		t.Errorf("lookups by operation %v, want warm 1 and cold 1", got)
+	}
+}
+
+// TestMixedInstrumentsAllRecord emits the suite's Sample, whose instruments
+// mix labeled and unlabeled ones, and checks that each has its data point
+// and the provider never panicked.
+func TestMixedInstrumentsAllRecord(t *testing.T) {
+	mp, reader := sdk(t)
+	c := newCollector(t, otelcol.WithMeterProvider(mp), otelcol.WithCatalog(collectortest.Catalog))
+	collectortest.SampleEvent.Emit(context.Background(), c, collectortest.Sample{
+		Status: "error", Kind: "k", OK: true, Count: 2, Duration: time.Second,
+	})
+	got := collect(t, reader)
+	for _, name := range []string{"collectortest.samples", "collectortest.sample_count", "collectortest.sample_ok", "collectortest.sample_duration"} {
+		if got.points(name) != 1 {
+			t.Errorf("%s has %d data points, want 1", name, got.points(name))
+		}
+	}
+	if c.Panics() != 0 {
+		t.Errorf("%d panics", c.Panics())
 	}
 }

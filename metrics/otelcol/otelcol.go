@@ -241,11 +241,14 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	series := 0
 	for i := range ins {
 		in := &ins[i]
+		switch {
+		case !in.labeled:
+			series = 0
+		case !in.sameLabels:
+			series = in.spec.SeriesIndex(&p)
+		}
 		if in.cond != nil && p.Bool(in.cond) != in.want {
 			continue
-		}
-		if in.labeled && !in.sameLabels {
-			series = in.spec.SeriesIndex(&p)
 		}
 		if in.counter != nil {
 			d := int64(1)
