@@ -185,16 +185,24 @@ func (c *Collector) Path(id string) string {
 
 // Run returns the run id an event emitted with ctx belongs to.
 func (c *Collector) Run(ctx context.Context) string {
-	if ctx == nil {
-		return c.defaultRun
-	}
-	if id, ok := RunFromContext(ctx); ok {
-		return id
-	}
-	if id, ok := logctxRun(ctx); ok {
+	if id, ok := ContextRun(ctx); ok {
 		return id
 	}
 	return c.defaultRun
+}
+
+// ContextRun returns the run id ctx carries: the one bound with WithRun,
+// else the run_id field bound with logctx.With. Other sinks that keep rows
+// per run (metrics/clickhouse) read it the same way, so that one run has
+// one id everywhere. It allocates nothing for a string id.
+func ContextRun(ctx context.Context) (string, bool) {
+	if ctx == nil {
+		return "", false
+	}
+	if id, ok := RunFromContext(ctx); ok {
+		return id, true
+	}
+	return logctxRun(ctx)
 }
 
 // Emit queues the event for its run's file. It never blocks on the disk and

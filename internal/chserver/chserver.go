@@ -1,0 +1,244 @@
+package chserver
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Password is the password of the user writer.
+const Password = "s3cret-w0rd"
+
+// ReadyTimeout bounds how long Start and Restart wait for the server.
+const ReadyTimeout = 60 * time.Second
+
+// Require returns the path of the clickhouse-server binary. When it is not
+// on PATH (or in /usr/sbin) it skips tb, or fails it when CI is set.
+func Require(tb testing.TB) string {
+	tb.Helper()
+	path, err := exec.LookPath("clickhouse-server")
+	if err != nil {
+		if _, serr := os.Stat("/usr/sbin/clickhouse-server"); serr == nil {
+			return "/usr/sbin/clickhouse-server"
+		}
+		if os.Getenv("CI") != "" {
+			tb.Fatalf("clickhouse-server is required when CI is set: %v (install the Debian package clickhouse-server)", err)
+		}
+		tb.Skipf("clickhouse-server not found (%v); install the Debian package clickhouse-server to run this test", err)
+	}
+	return path
+}
+
+// Server is a clickhouse-server process started by Start.
+type Server struct {
+	// URL is the HTTP interface's base URL, such as "http://127.0.0.1:41234".
+	URL string
+	// Dir holds the configuration and the data; removed when the test ends.
+	Dir string
+
+	bin, config string
+	mu          sync.Mutex
+	cmd         *exec.Cmd
+	done        chan struct{}
+}
+
+// Start starts a server and stops it when tb ends.
+func Start(tb testing.TB) *Server {
+	tb.Helper()
+	bin := Require(tb)
+	dir := tb.TempDir()
+	httpAddr, err := freeAddr()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tcpAddr, err := freeAddr()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &Server{URL: "http://" + httpAddr, Dir: dir, bin: bin, config: filepath.Join(dir, "config.xml")}
+	if err := s.writeConfig(port(httpAddr), port(tcpAddr)); err != nil {
+		tb.Fatal(err)
+	}
+	if err := s.start(); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() {
+		s.Stop()
+		if tb.Failed() {
+			tb.Logf("clickhouse-server errors:\n%s", s.errorLog())
+		}
+	})
+	return s
+}
+
+func port(addr string) string {
+	_, p, _ := net.SplitHostPort(addr)
+	return p
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	addr := l.Addr().String()
+	return addr, l.Close()
+}
+
+func (s *Server) writeConfig(httpPort, tcpPort string) error {
+	for _, d := range []string{"data", "tmp", "user_files", "format_schemas", "log"} {
+		if err := os.MkdirAll(filepath.Join(s.Dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	config := `<?xml version="1.0"?>
+<yandex>
+    <logger><level>warning</level><log>` + s.Dir + `/log/server.log</log><errorlog>` + s.Dir + `/log/err.log</errorlog></logger>
+    <http_port>` + httpPort + `</http_port>
+    <tcp_port>` + tcpPort + `</tcp_port>
+    <listen_host>127.0.0.1</listen_host>
+    <path>` + s.Dir + `/data/</path>
+    <tmp_path>` + s.Dir + `/tmp/</tmp_path>
+    <user_files_path>` + s.Dir + `/user_files/</user_files_path>
+    <format_schema_path>` + s.Dir + `/format_schemas/</format_schema_path>
+    <mark_cache_size>5368709</mark_cache_size>
+    <max_concurrent_queries>50</max_concurrent_queries>
+    <users_config>` + s.Dir + `/users.xml</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <timezone>UTC</timezone>
+    <mlock_executable>false</mlock_executable>
+</yandex>
+`
+	users := `<?xml version="1.0"?>
+<yandex>
+    <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
+    <users>
+        <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
+        <writer><password>` + Password + `</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></writer>
+    </users>
+    <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors><result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+`
+	if err := os.WriteFile(s.config, []byte(config), 0o644); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(s.Dir, "users.xml"), []byte(users), 0o644)
+}
+
+func (s *Server) start() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cmd := exec.Command(s.bin, "--config-file="+s.config)
+	cmd.Dir = s.Dir
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		return err
+	}
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	s.cmd, s.done = cmd, done
+	deadline := time.Now().Add(ReadyTimeout)
+	client := &http.Client{Timeout: 2 * time.Second}
+	for time.Now().Before(deadline) {
+		select {
+		case <-done:
+			return fmt.Errorf("clickhouse-server exited before it was ready:\n%s", s.errorLog())
+		default:
+		}
+		if resp, err := client.Get(s.URL + "/ping"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return fmt.Errorf("clickhouse-server not ready after %v:\n%s", ReadyTimeout, s.errorLog())
+}
+
+// Stop kills the server (SIGKILL: clickhouse-server takes seconds to stop
+// on SIGTERM, and a killed server is the harsher test); the data it
+// acknowledged stay on disk for Restart.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cmd == nil {
+		return
+	}
+	select {
+	case <-s.done:
+	default:
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+	s.cmd = nil
+}
+
+// Restart starts a stopped server again on the same port and data.
+func (s *Server) Restart(tb testing.TB) {
+	tb.Helper()
+	if err := s.start(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func (s *Server) errorLog() string {
+	b, _ := os.ReadFile(filepath.Join(s.Dir, "log", "err.log"))
+	if len(b) > 8<<10 {
+		b = b[len(b)-8<<10:]
+	}
+	return string(b)
+}
+
+// Query runs sql as the default user and returns the answer's body, or an
+// error with the server's message.
+func (s *Server) Query(ctx context.Context, sql string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost,
+		s.URL+"/?allow_experimental_low_cardinality_type=1&output_format_json_quote_64bit_integers=0", strings.NewReader(sql))
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return "", err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("clickhouse: %s: %s", resp.Status, strings.TrimSpace(string(body)))
+	}
+	return string(body), nil
+}
+
+// MustQuery is Query that fails tb on an error.
+func (s *Server) MustQuery(tb testing.TB, sql string) string {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := s.Query(ctx, sql)
+	if err != nil {
+		tb.Fatalf("%s: %v", sql, err)
+	}
+	return out
+}
+
+// WriterURL returns the server's URL with the writer's credentials in it.
+func (s *Server) WriterURL() string {
+	u, _ := url.Parse(s.URL)
+	u.User = url.UserPassword("writer", Password)
+	return u.String()
+}

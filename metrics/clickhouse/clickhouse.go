@@ -1,0 +1,248 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/eventlog"
+)
+
+// Collector inserts every event of every catalog declared before New as a
+// row of a ClickHouse table, in batches. Build it with New and release it
+// with Close. It is safe for concurrent use.
+type Collector struct {
+	cfg    config
+	target string // the server's URL without credentials, for messages
+
+	codecs []*rowCodec // indexed by metrics.Event
+
+	// mu guards the queue, as in metrics/eventlog: Emit appends to active
+	// under it and the sender swaps active for its spare batch.
+	mu       sync.Mutex
+	active   []message
+	closed   bool
+	waiting  bool
+	flushes  []chan struct{}
+	closeReq chan struct{}
+	wake     chan struct{}
+	done     chan struct{}
+
+	closeOnce sync.Once
+	// life is cancelled CloseTimeout after Close, ending any retry.
+	life   context.Context
+	cancel context.CancelFunc
+
+	accepted, sent, dropped, droppedLate atomic.Uint64
+	lost, batches, retries, failures     atomic.Uint64
+	lastError                            atomic.Pointer[string]
+
+	s *sender
+}
+
+// message is one queued event.
+type message struct {
+	ev    metrics.Event
+	nanos int64
+	run   string
+	p     metrics.Payload
+}
+
+// New returns a Collector inserting into the configured table. The options
+// that are left out are read from the environment (EnvURL, EnvUser,
+// EnvPassword, EnvDatabase, EnvTable), then from the defaults; a malformed
+// value fails New with an error naming the option or the variable. With
+// WithCreateTable the table is created when missing (this is the only
+// request New makes; without it, New does not contact the server, and a
+// missing table is reported by the first insert).
+func New(opts ...Option) (*Collector, error) {
+	cfg := config{
+		batchRows: DefaultBatchRows, batchBytes: DefaultBatchBytes, flushInterval: DefaultFlushInterval,
+		queueSize: DefaultQueueSize, timeout: DefaultTimeout, retryFor: DefaultRetryFor,
+		closeTimeout: DefaultCloseTimeout, clock: time.Now,
+	}
+	for i, opt := range opts {
+		if opt == nil {
+			return nil, fmt.Errorf("clickhouse: option %d is nil", i)
+		}
+		if err := opt(&cfg); err != nil {
+			return nil, err
+		}
+	}
+	if err := cfg.fromEnv(); err != nil {
+		return nil, err
+	}
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	if cfg.client == nil {
+		cfg.client = &http.Client{}
+	}
+	if cfg.service == "" {
+		cfg.service = filepath.Base(os.Args[0])
+	}
+	if cfg.host == "" {
+		cfg.host, _ = os.Hostname()
+	}
+	if cfg.defaultRun == "" {
+		cfg.defaultRun = eventlog.NewRunID()
+	}
+	u, _ := parseURL(cfg.url)
+	u.User = nil
+	c := &Collector{
+		cfg:    cfg,
+		target: u.String(),
+		active: make([]message, 0, cfg.queueSize),
+		wake:   make(chan struct{}, 1),
+		done:   make(chan struct{}),
+	}
+	c.life, c.cancel = context.WithCancel(context.Background())
+	c.codecs = buildCodecs(cfg.service, cfg.host)
+	c.s = newSender(c)
+	if cfg.createTable {
+		ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
+		defer cancel()
+		if err := c.s.exec(ctx, DDL(cfg.database, cfg.table)); err != nil {
+			c.cancel()
+			return nil, fmt.Errorf("clickhouse: creating %s.%s on %s: %w", cfg.database, cfg.table, c.target, err)
+		}
+	}
+	go c.s.loop()
+	return c, nil
+}
+
+// Table returns the table rows are inserted into, as database.table.
+func (c *Collector) Table() string { return c.cfg.database + "." + c.cfg.table }
+
+// Target returns the server's URL, without credentials.
+func (c *Collector) Target() string { return c.target }
+
+// Emit queues the event for the next batch. It never blocks on the network
+// and allocates nothing; when the queue is full the event is dropped and
+// counted (Stats.Dropped). Events declared after New are ignored.
+func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payload) {
+	if int(ev) >= len(c.codecs) || c.codecs[ev] == nil {
+		return
+	}
+	run, ok := eventlog.ContextRun(ctx)
+	if !ok {
+		run = c.cfg.defaultRun
+	}
+	nanos := c.cfg.clock().UnixNano()
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		c.droppedLate.Add(1)
+		return
+	}
+	if len(c.active) == cap(c.active) {
+		c.mu.Unlock()
+		c.dropped.Add(1)
+		return
+	}
+	c.active = append(c.active, message{ev: ev, nanos: nanos, run: run, p: p})
+	wake := c.waiting
+	c.waiting = false
+	c.mu.Unlock()
+	if wake {
+		c.wake <- struct{}{}
+	}
+}
+
+// Flush waits until every event accepted before the call has been
+// delivered or counted lost, or until ctx is done. It returns an error when
+// events were lost or dropped since the previous Flush, naming how many
+// and the last error. After Close it returns nil at once.
+func (c *Collector) Flush(ctx context.Context) error {
+	reply := make(chan struct{})
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil
+	}
+	c.flushes = append(c.flushes, reply)
+	wake := c.waiting
+	c.waiting = false
+	c.mu.Unlock()
+	if wake {
+		c.wake <- struct{}{}
+	}
+	select {
+	case <-reply:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return c.s.lossSinceLastCheck()
+}
+
+// Close stops accepting events, sends what is queued (waiting at most the
+// close timeout, WithCloseTimeout) and stops the sender. It returns an
+// error when anything was lost or dropped during the collector's life.
+// Later calls return nil; Emit after Close is ignored and counted.
+func (c *Collector) Close() error {
+	var err error
+	c.closeOnce.Do(func() {
+		c.mu.Lock()
+		c.closed = true
+		c.closeReq = make(chan struct{})
+		wake := c.waiting
+		c.waiting = false
+		c.mu.Unlock()
+		if wake {
+			c.wake <- struct{}{}
+		}
+		stop := time.AfterFunc(c.cfg.closeTimeout, c.cancel)
+		<-c.done
+		stop.Stop()
+		c.cancel()
+		st := c.Stats()
+		if st.Lost+st.Dropped > 0 {
+			err = fmt.Errorf("clickhouse: %d events lost and %d dropped (queue full) during the collector's life; last error: %s", st.Lost, st.Dropped, st.LastError)
+		}
+	})
+	return err
+}
+
+// Stats counts what the collector did with the events it was given.
+type Stats struct {
+	// Accepted is the number of events the sender took off the queue.
+	Accepted uint64
+	// Sent is the number of rows the server acknowledged.
+	Sent uint64
+	// Dropped is the number of events dropped because the queue was full.
+	Dropped uint64
+	// DroppedAfterClose is the number of events emitted after Close.
+	DroppedAfterClose uint64
+	// Lost is the number of accepted events whose batch was refused or
+	// could not be delivered in time.
+	Lost uint64
+	// Batches is the number of inserts the server acknowledged.
+	Batches uint64
+	// Retries is the number of inserts tried again after a failure.
+	Retries uint64
+	// Failures is the number of failed inserts, retried or not.
+	Failures uint64
+	// LastError is the last failure's message ("" when none), without
+	// credentials.
+	LastError string
+}
+
+// Stats returns the collector's counters.
+func (c *Collector) Stats() Stats {
+	st := Stats{
+		Accepted: c.accepted.Load(), Sent: c.sent.Load(), Dropped: c.dropped.Load(),
+		DroppedAfterClose: c.droppedLate.Load(), Lost: c.lost.Load(), Batches: c.batches.Load(),
+		Retries: c.retries.Load(), Failures: c.failures.Load(),
+	}
+	if e := c.lastError.Load(); e != nil {
+		st.LastError = *e
+	}
+	return st
+}

@@ -1,0 +1,50 @@
+// Package clickhouse is a metrics.Collector that inserts every event of
+// every catalog as a row of one ClickHouse table, so that the runs of many
+// machines can be queried, and summarized, in one place.
+//
+// It talks to ClickHouse's HTTP interface with net/http (INSERT … FORMAT
+// JSONEachRow, gzip-compressed), which works with Debian's
+// clickhouse-server 18.16 as with current servers; clickhouse-go's HTTP
+// transport does not connect to 18.16.
+//
+// # Never in the way, never silent
+//
+// Emit copies the event into a bounded queue (WithQueueSize) and returns:
+// it never blocks on the network and allocates nothing; when the queue is
+// full the event is dropped and counted. One sender goroutine encodes rows
+// into a batch, sent when it holds DefaultBatchRows rows or
+// DefaultBatchBytes bytes or DefaultFlushInterval after its first row
+// (WithBatch): few, large inserts, as ClickHouse advises. A batch that fails
+// on a connection error, a timeout or a retryable server error (overload,
+// too many parts, a restart) is retried with exponential backoff and
+// jitter for up to DefaultRetryFor (WithRetryFor); one refused for good (a
+// missing table or column, a malformed row, bad credentials) is reported
+// once with the server's message and its rows counted lost. Every row
+// carries its run's sequence number (seq), so a row a retry delivered twice
+// is visible (same run_id and seq).
+//
+// Flush waits for everything accepted before it and returns an error when
+// events were lost or dropped since the previous Flush; Close does the same
+// for the collector's life and stops the sender. Stats, and the milestone_*
+// families RegisterMetrics adds to a Prometheus registry, count drops,
+// losses, retries and the last error.
+//
+// # Configuration
+//
+// Options (WithURL, WithUser, WithPassword, WithDatabase, WithTable) win;
+// what they leave out comes from MILESTONE_CLICKHOUSE_URL, _USER (default
+// "default"), _PASSWORD, _DATABASE (default "default") and _TABLE (default
+// "milestone_events"). A malformed value fails New with an error naming the
+// option or the variable. The password is sent in an Authorization header
+// and never printed: errors, logs and metrics name the server by its URL
+// without credentials.
+//
+// # Schema
+//
+// DDL returns the table's CREATE statement (also `milestone clickhouse
+// ddl`); WithCreateTable creates it when missing. Each row has typed
+// columns for what every event has and the event's own fields in parallel
+// arrays (see DDL). ReadRun and ListRuns read runs back as event-log lines,
+// which is how `milestone summarize --clickhouse` and `milestone runs
+// --clickhouse` report on them with the same code as on files.
+package clickhouse

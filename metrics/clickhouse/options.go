@@ -1,0 +1,336 @@
+package clickhouse
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"os"
+	"regexp"
+	"time"
+)
+
+// The environment variables New reads for what the options leave out.
+const (
+	EnvURL      = "MILESTONE_CLICKHOUSE_URL"      // e.g. http://127.0.0.1:8123
+	EnvUser     = "MILESTONE_CLICKHOUSE_USER"     // default "default"
+	EnvPassword = "MILESTONE_CLICKHOUSE_PASSWORD" // default none
+	EnvDatabase = "MILESTONE_CLICKHOUSE_DATABASE" // default "default"
+	EnvTable    = "MILESTONE_CLICKHOUSE_TABLE"    // default "milestone_events"
+)
+
+// Defaults of the options. A batch is sent when it holds DefaultBatchRows
+// rows or DefaultBatchBytes bytes of JSON, or DefaultFlushInterval after its
+// first row: ClickHouse advises inserts of thousands of rows, at most about
+// one a second per table, and refuses inserts when a partition has too many
+// parts.
+const (
+	DefaultUser          = "default"
+	DefaultDatabase      = "default"
+	DefaultTable         = "milestone_events"
+	DefaultBatchRows     = 10000
+	DefaultBatchBytes    = 8 << 20
+	DefaultFlushInterval = time.Second
+	DefaultQueueSize     = 65536
+	DefaultTimeout       = 30 * time.Second
+	DefaultRetryFor      = 5 * time.Minute
+	DefaultCloseTimeout  = 30 * time.Second
+	// MaxQueueSize bounds WithQueueSize: about 160 MB of queue.
+	MaxQueueSize = 1 << 20
+)
+
+// Option configures New.
+type Option func(*config) error
+
+type config struct {
+	url, user, password, database, table string
+	userSet, passwordSet                 bool
+	service, host                        string
+	createTable                          bool
+	batchRows, batchBytes, queueSize     int
+	flushInterval, timeout, retryFor     time.Duration
+	closeTimeout                         time.Duration
+	client                               *http.Client
+	logger                               *slog.Logger
+	clock                                func() time.Time
+	defaultRun                           string
+}
+
+var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// WithURL sets the server's HTTP interface, such as http://127.0.0.1:8123
+// (default $MILESTONE_CLICKHOUSE_URL). Credentials in the URL's userinfo
+// are used unless WithUser or WithPassword set them; they are never
+// printed.
+func WithURL(u string) Option {
+	return func(c *config) error {
+		if _, err := parseURL(u); err != nil {
+			return fmt.Errorf("clickhouse: WithURL(%q): %w", redactURL(u), err)
+		}
+		c.url = u
+		return nil
+	}
+}
+
+// WithUser sets the user (default $MILESTONE_CLICKHOUSE_USER, else
+// "default").
+func WithUser(user string) Option {
+	return func(c *config) error {
+		if user == "" {
+			return errors.New("clickhouse: WithUser: empty user")
+		}
+		c.user, c.userSet = user, true
+		return nil
+	}
+}
+
+// WithPassword sets the password (default $MILESTONE_CLICKHOUSE_PASSWORD).
+// It is sent in an Authorization header and never appears in a log line,
+// an error, a metric or a panic.
+func WithPassword(password string) Option {
+	return func(c *config) error {
+		c.password, c.passwordSet = password, true
+		return nil
+	}
+}
+
+// WithDatabase sets the database (default $MILESTONE_CLICKHOUSE_DATABASE,
+// else "default").
+func WithDatabase(db string) Option {
+	return func(c *config) error {
+		if !identRE.MatchString(db) {
+			return fmt.Errorf("clickhouse: WithDatabase(%q): a database name must match %s", db, identRE)
+		}
+		c.database = db
+		return nil
+	}
+}
+
+// WithTable sets the table (default $MILESTONE_CLICKHOUSE_TABLE, else
+// "milestone_events").
+func WithTable(table string) Option {
+	return func(c *config) error {
+		if !identRE.MatchString(table) {
+			return fmt.Errorf("clickhouse: WithTable(%q): a table name must match %s", table, identRE)
+		}
+		c.table = table
+		return nil
+	}
+}
+
+// WithCreateTable makes New create the table (DDL) when it is missing.
+func WithCreateTable() Option {
+	return func(c *config) error {
+		c.createTable = true
+		return nil
+	}
+}
+
+// WithService sets the service column of every row (default: the
+// program's name).
+func WithService(name string) Option {
+	return func(c *config) error {
+		if name == "" {
+			return errors.New("clickhouse: WithService: empty name")
+		}
+		c.service = name
+		return nil
+	}
+}
+
+// WithHost sets the host column of every row (default os.Hostname).
+func WithHost(host string) Option {
+	return func(c *config) error {
+		c.host = host
+		return nil
+	}
+}
+
+// WithBatch sets when a batch is sent: at rows rows or bytes bytes of JSON
+// (before compression), or interval after its first row, whichever comes
+// first (defaults DefaultBatchRows, DefaultBatchBytes,
+// DefaultFlushInterval).
+func WithBatch(rows, bytes int, interval time.Duration) Option {
+	return func(c *config) error {
+		if rows < 1 || bytes < 1<<10 || interval <= 0 {
+			return fmt.Errorf("clickhouse: WithBatch(%d, %d, %v): rows must be at least 1, bytes at least 1024 and the interval positive", rows, bytes, interval)
+		}
+		c.batchRows, c.batchBytes, c.flushInterval = rows, bytes, interval
+		return nil
+	}
+}
+
+// WithQueueSize sets how many events may wait for the sender (default
+// DefaultQueueSize); when the queue is full Emit drops the event and counts
+// it. n must be between 1 and MaxQueueSize.
+func WithQueueSize(n int) Option {
+	return func(c *config) error {
+		if n < 1 || n > MaxQueueSize {
+			return fmt.Errorf("clickhouse: WithQueueSize(%d): the queue size must be between 1 and %d", n, MaxQueueSize)
+		}
+		c.queueSize = n
+		return nil
+	}
+}
+
+// WithTimeout bounds one HTTP request (default DefaultTimeout).
+func WithTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("clickhouse: WithTimeout(%v): the timeout must be positive", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithRetryFor bounds how long a batch is retried, with exponential backoff
+// and jitter, after connection errors, timeouts and retryable server errors
+// (default DefaultRetryFor); then its rows are counted as lost.
+func WithRetryFor(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("clickhouse: WithRetryFor(%v): the duration must be positive", d)
+		}
+		c.retryFor = d
+		return nil
+	}
+}
+
+// WithCloseTimeout bounds how long Close waits for the last batches
+// (default DefaultCloseTimeout); what is not delivered by then is lost and
+// counted.
+func WithCloseTimeout(d time.Duration) Option {
+	return func(c *config) error {
+		if d <= 0 {
+			return fmt.Errorf("clickhouse: WithCloseTimeout(%v): the timeout must be positive", d)
+		}
+		c.closeTimeout = d
+		return nil
+	}
+}
+
+// WithHTTPClient sends the inserts with client (default a client of its
+// own).
+func WithHTTPClient(client *http.Client) Option {
+	return func(c *config) error {
+		if client == nil {
+			return errors.New("clickhouse: WithHTTPClient: nil client")
+		}
+		c.client = client
+		return nil
+	}
+}
+
+// WithLogger sets the logger errors and recoveries are reported to
+// (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("clickhouse: WithLogger: nil logger")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithClock sets the function Emit reads the time from (default time.Now).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("clickhouse: WithClock: nil clock")
+		}
+		c.clock = now
+		return nil
+	}
+}
+
+// WithDefaultRun sets the run id of events whose context carries none
+// (default: a generated one, as the event log does).
+func WithDefaultRun(id string) Option {
+	return func(c *config) error {
+		if id == "" {
+			return errors.New("clickhouse: WithDefaultRun: empty run id")
+		}
+		c.defaultRun = id
+		return nil
+	}
+}
+
+// fromEnv fills what the options left out from the environment and the
+// defaults, and checks the result.
+func (c *config) fromEnv() error {
+	if c.url == "" {
+		c.url = os.Getenv(EnvURL)
+		if c.url == "" {
+			return fmt.Errorf("clickhouse: no server: give WithURL or set %s", EnvURL)
+		}
+		if _, err := parseURL(c.url); err != nil {
+			return fmt.Errorf("clickhouse: %s=%q: %w", EnvURL, redactURL(c.url), err)
+		}
+	}
+	u, _ := parseURL(c.url)
+	if !c.userSet {
+		if v := os.Getenv(EnvUser); v != "" {
+			c.user = v
+		} else if u.User != nil && u.User.Username() != "" {
+			c.user = u.User.Username()
+		} else {
+			c.user = DefaultUser
+		}
+	}
+	if !c.passwordSet {
+		if v, ok := os.LookupEnv(EnvPassword); ok {
+			c.password = v
+		} else if u.User != nil {
+			c.password, _ = u.User.Password()
+		}
+	}
+	if c.database == "" {
+		c.database = DefaultDatabase
+		if v := os.Getenv(EnvDatabase); v != "" {
+			if !identRE.MatchString(v) {
+				return fmt.Errorf("clickhouse: %s=%q: a database name must match %s", EnvDatabase, v, identRE)
+			}
+			c.database = v
+		}
+	}
+	if c.table == "" {
+		c.table = DefaultTable
+		if v := os.Getenv(EnvTable); v != "" {
+			if !identRE.MatchString(v) {
+				return fmt.Errorf("clickhouse: %s=%q: a table name must match %s", EnvTable, v, identRE)
+			}
+			c.table = v
+		}
+	}
+	return nil
+}
+
+// parseURL checks that s is an http or https URL with a host and no query.
+func parseURL(s string) (*url.URL, error) {
+	u, err := url.Parse(s)
+	if err != nil {
+		return nil, errors.New("not a URL")
+	}
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return nil, errors.New("the scheme must be http or https")
+	case u.Host == "":
+		return nil, errors.New("the URL has no host")
+	case u.RawQuery != "" || u.Fragment != "":
+		return nil, errors.New("the URL must not have a query or fragment")
+	}
+	return u, nil
+}
+
+// redactURL returns s with the password of its userinfo replaced, for
+// printing. A string that does not parse is not printed at all.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparsable URL)"
+	}
+	return u.Redacted()
+}
