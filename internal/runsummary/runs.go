@@ -68,14 +68,28 @@ func ListRuns(dir string) ([]RunInfo, error) {
 		}
 		runs = append(runs, runInfo(runDir))
 	}
+	SortRuns(runs)
+	return runs, nil
+}
+
+// SortRuns orders runs oldest first, runs with no timestamp last.
+func SortRuns(runs []RunInfo) {
 	sort.SliceStable(runs, func(i, j int) bool {
 		a, b := runs[i].first(), runs[j].first()
 		if a.IsZero() != b.IsZero() {
-			return b.IsZero() // runs with no timestamp last
+			return b.IsZero()
 		}
 		return a.Before(b)
 	})
-	return runs, nil
+}
+
+// InfoFrom returns the RunInfo of a run read from another source than a
+// directory (ClickHouse): name stands for its directory.
+func InfoFrom(name string, s *Summary, err error) RunInfo {
+	if err != nil {
+		return RunInfo{Dir: name, Status: StatusUnreadable, Err: err.Error()}
+	}
+	return info(name, s)
 }
 
 func (r *RunInfo) first() time.Time {
@@ -87,9 +101,10 @@ func (r *RunInfo) first() time.Time {
 
 func runInfo(dir string) RunInfo {
 	s, err := ReadFile(dir)
-	if err != nil {
-		return RunInfo{Dir: dir, Status: StatusUnreadable, Err: err.Error()}
-	}
+	return InfoFrom(dir, s, err)
+}
+
+func info(dir string, s *Summary) RunInfo {
 	r := RunInfo{Dir: dir, Summary: s}
 	failed := 0
 	for _, n := range s.WritesFailed {

@@ -124,7 +124,7 @@ func TestExactDelivery(t *testing.T) {
 		}
 		fileCounts := map[string]int{}
 		for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
-			name := line[len(`{"event":"`):strings.Index(line[len(`{"event":"`):], `"`)+len(`{"event":"`)]
+			name := line[len(`{"event":"`) : strings.Index(line[len(`{"event":"`):], `"`)+len(`{"event":"`)]
 			if name != "event_log_started" {
 				fileCounts[name]++
 			}

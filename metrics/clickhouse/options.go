@@ -59,6 +59,15 @@ type config struct {
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
+// CheckIdentifier reports why name cannot be a database or table name
+// here: it must match [A-Za-z_][A-Za-z0-9_]*, so that it needs no quoting.
+func CheckIdentifier(name string) error {
+	if !identRE.MatchString(name) {
+		return fmt.Errorf("clickhouse: %q is not a valid name: it must match %s", name, identRE)
+	}
+	return nil
+}
+
 // WithURL sets the server's HTTP interface, such as http://127.0.0.1:8123
 // (default $MILESTONE_CLICKHOUSE_URL). Credentials in the URL's userinfo
 // are used unless WithUser or WithPassword set them; they are never
