@@ -23,6 +23,7 @@
 //	JSONLogMilestone*            JSONLogSlog* (log/slog's JSONHandler), JSONLogZerolog, JSONLogZap
 //	EmitEventLog/sustained       EmitEventLog/raw_sync, zerolog_sync, slog_json_sync, encoding_json_sync
 //	ShardKVGetProm               ShardKVGetNoCollector
+//	EmitClickHouse/sustained     EmitClickHouse/post_per_event (one goroutine and one POST per event), events/s
 //
 // bench is its own module so that the peer libraries it measures (zap,
 // zerolog, go-kit, hashicorp/go-metrics) never enter milestone's go.mod.

@@ -21,6 +21,7 @@ import (
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/clickhouse"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/otelcol/otlpenv"
 	"github.com/milestone-go/milestone/metrics/prom"
@@ -33,6 +34,7 @@ type config struct {
 	addr         string
 	logFormat    string
 	otlp         bool
+	clickhouse   string
 	rows         int
 	shards       int
 	batch        int
@@ -54,6 +56,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:9464", "address to serve on (port 0 picks a free port)")
 	fs.StringVar(&c.logFormat, "log-format", "flat", "JSON log format on stdout: flat or ecs")
 	fs.BoolVar(&c.otlp, "otlp", false, "also export metrics over OTLP, configured by the OTEL_* environment variables")
+	fs.StringVar(&c.clickhouse, "clickhouse", os.Getenv(clickhouse.EnvURL),
+		"also insert every event into ClickHouse at this URL, creating the table when missing (default $"+clickhouse.EnvURL+"; user, password, database and table from the other MILESTONE_CLICKHOUSE_* variables)")
 	fs.IntVar(&c.rows, "rows", 200000, "rows in each demo snapshot")
 	fs.IntVar(&c.shards, "shards", 8, "shards in each demo snapshot")
 	fs.IntVar(&c.batch, "batch", 1000, "rows per write batch")
@@ -146,7 +150,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("-otlp: %w", err)
 		}
-		s.collector = metrics.Multi(pc, oc)
+		s.collector = metrics.Multi(s.collector, oc)
+	}
+	if cfg.clickhouse != "" {
+		ch, err := clickhouse.New(clickhouse.WithURL(cfg.clickhouse), clickhouse.WithCreateTable(),
+			clickhouse.WithService("milestone-demo"), clickhouse.WithLogger(logctx.Logger("clickhouse")))
+		if err != nil {
+			return fmt.Errorf("-clickhouse: %w", err)
+		}
+		if err := ch.RegisterMetrics(s.registry); err != nil {
+			return fmt.Errorf("-clickhouse: %w", err)
+		}
+		s.collector = metrics.Multi(s.collector, ch)
+		s.log.Info("clickhouse_enabled", "server", ch.Target(), "table", ch.Table())
 	}
 	ev, err := eventlog.New(eventlog.WithDir(cfg.events), eventlog.WithLogger(logctx.Logger("eventlog")))
 	if err != nil {
