@@ -21,11 +21,12 @@ import (
 //
 //   - sustained: metrics/clickhouse, a Flush every 10,000 events; every
 //     event reaches the table, and events/s is the end-to-end rate.
+//
 //   - post_per_event: what the usual telemetry sink does, one goroutine and
 //     one HTTP POST per event (the same row, gzip-compressed), waited for
 //     at the end.
 //
-//	cd bench && go test -run '^$' -bench EmitClickHouse -benchmem -count 3
+//     cd bench && go test -run '^$' -bench EmitClickHouse -benchmem -count 3
 func BenchmarkEmitClickHouse(b *testing.B) {
 	s := chserver.Start(b)
 	b.Run("sustained", func(b *testing.B) { benchClickHouseSustained(b, s) })

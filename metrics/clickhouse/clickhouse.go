@@ -42,7 +42,9 @@ type Collector struct {
 
 	accepted, sent, dropped, droppedLate atomic.Uint64
 	lost, batches, retries, failures     atomic.Uint64
+	batchesLost                          atomic.Uint64
 	lastError                            atomic.Pointer[string]
+	lastErrorAt                          atomic.Int64 // unix nanoseconds
 
 	s *sender
 }
@@ -225,13 +227,17 @@ type Stats struct {
 	Lost uint64
 	// Batches is the number of inserts the server acknowledged.
 	Batches uint64
+	// BatchesLost is the number of batches refused or not delivered in
+	// time (their events are in Lost).
+	BatchesLost uint64
 	// Retries is the number of inserts tried again after a failure.
 	Retries uint64
 	// Failures is the number of failed inserts, retried or not.
 	Failures uint64
 	// LastError is the last failure's message ("" when none), without
-	// credentials.
-	LastError string
+	// credentials, and LastErrorAt when it happened.
+	LastError   string
+	LastErrorAt time.Time
 }
 
 // Stats returns the collector's counters.
@@ -239,10 +245,11 @@ func (c *Collector) Stats() Stats {
 	st := Stats{
 		Accepted: c.accepted.Load(), Sent: c.sent.Load(), Dropped: c.dropped.Load(),
 		DroppedAfterClose: c.droppedLate.Load(), Lost: c.lost.Load(), Batches: c.batches.Load(),
-		Retries: c.retries.Load(), Failures: c.failures.Load(),
+		Retries: c.retries.Load(), Failures: c.failures.Load(), BatchesLost: c.batchesLost.Load(),
 	}
 	if e := c.lastError.Load(); e != nil {
 		st.LastError = *e
+		st.LastErrorAt = time.Unix(0, c.lastErrorAt.Load())
 	}
 	return st
 }

@@ -257,7 +257,7 @@ func TestRefusalsAreReportedOnceWithoutThePassword(t *testing.T) {
 			}
 			ferr := flush(t, c)
 			st := c.Stats()
-			if ferr == nil || st.Lost != 25 || st.Retries != 0 {
+			if ferr == nil || st.Lost != 25 || st.Retries != 0 || st.BatchesLost != 3 || st.LastErrorAt.IsZero() {
 				t.Errorf("Flush %v, stats %+v: want 25 lost, no retry", ferr, st)
 			}
 			if n := strings.Count(logs.String(), "clickhouse_insert_refused"); n != 1 || !strings.Contains(logs.String(), tc.want) {
@@ -354,5 +354,22 @@ func TestDDLIsIdempotent(t *testing.T) {
 		if !strings.Contains("\n"+cols, "\n"+col+"\n") {
 			t.Errorf("DDL lacks column %s:\n%s", col, cols)
 		}
+	}
+}
+
+// TestEmitAllocatesNothing: the queue holds the payload by value and the run
+// id's string as given.
+func TestEmitAllocatesNothing(t *testing.T) {
+	c, err := clickhouse.New(clickhouse.WithURL("http://127.0.0.1:1"), clickhouse.WithQueueSize(1<<16),
+		clickhouse.WithRetryFor(time.Millisecond), clickhouse.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := eventlog.WithRun(context.Background(), "allocs")
+	if n := testing.AllocsPerRun(1000, func() {
+		metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 3, Rows: 5000})
+	}); n != 0 {
+		t.Errorf("Emit allocates %v times", n)
 	}
 }

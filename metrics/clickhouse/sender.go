@@ -129,6 +129,7 @@ func (s *sender) send(ctx context.Context) {
 	err := s.deliver(ctx, s.zbuf.Bytes())
 	if err != nil {
 		s.c.lost.Add(uint64(rows))
+		s.c.batchesLost.Add(1)
 		return
 	}
 	s.c.sent.Add(uint64(rows))
@@ -151,6 +152,7 @@ func (s *sender) deliver(ctx context.Context, body []byte) error {
 		}
 		s.c.failures.Add(1)
 		msg := err.Error()
+		s.c.lastErrorAt.Store(time.Now().UnixNano())
 		s.c.lastError.Store(&msg)
 		var se *serverError
 		retryable := !errors.As(err, &se) || se.retryable()
