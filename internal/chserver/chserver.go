@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/milestone-go/milestone/internal/testutil"
 )
 
 // Password is the password of the user writer.
@@ -57,11 +59,11 @@ func Start(tb testing.TB) *Server {
 	tb.Helper()
 	bin := Require(tb)
 	dir := tb.TempDir()
-	httpAddr, err := freeAddr()
+	httpAddr, err := testutil.FreeAddr()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tcpAddr, err := freeAddr()
+	tcpAddr, err := testutil.FreeAddr()
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -84,15 +86,6 @@ func Start(tb testing.TB) *Server {
 func port(addr string) string {
 	_, p, _ := net.SplitHostPort(addr)
 	return p
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := l.Addr().String()
-	return addr, l.Close()
 }
 
 func (s *Server) writeConfig(httpPort, tcpPort string) error {

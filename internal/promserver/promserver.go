@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -18,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/milestone-go/milestone/internal/testutil"
 )
 
 // ReadyTimeout bounds how long Start waits for the server to be ready.
@@ -127,7 +128,7 @@ func configFor(targets []string) []byte {
 
 func start(t testing.TB, bin, dir, config string) (*Server, error) {
 	t.Helper()
-	addr, err := freeAddr()
+	addr, err := testutil.FreeAddr()
 	if err != nil {
 		return nil, err
 	}
@@ -162,15 +163,6 @@ func start(t testing.TB, bin, dir, config string) (*Server, error) {
 		}
 	})
 	return s, nil
-}
-
-func freeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	addr := l.Addr().String()
-	return addr, l.Close()
 }
 
 func (s *Server) waitReady() error {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/queue"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 )
@@ -24,16 +25,8 @@ type Collector struct {
 
 	codecs []*rowCodec // indexed by metrics.Event
 
-	// mu guards the queue, as in metrics/eventlog: Emit appends to active
-	// under it and the sender swaps active for its spare batch.
-	mu       sync.Mutex
-	active   []message
-	closed   bool
-	waiting  bool
-	flushes  []chan struct{}
-	closeReq chan struct{}
-	wake     chan struct{}
-	done     chan struct{}
+	q    *queue.Queue[message]
+	done chan struct{}
 
 	closeOnce sync.Once
 	// life is cancelled CloseTimeout after Close, ending any retry.
@@ -70,15 +63,7 @@ func New(opts ...Option) (*Collector, error) {
 		queueSize: DefaultQueueSize, timeout: DefaultTimeout, retryFor: DefaultRetryFor,
 		closeTimeout: DefaultCloseTimeout, clock: time.Now,
 	}
-	for i, opt := range opts {
-		if opt == nil {
-			return nil, fmt.Errorf("clickhouse: option %d is nil", i)
-		}
-		if err := opt(&cfg); err != nil {
-			return nil, err
-		}
-	}
-	if err := cfg.fromEnv(); err != nil {
+	if err := cfg.apply(opts); err != nil {
 		return nil, err
 	}
 	if cfg.logger == nil {
@@ -101,8 +86,7 @@ func New(opts ...Option) (*Collector, error) {
 	c := &Collector{
 		cfg:    cfg,
 		target: u.String(),
-		active: make([]message, 0, cfg.queueSize),
-		wake:   make(chan struct{}, 1),
+		q:      queue.New(cfg.queueSize, queue.Hooks[message]{}),
 		done:   make(chan struct{}),
 	}
 	c.life, c.cancel = context.WithCancel(context.Background())
@@ -138,24 +122,7 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 		run = c.cfg.defaultRun
 	}
 	nanos := c.cfg.clock().UnixNano()
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		c.droppedLate.Add(1)
-		return
-	}
-	if len(c.active) == cap(c.active) {
-		c.mu.Unlock()
-		c.dropped.Add(1)
-		return
-	}
-	c.active = append(c.active, message{ev: ev, nanos: nanos, run: run, p: p})
-	wake := c.waiting
-	c.waiting = false
-	c.mu.Unlock()
-	if wake {
-		c.wake <- struct{}{}
-	}
+	c.q.PushCounting(message{ev: ev, nanos: nanos, run: run, p: p}, &c.dropped, &c.droppedLate)
 }
 
 // Flush waits until every event accepted before the call has been
@@ -163,23 +130,8 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 // events were lost or dropped since the previous Flush, naming how many
 // and the last error. After Close it returns nil at once.
 func (c *Collector) Flush(ctx context.Context) error {
-	reply := make(chan struct{})
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.flushes = append(c.flushes, reply)
-	wake := c.waiting
-	c.waiting = false
-	c.mu.Unlock()
-	if wake {
-		c.wake <- struct{}{}
-	}
-	select {
-	case <-reply:
-	case <-ctx.Done():
-		return ctx.Err()
+	if open, err := c.q.Flush(ctx); !open || err != nil {
+		return err
 	}
 	return c.s.lossSinceLastCheck()
 }
@@ -191,15 +143,7 @@ func (c *Collector) Flush(ctx context.Context) error {
 func (c *Collector) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
-		c.mu.Lock()
-		c.closed = true
-		c.closeReq = make(chan struct{})
-		wake := c.waiting
-		c.waiting = false
-		c.mu.Unlock()
-		if wake {
-			c.wake <- struct{}{}
-		}
+		c.q.Close()
 		stop := time.AfterFunc(c.cfg.closeTimeout, c.cancel)
 		<-c.done
 		stop.Stop()

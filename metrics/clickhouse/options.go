@@ -267,6 +267,19 @@ func WithDefaultRun(id string) Option {
 	}
 }
 
+// apply runs opts on c and fills what they left out (fromEnv).
+func (c *config) apply(opts []Option) error {
+	for i, opt := range opts {
+		if opt == nil {
+			return fmt.Errorf("clickhouse: option %d is nil", i)
+		}
+		if err := opt(c); err != nil {
+			return err
+		}
+	}
+	return c.fromEnv()
+}
+
 // fromEnv fills what the options left out from the environment and the
 // defaults, and checks the result.
 func (c *config) fromEnv() error {

@@ -52,15 +52,7 @@ func ListRuns(ctx context.Context, opts ...Option) (map[string][]byte, error) {
 
 func readRuns(ctx context.Context, where string, opts []Option) (map[string][]byte, error) {
 	cfg := config{timeout: DefaultTimeout}
-	for i, opt := range opts {
-		if opt == nil {
-			return nil, fmt.Errorf("clickhouse: option %d is nil", i)
-		}
-		if err := opt(&cfg); err != nil {
-			return nil, err
-		}
-	}
-	if err := cfg.fromEnv(); err != nil {
+	if err := cfg.apply(opts); err != nil {
 		return nil, err
 	}
 	u, _ := parseURL(cfg.url)

@@ -21,7 +21,6 @@ import (
 // and delivers it.
 type sender struct {
 	c        *Collector
-	spare    []message
 	seq      map[string]uint64 // the last seq of each run
 	batch    []byte
 	rows     int
@@ -45,53 +44,33 @@ func newSender(c *Collector) *sender {
 	exec := url.Values{}
 	exec.Set("allow_experimental_low_cardinality_type", "1")
 	return &sender{
-		c: c, spare: make([]message, 0, c.cfg.queueSize), seq: map[string]uint64{},
+		c: c, seq: map[string]uint64{},
 		gz: gz, insert: c.target + "/?" + q.Encode(), execURL: c.target + "/?" + exec.Encode(),
 		reported: map[string]bool{},
 	}
 }
 
-// loop runs until Close.
+// loop runs until Close. A partial batch is sent once flushInterval has
+// passed since its first row: checked on every batch the queue hands over
+// and on a tick when it is quiet.
 func (s *sender) loop() {
 	c := s.c
 	defer close(c.done)
-	timer := time.NewTimer(c.cfg.flushInterval)
-	defer timer.Stop()
+	tick := time.NewTicker(c.cfg.flushInterval / 2)
+	defer tick.Stop()
 	for {
-		c.mu.Lock()
-		for len(c.active) == 0 && c.flushes == nil && c.closeReq == nil {
-			c.waiting = true
-			c.mu.Unlock()
-			select {
-			case <-c.wake:
-			case <-timer.C:
-				timer.Reset(c.cfg.flushInterval)
-				if s.rows > 0 {
-					s.send(c.life)
-				}
-			}
-			c.mu.Lock()
+		b := c.q.Take(nil, tick.C)
+		for i := range b.Items {
+			s.add(c.life, &b.Items[i])
 		}
-		batch := c.active
-		c.active = s.spare[:0]
-		flushes := c.flushes
-		c.flushes = nil
-		closing := c.closeReq != nil
-		c.mu.Unlock()
-
-		ctx := c.life
-		for i := range batch {
-			s.add(ctx, &batch[i])
+		c.q.Recycle(b.Items) // and release the run ids
+		if s.rows > 0 && (b.Flushes != nil || b.Closing || time.Since(s.first) >= c.cfg.flushInterval) {
+			s.send(c.life)
 		}
-		clear(batch) // drop the run ids' strings
-		s.spare = batch
-		if s.rows > 0 && (flushes != nil || closing || time.Since(s.first) >= c.cfg.flushInterval) {
-			s.send(ctx)
-		}
-		for _, r := range flushes {
+		for _, r := range b.Flushes {
 			close(r)
 		}
-		if closing {
+		if b.Closing {
 			return
 		}
 	}

@@ -35,10 +35,7 @@ func TestFullQueueDropsCountsAndReports(t *testing.T) {
 	// Wait until the writer has taken that event and is stuck opening.
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		c.mu.Lock()
-		taken := len(c.active) == 0 && !c.waiting
-		c.mu.Unlock()
-		if taken {
+		if queued, sleeps := c.q.State(); queued == 0 && !sleeps {
 			break
 		}
 		if time.Now().After(deadline) {

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/queue"
 	"github.com/milestone-go/milestone/metrics"
 )
 
@@ -37,20 +38,17 @@ type Collector struct {
 	defaultRun string
 	now        func() time.Time
 
-	// mu guards the queue: Emit appends to active under it and the writer
-	// goroutine swaps active for its spare batch under it, so neither side
-	// ever waits for the other's work, only for a copy.
-	mu        sync.Mutex
-	active    []message
-	closed    bool
-	waiting   bool          // the writer is idle, waiting for wake
-	flushes   []chan error  // Flush calls waiting for the next batch
-	closeReq  chan error    // set by Close
-	wake      chan struct{} // capacity 1
+	// q is the queue between Emit and the writer goroutine. dropByRun
+	// counts, per run, the events it refused since the writer's last
+	// batch; it is guarded by q's lock (the hooks run under it).
+	q         *queue.Queue[message]
 	dropByRun map[string]uint64
+	pending   map[string]uint64 // dropByRun as of the last batch, the writer's
 
-	// done is closed when the writer goroutine has exited.
+	// done is closed when the writer goroutine has exited, after it set
+	// closeErr.
 	done      chan struct{}
+	closeErr  error
 	closeOnce sync.Once
 
 	accepted    atomic.Uint64
@@ -119,11 +117,19 @@ func New(opts ...Option) (*Collector, error) {
 		dir:        dir,
 		defaultRun: cfg.defaultRun,
 		now:        cfg.clock,
-		active:     make([]message, 0, cfg.queueSize),
-		wake:       make(chan struct{}, 1),
 		done:       make(chan struct{}),
 		dropByRun:  make(map[string]uint64, 8),
+		pending:    make(map[string]uint64, 8),
 	}
+	c.q = queue.New(cfg.queueSize, queue.Hooks[message]{
+		Reject: func(m message) { c.dropByRun[m.run]++ },
+		Take: func() {
+			for run, n := range c.dropByRun {
+				c.pending[run] += n
+			}
+			clear(c.dropByRun)
+		},
+	})
 	c.w = newWriter(c, &cfg)
 	go c.w.loop()
 	return c, nil
@@ -214,26 +220,8 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	}
 	run := c.Run(ctx)
 	nanos := c.now().UnixNano()
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		c.droppedLate.Add(1)
-		return
-	}
-	if len(c.active) == cap(c.active) {
-		// Full: drop, and have the writer say so when it next runs.
-		c.dropByRun[run]++
-		c.mu.Unlock()
-		c.dropped.Add(1)
-		return
-	}
-	c.active = append(c.active, message{ev: ev, nanos: nanos, run: run, p: p})
-	wake := c.waiting
-	c.waiting = false
-	c.mu.Unlock()
-	if wake {
-		c.wake <- struct{}{}
-	}
+	// A drop is also said in the run's file when the writer next runs.
+	c.q.PushCounting(message{ev: ev, nanos: nanos, run: run, p: p}, &c.dropped, &c.droppedLate)
 }
 
 // Flush waits until every event accepted before the call has been written to
@@ -241,25 +229,8 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 // Write errors are not returned (see Stats). After Close it returns nil at
 // once.
 func (c *Collector) Flush(ctx context.Context) error {
-	reply := make(chan error, 1)
-	c.mu.Lock()
-	if c.closed {
-		c.mu.Unlock()
-		return nil
-	}
-	c.flushes = append(c.flushes, reply)
-	wake := c.waiting
-	c.waiting = false
-	c.mu.Unlock()
-	if wake {
-		c.wake <- struct{}{}
-	}
-	select {
-	case <-reply:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	_, err := c.q.Flush(ctx)
+	return err
 }
 
 // Close stops accepting events, writes out every event accepted, closes every
@@ -270,18 +241,9 @@ func (c *Collector) Flush(ctx context.Context) error {
 func (c *Collector) Close() error {
 	var err error
 	c.closeOnce.Do(func() {
-		reply := make(chan error, 1)
-		c.mu.Lock()
-		c.closed = true
-		c.closeReq = reply
-		wake := c.waiting
-		c.waiting = false
-		c.mu.Unlock()
-		if wake {
-			c.wake <- struct{}{}
-		}
-		err = <-reply
+		c.q.Close()
 		<-c.done
+		err = c.closeErr
 	})
 	return err
 }

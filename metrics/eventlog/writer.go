@@ -78,51 +78,34 @@ func newWriter(c *Collector, cfg *config) *writer {
 func (w *writer) loop() {
 	defer close(w.c.done)
 	c := w.c
-	spare := make([]message, 0, w.queueSize)
-	var flushes []chan error
 	for {
-		c.mu.Lock()
-		for len(c.active) == 0 && len(c.flushes) == 0 && c.closeReq == nil {
-			// The queue went idle: write out what is buffered, then sleep
-			// until Emit, Flush or Close wakes us.
-			c.waiting = true
-			c.mu.Unlock()
-			w.flushDirty()
-			<-c.wake
-			c.mu.Lock()
-		}
-		batch := c.active
-		c.active = spare[:0]
-		flushes = append(flushes[:0], c.flushes...)
-		clear(c.flushes)
-		c.flushes = c.flushes[:0]
-		closeReq := c.closeReq
+		// When the queue goes idle, write out what is buffered before
+		// sleeping until Emit, Flush or Close wakes the writer.
+		b := c.q.Take(w.flushDirty, nil)
 		// Events dropped so far were dropped while this batch filled the
-		// queue: their count follows the batch in the file.
-		for run, n := range c.dropByRun {
+		// queue (the Take hook moved their counts): their count follows
+		// the batch in the file.
+		for run, n := range c.pending {
 			w.drops[run] += n
 		}
-		clear(c.dropByRun)
-		c.mu.Unlock()
+		clear(c.pending)
 
-		for i := range batch {
-			w.event(&batch[i])
+		for i := range b.Items {
+			w.event(&b.Items[i])
 		}
 		if len(w.drops) > 0 {
 			// The queue has room again: say how many events each run lost.
 			w.writeDrops()
 		}
-		clear(batch) // release the run ids
-		spare = batch
-		if len(flushes) > 0 {
+		c.q.Recycle(b.Items) // and release the run ids
+		if len(b.Flushes) > 0 {
 			w.flushDirty()
-			for _, r := range flushes {
-				r <- nil
+			for _, r := range b.Flushes {
+				close(r)
 			}
-			clear(flushes)
 		}
-		if closeReq != nil {
-			closeReq <- w.closeAll()
+		if b.Closing {
+			c.closeErr = w.closeAll()
 			return
 		}
 	}
