@@ -25,6 +25,7 @@ import (
 	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/otelcol/otlpenv"
 	"github.com/milestone-go/milestone/metrics/prom"
+	"github.com/milestone-go/milestone/metrics/selfmetrics"
 )
 
 // config holds the command line.
@@ -126,7 +127,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := setupLogging(cfg.logFormat, stdout); err != nil {
+	logHandler, err := setupLogging(cfg.logFormat, stdout)
+	if err != nil {
 		return err
 	}
 	s := &service{cfg: cfg, log: logctx.Logger("service"), httpLog: logctx.Logger("http")}
@@ -145,12 +147,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	s.collector = pc
+	// milestone's own health (drops, losses, write errors, panics, invalid
+	// values, label overflows) joins /metrics as milestone_* families.
+	selfSources := []any{pc, logHandler}
 	if cfg.otlp {
 		oc, err := otlpenv.NewCollector(ctx)
 		if err != nil {
 			return fmt.Errorf("-otlp: %w", err)
 		}
 		s.collector = metrics.Multi(s.collector, oc)
+		selfSources = append(selfSources, oc)
 	}
 	if cfg.clickhouse != "" {
 		ch, err := clickhouse.New(clickhouse.WithURL(cfg.clickhouse), clickhouse.WithCreateTable(),
@@ -158,10 +164,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("-clickhouse: %w", err)
 		}
-		if err := ch.RegisterMetrics(s.registry); err != nil {
-			return fmt.Errorf("-clickhouse: %w", err)
-		}
 		s.collector = metrics.Multi(s.collector, ch)
+		selfSources = append(selfSources, ch)
 		s.log.Info("clickhouse_enabled", "server", ch.Target(), "table", ch.Table())
 	}
 	ev, err := eventlog.New(eventlog.WithDir(cfg.events), eventlog.WithLogger(logctx.Logger("eventlog")))
@@ -169,6 +173,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-events: %w", err)
 	}
 	s.writeCollector = metrics.Multi(s.collector, ev)
+	selfSources = append(selfSources, ev)
+	for _, c := range []metrics.Collector{s.collector, s.writeCollector} {
+		if f, ok := c.(*metrics.Fanout); ok {
+			selfSources = append(selfSources, f)
+		}
+	}
+	if err := selfmetrics.Register(s.registry, selfSources...); err != nil {
+		return err
+	}
 	defer s.flushCollectors()
 
 	if cfg.writeRate > 0 {

@@ -445,6 +445,13 @@ func TestRunLoops(t *testing.T) {
 			t.Errorf("shardyfusion_%s did not move", name)
 		}
 	}
+	// milestone's own health is on /metrics too.
+	for _, name := range []string{"milestone_events_dropped_total", "milestone_events_lost_total", "milestone_write_errors_total",
+		"milestone_log_lines_failed_total", "milestone_invalid_values_total", "milestone_collector_panics_total", "milestone_label_overflows_total"} {
+		if _, ok := fams[name]; !ok {
+			t.Errorf("/metrics lacks %s", name)
+		}
+	}
 	var h struct {
 		Snapshot string `json:"snapshot"`
 	}

@@ -25,6 +25,7 @@ import (
 	"github.com/milestone-go/milestone/metrics/clickhouse"
 	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/selfmetrics"
 )
 
 // newCollector builds a collector on s that creates its table, with a
@@ -318,7 +319,7 @@ func TestSelfMetricsAndReadBack(t *testing.T) {
 	s := chserver.Start(t)
 	c := newCollector(t, s, clickhouse.WithQueueSize(1))
 	reg := prometheus.NewRegistry()
-	if err := c.RegisterMetrics(reg); err != nil {
+	if err := selfmetrics.Register(reg, c); err != nil {
 		t.Fatal(err)
 	}
 	ctx := eventlog.WithRun(context.Background(), "it's \\ a run")

@@ -26,8 +26,8 @@
 // Flush waits for everything accepted before it and returns an error when
 // events were lost or dropped since the previous Flush; Close does the same
 // for the collector's life and stops the sender. Stats, and the milestone_*
-// families RegisterMetrics adds to a Prometheus registry, count drops,
-// losses, retries and the last error.
+// families metrics/selfmetrics exports from it, count drops, losses,
+// retries and the last error.
 //
 // # Configuration
 //

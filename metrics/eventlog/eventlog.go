@@ -60,6 +60,8 @@ type Collector struct {
 	filesOpened atomic.Uint64
 	filesClosed atomic.Uint64
 	filesSynced atomic.Uint64
+	syncErrors  atomic.Uint64
+	runsRemoved atomic.Uint64
 
 	w *writer
 }
@@ -268,6 +270,10 @@ type Stats struct {
 	FilesOpened, FilesClosed uint64
 	// FilesSynced counts run files fsynced before closing (see WithSync).
 	FilesSynced uint64
+	// SyncErrors counts the fsyncs that failed (they are in WriteErrors too).
+	SyncErrors uint64
+	// RunsRemoved counts the closed runs retention removed (WithRetention).
+	RunsRemoved uint64
 }
 
 // Stats returns the collector's counters. Once Flush or Close has returned,
@@ -283,5 +289,7 @@ func (c *Collector) Stats() Stats {
 		FilesOpened:       c.filesOpened.Load(),
 		FilesClosed:       c.filesClosed.Load(),
 		FilesSynced:       c.filesSynced.Load(),
+		SyncErrors:        c.syncErrors.Load(),
+		RunsRemoved:       c.runsRemoved.Load(),
 	}
 }

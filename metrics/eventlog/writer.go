@@ -235,6 +235,7 @@ func (w *writer) closeFile(rf *runFile) error {
 	w.flushFile(rf)
 	if w.sync && rf.f != nil && rf.err == nil {
 		if err := rf.f.Sync(); err != nil {
+			w.c.syncErrors.Add(1)
 			w.fail(rf, err)
 		} else {
 			w.c.filesSynced.Add(1)

@@ -40,8 +40,9 @@
 //
 // A counter cannot go down, so a negative count in a payload (a negative
 // Rows, say) is not added, and a negative duration is not observed (it
-// would make the histogram's sum fall); both are counted in
-// <prefix>invalid_values_total instead, so nothing is dropped silently.
+// would make the histogram's sum fall); both are counted (Invalid), and
+// metrics/selfmetrics exports the count as milestone_invalid_values_total,
+// so nothing is dropped silently.
 //
 // # Buckets
 //

@@ -13,11 +13,6 @@ import (
 	"github.com/milestone-go/milestone/metrics"
 )
 
-// InvalidValuesName is the name, after the prefix, of the counter of values
-// Emit could not record: a negative count, which a Prometheus counter cannot
-// add.
-const InvalidValuesName = "invalid_values_total"
-
 // Collector is a metrics.Collector that records the events of one catalog
 // in Prometheus counters and histograms. Build it with New. It is safe for
 // concurrent use.
@@ -25,7 +20,7 @@ type Collector struct {
 	// events holds, indexed by metrics.Event, the handles of the
 	// instruments each event of the catalog feeds, in declaration order.
 	events  [][]handle
-	invalid prometheus.Counter
+	invalid atomic.Uint64
 }
 
 // handle is one instrument of one event, resolved at New. An unlabeled
@@ -58,6 +53,17 @@ const (
 )
 
 var _ metrics.Collector = (*Collector)(nil)
+
+// Invalid returns how many values Emit refused: negative counts, which a
+// counter cannot add, and negative durations, which would make a
+// histogram's sum fall. metrics/selfmetrics exports it as
+// milestone_invalid_values_total{backend="prom"}.
+func (c *Collector) Invalid() uint64 {
+	if c == nil {
+		return 0
+	}
+	return c.invalid.Load()
+}
 
 // New builds a Collector for the catalog (metrics.Shardyfusion unless
 // WithCatalog is given): one family per distinct instrument name, named with
@@ -103,7 +109,8 @@ func New(opts ...Option) (c *Collector, err error) {
 // It ignores an event outside the catalog the collector was built with,
 // never allocates once a labeled series exists, and never blocks on
 // anything but the instruments' atomics. A negative count or duration is
-// not recorded; it is counted in the invalid values counter.
+// not recorded; it is counted (Invalid, and milestone_invalid_values_total
+// through metrics/selfmetrics).
 func (c *Collector) Emit(_ context.Context, ev metrics.Event, p metrics.Payload) {
 	if c == nil || int(ev) >= len(c.events) {
 		return
@@ -127,25 +134,25 @@ func (c *Collector) Emit(_ context.Context, ev metrics.Event, p metrics.Payload)
 			if v := p.Int(h.val); v >= 0 {
 				counter.Add(float64(v))
 			} else {
-				c.invalid.Inc()
+				c.invalid.Add(1)
 			}
 		case opObserve:
 			if v := p.Seconds(h.val); v >= 0 {
 				hist.Observe(v)
 			} else {
-				c.invalid.Inc()
+				c.invalid.Add(1)
 			}
 		case opDelta:
 			if d, ok := h.in.Delta(&p); ok {
 				counter.Add(float64(d))
 			} else if d < 0 {
-				c.invalid.Inc()
+				c.invalid.Add(1)
 			}
 		case opObservation:
 			if v, ok := h.in.Observation(&p); ok {
 				hist.Observe(v)
 			} else if v < 0 {
-				c.invalid.Inc()
+				c.invalid.Add(1)
 			}
 		}
 	}
@@ -214,26 +221,12 @@ func (b *builder) build() (*Collector, error) {
 	if err := b.cfg.buckets.CheckNames(b.cfg.catalog); err != nil {
 		return nil, fmt.Errorf("prom: WithBuckets: %w (names are given without the prefix %q)", err, b.cfg.prefix)
 	}
-	invalidName := b.cfg.prefix + InvalidValuesName
-	if _, ok := b.families[InvalidValuesName]; ok || !nameRE.MatchString(invalidName) {
-		return nil, fmt.Errorf("prom: cannot name the invalid values counter %q", invalidName)
-	}
-
 	// Create and register.
 	for _, f := range b.order {
 		if err := b.create(f); err != nil {
 			return nil, err
 		}
 	}
-	invalid, err := b.registerCounter(prometheus.NewCounter(prometheus.CounterOpts{
-		Name:        invalidName,
-		Help:        "Values not recorded because they were negative: a count a counter cannot add, or a duration.",
-		ConstLabels: b.cfg.constLabel,
-	}), invalidName)
-	if err != nil {
-		return nil, err
-	}
-
 	// Resolve every event's handles.
 	for _, hs := range events {
 		for i := range hs {
@@ -251,7 +244,7 @@ func (b *builder) build() (*Collector, error) {
 			h.val, h.cond, h.want = h.in.ValueField(), h.in.CondField(), h.in.IfValue
 		}
 	}
-	return &Collector{events: events, invalid: invalid}, nil
+	return &Collector{events: events}, nil
 }
 
 // opFor chooses how Emit feeds in: a fast op when the instrument has one of
