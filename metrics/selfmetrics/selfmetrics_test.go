@@ -68,14 +68,14 @@ func TestEveryLossShowsOnTheRegistry(t *testing.T) {
 	metrics.Emit(ctx, fan, metrics.WriteStarted{}) // dropped after Close
 
 	want := map[string]float64{
-		`milestone_invalid_values_total{backend="prom"}`:          2,
-		`milestone_collector_panics_total{collector="multi"}`:     4,
-		`milestone_events_dropped_total{sink="eventlog"}`:         1,
-		`milestone_events_lost_total{sink="eventlog"}`:            0,
-		`milestone_log_lines_failed_total{handler="jsonlog"}`:     3,
-		`milestone_log_lines_failed_total{handler="slogcol"}`:     3,
-		`milestone_collector_panics_total{collector="slogcol"}`:   0,
-		`milestone_undeclared_events_total`:                       1,
+		`milestone_invalid_values_total{backend="prom"}`:                             2,
+		`milestone_collector_panics_total{collector="multi"}`:                        4,
+		`milestone_events_dropped_total{sink="eventlog"}`:                            1,
+		`milestone_events_lost_total{sink="eventlog"}`:                               0,
+		`milestone_log_lines_failed_total{handler="jsonlog"}`:                        3,
+		`milestone_log_lines_failed_total{handler="slogcol"}`:                        3,
+		`milestone_collector_panics_total{collector="slogcol"}`:                      0,
+		`milestone_undeclared_events_total`:                                          1,
 		`milestone_label_overflows_total{catalog="shardyfusion",label="error_type"}`: before,
 	}
 	got := samples(t, reg)
