@@ -62,8 +62,15 @@
 // out when the buffer fills, when the queue goes idle, on Flush and at Close.
 // When the queue is full the event is dropped and counted (Stats.Dropped).
 // Write errors (a full disk, a missing permission) never reach the caller of
-// Emit: the lines lost are counted (Stats.Lost, Stats.WriteErrors) and the
-// first error is reported once through the collector's slog.Logger. Lines
+// Emit: the lines lost are counted (Stats.Lost, Stats.WriteErrors, and the
+// milestone_* families of metrics/selfmetrics) and returned by Flush and
+// Close. The collector's slog.Logger gets the first failure at once
+// (event_log_write_failed, with the error as a structured field), then at
+// most one summary a minute (event_log_write_errors, with the count), and
+// event_log_write_recovered when writing works again; a failure after the
+// recovery is logged at once again. A failed write is tried again with the
+// next buffer, after a newline when it may have left a partial line, and a
+// file that could not be opened is opened again at most once a second. Lines
 // written out have reached the operating system, so they survive a crash of
 // the process; with WithSync a run's file is also fsynced when it closes, so
 // a finished run survives a crash of the machine.

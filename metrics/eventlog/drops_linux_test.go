@@ -66,11 +66,11 @@ func TestFullQueueDropsCountsAndReports(t *testing.T) {
 		b, _ := io.ReadAll(f)
 		got <- string(b)
 	}()
-	if err := c.Flush(context.Background()); err != nil {
-		t.Fatal(err)
+	if err := c.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "5 dropped") {
+		t.Errorf("Flush after drops: %v, want the 5 dropped", err)
 	}
-	if err := c.Close(); err != nil {
-		t.Fatal(err)
+	if err := c.Close(); err == nil || !strings.Contains(err.Error(), "5 dropped") {
+		t.Errorf("Close after drops: %v, want the 5 dropped", err)
 	}
 	data := <-got
 	var events []string

@@ -1,6 +1,7 @@
 package eventlog
 
 import (
+	"errors"
 	"context"
 	"fmt"
 	"log/slog"
@@ -50,6 +51,9 @@ type Collector struct {
 	done      chan struct{}
 	closeErr  error
 	closeOnce sync.Once
+
+	checkMu                     sync.Mutex
+	checkedLost, checkedDropped uint64 // what Flush last reported
 
 	accepted    atomic.Uint64
 	written     atomic.Uint64
@@ -227,18 +231,37 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 }
 
 // Flush waits until every event accepted before the call has been written to
-// the operating system, or until ctx is done, whose error it then returns.
-// Write errors are not returned (see Stats). After Close it returns nil at
-// once.
+// the operating system (or counted lost), or until ctx is done, whose error
+// it then returns. It returns an error when events were lost to write
+// errors or dropped from a full queue since the previous Flush, with their
+// counts. After Close it returns nil at once.
 func (c *Collector) Flush(ctx context.Context) error {
-	_, err := c.q.Flush(ctx)
-	return err
+	if open, err := c.q.Flush(ctx); !open || err != nil {
+		return err
+	}
+	return c.lossSinceLastFlush()
+}
+
+// lossSinceLastFlush returns an error describing the events lost or
+// dropped since the previous Flush.
+func (c *Collector) lossSinceLastFlush() error {
+	lost, dropped := c.lost.Load(), c.dropped.Load()
+	c.checkMu.Lock()
+	dl, dd := lost-c.checkedLost, dropped-c.checkedDropped
+	c.checkedLost, c.checkedDropped = lost, dropped
+	c.checkMu.Unlock()
+	if dl+dd == 0 {
+		return nil
+	}
+	return fmt.Errorf("eventlog: %d events lost to write errors and %d dropped (queue full) since the last Flush", dl, dd)
 }
 
 // Close stops accepting events, writes out every event accepted, closes every
 // run file (all of them, even when closing one fails) and stops the writer
 // goroutine. It returns the errors of flushing and closing the files, joined;
-// a file whose writes had already failed reports its first error. Later
+// a file whose writes had already failed reports its first error; and, when
+// events were lost or dropped at any time in the collector's life (even in
+// a run whose file closed long before), an error with their counts. Later
 // calls return nil; Emit after Close is ignored and counted.
 func (c *Collector) Close() error {
 	var err error
@@ -246,6 +269,9 @@ func (c *Collector) Close() error {
 		c.q.Close()
 		<-c.done
 		err = c.closeErr
+		if st := c.Stats(); st.Lost+st.Dropped > 0 {
+			err = errors.Join(fmt.Errorf("eventlog: %d events lost to write errors and %d dropped (queue full) during the collector's life", st.Lost, st.Dropped), err)
+		}
 	})
 	return err
 }

@@ -21,9 +21,19 @@ type runFile struct {
 	buf  []byte
 	// pending is the number of event lines in buf.
 	pending uint64
-	// err is the first error met on this file; once set, the file's lines
-	// are counted as lost instead of written.
-	err     error
+	// err is the first error met on this file, which Close returns. A
+	// file that could not be opened (f == nil) counts its lines as lost and
+	// is opened again at most once a second; a failed write loses the
+	// buffer it held, and the next write is tried again.
+	err      error
+	openedAt time.Time // the last attempt to open the file
+	// torn is set when a failed write may have left a partial line: the
+	// next write starts with a newline, so that line stays a line of its
+	// own (malformed, which summarize reports) instead of swallowing the
+	// next one.
+	torn    bool
+	// failing is set from a failure of this file to its next success.
+	failing bool
 	runJSON []byte // `,"run_id":"<id>"`
 	dirty   bool
 	closed  bool
@@ -42,7 +52,16 @@ type writer struct {
 	// queueSize is the capacity of both halves of the queue.
 	queueSize int
 	log       *slog.Logger
-	reported  bool
+	// The state of the error reports: the first failure is logged at once,
+	// then at most one summary line per reportEvery with the count since
+	// the last line, and the recovery (the last failing file writing again)
+	// is logged too; a failure after it is logged at once again.
+	reporting     bool
+	failingFiles  int
+	sinceReport   uint64
+	lastReport    time.Time
+	lastErr       error
+	lastErrorPath string
 
 	files map[string]*runFile
 	last  *runFile // the file of the previous event
@@ -115,7 +134,7 @@ func (w *writer) event(m *message) {
 	w.c.accepted.Add(1)
 	codec := w.codecs.get(m.ev)
 	rf := w.file(m.run, m.nanos)
-	if rf.err != nil {
+	if rf.f == nil { // not open: lost until a reopen succeeds
 		w.c.lost.Add(1)
 	} else {
 		b := append(rf.buf, codec.prefix...)
@@ -145,6 +164,9 @@ func (w *writer) file(id string, nanos int64) *runFile {
 	if rf, ok := w.files[id]; ok {
 		rf.lastUse = w.seq
 		w.last = rf
+		if rf.f == nil && time.Since(rf.openedAt) >= reopenEvery {
+			w.open(rf, nanos)
+		}
 		return rf
 	}
 	if len(w.files) >= w.maxOpen {
@@ -159,14 +181,26 @@ func (w *writer) file(id string, nanos int64) *runFile {
 	rf.runJSON = jsonenc.AppendString(append(rf.runJSON, `,"run_id":`...), id)
 	w.files[id] = rf
 	w.last = rf
+	w.open(rf, nanos)
+	return rf
+}
+
+// reopenEvery is how often the writer tries again to open a run's file
+// that it could not open.
+const reopenEvery = time.Second
+
+// open opens rf's file and queues its event_log_started line stamped nanos,
+// or records why it cannot.
+func (w *writer) open(rf *runFile, nanos int64) {
+	rf.openedAt = time.Now()
 	if err := os.MkdirAll(filepath.Dir(rf.path), 0o755); err != nil {
 		w.fail(rf, err)
-		return rf
+		return
 	}
 	f, err := os.OpenFile(rf.path, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	if err != nil {
 		w.fail(rf, err)
-		return rf
+		return
 	}
 	w.c.filesOpened.Add(1)
 	rf.f = f
@@ -175,7 +209,6 @@ func (w *writer) file(id string, nanos int64) *runFile {
 	b = append(b, rf.runJSON...)
 	rf.buf = append(b, w.header...)
 	w.markDirty(rf)
-	return rf
 }
 
 // evict closes the least recently used file.
@@ -215,25 +248,45 @@ func (w *writer) flushFile(rf *runFile) {
 	if len(rf.buf) == 0 {
 		return
 	}
-	if rf.err == nil {
-		if _, err := rf.f.Write(rf.buf); err != nil {
-			w.fail(rf, err)
-		}
+	ok := false
+	if rf.f != nil {
+		ok = w.write(rf)
 	}
-	if rf.err != nil {
-		w.c.lost.Add(rf.pending)
-	} else {
+	if ok {
 		w.c.written.Add(rf.pending)
+		w.succeeded(rf)
+	} else {
+		w.c.lost.Add(rf.pending)
 	}
 	rf.buf = rf.buf[:0]
 	rf.pending = 0
+}
+
+// write writes rf's buffer, after a newline when an earlier failed write
+// may have left a partial line, and reports whether it all reached the
+// operating system.
+func (w *writer) write(rf *runFile) bool {
+	if rf.torn {
+		if _, err := rf.f.Write([]byte{'\n'}); err != nil {
+			w.fail(rf, err)
+			return false
+		}
+		rf.torn = false
+	}
+	n, err := rf.f.Write(rf.buf)
+	if err != nil {
+		rf.torn = n > 0 && rf.buf[n-1] != '\n'
+		w.fail(rf, err)
+		return false
+	}
+	return true
 }
 
 // closeFile writes out, fsyncs when asked to, closes and forgets rf. It
 // returns rf's first error and the error of closing it, joined.
 func (w *writer) closeFile(rf *runFile) error {
 	w.flushFile(rf)
-	if w.sync && rf.f != nil && rf.err == nil {
+	if w.sync && rf.f != nil {
 		if err := rf.f.Sync(); err != nil {
 			w.c.syncErrors.Add(1)
 			w.fail(rf, err)
@@ -250,6 +303,7 @@ func (w *writer) closeFile(rf *runFile) error {
 		}
 	}
 	rf.closed = true
+	w.forget(rf)
 	delete(w.files, rf.id)
 	err := rf.err
 	if cerr != nil && !errors.Is(err, cerr) && err != cerr {
@@ -283,7 +337,7 @@ func (w *writer) writeDrops() {
 	for run, n := range w.drops {
 		delete(w.drops, run)
 		rf := w.file(run, nanos)
-		if rf.err != nil {
+		if rf.f == nil {
 			continue
 		}
 		b := append(rf.buf, `{"event":"events_dropped","ts":`...)
@@ -296,15 +350,55 @@ func (w *writer) writeDrops() {
 	}
 }
 
-// fail records err on rf, counts it and reports the collector's first error.
+// reportEvery is the least time between two summary lines of write
+// errors.
+const reportEvery = time.Minute
+
+// fail records err on rf, counts it and reports it: the first failure at
+// once, the next ones in a summary line at most once per reportEvery.
 func (w *writer) fail(rf *runFile, err error) {
 	if rf.err == nil {
 		rf.err = err
 	}
 	w.c.writeErrors.Add(1)
-	if !w.reported {
-		w.reported = true
-		w.log.Error("eventlog: cannot write the event log; events are counted as lost, and further errors are counted, not logged",
-			"run_id", rf.id, "path", rf.path, "err", err.Error())
+	w.lastErr, w.lastErrorPath = err, rf.path
+	if !rf.failing {
+		rf.failing = true
+		w.failingFiles++
+	}
+	now := time.Now()
+	if !w.reporting {
+		w.reporting, w.lastReport, w.sinceReport = true, now, 0
+		w.log.Error("event_log_write_failed", "run_id", rf.id, "path", rf.path, "error", err,
+			"note", "the events are counted as lost; further errors are summarised at most once a minute")
+		return
+	}
+	w.sinceReport++
+	if now.Sub(w.lastReport) >= reportEvery {
+		w.log.Error("event_log_write_errors", "count", w.sinceReport, "since", w.lastReport.UTC(),
+			"path", w.lastErrorPath, "error", err)
+		w.lastReport, w.sinceReport = now, 0
+	}
+}
+
+// succeeded records a successful write of rf, and logs the recovery when
+// it was the last failing file.
+func (w *writer) succeeded(rf *runFile) {
+	if !rf.failing {
+		return
+	}
+	rf.failing = false
+	w.failingFiles--
+	if w.failingFiles == 0 && w.reporting {
+		w.reporting = false
+		w.log.Info("event_log_write_recovered", "path", rf.path, "errors_since_last_report", w.sinceReport, "last_error", w.lastErr)
+	}
+}
+
+// forget drops rf from the failing files when it closes.
+func (w *writer) forget(rf *runFile) {
+	if rf.failing {
+		rf.failing = false
+		w.failingFiles--
 	}
 }
