@@ -1,8 +1,8 @@
 package eventlog
 
 import (
-	"errors"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"

@@ -31,7 +31,7 @@ type runFile struct {
 	// next write starts with a newline, so that line stays a line of its
 	// own (malformed, which summarize reports) instead of swallowing the
 	// next one.
-	torn    bool
+	torn bool
 	// failing is set from a failure of this file to its next success.
 	failing bool
 	runJSON []byte // `,"run_id":"<id>"`
