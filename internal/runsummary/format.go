@@ -111,7 +111,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 		p("  dropped\t%d events were dropped by the collector and are missing from this log\n", s.Dropped)
 	}
 	if s.Torn != nil {
-		p("  torn last line\tline %d (%d bytes) is not complete JSON and was ignored: %s\n", s.Torn.Line, s.Torn.Bytes, s.Torn.Error)
+		p("  torn last line\tline %d (%d bytes) has no newline and is not complete JSON, as a crash mid-write leaves it; ignored: %s\n", s.Torn.Line, s.Torn.Bytes, s.Torn.Error)
 	}
 	if len(s.Malformed) > 0 {
 		nums := make([]string, 0, min(len(s.Malformed), 10))
@@ -122,7 +122,8 @@ func (s *Summary) WriteText(w io.Writer) error {
 		if len(s.Malformed) > 10 {
 			more = ", …"
 		}
-		p("  malformed\t%d lines ignored (%s%s)\n", len(s.Malformed), strings.Join(nums, ", "), more)
+		p("  malformed\t%d complete lines ignored (%s%s): not valid event-log JSON or a value of the wrong type; first: %s\n",
+			len(s.Malformed), strings.Join(nums, ", "), more, s.MalformedError)
 	}
 	if len(s.Unknown) > 0 {
 		p("  unknown events\t%s\n", countsByKey(s.Unknown))

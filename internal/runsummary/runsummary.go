@@ -69,11 +69,14 @@ type Summary struct {
 	WritesFailed map[string]int `json:"writes_failed,omitempty"`
 	// Unknown counts lines whose event this binary does not declare.
 	Unknown map[string]int `json:"unknown_events,omitempty"`
-	// Torn describes a last line that is not complete JSON, as a crash
-	// leaves it. It is ignored.
+	// Torn describes a last line that has no newline and is not complete
+	// JSON, as a crash leaves it. It is ignored.
 	Torn *Torn `json:"torn_last_line,omitempty"`
-	// Malformed lists the numbers of other lines that are not JSON objects.
-	Malformed []int `json:"malformed_lines,omitempty"`
+	// Malformed lists the numbers of complete lines (ending in a newline)
+	// that are not JSON objects of the event log, or hold a value of the
+	// wrong type; MalformedError says what was wrong with the first.
+	Malformed      []int  `json:"malformed_lines,omitempty"`
+	MalformedError string `json:"malformed_error,omitempty"`
 }
 
 // Phase is the time spent in one phase of a write.
@@ -218,38 +221,41 @@ func ReadFile(path string) (*Summary, error) {
 	return s, nil
 }
 
-// Read summarizes an event log read from r. A last line that is not
-// complete JSON is reported in Torn and ignored; other malformed lines are
-// listed in Malformed. It fails only when r fails or holds no valid line.
+// Read summarizes an event log read from r. A last line without its newline
+// that is not complete JSON (a torn write) is reported in Torn; complete
+// lines that are not valid event-log JSON, or hold a value of the wrong
+// type, are listed in Malformed. Both are ignored. It fails only when r
+// fails or holds no valid line.
 func Read(r io.Reader) (*Summary, error) {
 	a := newAccumulator()
 	br := bufio.NewReaderSize(r, 1<<16)
 	n := 0
-	var pendingBad []byte
-	pendingLine := 0
-	var pendingErr error
 	for {
 		raw, err := br.ReadBytes('\n')
 		if len(raw) > 0 {
 			n++
-			if pendingBad != nil {
-				// The bad line was not the last one.
-				a.s.Malformed = append(a.s.Malformed, pendingLine)
-				pendingBad = nil
-			}
+			complete := raw[len(raw)-1] == '\n'
 			body := bytes.TrimSpace(raw)
-			if len(body) == 0 {
-				continue
-			}
-			var rec record
-			if jerr := json.Unmarshal(body, &rec); jerr != nil || rec.Event == "" {
-				if jerr == nil {
+			if len(body) > 0 {
+				var rec record
+				jerr := json.Unmarshal(body, &rec)
+				if jerr == nil && rec.Event == "" {
 					jerr = errors.New("no event key")
 				}
-				pendingBad, pendingLine, pendingErr = body, n, jerr
-				continue
+				switch {
+				case jerr == nil:
+					a.add(&rec, body)
+				case !complete:
+					// Only the last line can lack its newline: a write cut
+					// short by a crash.
+					a.s.Torn = &Torn{Line: n, Bytes: len(body), Error: jerr.Error()}
+				default:
+					a.s.Malformed = append(a.s.Malformed, n)
+					if a.s.MalformedError == "" {
+						a.s.MalformedError = fmt.Sprintf("line %d: %v", n, jerr)
+					}
+				}
 			}
-			a.add(&rec, body)
 		}
 		if err == io.EOF {
 			break
@@ -257,9 +263,6 @@ func Read(r io.Reader) (*Summary, error) {
 		if err != nil {
 			return nil, err
 		}
-	}
-	if pendingBad != nil {
-		a.s.Torn = &Torn{Line: pendingLine, Bytes: len(pendingBad), Error: pendingErr.Error()}
 	}
 	a.s.Lines = n
 	if a.valid == 0 {

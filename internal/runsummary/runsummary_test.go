@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -426,4 +427,46 @@ func lastOf[T any](t *testing.T, s *script) T {
 	t.Fatalf("no %v", typ)
 	var zero T
 	return zero
+}
+
+// TestTornAndMalformedLinesAreTold: a last line without its newline is torn;
+// a complete line that is not JSON, or has a value of the wrong type, is
+// malformed, wherever it stands, and the report names which it found.
+func TestTornAndMalformedLinesAreTold(t *testing.T) {
+	const good = `{"event":"write.started","ts":"2026-03-17T23:00:00.000Z","run_id":"r","elapsed_ms":0}` + "\n"
+	cases := []struct {
+		name, data      string
+		torn            bool
+		malformed       []int
+		wantText, error string
+	}{
+		{"torn", good + `{"event":"write.comp`, true, nil, "torn last line", "unexpected end"},
+		{"complete but cut", good + `{"event":"write.comp` + "\n", false, []int{2}, "malformed", "unexpected end"},
+		{"wrong type", good + `{"event":"write.shard.completed","ts":"2026-03-17T23:00:01.000Z","db_id":"three"}` + "\n" + good, false, []int{2}, "malformed", "cannot unmarshal string"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := runsummary.Read(strings.NewReader(tc.data))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if (s.Torn != nil) != tc.torn || fmt.Sprint(s.Malformed) != fmt.Sprint(tc.malformed) {
+				t.Fatalf("torn %+v, malformed %v; want torn %v, malformed %v", s.Torn, s.Malformed, tc.torn, tc.malformed)
+			}
+			why := s.MalformedError
+			if s.Torn != nil {
+				why = s.Torn.Error
+			}
+			if !strings.Contains(why, tc.error) {
+				t.Errorf("the reason %q does not say %q", why, tc.error)
+			}
+			var b strings.Builder
+			if err := s.WriteText(&b); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(b.String(), tc.wantText) {
+				t.Errorf("the report does not say %q:\n%s", tc.wantText, b.String())
+			}
+		})
+	}
 }
