@@ -46,6 +46,9 @@ type config struct {
 	readEvery    time.Duration
 	faults       bool
 	keep         int
+	eventsKeep   int
+	eventsMaxAge time.Duration
+	eventsMaxMB  int
 }
 
 func parseFlags(args []string, stderr io.Writer) (*config, error) {
@@ -69,6 +72,9 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.DurationVar(&c.readEvery, "read-every", 200*time.Millisecond, "background lookups this often (0: none)")
 	fs.BoolVar(&c.faults, "faults", true, "inject transient storage faults into the writes, so the retry metrics move")
 	fs.IntVar(&c.keep, "keep", 2, "snapshots kept on disk")
+	fs.IntVar(&c.eventsKeep, "events-keep", 500, "event-log runs kept (0: no limit); the oldest closed runs are removed")
+	fs.DurationVar(&c.eventsMaxAge, "events-max-age", 7*24*time.Hour, "remove event-log runs older than this (0: no limit)")
+	fs.IntVar(&c.eventsMaxMB, "events-max-mb", 512, "keep the event-log directory under this many MiB (0: no limit)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -94,6 +100,8 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-rewrite, -refresh and -read-every must not be negative")
 	case c.keep < 1:
 		return nil, fmt.Errorf("-keep must be >= 1, got %d", c.keep)
+	case c.eventsKeep < 0 || c.eventsMaxAge < 0 || c.eventsMaxMB < 0:
+		return nil, errors.New("-events-keep, -events-max-age and -events-max-mb must not be negative")
 	}
 	return c, nil
 }
@@ -168,7 +176,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		selfSources = append(selfSources, ch)
 		s.log.Info("clickhouse_enabled", "server", ch.Target(), "table", ch.Table())
 	}
-	ev, err := eventlog.New(eventlog.WithDir(cfg.events), eventlog.WithLogger(logctx.Logger("eventlog")))
+	ev, err := eventlog.New(eventlog.WithDir(cfg.events), eventlog.WithLogger(logctx.Logger("eventlog")),
+		eventlog.WithRetention(eventlog.Retention{MaxRuns: cfg.eventsKeep, MaxAge: cfg.eventsMaxAge, MaxBytes: int64(cfg.eventsMaxMB) << 20}))
 	if err != nil {
 		return fmt.Errorf("-events: %w", err)
 	}

@@ -594,3 +594,46 @@ func waitRunReturns(t *testing.T, done <-chan error) {
 		t.Fatal("run did not return within 20s of cancel")
 	}
 }
+
+// TestEventLogsStayBounded: with -events-keep 2, the re-writes' event logs
+// are pruned to the 2 newest, and the removals are on /metrics.
+func TestEventLogsStayBounded(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr testutil.SyncBuffer
+	done := make(chan error, 1)
+	exited := make(chan struct{})
+	data := t.TempDir()
+	go func() {
+		done <- run(ctx, []string{"-data", data, "-addr", "127.0.0.1:0", "-rows", "1000", "-shards", "2",
+			"-batch", "200", "-rewrite", "50ms", "-read-every", "0", "-events-keep", "2"}, &stdout, &stderr)
+		close(exited)
+	}()
+	url := waitListening(t, &stderr, exited)
+	waitReady(t, url)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		_, fams := scrape(t, url)
+		if sample(t, fams, "milestone_eventlog_runs_removed_total") >= 3 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no runs removed in 30 s; stdout:\n%s", stdout.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cancel()
+	waitRunReturns(t, done)
+	entries, err := os.ReadDir(filepath.Join(data, "events"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The 2 kept, plus at most the run that ended after the last prune and
+	// the reader's run, which is open until shutdown.
+	if len(entries) > 4 {
+		t.Errorf("%d runs in the event-log directory, want at most 4", len(entries))
+	}
+	if !strings.Contains(stdout.String(), "event_log_runs_removed") {
+		t.Error("no event_log_runs_removed line")
+	}
+}

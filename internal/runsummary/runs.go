@@ -66,7 +66,11 @@ func ListRuns(dir string) ([]RunInfo, error) {
 		if _, err := os.Stat(filepath.Join(runDir, FileName)); errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
-		runs = append(runs, runInfo(runDir))
+		s, err := ReadFile(runDir)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue // removed meanwhile: retention pruned it
+		}
+		runs = append(runs, InfoFrom(runDir, s, err))
 	}
 	SortRuns(runs)
 	return runs, nil
@@ -97,11 +101,6 @@ func (r *RunInfo) first() time.Time {
 		return time.Time{}
 	}
 	return r.Summary.First
-}
-
-func runInfo(dir string) RunInfo {
-	s, err := ReadFile(dir)
-	return InfoFrom(dir, s, err)
 }
 
 func info(dir string, s *Summary) RunInfo {

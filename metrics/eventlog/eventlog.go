@@ -52,6 +52,11 @@ type Collector struct {
 	closeErr  error
 	closeOnce sync.Once
 
+	retention Retention
+	open      openRuns
+	logger    *slog.Logger
+	lastPrune atomic.Int64 // unix nanoseconds
+
 	checkMu                     sync.Mutex
 	checkedLost, checkedDropped uint64 // what Flush last reported
 
@@ -136,7 +141,12 @@ func New(opts ...Option) (*Collector, error) {
 			clear(c.dropByRun)
 		},
 	})
+	c.retention, c.logger = cfg.retention, cfg.logger
 	c.w = newWriter(c, &cfg)
+	if _, err := c.Prune(); err != nil {
+		cfg.logger.Warn("event_log_prune_failed", "dir", dir, "error", err)
+	}
+	c.lastPrune.Store(time.Now().UnixNano())
 	go c.w.loop()
 	return c, nil
 }

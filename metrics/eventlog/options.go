@@ -12,6 +12,7 @@ type Option func(*config) error
 
 type config struct {
 	dir          string
+	retention    Retention
 	queueSize    int
 	bufferSize   int
 	maxOpenFiles int

@@ -181,6 +181,7 @@ func (w *writer) file(id string, nanos int64) *runFile {
 	rf.runJSON = jsonenc.AppendString(append(rf.runJSON, `,"run_id":`...), id)
 	w.files[id] = rf
 	w.last = rf
+	w.c.open.add(RunDir(id))
 	w.open(rf, nanos)
 	return rf
 }
@@ -190,8 +191,12 @@ func (w *writer) file(id string, nanos int64) *runFile {
 const reopenEvery = time.Second
 
 // open opens rf's file and queues its event_log_started line stamped nanos,
-// or records why it cannot.
+// or records why it cannot. It holds the open runs' lock, so that
+// retention never removes the run between the directory's creation and the
+// file's.
 func (w *writer) open(rf *runFile, nanos int64) {
+	w.c.open.mu.Lock()
+	defer w.c.open.mu.Unlock()
 	rf.openedAt = time.Now()
 	if err := os.MkdirAll(filepath.Dir(rf.path), 0o755); err != nil {
 		w.fail(rf, err)
@@ -305,6 +310,8 @@ func (w *writer) closeFile(rf *runFile) error {
 	rf.closed = true
 	w.forget(rf)
 	delete(w.files, rf.id)
+	w.c.open.remove(RunDir(rf.id), w.c.retention.enabled())
+	w.prune()
 	err := rf.err
 	if cerr != nil && !errors.Is(err, cerr) && err != cerr {
 		err = errors.Join(err, cerr)
@@ -400,5 +407,18 @@ func (w *writer) forget(rf *runFile) {
 	if rf.failing {
 		rf.failing = false
 		w.failingFiles--
+	}
+}
+
+// prune runs the retention after a run's file closed, at most once per
+// pruneEvery. It runs on the writer goroutine, which owns the open files.
+func (w *writer) prune() {
+	c := w.c
+	if !c.retention.enabled() || time.Since(time.Unix(0, c.lastPrune.Load())) < pruneEvery {
+		return
+	}
+	c.lastPrune.Store(time.Now().UnixNano())
+	if _, err := c.Prune(); err != nil {
+		w.log.Warn("event_log_prune_failed", "dir", c.dir, "error", err)
 	}
 }
