@@ -68,7 +68,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.Float64Var(&c.writeRate, "write-rate", 500000, "rows written per second at most (0: no limit)")
 	fs.Float64Var(&c.readRate, "read-rate", 5000, "keys read per second at most; more get 429 (0: no limit)")
 	fs.DurationVar(&c.rewriteEvery, "rewrite", 30*time.Second, "re-write the snapshot this often (0: never)")
-	fs.DurationVar(&c.refreshEvery, "refresh", 5*time.Second, "refresh the reader this often (0: only on POST /refresh)")
+	fs.DurationVar(&c.refreshEvery, "refresh", 5*time.Second, "refresh the reader this often (0: no timed refresh; every re-write and POST /refresh still refresh it)")
 	fs.DurationVar(&c.readEvery, "read-every", 200*time.Millisecond, "background lookups this often (0: none)")
 	fs.BoolVar(&c.faults, "faults", true, "inject transient storage faults into the writes, so the retry metrics move")
 	fs.IntVar(&c.keep, "keep", 2, "snapshots kept on disk")
@@ -191,7 +191,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := selfmetrics.Register(s.registry, selfSources...); err != nil {
 		return err
 	}
-	defer s.flushCollectors()
+	// The collectors are flushed before the last line (service_stopped or
+	// service_failed), so that a failure to flush is logged before it; an
+	// early return flushes them too.
+	flushed := false
+	defer func() {
+		if !flushed {
+			s.flushCollectors()
+		}
+	}()
 
 	if cfg.writeRate > 0 {
 		if s.writeLim, err = shardkv.NewLimiter(cfg.writeRate, 2*cfg.batch, 0); err != nil {
@@ -211,12 +219,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{
-		Handler:           s.routes(),
-		ReadHeaderTimeout: 10 * time.Second,
-		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-		ErrorLog:          slog.NewLogLogger(s.httpLog.Handler(), slog.LevelWarn),
-	}
+	srv := s.httpServer(ctx)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
@@ -249,12 +252,38 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		err = nil // interrupted during the first write: a clean stop
 	}
+	s.flushCollectors()
+	flushed = true
 	if err != nil {
 		logctx.Failure(ctx, s.log, "service_failed", logctx.Critical, err)
 	} else {
 		logctx.Event(ctx, s.log, "service_stopped")
 	}
 	return err
+}
+
+// Timeouts of the HTTP server, as a public Go server should have them: a
+// client that sends its headers slowly, a body slowly, reads slowly or
+// keeps an idle connection cannot hold a goroutine and a socket for ever.
+var serverTimeouts = struct {
+	readHeader, read, write, idle time.Duration
+}{readHeader: 10 * time.Second, read: 30 * time.Second, write: 60 * time.Second, idle: 2 * time.Minute}
+
+// maxHeaderBytes bounds a request's headers.
+const maxHeaderBytes = 64 << 10
+
+// httpServer returns the service's server, with its timeouts.
+func (s *service) httpServer(ctx context.Context) *http.Server {
+	return &http.Server{
+		Handler:           s.routes(),
+		ReadHeaderTimeout: serverTimeouts.readHeader,
+		ReadTimeout:       serverTimeouts.read,
+		WriteTimeout:      serverTimeouts.write,
+		IdleTimeout:       serverTimeouts.idle,
+		MaxHeaderBytes:    maxHeaderBytes,
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+		ErrorLog:          slog.NewLogLogger(s.httpLog.Handler(), slog.LevelWarn),
+	}
 }
 
 // start writes and opens the first snapshot, starts the background loops,

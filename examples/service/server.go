@@ -135,6 +135,14 @@ func (s *service) handleGet(w http.ResponseWriter, r *http.Request) {
 	case len(keys) > maxKeys:
 		writeJSON(w, http.StatusBadRequest, errorBody{fmt.Sprintf("at most %d keys per request", maxKeys)})
 		return
+	case s.readLim != nil && len(keys) > s.readLim.Burst():
+		// The limiter can never grant more tokens than its burst: waiting
+		// would not help, so this is the client's error, not a 429.
+		logctx.Event(ctx, s.httpLog, "get_refused", "num_keys", len(keys), "burst", s.readLim.Burst(), "reason", "exceeds_burst")
+		writeJSON(w, http.StatusRequestEntityTooLarge, errorBody{fmt.Sprintf(
+			"%d keys exceed the read rate limiter's burst of %d keys (-read-rate/10): ask for at most %d keys per request",
+			len(keys), s.readLim.Burst(), s.readLim.Burst())})
+		return
 	}
 	snap := reader.Snapshot().RunID
 	if len(keys) == 1 {

@@ -7,16 +7,20 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -512,8 +516,10 @@ func TestRunLoops(t *testing.T) {
 }
 
 // TestGetRateLimited: with -read-rate 1 the reader takes one key per
-// second, in bursts of one, and waits 50 ms at most, so a two-key /get and a
-// lookup right after another one are refused with 429 and counted as
+// second, in bursts of one, and waits 50 ms at most. A two-key /get can
+// never be served: it is refused up front with 413, saying why, logged as a
+// refusal and not as a failure, and never reaches the limiter. A lookup
+// right after another one is refused with 429 and counted as
 // rate_limiter.denied.
 func TestGetRateLimited(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -530,9 +536,9 @@ func TestGetRateLimited(t *testing.T) {
 	waitReady(t, url)
 
 	var e errorBody
-	if status, _ := call(t, "GET", url+"/get?key=user:00000001&key=user:00000002", "", &e); status != http.StatusTooManyRequests ||
-		!strings.Contains(e.Error, "rate limited") {
-		t.Errorf("two-key /get over a burst of one: %d %q, want 429", status, e.Error)
+	if status, _ := call(t, "GET", url+"/get?key=user:00000001&key=user:00000002", "", &e); status != http.StatusRequestEntityTooLarge ||
+		!strings.Contains(e.Error, "exceed the read rate limiter's burst of 1") {
+		t.Errorf("two-key /get over a burst of one: %d %q, want 413 saying why", status, e.Error)
 	}
 	if status, _ := call(t, "GET", url+"/get?key=user:00000001", "", nil); status != http.StatusOK {
 		t.Errorf("first one-key /get: %d, want 200", status)
@@ -542,7 +548,7 @@ func TestGetRateLimited(t *testing.T) {
 	}
 	_, fams := scrape(t, url)
 	for name, want := range map[string]float64{
-		"rate_limiter_denied_total": 2,
+		"rate_limiter_denied_total": 1,
 		"reader_gets_total":         1,
 		"reader_multi_gets_total":   0,
 	} {
@@ -552,8 +558,14 @@ func TestGetRateLimited(t *testing.T) {
 	}
 	cancel()
 	waitRunReturns(t, done)
-	failed := 0
+	failed, refused := 0, 0
 	for _, l := range checkNDJSON(t, stdout.String()) {
+		if eventName(l) == "get_refused" {
+			refused++
+			if l["level"] != "INFO" || l["reason"] != "exceeds_burst" {
+				t.Errorf("get_refused line: %v, want INFO, exceeds_burst", l)
+			}
+		}
 		if eventName(l) == "get_failed" {
 			failed++
 			if l["level"] != "WARN" || l["severity"] != "transient" {
@@ -561,8 +573,8 @@ func TestGetRateLimited(t *testing.T) {
 			}
 		}
 	}
-	if failed != 2 {
-		t.Errorf("%d get_failed lines, want 2", failed)
+	if failed != 1 || refused != 1 {
+		t.Errorf("%d get_failed and %d get_refused lines, want 1 and 1", failed, refused)
 	}
 }
 
@@ -635,5 +647,85 @@ func TestEventLogsStayBounded(t *testing.T) {
 	}
 	if !strings.Contains(stdout.String(), "event_log_runs_removed") {
 		t.Error("no event_log_runs_removed line")
+	}
+}
+
+// TestHTTPServerTimeouts: the server has every timeout a public Go server
+// should, and an idle keep-alive connection is closed once IdleTimeout
+// passes.
+func TestHTTPServerTimeouts(t *testing.T) {
+	s := &service{cfg: &config{}, log: slog.New(slog.DiscardHandler), httpLog: slog.New(slog.DiscardHandler), registry: prometheus.NewRegistry()}
+	srv := s.httpServer(context.Background())
+	if srv.ReadHeaderTimeout <= 0 || srv.ReadTimeout <= 0 || srv.WriteTimeout <= 0 || srv.IdleTimeout <= 0 || srv.MaxHeaderBytes <= 0 {
+		t.Fatalf("timeouts: header %v, read %v, write %v, idle %v, max header %d", srv.ReadHeaderTimeout, srv.ReadTimeout,
+			srv.WriteTimeout, srv.IdleTimeout, srv.MaxHeaderBytes)
+	}
+	prev := serverTimeouts
+	serverTimeouts.idle = 200 * time.Millisecond
+	t.Cleanup(func() { serverTimeouts = prev })
+	srv = s.httpServer(context.Background())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	conn, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	start := time.Now()
+	if _, err := br.ReadByte(); err != io.EOF {
+		t.Fatalf("the idle connection was not closed: %v", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("the idle connection was closed after %v, want about 200 ms", d)
+	}
+}
+
+// TestShutdownLogsFlushFailuresBeforeTheLastLine: a metrics flush that
+// fails at shutdown is logged before service_stopped, which is the last
+// line.
+func TestShutdownLogsFlushFailuresBeforeTheLastLine(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr testutil.SyncBuffer
+	done := make(chan error, 1)
+	exited := make(chan struct{})
+	// The event log under a regular file: every write of it fails, so the
+	// shutdown flush reports the lost events.
+	blocker := filepath.Join(t.TempDir(), "not-a-dir")
+	if err := os.WriteFile(blocker, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		done <- run(ctx, []string{"-data", t.TempDir(), "-addr", "127.0.0.1:0", "-rows", "500", "-shards", "2",
+			"-rewrite", "0", "-read-every", "0", "-events", filepath.Join(blocker, "events")}, &stdout, &stderr)
+		close(exited)
+	}()
+	url := waitListening(t, &stderr, exited)
+	waitReady(t, url)
+	cancel()
+	waitRunReturns(t, done)
+	lines := checkNDJSON(t, stdout.String())
+	var names []string
+	for _, l := range lines {
+		names = append(names, eventName(l))
+	}
+	flush := slices.Index(names, "metrics_flush_failed")
+	if flush < 0 || names[len(names)-1] != "service_stopped" || flush > len(names)-1 {
+		t.Errorf("shutdown lines %v: want metrics_flush_failed before service_stopped, the last", names[max(0, len(names)-6):])
 	}
 }
