@@ -359,7 +359,7 @@ func (w *writer) writeDrops() {
 
 // reportEvery is the least time between two summary lines of write
 // errors.
-const reportEvery = time.Minute
+var reportEvery = time.Minute
 
 // fail records err on rf, counts it and reports it: the first failure at
 // once, the next ones in a summary line at most once per reportEvery.
