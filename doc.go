@@ -20,3 +20,4 @@
 package milestone
 
 //go:generate go run ./cmd/milestone docs -o docs/events.md
+//go:generate go run ./cmd/milestone mixin --out mixin

@@ -23,6 +23,8 @@ const usage = `usage: milestone summarize [--json] PATH
        milestone runs [--json] --clickhouse URL
        milestone clickhouse ddl [--database DB] [--table TABLE]
        milestone docs [-o FILE]
+       milestone mixin [--catalog NS] --out DIR [--window 5m] [--warn-rate 0.1] [--warn-for 10m]
+                       [--latency NAME=DUR] [--stall-after 1h] [--runbook-url URL]
 
 summarize reports on one run: PATH is a run directory (<dir>/<run_id>) or its
 events.jsonl. runs lists the runs of an event-log directory, oldest first;
@@ -34,7 +36,8 @@ same report as from files. clickhouse ddl prints the table's CREATE
 statement. docs writes
 the Markdown page of the built-in catalog (docs/events.md) to FILE, or to
 standard output; an application renders its own catalog's page with
-metrics/catalogdoc.
+metrics/catalogdoc. mixin writes alerts.yaml, rules.yaml, dashboards/NS.json and
+runbook.md for a catalog (default shardyfusion) into DIR (metrics/mixin).
 `
 
 // run is the command with its arguments (without the program name) and
@@ -53,6 +56,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return docs(args[1:], stdout, stderr)
 	case "clickhouse":
 		return clickhouseCmd(args[1:], stdout, stderr)
+	case "mixin":
+		return mixinCmd(args[1:], stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -94,10 +95,27 @@ type Server struct {
 // prometheus is absent.
 func Start(t testing.TB, targets ...string) *Server {
 	t.Helper()
+	return StartConfig(t, Config{Targets: map[string][]string{"test": targets}})
+}
+
+// Config is what StartConfig writes into prometheus.yml.
+type Config struct {
+	// Targets maps a job name to its scrape targets (host:port).
+	Targets map[string][]string
+	// RuleFiles are rule files to load (absolute paths).
+	RuleFiles []string
+	// Alertmanager is the host:port of an Alertmanager to send alerts to.
+	Alertmanager string
+}
+
+// StartConfig starts prometheus with cfg, scraping and evaluating every
+// second, and stops it when t ends.
+func StartConfig(t testing.TB, cfg Config) *Server {
+	t.Helper()
 	bin := Require(t)
 	dir := t.TempDir()
 	config := filepath.Join(dir, "prometheus.yml")
-	if err := os.WriteFile(config, configFor(targets), 0o644); err != nil {
+	if err := os.WriteFile(config, cfg.yaml(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	var lastErr error
@@ -112,17 +130,34 @@ func Start(t testing.TB, targets ...string) *Server {
 	return nil
 }
 
-func configFor(targets []string) []byte {
+func (c Config) yaml() []byte {
 	var b strings.Builder
 	b.WriteString("global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\n")
-	b.WriteString("scrape_configs:\n  - job_name: test\n    static_configs:\n      - targets: [")
-	for i, target := range targets {
-		if i > 0 {
-			b.WriteString(", ")
+	if len(c.RuleFiles) > 0 {
+		b.WriteString("rule_files:\n")
+		for _, f := range c.RuleFiles {
+			b.WriteString("  - " + strconv.Quote(f) + "\n")
 		}
-		b.WriteString(strconv.Quote(target))
 	}
-	b.WriteString("]\n")
+	if c.Alertmanager != "" {
+		b.WriteString("alerting:\n  alertmanagers:\n    - static_configs:\n        - targets: [" + strconv.Quote(c.Alertmanager) + "]\n")
+	}
+	b.WriteString("scrape_configs:\n")
+	jobs := make([]string, 0, len(c.Targets))
+	for job := range c.Targets {
+		jobs = append(jobs, job)
+	}
+	sort.Strings(jobs)
+	for _, job := range jobs {
+		b.WriteString("  - job_name: " + strconv.Quote(job) + "\n    static_configs:\n      - targets: [")
+		for i, target := range c.Targets[job] {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(strconv.Quote(target))
+		}
+		b.WriteString("]\n")
+	}
 	return []byte(b.String())
 }
 
@@ -265,6 +300,36 @@ func (s *Server) Query(ctx context.Context, expr string) (float64, error) {
 		return 0, fmt.Errorf("promserver: query %q: unexpected value %v", expr, pair[1])
 	}
 	return strconv.ParseFloat(str, 64)
+}
+
+// Series runs expr as an instant query and returns how many series (or 1
+// for a scalar) it selects.
+func (s *Server) Series(ctx context.Context, expr string) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
+		s.URL+"/api/v1/query?"+url.Values{"query": {expr}}.Encode(), nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var qr queryResponse
+	if err := json.NewDecoder(resp.Body).Decode(&qr); err != nil {
+		return 0, fmt.Errorf("promserver: decoding the answer to %q (HTTP %s): %w", expr, resp.Status, err)
+	}
+	if qr.Status != "success" {
+		return 0, fmt.Errorf("promserver: query %q: %s", expr, qr.Error)
+	}
+	if qr.Data.ResultType == "scalar" {
+		return 1, nil
+	}
+	var vec []json.RawMessage
+	if err := json.Unmarshal(qr.Data.Result, &vec); err != nil {
+		return 0, err
+	}
+	return len(vec), nil
 }
 
 // WaitFor runs expr every 200 ms until it returns want (within a relative

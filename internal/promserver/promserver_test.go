@@ -63,9 +63,10 @@ func TestStartQuery(t *testing.T) {
 	}
 }
 
-func TestConfigFor(t *testing.T) {
-	got := string(configFor([]string{"127.0.0.1:1", "127.0.0.1:2"}))
-	for _, want := range []string{"scrape_interval: 1s", `targets: ["127.0.0.1:1", "127.0.0.1:2"]`} {
+func TestConfigYAML(t *testing.T) {
+	got := string(Config{Targets: map[string][]string{"test": {"127.0.0.1:1", "127.0.0.1:2"}},
+		RuleFiles: []string{"/r/a.yaml"}, Alertmanager: "127.0.0.1:3"}.yaml())
+	for _, want := range []string{"scrape_interval: 1s", `targets: ["127.0.0.1:1", "127.0.0.1:2"]`, `- "/r/a.yaml"`, `targets: ["127.0.0.1:3"]`, `job_name: "test"`} {
 		if !strings.Contains(got, want) {
 			t.Errorf("config lacks %q:\n%s", want, got)
 		}
