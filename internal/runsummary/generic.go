@@ -16,7 +16,9 @@ type EventStats struct {
 	Event string `json:"event"`
 	// Catalog is the namespace of the catalog that declares the event.
 	Catalog string `json:"catalog"`
-	// Labels holds the values of the event's label fields, as logged.
+	// Labels holds the values of the event's label fields, as logged, and
+	// of its integer fields named *_id (node_id, db_id), which the table
+	// also groups by.
 	Labels map[string]string `json:"labels,omitempty"`
 	Count  int               `json:"count"`
 	// Durations has one entry per duration field (the run clock, elapsed,
@@ -46,7 +48,8 @@ type FieldSum struct {
 type genericAcc struct {
 	stats     EventStats
 	durations [][]float64 // by duration field, in milliseconds
-	order     int
+	order     int         // the event's first appearance in the file
+	key       string      // the group's label values, for a stable order
 }
 
 // describer finds the declaration of a wire name in the catalogs this
@@ -66,6 +69,11 @@ func (d describer) lookup(wire string) *metrics.Descriptor {
 	}
 	d[wire] = found
 	return found
+}
+
+// groups reports whether the table groups rows by f: a label, or an id.
+func groups(f *metrics.Field) bool {
+	return f.IsLabel() || f.Kind == metrics.KindInt && strings.HasSuffix(f.Name, "_id")
 }
 
 // durationFields and sumFields are the fields the table reports.
@@ -107,11 +115,15 @@ func (a *accumulator) addGeneric(d *metrics.Descriptor, body []byte) {
 	key.WriteString(d.Wire)
 	var labels map[string]string
 	for _, f := range d.Fields {
-		if !f.IsLabel() {
+		if !groups(f) {
 			continue
 		}
 		var v string
-		_ = json.Unmarshal(fields[f.Name], &v)
+		if f.Kind == metrics.KindInt {
+			v = string(fields[f.Name])
+		} else {
+			_ = json.Unmarshal(fields[f.Name], &v)
+		}
 		if labels == nil {
 			labels = map[string]string{}
 		}
@@ -121,7 +133,11 @@ func (a *accumulator) addGeneric(d *metrics.Descriptor, body []byte) {
 	}
 	g := a.generic[key.String()]
 	if g == nil {
-		g = &genericAcc{stats: EventStats{Event: d.Wire, Catalog: d.Catalog.Namespace(), Labels: labels}, order: len(a.generic)}
+		if _, seen := a.eventOrder[d.Wire]; !seen {
+			a.eventOrder[d.Wire] = len(a.eventOrder)
+		}
+		g = &genericAcc{stats: EventStats{Event: d.Wire, Catalog: d.Catalog.Namespace(), Labels: labels},
+			order: a.eventOrder[d.Wire], key: key.String()}
 		for _, f := range durationFields(d) {
 			g.stats.Durations = append(g.stats.Durations, FieldLatency{Field: f.Name})
 			g.durations = append(g.durations, nil)
@@ -151,13 +167,21 @@ func (a *accumulator) addGeneric(d *metrics.Descriptor, body []byte) {
 	}
 }
 
-// finishGeneric returns the table's rows in order of first appearance.
+// finishGeneric returns the table's rows: events in order of first
+// appearance, and an event's groups by their label values (so that two
+// sources of one run, whose concurrent events interleave differently,
+// give the same table).
 func (a *accumulator) finishGeneric() []EventStats {
 	accs := make([]*genericAcc, 0, len(a.generic))
 	for _, g := range a.generic {
 		accs = append(accs, g)
 	}
-	sort.Slice(accs, func(i, j int) bool { return accs[i].order < accs[j].order })
+	sort.Slice(accs, func(i, j int) bool {
+		if accs[i].order != accs[j].order {
+			return accs[i].order < accs[j].order
+		}
+		return accs[i].key < accs[j].key
+	})
 	out := make([]EventStats, len(accs))
 	for i, g := range accs {
 		for j, vs := range g.durations {

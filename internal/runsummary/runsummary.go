@@ -175,6 +175,7 @@ type record struct {
 	Event       string   `json:"event"`
 	TS          string   `json:"ts"`
 	RunID       *string  `json:"run_id"`
+	RunKey      string   `json:"run_key"`
 	Version     string   `json:"version"`
 	Host        string   `json:"host"`
 	PID         int      `json:"pid"`
@@ -293,17 +294,31 @@ type accumulator struct {
 	gets      []float64
 	multiGets []float64
 
-	describe describer
-	generic  map[string]*genericAcc
+	describe   describer
+	generic    map[string]*genericAcc
+	eventOrder map[string]int
+	// runKey is the key of the run id when event_log_started named one
+	// other than run_id (eventlog.WithRunKey).
+	runKey string
 }
 
 func newAccumulator() *accumulator {
-	return &accumulator{runs: map[string]bool{}, retries: map[int64]int{}, describe: describer{}, generic: map[string]*genericAcc{}}
+	return &accumulator{runs: map[string]bool{}, retries: map[int64]int{}, describe: describer{}, generic: map[string]*genericAcc{}, eventOrder: map[string]int{}}
 }
 
 func (a *accumulator) add(r *record, body []byte) {
 	a.valid++
 	s := &a.s
+	if r.Event == "event_log_started" && r.RunKey != "" && r.RunKey != "run_id" {
+		a.runKey = r.RunKey
+	}
+	if a.runKey != "" {
+		var fields map[string]json.RawMessage
+		var id string
+		if json.Unmarshal(body, &fields) == nil && json.Unmarshal(fields[a.runKey], &id) == nil {
+			r.RunID = &id
+		}
+	}
 	if ts, err := time.Parse(time.RFC3339Nano, r.TS); err == nil {
 		if s.First.IsZero() || ts.Before(s.First) {
 			s.First = ts

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -137,6 +138,12 @@ func appendLine(b []byte, r *storedRow) []byte {
 				b = strconv.AppendBool(b, nums[f.Name] != 0)
 			case metrics.KindInt:
 				b = strconv.AppendInt(b, int64(nums[f.Name]), 10)
+			case metrics.KindDuration:
+				// A duration is a whole number of nanoseconds: round away
+				// the last-bit error of 18.16's float parser, so that the
+				// value reads back as the event log wrote it.
+				scale := f.Unit.Scale()
+				b = appendNumber(b, math.Round(nums[f.Name]*scale)/scale)
 			default:
 				b = appendNumber(b, nums[f.Name])
 			}

@@ -53,6 +53,7 @@ type Collector struct {
 	closeOnce sync.Once
 
 	retention Retention
+	runKey    string
 	open      openRuns
 	logger    *slog.Logger
 	lastPrune atomic.Int64 // unix nanoseconds
@@ -142,6 +143,10 @@ func New(opts ...Option) (*Collector, error) {
 		},
 	})
 	c.retention, c.logger = cfg.retention, cfg.logger
+	c.runKey = cfg.runKey
+	if c.runKey == "" {
+		c.runKey = RunField
+	}
 	c.w = newWriter(c, &cfg)
 	if _, err := c.Prune(); err != nil {
 		cfg.logger.Warn("event_log_prune_failed", "dir", dir, "error", err)
@@ -207,6 +212,15 @@ func (c *Collector) Path(id string) string {
 
 // Run returns the run id an event emitted with ctx belongs to.
 func (c *Collector) Run(ctx context.Context) string {
+	if c.runKey != RunField && ctx != nil {
+		if id, ok := RunFromContext(ctx); ok {
+			return id
+		}
+		if id, ok := logctxField(ctx, c.runKey); ok {
+			return id
+		}
+		return c.defaultRun
+	}
 	if id, ok := ContextRun(ctx); ok {
 		return id
 	}

@@ -20,13 +20,24 @@ var runString = logctx.NewCacheKey()
 // value is returned as is, without allocating; any other value is resolved and
 // formatted once per scope.
 func logctxRun(ctx context.Context) (string, bool) {
+	return logctxField(ctx, RunField)
+}
+
+// logctxField returns the field key bound to ctx with logctx.With, as
+// logctxRun does for run_id (a value that is not a string is formatted once
+// per scope only for run_id; for another key, at every call).
+func logctxField(ctx context.Context, key string) (string, bool) {
 	f := logctx.FromContext(ctx)
 	if f == nil {
 		return "", false
 	}
-	v, ok := f.Lookup(RunField)
+	v, ok := f.Lookup(key)
 	if !ok {
 		return "", false
+	}
+	if key != RunField {
+		s := v.Resolve().String()
+		return s, s != ""
 	}
 	if v.Kind() == slog.KindString {
 		s := v.String()

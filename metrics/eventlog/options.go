@@ -1,6 +1,7 @@
 package eventlog
 
 import (
+	"regexp"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ type Option func(*config) error
 
 type config struct {
 	dir          string
+	runKey       string
 	retention    Retention
 	queueSize    int
 	bufferSize   int
@@ -143,3 +145,21 @@ func WithDir(dir string) Option {
 		return nil
 	}
 }
+
+// WithRunKey names the key that holds the run id in every line, and the
+// logctx field the run id is read from, instead of "run_id": a query
+// engine's "query_id", a task runner's "execution_id". The first line of a
+// run's file then says so ("run_key":"query_id"), and milestone summarize
+// reads it. The key must be snake_case and not one the lines already use
+// (event, ts).
+func WithRunKey(key string) Option {
+	return func(c *config) error {
+		if !runKeyRE.MatchString(key) || key == "event" || key == "ts" {
+			return fmt.Errorf("eventlog: WithRunKey(%q): the key must be snake_case and not event or ts", key)
+		}
+		c.runKey = key
+		return nil
+	}
+}
+
+var runKeyRE = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)

@@ -84,7 +84,12 @@ func newWriter(c *Collector, cfg *config) *writer {
 		files:     make(map[string]*runFile),
 		drops:     make(map[string]uint64),
 	}
-	h := append([]byte(nil), `,"version":`...)
+	var h []byte
+	if key := cfg.runKey; key != "" && key != RunField {
+		h = append(h, `,"run_key":`...)
+		h = jsonenc.AppendString(h, key)
+	}
+	h = append(h, `,"version":`...)
 	h = jsonenc.AppendString(h, cfg.version)
 	h = append(h, `,"host":`...)
 	h = jsonenc.AppendString(h, cfg.host)
@@ -178,7 +183,8 @@ func (w *writer) file(id string, nanos int64) *runFile {
 		buf:     make([]byte, 0, w.bufSize),
 		lastUse: w.seq,
 	}
-	rf.runJSON = jsonenc.AppendString(append(rf.runJSON, `,"run_id":`...), id)
+	rf.runJSON = append(jsonenc.AppendString(append(rf.runJSON, ','), w.c.runKey), ':')
+	rf.runJSON = jsonenc.AppendString(rf.runJSON, id)
 	w.files[id] = rf
 	w.last = rf
 	w.c.open.add(RunDir(id))
