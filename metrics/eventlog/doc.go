@@ -6,9 +6,11 @@
 //
 // The first line of a run's file says who wrote it:
 //
-//	{"event":"event_log_started","ts":"2026-03-17T23:33:54.101Z","run_id":"r1","version":"v0.3.0","host":"worker-7","pid":4242}
+//	{"event":"event_log_started","ts":"2026-03-17T23:33:54.101Z","run_id":"r1","ends_run":["reader.closed","write.completed","write.failed"],"version":"v0.3.0","host":"worker-7","pid":4242}
 //
-// and each event follows with its wire name and its fields, in declaration
+// ends_run lists the wire names of the declared events that end a run, so a
+// reader that does not declare this program's catalogs can still tell a run
+// that ended from one that stopped. And each event follows with its wire name and its fields, in declaration
 // order: integers, floats, booleans, strings as emitted (a label's original
 // value, not its bounded one), and durations in the unit their name ends in
 // (milliseconds for *_ms, seconds for *_s and *_seconds). Every declared

@@ -230,7 +230,11 @@ func TestScriptedRunLineSequence(t *testing.T) {
 	}
 	// The header: exactly these keys, in this order.
 	host, _ := json.Marshal("worker-7")
-	wantHeader := `{"event":"event_log_started","ts":"2026-03-17T23:33:54.953Z","run_id":"r1","version":"v1.2.3","host":` +
+	ends, _ := json.Marshal(eventlog.EndsRun())
+	if !strings.Contains(string(ends), `"write.completed"`) || !strings.Contains(string(ends), `"write.failed"`) {
+		t.Errorf("ends_run %s lacks the built-in run-ending events", ends)
+	}
+	wantHeader := `{"event":"event_log_started","ts":"2026-03-17T23:33:54.953Z","run_id":"r1","ends_run":` + string(ends) + `,"version":"v1.2.3","host":` +
 		string(host) + `,"pid":` + strconv.Itoa(os.Getpid()) + `}`
 	if lines[0].raw != wantHeader {
 		t.Errorf("header\n got %s\nwant %s", lines[0].raw, wantHeader)

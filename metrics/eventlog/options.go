@@ -1,10 +1,10 @@
 package eventlog
 
 import (
-	"regexp"
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"time"
 )
 

@@ -6,10 +6,12 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 
 	"github.com/milestone-go/milestone/internal/jsonenc"
+	"github.com/milestone-go/milestone/metrics"
 )
 
 // runFile is the open events.jsonl of one run, with its write buffer. It is
@@ -89,6 +91,17 @@ func newWriter(c *Collector, cfg *config) *writer {
 		h = append(h, `,"run_key":`...)
 		h = jsonenc.AppendString(h, key)
 	}
+	// The wire names of the events that end a run, so that a reader that
+	// does not declare this program's catalogs (milestone runs) can tell a
+	// run that ended from one that stopped.
+	h = append(h, `,"ends_run":[`...)
+	for i, wire := range endsRun() {
+		if i > 0 {
+			h = append(h, ',')
+		}
+		h = jsonenc.AppendString(h, wire)
+	}
+	h = append(h, ']')
 	h = append(h, `,"version":`...)
 	h = jsonenc.AppendString(h, cfg.version)
 	h = append(h, `,"host":`...)
@@ -427,4 +440,17 @@ func (w *writer) prune() {
 	if _, err := c.Prune(); err != nil {
 		w.log.Warn("event_log_prune_failed", "dir", c.dir, "error", err)
 	}
+}
+
+// endsRun returns the sorted wire names of the declared events that end a
+// run.
+func endsRun() []string {
+	var out []string
+	for _, d := range metrics.Descriptors() {
+		if d.EndsRun && !slices.Contains(out, d.Wire) {
+			out = append(out, d.Wire)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
