@@ -38,62 +38,18 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	p("\n")
 
-	p("total\t%s\t(%s", Millis(s.TotalMS), s.TotalSource)
-	if s.WritesStarted+s.WritesCompleted > 0 {
-		p("; %s started, %d completed", plural(s.WritesStarted, "write"), s.WritesCompleted)
-	}
-	p(")\n")
-	p("\n")
-
-	p("phase\ttime\tshare of total\n")
-	for _, ph := range s.Phases {
-		if ph.MS == nil {
-			p("  %s\t-\t(no %s)\n", ph.Name, ph.From)
-			continue
+	if s.ShardedKV {
+		s.writeShardedKV(p)
+	} else {
+		p("total\t%s\t(%s)\n", Millis(s.TotalMS), s.TotalSource)
+		end := "never came: the run is incomplete"
+		if s.EndedBy != "" {
+			end = s.EndedBy
+			if s.EndStatus != "" {
+				end += ", status " + s.EndStatus
+			}
 		}
-		share := "-"
-		if s.TotalMS > 0 {
-			share = strconv.FormatFloat(100**ph.MS/s.TotalMS, 'f', 1, 64) + "%"
-		}
-		p("  %s\t%s\t%s\n", ph.Name, Millis(*ph.MS), share)
-	}
-	p("\n")
-
-	sh := s.Shards
-	p("shards\t%d completed of %d started\n", sh.Completed, sh.Started)
-	if sh.Completed > 0 {
-		p("  duration\tmin %s, median %s, max %s\n", Millis(sh.MinMS), Millis(sh.MedianMS), Millis(sh.MaxMS))
-		p("  slowest\tdb_id\tduration\trows\tretries\n")
-		for _, x := range sh.Slowest {
-			p("\t%d\t%s\t%d\t%d\n", x.DBID, Millis(x.DurationMS), x.Rows, x.Retries)
-		}
-	}
-	if len(sh.Exhausted) > 0 {
-		ids := make([]string, len(sh.Exhausted))
-		for i, id := range sh.Exhausted {
-			ids[i] = strconv.FormatInt(id, 10)
-		}
-		p("  retries exhausted\tdb_id %s\n", strings.Join(ids, ", "))
-	}
-	p("\n")
-
-	p("rows written\t%d\t(%s; %d in completed shards, %d in %d batches)\n",
-		s.Rows.Written, s.Rows.Source, s.Rows.InShards, s.Rows.InBatches, s.Rows.Batches)
-	r := s.Retries
-	p("retries\tshard writes %d (backoff %s), %d exhausted; storage %d (delay %s), %d exhausted\n",
-		r.ShardRetries, Millis(r.ShardBackoffMS), r.ShardExhausted, r.S3Retries, Millis(r.S3DelayMS), r.S3Exhausted)
-	p("throttled\t%s, %s waiting; %d denied (%d tokens)\n",
-		plural(s.Limiter.Throttled, "time"), Millis(s.Limiter.WaitMS), s.Limiter.Denied, s.Limiter.TokensAsked)
-	p("\n")
-
-	rd := s.Reader
-	p("reader\t%d initialized, %d refreshes (%d changed the snapshot), %d closed\n",
-		rd.Initialized, rd.Refreshes, rd.Changes, rd.Closed)
-	p("  gets\t%d (%d misses)%s\n", rd.Gets.Count, rd.Misses, percentiles(rd.Gets))
-	p("  multi-gets\t%d (%d keys)%s\n", rd.MultiGets.Count, rd.MultiKeys, percentiles(rd.MultiGets))
-
-	if len(s.WritesFailed) > 0 {
-		p("writes failed\t%s\n", countsByKey(s.WritesFailed))
+		p("ended by\t%s\n", end)
 	}
 	if len(s.EventTable) > 0 {
 		p("\n")
@@ -126,7 +82,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 			len(s.Malformed), strings.Join(nums, ", "), more, s.MalformedError)
 	}
 	if len(s.Unknown) > 0 {
-		p("  unknown events\t%s\n", countsByKey(s.Unknown))
+		p("  undeclared events\t%s (not declared in this binary: the table groups and sums them by their field names)\n", countsByKey(s.Unknown))
 	}
 	return tw.Flush()
 }
@@ -214,4 +170,66 @@ func sumCells(ss []FieldSum) string {
 		cells[i] = s.Field + " " + strconv.FormatInt(s.Sum, 10)
 	}
 	return strings.Join(cells, "; ")
+}
+
+// writeShardedKV writes the sections about the built-in catalog's writes,
+// shards and reader.
+func (s *Summary) writeShardedKV(p func(format string, args ...any)) {
+	p("total\t%s\t(%s", Millis(s.TotalMS), s.TotalSource)
+	if s.WritesStarted+s.WritesCompleted > 0 {
+		p("; %s started, %d completed", plural(s.WritesStarted, "write"), s.WritesCompleted)
+	}
+	p(")\n")
+	p("\n")
+
+	p("phase\ttime\tshare of total\n")
+	for _, ph := range s.Phases {
+		if ph.MS == nil {
+			p("  %s\t-\t(no %s)\n", ph.Name, ph.From)
+			continue
+		}
+		share := "-"
+		if s.TotalMS > 0 {
+			share = strconv.FormatFloat(100**ph.MS/s.TotalMS, 'f', 1, 64) + "%"
+		}
+		p("  %s\t%s\t%s\n", ph.Name, Millis(*ph.MS), share)
+	}
+	p("\n")
+
+	sh := s.Shards
+	p("shards\t%d completed of %d started\n", sh.Completed, sh.Started)
+	if sh.Completed > 0 {
+		p("  duration\tmin %s, median %s, max %s\n", Millis(sh.MinMS), Millis(sh.MedianMS), Millis(sh.MaxMS))
+		p("  slowest\tdb_id\tduration\trows\tretries\n")
+		for _, x := range sh.Slowest {
+			p("\t%d\t%s\t%d\t%d\n", x.DBID, Millis(x.DurationMS), x.Rows, x.Retries)
+		}
+	}
+	if len(sh.Exhausted) > 0 {
+		ids := make([]string, len(sh.Exhausted))
+		for i, id := range sh.Exhausted {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		p("  retries exhausted\tdb_id %s\n", strings.Join(ids, ", "))
+	}
+	p("\n")
+
+	p("rows written\t%d\t(%s; %d in completed shards, %d in %d batches)\n",
+		s.Rows.Written, s.Rows.Source, s.Rows.InShards, s.Rows.InBatches, s.Rows.Batches)
+	r := s.Retries
+	p("retries\tshard writes %d (backoff %s), %d exhausted; storage %d (delay %s), %d exhausted\n",
+		r.ShardRetries, Millis(r.ShardBackoffMS), r.ShardExhausted, r.S3Retries, Millis(r.S3DelayMS), r.S3Exhausted)
+	p("throttled\t%s, %s waiting; %d denied (%d tokens)\n",
+		plural(s.Limiter.Throttled, "time"), Millis(s.Limiter.WaitMS), s.Limiter.Denied, s.Limiter.TokensAsked)
+	p("\n")
+
+	rd := s.Reader
+	p("reader\t%d initialized, %d refreshes (%d changed the snapshot), %d closed\n",
+		rd.Initialized, rd.Refreshes, rd.Changes, rd.Closed)
+	p("  gets\t%d (%d misses)%s\n", rd.Gets.Count, rd.Misses, percentiles(rd.Gets))
+	p("  multi-gets\t%d (%d keys)%s\n", rd.MultiGets.Count, rd.MultiKeys, percentiles(rd.MultiGets))
+
+	if len(s.WritesFailed) > 0 {
+		p("writes failed\t%s\n", countsByKey(s.WritesFailed))
+	}
 }

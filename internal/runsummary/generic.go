@@ -131,13 +131,8 @@ func (a *accumulator) addGeneric(d *metrics.Descriptor, body []byte) {
 		key.WriteByte(0)
 		key.WriteString(v)
 	}
-	g := a.generic[key.String()]
-	if g == nil {
-		if _, seen := a.eventOrder[d.Wire]; !seen {
-			a.eventOrder[d.Wire] = len(a.eventOrder)
-		}
-		g = &genericAcc{stats: EventStats{Event: d.Wire, Catalog: d.Catalog.Namespace(), Labels: labels},
-			order: a.eventOrder[d.Wire], key: key.String()}
+	g := a.group(key.String(), d.Wire, d.Catalog.Namespace(), labels)
+	if g.durations == nil && g.stats.Sums == nil {
 		for _, f := range durationFields(d) {
 			g.stats.Durations = append(g.stats.Durations, FieldLatency{Field: f.Name})
 			g.durations = append(g.durations, nil)
@@ -145,7 +140,6 @@ func (a *accumulator) addGeneric(d *metrics.Descriptor, body []byte) {
 		for _, f := range sumFields(d) {
 			g.stats.Sums = append(g.stats.Sums, FieldSum{Field: f.Name})
 		}
-		a.generic[key.String()] = g
 	}
 	g.stats.Count++
 	for i, f := range durationFields(d) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,5 +76,56 @@ func TestEventTableForAnyCatalog(t *testing.T) {
 	}
 	if last := s.EventTable[3]; last.Event != "sample.empty" || last.Count != 1 {
 		t.Errorf("last row %+v", last)
+	}
+}
+
+// TestUndeclaredEvents reads a log of events this binary does not declare
+// (another program's catalog): the table groups them by short strings and
+// *_id integers, reports *_ms and *_s fields as durations and sums the
+// other integers, and the run's status comes from the header's ends_run.
+func TestUndeclaredEvents(t *testing.T) {
+	const header = `{"event":"event_log_started","ts":"2026-03-17T23:33:53.000Z","run_id":"q1","run_key":"query_id","ends_run":["job_ended"],"version":"v","host":"h","pid":1}` + "\n"
+	body := `{"event":"op_ended","ts":"2026-03-17T23:33:53.100Z","query_id":"q1","elapsed_ms":100,"node_id":1,"op":"scan","note":"` + strings.Repeat("x", 80) + `","duration_ms":10,"rows":5}
+{"event":"op_ended","ts":"2026-03-17T23:33:53.200Z","query_id":"q1","elapsed_ms":200,"node_id":1,"op":"scan","duration_ms":30,"rows":7}
+{"event":"op_ended","ts":"2026-03-17T23:33:53.300Z","query_id":"q1","elapsed_ms":300,"node_id":2,"op":"sink","wall_s":0.5,"ratio":0.5}
+`
+	for _, tc := range []struct {
+		end, status string
+	}{
+		{"", runsummary.StatusIncomplete},
+		{`{"event":"job_ended","ts":"2026-03-17T23:33:54.000Z","query_id":"q1","status":"ok"}` + "\n", runsummary.StatusCompleted},
+		{`{"event":"job_ended","ts":"2026-03-17T23:33:54.000Z","query_id":"q1","status":"error"}` + "\n", runsummary.StatusFailed},
+		{`{"event":"job_ended","ts":"2026-03-17T23:33:54.000Z","query_id":"q1","status":"cancelled"}` + "\n", runsummary.StatusCancelled},
+	} {
+		s, err := runsummary.Read(strings.NewReader(header + body + tc.end))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.ShardedKV || !slices.Equal(s.RunIDs, []string{"q1"}) || s.Unknown["op_ended"] != 3 {
+			t.Fatalf("summary %+v", s)
+		}
+		if got := runsummary.InfoFrom("q1", s, nil).Status; got != tc.status {
+			t.Errorf("ending %q: status %s, want %s", tc.end, got, tc.status)
+		}
+		scan, sink := s.EventTable[0], s.EventTable[1]
+		if scan.Event != "op_ended" || scan.Labels["node_id"] != "1" || scan.Labels["op"] != "scan" || len(scan.Labels) != 2 || scan.Count != 2 {
+			t.Fatalf("scan row %+v", scan)
+		}
+		if d := scan.Durations; len(d) != 1 || d[0].Field != "duration_ms" || d[0].TotalMS != 40 || d[0].MaxMS != 30 {
+			t.Errorf("scan durations %+v, want duration_ms total 40 max 30 (elapsed_ms left out)", d)
+		}
+		if sm := scan.Sums; len(sm) != 1 || sm[0].Field != "rows" || sm[0].Sum != 12 {
+			t.Errorf("scan sums %+v, want rows 12", sm)
+		}
+		if d := sink.Durations; sink.Labels["op"] != "sink" || len(d) != 1 || d[0].Field != "wall_s" || d[0].TotalMS != 500 || len(sink.Sums) != 0 {
+			t.Errorf("sink row %+v, want wall_s 500 ms and no sums (ratio is not an integer)", sink)
+		}
+		var text strings.Builder
+		if err := s.WriteText(&text); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(text.String(), "shards") || !strings.Contains(text.String(), "op_ended{node_id=1,op=scan}") {
+			t.Errorf("text report of another catalog:\n%s", text.String())
+		}
 	}
 }

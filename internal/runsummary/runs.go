@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -17,13 +18,19 @@ import (
 const (
 	// StatusCompleted: every write the run started completed.
 	StatusCompleted = "completed"
-	// StatusFailed: a write the run started ended with write.failed.
+	// StatusFailed: a write the run started ended with write.failed; for a
+	// run of another catalog, its ending event has the status "error" or
+	// "failed", or a wire name with "fail" in it.
 	StatusFailed = "failed"
-	// StatusIncomplete: a write started and neither completed nor failed:
+	// StatusIncomplete: a write started and neither completed nor failed,
+	// or a run of another catalog never emitted its ending event:
 	// the process stopped.
 	StatusIncomplete = "incomplete"
 	// StatusNoWrite: the run wrote nothing (a reader's run, say).
 	StatusNoWrite = "no write"
+	// StatusCancelled: a run of another catalog whose ending event has the
+	// status "cancelled".
+	StatusCancelled = "cancelled"
 	// StatusUnreadable: the run's events.jsonl could not be read.
 	StatusUnreadable = "unreadable"
 )
@@ -105,6 +112,10 @@ func (r *RunInfo) first() time.Time {
 
 func info(dir string, s *Summary) RunInfo {
 	r := RunInfo{Dir: dir, Summary: s}
+	if !s.ShardedKV {
+		r.Status = endStatus(s)
+		return r
+	}
 	failed := 0
 	for _, n := range s.WritesFailed {
 		failed += n
@@ -120,6 +131,20 @@ func info(dir string, s *Summary) RunInfo {
 		r.Status = StatusNoWrite
 	}
 	return r
+}
+
+// endStatus is the status of a run of a catalog other than the built-in
+// one, from the event that ended it.
+func endStatus(s *Summary) string {
+	switch {
+	case s.EndedBy == "":
+		return StatusIncomplete
+	case s.EndStatus == "error" || s.EndStatus == "failed" || strings.Contains(s.EndedBy, "fail"):
+		return StatusFailed
+	case s.EndStatus == "cancelled" || s.EndStatus == "canceled":
+		return StatusCancelled
+	}
+	return StatusCompleted
 }
 
 // WriteRunsJSON writes runs as an indented JSON array, each run with its
@@ -150,6 +175,11 @@ func WriteRunsText(w io.Writer, runs []RunInfo) error {
 		status := r.Status
 		if s.Torn != nil {
 			status += ", torn last line"
+		}
+		if !s.ShardedKV {
+			// Writes, rows and retries are the built-in catalog's.
+			fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\t-\t%d\t%s\n", id, stamp(s.First), Millis(s.TotalMS), s.Dropped, status)
+			continue
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%d\t%d\t%s\n", id, stamp(s.First), Millis(s.TotalMS),
 			s.WritesCompleted, s.WritesStarted, s.Rows.Written, s.Retries.ShardRetries+s.Retries.S3Retries, s.Dropped, status)

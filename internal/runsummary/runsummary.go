@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/milestone-go/milestone/metrics"
 	"io"
 	"math"
 	"os"
@@ -67,7 +68,17 @@ type Summary struct {
 	EventTable []EventStats `json:"event_table"`
 	// WritesFailed counts write.failed events, by error type.
 	WritesFailed map[string]int `json:"writes_failed,omitempty"`
-	// Unknown counts lines whose event this binary does not declare.
+	// ShardedKV reports whether the log holds events of the built-in
+	// (shardyfusion) catalog; the report's write, shard and reader sections
+	// are about them, and WriteText leaves them out when it is false.
+	ShardedKV bool `json:"sharded_kv"`
+	// EndedBy is the wire name of the last event that ends a run (declared
+	// with EndsRun, or listed in the header's ends_run), and EndStatus its
+	// status field, if it has one: "" when the run's end never came.
+	EndedBy   string `json:"ended_by,omitempty"`
+	EndStatus string `json:"end_status,omitempty"`
+	// Unknown counts lines whose event this binary does not declare. They
+	// are in EventTable too, grouped and summed by their field names.
 	Unknown map[string]int `json:"unknown_events,omitempty"`
 	// Torn describes a last line that has no newline and is not complete
 	// JSON, as a crash leaves it. It is ignored.
@@ -176,6 +187,8 @@ type record struct {
 	TS          string   `json:"ts"`
 	RunID       *string  `json:"run_id"`
 	RunKey      string   `json:"run_key"`
+	EndsRun     []string `json:"ends_run"`
+	Status      string   `json:"status"`
 	Version     string   `json:"version"`
 	Host        string   `json:"host"`
 	PID         int      `json:"pid"`
@@ -297,13 +310,15 @@ type accumulator struct {
 	describe   describer
 	generic    map[string]*genericAcc
 	eventOrder map[string]int
+	// endsRun holds the wire names the header says end a run.
+	endsRun map[string]bool
 	// runKey is the key of the run id when event_log_started named one
 	// other than run_id (eventlog.WithRunKey).
 	runKey string
 }
 
 func newAccumulator() *accumulator {
-	return &accumulator{runs: map[string]bool{}, retries: map[int64]int{}, describe: describer{}, generic: map[string]*genericAcc{}, eventOrder: map[string]int{}}
+	return &accumulator{runs: map[string]bool{}, retries: map[int64]int{}, describe: describer{}, generic: map[string]*genericAcc{}, eventOrder: map[string]int{}, endsRun: map[string]bool{}}
 }
 
 func (a *accumulator) add(r *record, body []byte) {
@@ -348,19 +363,28 @@ func (a *accumulator) add(r *record, body []byte) {
 		if s.Version == "" && s.Host == "" {
 			s.Version, s.Host, s.PID = r.Version, r.Host, r.PID
 		}
+		for _, w := range r.EndsRun {
+			a.endsRun[w] = true
+		}
 		return
 	case "events_dropped":
 		s.Dropped += r.Count
 		return
 	}
 	s.Events++
-	if d := a.describe.lookup(r.Event); d != nil {
+	d := a.describe.lookup(r.Event)
+	if d != nil {
 		a.addGeneric(d, body)
+		s.ShardedKV = s.ShardedKV || d.Catalog == metrics.Shardyfusion
 	} else {
+		a.addUndeclared(r.Event, body)
 		if s.Unknown == nil {
 			s.Unknown = map[string]int{}
 		}
 		s.Unknown[r.Event]++
+	}
+	if d != nil && d.EndsRun || a.endsRun[r.Event] {
+		s.EndedBy, s.EndStatus = r.Event, r.Status
 	}
 	switch r.Event {
 	case "write.started":

@@ -1,0 +1,170 @@
+package runsummary
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+)
+
+// An event this binary does not declare (another program's catalog, read
+// by `milestone summarize`) is still put in the event table, from its
+// field names and JSON types, the way eventlog writes them:
+//
+//   - a string of at most maxLabelLen bytes, and an integer named *_id,
+//     group the rows, as a declared event's labels and ids do;
+//   - a number named *_ms, *_s or *_seconds is a duration (elapsed_ms, the
+//     run clock, left out);
+//   - any other integer is a count, and is summed.
+//
+// Fields keep the order of their first appearance in the file.
+
+// maxLabelLen is the longest string an undeclared event groups by; longer
+// strings are messages or paths, not label values.
+const maxLabelLen = 64
+
+// skipped are the keys of every line, which are not fields of the event.
+func (a *accumulator) skipped(key string) bool {
+	return key == "event" || key == "ts" || key == "run_id" || key == "elapsed_ms" || key == a.runKey
+}
+
+// field is one key and raw value of a line, in the line's order.
+type field struct {
+	key string
+	raw json.RawMessage
+}
+
+// orderedFields returns the keys and raw values of a JSON object, in order.
+func orderedFields(body []byte) ([]field, bool) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, false
+	}
+	var out []field
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, false
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, false
+		}
+		out = append(out, field{key, raw})
+	}
+	return out, true
+}
+
+// durationScale returns the factor to milliseconds of a field named name,
+// or 0 when the name is not a duration's.
+func durationScale(name string) float64 {
+	switch {
+	case strings.HasSuffix(name, "_ms"):
+		return 1
+	case strings.HasSuffix(name, "_seconds"), strings.HasSuffix(name, "_s"):
+		return 1000
+	}
+	return 0
+}
+
+// isInt reports whether raw is a JSON integer.
+func isInt(raw json.RawMessage) bool {
+	if len(raw) == 0 || raw[0] != '-' && (raw[0] < '0' || raw[0] > '9') {
+		return false
+	}
+	return !bytes.ContainsAny(raw, ".eE")
+}
+
+// addUndeclared adds one line of an undeclared event to the table.
+func (a *accumulator) addUndeclared(wire string, body []byte) {
+	fields, ok := orderedFields(body)
+	if !ok {
+		return
+	}
+	var key strings.Builder
+	key.WriteString(wire)
+	var labels map[string]string
+	for _, f := range fields {
+		if a.skipped(f.key) {
+			continue
+		}
+		var v string
+		switch {
+		case len(f.raw) > 0 && f.raw[0] == '"':
+			if json.Unmarshal(f.raw, &v) != nil || len(v) > maxLabelLen {
+				continue
+			}
+		case strings.HasSuffix(f.key, "_id") && isInt(f.raw):
+			v = string(f.raw)
+		default:
+			continue
+		}
+		if labels == nil {
+			labels = map[string]string{}
+		}
+		labels[f.key] = v
+		key.WriteByte(0)
+		key.WriteString(f.key)
+		key.WriteByte('=')
+		key.WriteString(v)
+	}
+	g := a.group(key.String(), wire, "", labels)
+	g.stats.Count++
+	for _, f := range fields {
+		if a.skipped(f.key) || strings.HasSuffix(f.key, "_id") {
+			continue
+		}
+		if scale := durationScale(f.key); scale != 0 {
+			var v float64
+			if json.Unmarshal(f.raw, &v) == nil {
+				g.addDuration(f.key, v*scale)
+			}
+			continue
+		}
+		if isInt(f.raw) {
+			var v int64
+			if json.Unmarshal(f.raw, &v) == nil {
+				g.sums(f.key).Sum += v
+			}
+		}
+	}
+}
+
+// group returns the table row of key, creating it.
+func (a *accumulator) group(key, wire, catalog string, labels map[string]string) *genericAcc {
+	g := a.generic[key]
+	if g == nil {
+		if _, seen := a.eventOrder[wire]; !seen {
+			a.eventOrder[wire] = len(a.eventOrder)
+		}
+		g = &genericAcc{stats: EventStats{Event: wire, Catalog: catalog, Labels: labels},
+			order: a.eventOrder[wire], key: key}
+		a.generic[key] = g
+	}
+	return g
+}
+
+// addDuration adds v milliseconds to the duration field name.
+func (g *genericAcc) addDuration(name string, v float64) {
+	i := 0
+	for i < len(g.stats.Durations) && g.stats.Durations[i].Field != name {
+		i++
+	}
+	if i == len(g.stats.Durations) {
+		g.stats.Durations = append(g.stats.Durations, FieldLatency{Field: name})
+		g.durations = append(g.durations, nil)
+	}
+	g.durations[i] = append(g.durations[i], v)
+	g.stats.Durations[i].TotalMS += v
+}
+
+// sums returns the sum of the count field name, adding it.
+func (g *genericAcc) sums(name string) *FieldSum {
+	for i := range g.stats.Sums {
+		if g.stats.Sums[i].Field == name {
+			return &g.stats.Sums[i]
+		}
+	}
+	g.stats.Sums = append(g.stats.Sums, FieldSum{Field: name})
+	return &g.stats.Sums[len(g.stats.Sums)-1]
+}
