@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/mixin"
 )
 
 // Catalog is the query engine's own catalog of events: its metrics are
@@ -110,7 +111,10 @@ var (
 	})
 	_ = metrics.MustDeclare[ExecutionEnded](Catalog, metrics.Spec{
 		Code: 9, Wire: "execution_ended", Group: "query", Help: "Every operator finished.", Message: "execution ended after {duration_ms} ms",
-		Instruments: []metrics.Instrument{metrics.Hist("execution_duration_seconds", "Time to execute a plan, in seconds.", "duration_ms", metrics.BucketsStep)},
+		Instruments: []metrics.Instrument{
+			metrics.Count("executions_ended_total", "Executions that ended."),
+			metrics.Hist("execution_duration_seconds", "Time to execute a plan, in seconds.", "duration_ms", metrics.BucketsStep),
+		},
 	})
 	_ = metrics.MustDeclare[ResultOut](Catalog, metrics.Spec{
 		Code: 10, Wire: "result_out", Group: "query", Help: "The result was written.", Message: "{rows} result rows written",
@@ -125,3 +129,17 @@ var (
 		},
 	})
 )
+
+// MixinConfig is the thresholds of the query engine's alerts (metrics/mixin,
+// `milestone mixin --catalog querylog` in a binary that declares it): a
+// query p99 above 2 s or an operator p99 above 1 s for 10 minutes, and
+// executions that start while none ends for an hour.
+func MixinConfig() mixin.Config {
+	cfg := mixin.DefaultConfig(Catalog)
+	cfg.LatencyP99 = map[string]time.Duration{
+		"query_duration_seconds":    2 * time.Second,
+		"operator_duration_seconds": time.Second,
+	}
+	cfg.Stalled = []mixin.Stall{{Name: "ExecutionsStalled", Started: "executions_total", Completed: "executions_ended_total"}}
+	return cfg
+}

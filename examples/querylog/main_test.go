@@ -1,0 +1,457 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
+	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/milestone-go/milestone/internal/promserver"
+	"github.com/milestone-go/milestone/internal/runsummary"
+	"github.com/milestone-go/milestone/jsonlog"
+	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/mixin"
+	"github.com/milestone-go/milestone/metrics/otelcol"
+)
+
+// lockedBuffer is the JSON log's destination, written from the operators'
+// goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+// line is one line of the event log or of the JSON log, decoded.
+type line map[string]any
+
+func (l line) str(k string) string { s, _ := l[k].(string); return s }
+func (l line) num(k string) float64 {
+	f, _ := l[k].(float64)
+	return f
+}
+
+func decodeLines(t *testing.T, data []byte) []line {
+	t.Helper()
+	var out []line
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var l line
+		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
+			t.Fatalf("line %q: %v", sc.Text(), err)
+		}
+		out = append(out, l)
+	}
+	return out
+}
+
+// result is what one query left in every backend.
+type result struct {
+	id       string
+	err      error
+	b        *backends
+	otel     metricdata.ResourceMetrics
+	eventLog []line
+	jsonLog  []line
+	path     string
+}
+
+// query runs one query of o through the program's own path (runQuery on
+// newBackends), with a real OTel SDK read by a ManualReader added, and the
+// JSON log captured at debug level.
+func query(t *testing.T, ctx context.Context, o *options) *result {
+	t.Helper()
+	var logs lockedBuffer
+	logctx.SetHandler(jsonlog.NewHandler(&logs, &jsonlog.Options{Level: slog.LevelDebug}))
+	t.Cleanup(func() { logctx.SetHandler(nil) })
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	oc, err := otelcol.New(otelcol.WithOwnedMeterProvider(mp, mp.Shutdown), otelcol.WithCatalog(Catalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := newBackends(o.events, oc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &result{b: b}
+	r.id, r.err = runQuery(ctx, b.all, o)
+	if err := reader.Collect(context.Background(), &r.otel); err != nil {
+		t.Fatal(err)
+	}
+	if err := metrics.Close(b.all); err != nil {
+		t.Fatal(err)
+	}
+	r.path = b.eventLog.Path(r.id)
+	data, err := os.ReadFile(r.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.eventLog = decodeLines(t, data)
+	r.jsonLog = decodeLines(t, logs.b.Bytes())
+	return r
+}
+
+func testOptions(t *testing.T, rows int) *options {
+	dir := t.TempDir()
+	return &options{data: dir, events: filepath.Join(dir, "events"), rows: rows, threshold: 50}
+}
+
+// otelSum returns the sum of the points of the OTel counter name whose
+// attributes include the given key and value ("" for all points).
+func otelSum(r *result, name, key, value string) (float64, bool) {
+	for _, sm := range r.otel.ScopeMetrics {
+		for _, m := range sm.Metrics {
+			if m.Name != name {
+				continue
+			}
+			var total float64
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, p := range d.DataPoints {
+					if v, ok := p.Attributes.Value(attrKey(key)); key == "" || ok && v.AsString() == value {
+						total += float64(p.Value)
+					}
+				}
+			case metricdata.Sum[float64]:
+				for _, p := range d.DataPoints {
+					if v, ok := p.Attributes.Value(attrKey(key)); key == "" || ok && v.AsString() == value {
+						total += p.Value
+					}
+				}
+			case metricdata.Histogram[float64]:
+				for _, p := range d.DataPoints {
+					if v, ok := p.Attributes.Value(attrKey(key)); key == "" || ok && v.AsString() == value {
+						total += float64(p.Count)
+					}
+				}
+			}
+			return total, true
+		}
+	}
+	return 0, false
+}
+
+// expected is what the query over the generated table must find: the
+// rows the filter keeps and the groups the aggregate makes.
+func expected(rows int, threshold float64) (kept int64, groups map[string]bool) {
+	groups = map[string]bool{}
+	for i := range int64(rows) {
+		r := RowOf(i)
+		if r.Value >= threshold {
+			kept++
+			groups[r.Category] = true
+		}
+	}
+	return kept, groups
+}
+
+var operators = []string{"scan", "filter", "project", "aggregate", "sink"}
+
+// TestQueryThroughEveryBackend runs one query end to end and checks every
+// backend against figures computed from the table itself.
+func TestQueryThroughEveryBackend(t *testing.T) {
+	const rows = 100_000
+	o := testOptions(t, rows)
+	r := query(t, context.Background(), o)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	kept, groups := expected(rows, o.threshold)
+
+	// Prometheus.
+	reg := r.b.reg
+	for _, tc := range []struct {
+		name   string
+		labels []string
+		want   float64
+	}{
+		{"querylog_queries_total", []string{"", "ok"}, 1},
+		{"querylog_operator_rows_in_total", []string{"scan"}, rows},
+		{"querylog_operator_rows_out_total", []string{"scan"}, rows},
+		{"querylog_operator_rows_in_total", []string{"filter"}, rows},
+		{"querylog_operator_rows_out_total", []string{"filter"}, float64(kept)},
+		{"querylog_operator_rows_out_total", []string{"aggregate"}, float64(len(groups))},
+		{"querylog_result_rows_total", nil, float64(len(groups))},
+	} {
+		got, err := gatherValue(reg, tc.name, tc.labels)
+		if err != nil || got != tc.want {
+			t.Errorf("%s%v = %v (%v), want %v", tc.name, tc.labels, got, err, tc.want)
+		}
+	}
+	for _, op := range operators {
+		if got, err := gatherValue(reg, "querylog_operators_started_total", []string{op}); err != nil || got != 1 {
+			t.Errorf("operators_started_total{%s} = %v (%v), want 1", op, got, err)
+		}
+	}
+	if n := testutil.CollectAndCount(reg, "querylog_operator_duration_seconds"); n != len(operators) {
+		t.Errorf("operator_duration_seconds has %d series, want one per operator (%d)", n, len(operators))
+	}
+
+	// OpenTelemetry.
+	for _, tc := range []struct {
+		name, key, value string
+		want             float64
+	}{
+		{"querylog.queries", "status", "ok", 1},
+		{"querylog.operator_rows_in", "operator", "scan", rows},
+		{"querylog.operator_rows_out", "operator", "filter", float64(kept)},
+		{"querylog.operator_duration", "operator", "sink", 1},
+		{"querylog.query_duration", "status", "ok", 1},
+	} {
+		if got, ok := otelSum(r, tc.name, tc.key, tc.value); !ok || got != tc.want {
+			t.Errorf("otel %s{%s=%s} = %v (found %v), want %v", tc.name, tc.key, tc.value, got, ok, tc.want)
+		}
+	}
+
+	// The event log: the header, then the query's events in order.
+	ev := r.eventLog
+	if ev[0].str("event") != "event_log_started" || ev[0].str("run_key") != "query_id" {
+		t.Fatalf("header %v", ev[0])
+	}
+	if ev[1].str("event") != "session_started" || ev[2].str("event") != "query_started" || ev[len(ev)-1].str("event") != "query_ended" {
+		t.Errorf("first events %s, %s and last %s, want session_started, query_started … query_ended",
+			ev[1].str("event"), ev[2].str("event"), ev[len(ev)-1].str("event"))
+	}
+	started, ended := map[float64]int{}, map[float64]int{}
+	var scanned, statsLines float64
+	for i, l := range ev[1:] {
+		if l.str("query_id") != r.id {
+			t.Fatalf("line %d has query_id %q, want %q", i+1, l.str("query_id"), r.id)
+		}
+		switch l.str("event") {
+		case "operator_started":
+			started[l.num("node_id")] = i
+		case "operator_ended":
+			ended[l.num("node_id")] = i
+		case "stats":
+			if _, ok := started[l.num("node_id")]; !ok {
+				t.Errorf("stats of node %v before its operator_started", l.num("node_id"))
+			}
+			if l.str("operator") == "scan" {
+				scanned += l.num("rows_in")
+			}
+			statsLines++
+		}
+	}
+	for node := 1.0; node <= 5; node++ {
+		s, okS := started[node]
+		e, okE := ended[node]
+		if !okS || !okE || s >= e {
+			t.Errorf("node %v: operator_started at %d (%v), operator_ended at %d (%v)", node, s, okS, e, okE)
+		}
+	}
+	if scanned != rows {
+		t.Errorf("scan's stats add up to %v rows, want %d", scanned, rows)
+	}
+
+	// The JSON log: one line per event (debug included), with the query id.
+	counts := map[string]int{}
+	for _, l := range r.jsonLog {
+		if l.str("catalog") == "querylog" {
+			counts[l.str("event_name")]++
+			if l.str("query_id") != r.id {
+				t.Errorf("log line %v lacks the query id", l)
+			}
+		}
+	}
+	if counts["operator_started"] != 5 || counts["operator_ended"] != 5 || counts["query_ended"] != 1 || float64(counts["stats"]) != statsLines {
+		t.Errorf("JSON log lines per event %v, want 5 operator_started, 5 operator_ended, 1 query_ended, %v stats", counts, statsLines)
+	}
+
+	// The summary, from the event log, matches what was emitted.
+	s, err := runsummary.ReadFile(r.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := runsummary.InfoFrom(r.id, s, nil); info.Status != runsummary.StatusCompleted || s.ShardedKV {
+		t.Errorf("status %s (sharded KV %v), want completed", info.Status, s.ShardedKV)
+	}
+	checkOperatorRows(t, s, ev)
+}
+
+// checkOperatorRows checks the summary's operator_ended rows (time per
+// operator) and the sums of the stats rows against the event log's lines.
+func checkOperatorRows(t *testing.T, s *runsummary.Summary, ev []line) {
+	t.Helper()
+	rowsIn := map[string]float64{}
+	durations := map[string]float64{}
+	for _, l := range ev {
+		switch l.str("event") {
+		case "stats":
+			rowsIn[l.str("operator")] += l.num("rows_in")
+		case "operator_ended":
+			durations[l.str("operator")] = l.num("duration_ms")
+		}
+	}
+	seen := 0
+	for _, row := range s.EventTable {
+		op := row.Labels["operator"]
+		switch row.Event {
+		case "operator_ended":
+			seen++
+			if row.Count != 1 || len(row.Durations) != 1 || row.Durations[0].TotalMS != durations[op] {
+				t.Errorf("summary row %+v, want duration_ms %v", row, durations[op])
+			}
+		case "stats":
+			if len(row.Sums) == 0 || row.Sums[0].Field != "rows_in" || float64(row.Sums[0].Sum) != rowsIn[op] {
+				t.Errorf("summary row %+v, want rows_in %v", row, rowsIn[op])
+			}
+		}
+	}
+	if seen != len(operators) {
+		t.Errorf("summary has %d operator_ended rows, want %d", seen, len(operators))
+	}
+}
+
+// TestFailedAndCancelledQueries checks that a failed and a cancelled query
+// are recorded with their status and error type in every backend, and that
+// the error reaches the caller.
+func TestFailedAndCancelledQueries(t *testing.T) {
+	for _, tc := range []struct {
+		name, status, errType, runStatus string
+		cancel, fail                     bool
+	}{
+		{"failed", "error", "unknown_column", runsummary.StatusFailed, false, true},
+		{"cancelled", "cancelled", "cancelled", runsummary.StatusCancelled, true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := testOptions(t, 1000)
+			o.fail = tc.fail
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			if tc.cancel {
+				cancel()
+			}
+			r := query(t, ctx, o)
+			if r.err == nil || tc.cancel && !errors.Is(r.err, context.Canceled) {
+				t.Fatalf("query error %v", r.err)
+			}
+			if got, err := gatherValue(r.b.reg, "querylog_queries_total", []string{tc.errType, tc.status}); err != nil || got != 1 {
+				t.Errorf("queries_total{%s,%s} = %v (%v), want 1", tc.status, tc.errType, got, err)
+			}
+			if got, _ := otelSum(r, "querylog.queries", "error_type", tc.errType); got != 1 {
+				t.Errorf("otel queries{error_type=%s} = %v, want 1", tc.errType, got)
+			}
+			last := r.eventLog[len(r.eventLog)-1]
+			if last.str("event") != "query_ended" || last.str("status") != tc.status || last.str("error_type") != tc.errType {
+				t.Errorf("last event-log line %v", last)
+			}
+			var logged bool
+			for _, l := range r.jsonLog {
+				logged = logged || l.str("event_name") == "query_ended" && l.str("status") == tc.status && l.str("error_type") == tc.errType
+			}
+			if !logged {
+				t.Errorf("no query_ended JSON line with status %s", tc.status)
+			}
+			s, err := runsummary.ReadFile(r.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info := runsummary.InfoFrom(r.id, s, nil); info.Status != tc.runStatus {
+				t.Errorf("run status %s, want %s", info.Status, tc.runStatus)
+			}
+		})
+	}
+}
+
+// TestMixin generates the query engine's alerts, rules and dashboard from
+// its catalog, and has promtool check the rules.
+func TestMixin(t *testing.T) {
+	files, err := mixin.Generate(Catalog, MixinConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"QuerylogQueryLatencyHigh", "QuerylogOperatorLatencyHigh", "QuerylogExecutionsStalled"} {
+		if !strings.Contains(string(files["alerts.yaml"]), want) {
+			t.Errorf("alerts.yaml lacks %s", want)
+		}
+	}
+	if !strings.Contains(string(files["dashboards/querylog.json"]), "querylog_operator_duration_seconds_bucket") {
+		t.Errorf("the dashboard lacks the operator latency:\n%s", files["dashboards/querylog.json"])
+	}
+	promtool := promserver.RequirePromtool(t)
+	dir := t.TempDir()
+	if err := files.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(promtool, "check", "rules", filepath.Join(dir, "alerts.yaml"), filepath.Join(dir, "rules.yaml")).CombinedOutput()
+	if err != nil {
+		t.Errorf("promtool check rules: %v\n%s", err, out)
+	}
+}
+
+// TestCommand runs the command itself, with -metrics, and checks what it
+// prints.
+func TestCommand(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"-data", dir, "-rows", "2000", "-metrics"}, &stdout, &stderr); err != nil {
+		t.Fatal(err, stderr.String())
+	}
+	first, _, _ := strings.Cut(stdout.String(), "\n")
+	id, path, ok := strings.Cut(strings.TrimPrefix(first, "query "), ": event log ")
+	if !ok || path != filepath.Join(dir, "events", id, "events.jsonl") {
+		t.Fatalf("first line %q", first)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(stdout.String(), `querylog_queries_total{error_type="",status="ok"} 1`) {
+		t.Errorf("metrics lack the query:\n%s", stdout.String())
+	}
+	promserver.CheckMetrics(t, []byte(stdout.String()[len(first)+1:]))
+	if err := run(context.Background(), []string{"-rows", "0"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), "-rows") {
+		t.Errorf("-rows 0: %v", err)
+	}
+}
+
+// gatherValue returns the value of the counter name whose label values,
+// in the order of its label names (sorted), are values.
+func gatherValue(reg *prometheus.Registry, name string, values []string) (float64, error) {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return 0, err
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			got := make([]string, 0, len(m.GetLabel()))
+			for _, lp := range m.GetLabel() {
+				got = append(got, lp.GetValue())
+			}
+			if slices.Equal(got, values) {
+				return m.GetCounter().GetValue(), nil
+			}
+		}
+		return 0, fmt.Errorf("no series with label values %q", values)
+	}
+	return 0, fmt.Errorf("no metric %s", name)
+}
+
+func attrKey(k string) attribute.Key { return attribute.Key(k) }
