@@ -1,29 +1,24 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
-	"fmt"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
-	"go.opentelemetry.io/otel/attribute"
+	promtestutil "github.com/prometheus/client_golang/prometheus/testutil"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/milestone-go/milestone/internal/exampletest"
 	"github.com/milestone-go/milestone/internal/promserver"
 	"github.com/milestone-go/milestone/internal/runsummary"
+	"github.com/milestone-go/milestone/internal/testutil"
 	"github.com/milestone-go/milestone/jsonlog"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
@@ -31,51 +26,14 @@ import (
 	"github.com/milestone-go/milestone/metrics/otelcol"
 )
 
-// lockedBuffer is the JSON log's destination, written from the operators'
-// goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-// line is one line of the event log or of the JSON log, decoded.
-type line map[string]any
-
-func (l line) str(k string) string { s, _ := l[k].(string); return s }
-func (l line) num(k string) float64 {
-	f, _ := l[k].(float64)
-	return f
-}
-
-func decodeLines(t *testing.T, data []byte) []line {
-	t.Helper()
-	var out []line
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var l line
-		if err := json.Unmarshal(sc.Bytes(), &l); err != nil {
-			t.Fatalf("line %q: %v", sc.Text(), err)
-		}
-		out = append(out, l)
-	}
-	return out
-}
-
 // result is what one query left in every backend.
 type result struct {
 	id       string
 	err      error
 	b        *backends
 	otel     metricdata.ResourceMetrics
-	eventLog []line
-	jsonLog  []line
+	eventLog []exampletest.Line
+	jsonLog  []exampletest.Line
 	path     string
 }
 
@@ -84,7 +42,7 @@ type result struct {
 // JSON log captured at debug level.
 func query(t *testing.T, ctx context.Context, o *options) *result {
 	t.Helper()
-	var logs lockedBuffer
+	var logs testutil.SyncBuffer
 	logctx.SetHandler(jsonlog.NewHandler(&logs, &jsonlog.Options{Level: slog.LevelDebug}))
 	t.Cleanup(func() { logctx.SetHandler(nil) })
 	reader := sdkmetric.NewManualReader()
@@ -110,49 +68,14 @@ func query(t *testing.T, ctx context.Context, o *options) *result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r.eventLog = decodeLines(t, data)
-	r.jsonLog = decodeLines(t, logs.b.Bytes())
+	r.eventLog = exampletest.Lines(t, data)
+	r.jsonLog = exampletest.Lines(t, logs.Bytes())
 	return r
 }
 
 func testOptions(t *testing.T, rows int) *options {
 	dir := t.TempDir()
 	return &options{data: dir, events: filepath.Join(dir, "events"), rows: rows, threshold: 50}
-}
-
-// otelSum returns the sum of the points of the OTel counter name whose
-// attributes include the given key and value ("" for all points).
-func otelSum(r *result, name, key, value string) (float64, bool) {
-	for _, sm := range r.otel.ScopeMetrics {
-		for _, m := range sm.Metrics {
-			if m.Name != name {
-				continue
-			}
-			var total float64
-			switch d := m.Data.(type) {
-			case metricdata.Sum[int64]:
-				for _, p := range d.DataPoints {
-					if v, ok := p.Attributes.Value(attrKey(key)); key == "" || ok && v.AsString() == value {
-						total += float64(p.Value)
-					}
-				}
-			case metricdata.Sum[float64]:
-				for _, p := range d.DataPoints {
-					if v, ok := p.Attributes.Value(attrKey(key)); key == "" || ok && v.AsString() == value {
-						total += p.Value
-					}
-				}
-			case metricdata.Histogram[float64]:
-				for _, p := range d.DataPoints {
-					if v, ok := p.Attributes.Value(attrKey(key)); key == "" || ok && v.AsString() == value {
-						total += float64(p.Count)
-					}
-				}
-			}
-			return total, true
-		}
-	}
-	return 0, false
 }
 
 // expected is what the query over the generated table must find: the
@@ -197,17 +120,17 @@ func TestQueryThroughEveryBackend(t *testing.T) {
 		{"querylog_operator_rows_out_total", []string{"aggregate"}, float64(len(groups))},
 		{"querylog_result_rows_total", nil, float64(len(groups))},
 	} {
-		got, err := gatherValue(reg, tc.name, tc.labels)
+		got, err := exampletest.Counter(reg, tc.name, tc.labels...)
 		if err != nil || got != tc.want {
 			t.Errorf("%s%v = %v (%v), want %v", tc.name, tc.labels, got, err, tc.want)
 		}
 	}
 	for _, op := range operators {
-		if got, err := gatherValue(reg, "querylog_operators_started_total", []string{op}); err != nil || got != 1 {
+		if got, err := exampletest.Counter(reg, "querylog_operators_started_total", op); err != nil || got != 1 {
 			t.Errorf("operators_started_total{%s} = %v (%v), want 1", op, got, err)
 		}
 	}
-	if n := testutil.CollectAndCount(reg, "querylog_operator_duration_seconds"); n != len(operators) {
+	if n := promtestutil.CollectAndCount(reg, "querylog_operator_duration_seconds"); n != len(operators) {
 		t.Errorf("operator_duration_seconds has %d series, want one per operator (%d)", n, len(operators))
 	}
 
@@ -222,37 +145,37 @@ func TestQueryThroughEveryBackend(t *testing.T) {
 		{"querylog.operator_duration", "operator", "sink", 1},
 		{"querylog.query_duration", "status", "ok", 1},
 	} {
-		if got, ok := otelSum(r, tc.name, tc.key, tc.value); !ok || got != tc.want {
+		if got, ok := exampletest.OTel(&r.otel, tc.name, tc.key, tc.value); !ok || got != tc.want {
 			t.Errorf("otel %s{%s=%s} = %v (found %v), want %v", tc.name, tc.key, tc.value, got, ok, tc.want)
 		}
 	}
 
 	// The event log: the header, then the query's events in order.
 	ev := r.eventLog
-	if ev[0].str("event") != "event_log_started" || ev[0].str("run_key") != "query_id" {
+	if ev[0].Str("event") != "event_log_started" || ev[0].Str("run_key") != "query_id" {
 		t.Fatalf("header %v", ev[0])
 	}
-	if ev[1].str("event") != "session_started" || ev[2].str("event") != "query_started" || ev[len(ev)-1].str("event") != "query_ended" {
+	if ev[1].Str("event") != "session_started" || ev[2].Str("event") != "query_started" || ev[len(ev)-1].Str("event") != "query_ended" {
 		t.Errorf("first events %s, %s and last %s, want session_started, query_started … query_ended",
-			ev[1].str("event"), ev[2].str("event"), ev[len(ev)-1].str("event"))
+			ev[1].Str("event"), ev[2].Str("event"), ev[len(ev)-1].Str("event"))
 	}
 	started, ended := map[float64]int{}, map[float64]int{}
 	var scanned, statsLines float64
 	for i, l := range ev[1:] {
-		if l.str("query_id") != r.id {
-			t.Fatalf("line %d has query_id %q, want %q", i+1, l.str("query_id"), r.id)
+		if l.Str("query_id") != r.id {
+			t.Fatalf("line %d has query_id %q, want %q", i+1, l.Str("query_id"), r.id)
 		}
-		switch l.str("event") {
+		switch l.Str("event") {
 		case "operator_started":
-			started[l.num("node_id")] = i
+			started[l.Num("node_id")] = i
 		case "operator_ended":
-			ended[l.num("node_id")] = i
+			ended[l.Num("node_id")] = i
 		case "stats":
-			if _, ok := started[l.num("node_id")]; !ok {
-				t.Errorf("stats of node %v before its operator_started", l.num("node_id"))
+			if _, ok := started[l.Num("node_id")]; !ok {
+				t.Errorf("stats of node %v before its operator_started", l.Num("node_id"))
 			}
-			if l.str("operator") == "scan" {
-				scanned += l.num("rows_in")
+			if l.Str("operator") == "scan" {
+				scanned += l.Num("rows_in")
 			}
 			statsLines++
 		}
@@ -271,9 +194,9 @@ func TestQueryThroughEveryBackend(t *testing.T) {
 	// The JSON log: one line per event (debug included), with the query id.
 	counts := map[string]int{}
 	for _, l := range r.jsonLog {
-		if l.str("catalog") == "querylog" {
-			counts[l.str("event_name")]++
-			if l.str("query_id") != r.id {
+		if l.Str("catalog") == "querylog" {
+			counts[l.Str("event_name")]++
+			if l.Str("query_id") != r.id {
 				t.Errorf("log line %v lacks the query id", l)
 			}
 		}
@@ -295,16 +218,16 @@ func TestQueryThroughEveryBackend(t *testing.T) {
 
 // checkOperatorRows checks the summary's operator_ended rows (time per
 // operator) and the sums of the stats rows against the event log's lines.
-func checkOperatorRows(t *testing.T, s *runsummary.Summary, ev []line) {
+func checkOperatorRows(t *testing.T, s *runsummary.Summary, ev []exampletest.Line) {
 	t.Helper()
 	rowsIn := map[string]float64{}
 	durations := map[string]float64{}
 	for _, l := range ev {
-		switch l.str("event") {
+		switch l.Str("event") {
 		case "stats":
-			rowsIn[l.str("operator")] += l.num("rows_in")
+			rowsIn[l.Str("operator")] += l.Num("rows_in")
 		case "operator_ended":
-			durations[l.str("operator")] = l.num("duration_ms")
+			durations[l.Str("operator")] = l.Num("duration_ms")
 		}
 	}
 	seen := 0
@@ -350,19 +273,19 @@ func TestFailedAndCancelledQueries(t *testing.T) {
 			if r.err == nil || tc.cancel && !errors.Is(r.err, context.Canceled) {
 				t.Fatalf("query error %v", r.err)
 			}
-			if got, err := gatherValue(r.b.reg, "querylog_queries_total", []string{tc.errType, tc.status}); err != nil || got != 1 {
+			if got, err := exampletest.Counter(r.b.reg, "querylog_queries_total", tc.errType, tc.status); err != nil || got != 1 {
 				t.Errorf("queries_total{%s,%s} = %v (%v), want 1", tc.status, tc.errType, got, err)
 			}
-			if got, _ := otelSum(r, "querylog.queries", "error_type", tc.errType); got != 1 {
+			if got, _ := exampletest.OTel(&r.otel, "querylog.queries", "error_type", tc.errType); got != 1 {
 				t.Errorf("otel queries{error_type=%s} = %v, want 1", tc.errType, got)
 			}
 			last := r.eventLog[len(r.eventLog)-1]
-			if last.str("event") != "query_ended" || last.str("status") != tc.status || last.str("error_type") != tc.errType {
+			if last.Str("event") != "query_ended" || last.Str("status") != tc.status || last.Str("error_type") != tc.errType {
 				t.Errorf("last event-log line %v", last)
 			}
 			var logged bool
 			for _, l := range r.jsonLog {
-				logged = logged || l.str("event_name") == "query_ended" && l.str("status") == tc.status && l.str("error_type") == tc.errType
+				logged = logged || l.Str("event_name") == "query_ended" && l.Str("status") == tc.status && l.Str("error_type") == tc.errType
 			}
 			if !logged {
 				t.Errorf("no query_ended JSON line with status %s", tc.status)
@@ -428,30 +351,3 @@ func TestCommand(t *testing.T) {
 		t.Errorf("-rows 0: %v", err)
 	}
 }
-
-// gatherValue returns the value of the counter name whose label values,
-// in the order of its label names (sorted), are values.
-func gatherValue(reg *prometheus.Registry, name string, values []string) (float64, error) {
-	mfs, err := reg.Gather()
-	if err != nil {
-		return 0, err
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != name {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			got := make([]string, 0, len(m.GetLabel()))
-			for _, lp := range m.GetLabel() {
-				got = append(got, lp.GetValue())
-			}
-			if slices.Equal(got, values) {
-				return m.GetCounter().GetValue(), nil
-			}
-		}
-		return 0, fmt.Errorf("no series with label values %q", values)
-	}
-	return 0, fmt.Errorf("no metric %s", name)
-}
-
-func attrKey(k string) attribute.Key { return attribute.Key(k) }

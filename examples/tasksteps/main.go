@@ -1,0 +1,167 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/milestone-go/milestone/jsonlog"
+	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/prom"
+	"github.com/milestone-go/milestone/metrics/selfmetrics"
+	"github.com/milestone-go/milestone/metrics/slogcol"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, "tasksteps:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command line.
+type options struct {
+	data, events          string
+	task, project, domain string
+	inputs, size          int
+	fail                  string
+	printMetrics          bool
+}
+
+func parse(args []string, stderr io.Writer) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("tasksteps", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.data, "data", "./data/tasksteps", "directory of the remote store and the executions' work directories")
+	fs.StringVar(&o.events, "events", "", "directory of the executions' event logs (default <data>/events)")
+	fs.StringVar(&o.task, "task", "daily_stats", "the task's name (task_name)")
+	fs.StringVar(&o.project, "project", "pipelines", "the task's project")
+	fs.StringVar(&o.domain, "domain", "development", "the task's domain")
+	fs.IntVar(&o.inputs, "inputs", 8, "input files of the remote store, written on first run")
+	fs.IntVar(&o.size, "size", 20000, "values per input file")
+	fs.StringVar(&o.fail, "fail", "", "make this step fail: one of "+strings.Join(Steps, ", "))
+	fs.BoolVar(&o.printMetrics, "metrics", false, "print the Prometheus metrics after the task")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return nil, fmt.Errorf("unexpected arguments %q", fs.Args())
+	case o.inputs < 1 || o.size < 1:
+		return nil, fmt.Errorf("-inputs and -size must be at least 1, got %d and %d", o.inputs, o.size)
+	case o.fail != "" && !slices.Contains(Steps, o.fail):
+		return nil, fmt.Errorf("-fail %q is not a step: want one of %s", o.fail, strings.Join(Steps, ", "))
+	}
+	if o.events == "" {
+		o.events = filepath.Join(o.data, "events")
+	}
+	return o, nil
+}
+
+// backends are the collectors one task execution feeds.
+type backends struct {
+	reg      *prometheus.Registry
+	eventLog *eventlog.Collector
+	all      metrics.Collector
+}
+
+// newBackends builds prom (on its own registry, with milestone's own
+// health), the event log (runs named by execution_id) and the log lines
+// (slogcol), joined with metrics.Multi.
+func newBackends(events string, extra ...metrics.Collector) (*backends, error) {
+	reg := prometheus.NewRegistry()
+	pc, err := prom.New(prom.WithRegisterer(reg), prom.WithCatalog(Catalog))
+	if err != nil {
+		return nil, err
+	}
+	ev, err := eventlog.New(eventlog.WithDir(events), eventlog.WithRunKey("execution_id"), eventlog.WithLogger(logctx.CatalogLogger("tasksteps", "eventlog")))
+	if err != nil {
+		return nil, err
+	}
+	lc, err := slogcol.New()
+	if err != nil {
+		return nil, err
+	}
+	all := metrics.Multi(append([]metrics.Collector{pc, ev, lc}, extra...)...)
+	if err := selfmetrics.Register(reg, pc, ev, lc, all.(*metrics.Fanout)); err != nil {
+		return nil, err
+	}
+	return &backends{reg: reg, eventLog: ev, all: all}, nil
+}
+
+// run is the command: one task execution.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	o, err := parse(args, stderr)
+	if err != nil {
+		return err
+	}
+	logctx.SetHandler(jsonlog.NewHandler(stderr, nil))
+	b, err := newBackends(o.events)
+	if err != nil {
+		return err
+	}
+	id, terr := runTask(ctx, b.all, o)
+	cerr := metrics.Close(b.all)
+	fmt.Fprintf(stdout, "execution %s: event log %s\n", id, b.eventLog.Path(id))
+	if o.printMetrics {
+		if err := writeMetrics(stdout, b.reg); err != nil {
+			return err
+		}
+	}
+	if terr != nil {
+		return terr
+	}
+	return cerr
+}
+
+// runTask runs one execution of the task and returns its id and the
+// failed step's error.
+func runTask(ctx context.Context, c metrics.Collector, o *options) (string, error) {
+	remote := filepath.Join(o.data, "remote")
+	if err := EnsureRemote(remote, o.inputs, o.size); err != nil {
+		return "", err
+	}
+	id := eventlog.NewRunID()
+	// The run-level context, bound once: every event and log line of the
+	// execution carries it.
+	ctx = logctx.With(ctx, "execution_id", id, "task_name", o.task, "project", o.project, "domain", o.domain)
+	clock := metrics.StartRun(c)
+	r := &runner{data: o.data, remote: remote, work: filepath.Join(o.data, "work", id), run: clock, fail: o.fail}
+	task := clock.Step()
+	metrics.Emit(ctx, clock, TaskStarted{Inputs: o.inputs})
+	failed, err := r.Execute(ctx)
+	status := "success"
+	if err != nil {
+		status = "error"
+	}
+	metrics.End(ctx, task, TaskEnded{Status: status, FailedStep: failed})
+	return id, err
+}
+
+func writeMetrics(w io.Writer, reg *prometheus.Registry) error {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return err
+	}
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return err
+		}
+	}
+	return nil
+}

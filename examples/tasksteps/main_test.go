@@ -1,0 +1,366 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/milestone-go/milestone/internal/exampletest"
+	"github.com/milestone-go/milestone/internal/promserver"
+	"github.com/milestone-go/milestone/internal/runsummary"
+	"github.com/milestone-go/milestone/internal/testutil"
+	"github.com/milestone-go/milestone/jsonlog"
+	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/mixin"
+	"github.com/milestone-go/milestone/metrics/otelcol"
+)
+
+// result is what one task execution left in every backend.
+type result struct {
+	id       string
+	err      error
+	b        *backends
+	otel     metricdata.ResourceMetrics
+	eventLog []exampletest.Line
+	jsonLog  []exampletest.Line
+	path     string
+}
+
+// execute runs one task execution of o through the program's own path
+// (runTask on newBackends), with a real OTel SDK read by a ManualReader
+// added, and the JSON log captured.
+func execute(t *testing.T, o *options) *result {
+	t.Helper()
+	var logs testutil.SyncBuffer
+	logctx.SetHandler(jsonlog.NewHandler(&logs, &jsonlog.Options{Level: slog.LevelDebug}))
+	t.Cleanup(func() { logctx.SetHandler(nil) })
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	oc, err := otelcol.New(otelcol.WithOwnedMeterProvider(mp, mp.Shutdown), otelcol.WithCatalog(Catalog))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := newBackends(o.events, oc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &result{b: b}
+	r.id, r.err = runTask(context.Background(), b.all, o)
+	if err := reader.Collect(context.Background(), &r.otel); err != nil {
+		t.Fatal(err)
+	}
+	if err := metrics.Close(b.all); err != nil {
+		t.Fatal(err)
+	}
+	r.path = b.eventLog.Path(r.id)
+	data, err := os.ReadFile(r.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.eventLog = exampletest.Lines(t, data)
+	r.jsonLog = exampletest.Lines(t, logs.Bytes())
+	return r
+}
+
+func testOptions(t *testing.T) *options {
+	dir := t.TempDir()
+	return &options{data: dir, events: filepath.Join(dir, "events"), task: "daily_stats", project: "pipelines", domain: "development", inputs: 3, size: 500}
+}
+
+// TestTaskThroughEveryBackend runs one task end to end and checks every
+// backend: one step event per step, in order, each counted once by status
+// in Prometheus and OTel, with its context fields in the JSON log, and the
+// output the user code computed.
+func TestTaskThroughEveryBackend(t *testing.T) {
+	o := testOptions(t)
+	r := execute(t, o)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	for _, step := range Steps {
+		if got, err := exampletest.Counter(r.b.reg, "tasksteps_steps_total", "", "success", step); err != nil || got != 1 {
+			t.Errorf("steps_total{%s,success} = %v (%v), want 1", step, got, err)
+		}
+		if got, ok := exampletest.OTel(&r.otel, "tasksteps.step_duration", "step", step); !ok || got != 1 {
+			t.Errorf("otel step_duration{step=%s} has %v points (found %v), want 1", step, got, ok)
+		}
+	}
+	if got, err := exampletest.Counter(r.b.reg, "tasksteps_tasks_total", "success"); err != nil || got != 1 {
+		t.Errorf("tasks_total{success} = %v (%v), want 1", got, err)
+	}
+
+	// The event log: task_started, the steps in order, task_ended.
+	var events, steps []string
+	var wall, cpu float64
+	for _, l := range r.eventLog[1:] {
+		if l.Str("execution_id") != r.id {
+			t.Fatalf("line %v lacks execution_id %s", l, r.id)
+		}
+		events = append(events, l.Str("event"))
+		if l.Str("event") == "step" {
+			steps = append(steps, l.Str("step"))
+			wall += l.Num("wall_time_s")
+			cpu += l.Num("process_time_s")
+			if l.Num("wall_time_s") <= 0 || l.Str("status") != "success" || l.Str("error_type") != "" {
+				t.Errorf("step line %v", l)
+			}
+		}
+	}
+	if events[0] != "task_started" || events[len(events)-1] != "task_ended" || !slices.Equal(steps, Steps) {
+		t.Errorf("events %v, want task_started, the steps %v in order, task_ended", events, Steps)
+	}
+	if task := r.eventLog[len(r.eventLog)-1]; task.Num("wall_time_s") < wall {
+		t.Errorf("the task took %v s, less than its steps' %v s", task.Num("wall_time_s"), wall)
+	}
+	if cpu <= 0 {
+		t.Errorf("the steps' process time adds up to %v s", cpu)
+	}
+
+	// The JSON log: every line of the execution carries the context bound
+	// once.
+	n := 0
+	for _, l := range r.jsonLog {
+		if l.Str("catalog") != "tasksteps" {
+			continue
+		}
+		n++
+		if l.Str("execution_id") != r.id || l.Str("task_name") != "daily_stats" || l.Str("project") != "pipelines" || l.Str("domain") != "development" {
+			t.Errorf("log line without the execution's context: %v", l)
+		}
+	}
+	if n != len(Steps)+2 {
+		t.Errorf("%d tasksteps log lines, want %d", n, len(Steps)+2)
+	}
+
+	// The user code's output, uploaded, is the statistics of the inputs.
+	checkOutput(t, o, r.id)
+
+	s, err := runsummary.ReadFile(r.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info := runsummary.InfoFrom(r.id, s, nil); info.Status != runsummary.StatusCompleted {
+		t.Errorf("run status %s, want completed", info.Status)
+	}
+	checkStepRows(t, s, r.eventLog)
+}
+
+// checkOutput recomputes the mean of the remote inputs and compares it
+// with the uploaded output.
+func checkOutput(t *testing.T, o *options, id string) {
+	t.Helper()
+	var sum float64
+	var n int
+	for i := range o.inputs {
+		b, err := os.ReadFile(filepath.Join(o.data, "remote", "inputs", "part-00"+string(rune('0'+i))+".json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var vs []float64
+		if err := json.Unmarshal(b, &vs); err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range vs {
+			sum += v
+		}
+		n += len(vs)
+	}
+	b, err := os.ReadFile(filepath.Join(o.data, "remote", "outputs", id, "output.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out Output
+	if err := json.Unmarshal(b, &out); err != nil {
+		t.Fatal(err)
+	}
+	if out.Count != n || out.Mean-sum/float64(n) > 1e-9 || sum/float64(n)-out.Mean > 1e-9 || len(out.Percentiles) != 3 {
+		t.Errorf("output %+v, want %d values of mean %v", out, n, sum/float64(n))
+	}
+}
+
+// checkStepRows checks the summary's step rows (time per step, and the
+// status of each) against the event log's lines.
+func checkStepRows(t *testing.T, s *runsummary.Summary, ev []exampletest.Line) {
+	t.Helper()
+	want := map[string]exampletest.Line{}
+	for _, l := range ev {
+		if l.Str("event") == "step" {
+			want[l.Str("step")] = l
+		}
+	}
+	rows := 0
+	for _, row := range s.EventTable {
+		if row.Event != "step" {
+			continue
+		}
+		rows++
+		l := want[row.Labels["step"]]
+		if row.Count != 1 || row.Labels["status"] != l.Str("status") || row.Labels["error_type"] != l.Str("error_type") {
+			t.Errorf("summary row %+v, want the line %v", row, l)
+		}
+		var wall *runsummary.FieldLatency
+		for i := range row.Durations {
+			if row.Durations[i].Field == "wall_time_s" {
+				wall = &row.Durations[i]
+			}
+		}
+		if wall == nil || !near(wall.TotalMS, l.Num("wall_time_s")*1000) {
+			t.Errorf("summary row %+v, want wall_time_s %v ms", row, l.Num("wall_time_s")*1000)
+		}
+	}
+	if rows != len(want) {
+		t.Errorf("summary has %d step rows, want %d", rows, len(want))
+	}
+}
+
+func near(a, b float64) bool { return a-b < 1e-6 && b-a < 1e-6 }
+
+// TestFailingStep makes each step fail in turn, for real (a missing file,
+// a truncated input, a value the user code rejects, a destination that is
+// a file), and checks that the step is recorded with status error and its
+// error type in every backend, that no later step runs, that the task
+// fails, and that the caller gets the step's own error.
+func TestFailingStep(t *testing.T) {
+	wantType := map[string]string{
+		"load_task": "not_found", "download_inputs": "not_found", "deserialize_inputs": "decode",
+		"execute_user_code": "user_code", "upload_outputs": "io", "write_decks": "not_found",
+	}
+	for i, step := range Steps {
+		t.Run(step, func(t *testing.T) {
+			o := testOptions(t)
+			o.fail = step
+			r := execute(t, o)
+			if r.err == nil || !strings.HasPrefix(r.err.Error(), step+": ") || ErrorType(r.err) != wantType[step] {
+				t.Fatalf("error %v (type %s), want %s's %s error", r.err, ErrorType(r.err), step, wantType[step])
+			}
+			if got, err := exampletest.Counter(r.b.reg, "tasksteps_steps_total", wantType[step], "error", step); err != nil || got != 1 {
+				t.Errorf("steps_total{%s,%s,error} = %v (%v), want 1", wantType[step], step, got, err)
+			}
+			if got, err := exampletest.Counter(r.b.reg, "tasksteps_tasks_total", "error"); err != nil || got != 1 {
+				t.Errorf("tasks_total{error} = %v (%v), want 1", got, err)
+			}
+			if got, _ := exampletest.OTel(&r.otel, "tasksteps.steps", "error_type", wantType[step]); got != 1 {
+				t.Errorf("otel steps{error_type=%s} = %v, want 1", wantType[step], got)
+			}
+			var steps []string
+			for _, l := range r.eventLog {
+				if l.Str("event") == "step" {
+					steps = append(steps, l.Str("step"))
+				}
+			}
+			if !slices.Equal(steps, Steps[:i+1]) {
+				t.Errorf("steps run %v, want %v", steps, Steps[:i+1])
+			}
+			last := r.eventLog[len(r.eventLog)-1]
+			if last.Str("event") != "task_ended" || last.Str("status") != "error" || last.Str("failed_step") != step {
+				t.Errorf("last line %v", last)
+			}
+			var logged bool
+			for _, l := range r.jsonLog {
+				logged = logged || l.Str("event_name") == "step" && l.Str("step") == step && l.Str("status") == "error" && l.Str("error_type") == wantType[step]
+			}
+			if !logged {
+				t.Errorf("no JSON log line of the failed step")
+			}
+			s, err := runsummary.ReadFile(r.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info := runsummary.InfoFrom(r.id, s, nil); info.Status != runsummary.StatusFailed {
+				t.Errorf("run status %s, want failed", info.Status)
+			}
+			checkStepRows(t, s, r.eventLog)
+		})
+	}
+}
+
+// TestStepReturnsTheErrorUnchanged checks the timing helper's contract: the
+// step's own error value comes back, not a copy or a wrapper, and the
+// event is emitted either way.
+func TestStepReturnsTheErrorUnchanged(t *testing.T) {
+	o := testOptions(t)
+	b, err := newBackends(o.events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &runner{run: metrics.StartRun(b.all)}
+	sentinel := &fs.PathError{Op: "open", Path: "x", Err: fs.ErrPermission}
+	ctx := logctx.With(context.Background(), "execution_id", "unchanged")
+	if got := r.step(ctx, "load_task", func(context.Context) error { return sentinel }); got != sentinel {
+		t.Errorf("step returned %v, want the step's own error", got)
+	}
+	if got := r.step(ctx, "write_decks", func(context.Context) error { time.Sleep(time.Millisecond); return nil }); got != nil {
+		t.Errorf("step returned %v, want nil", got)
+	}
+	if err := metrics.Close(b.all); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := exampletest.Counter(b.reg, "tasksteps_steps_total", "io", "error", "load_task"); err != nil || got != 1 {
+		t.Errorf("steps_total{io,load_task,error} = %v (%v), want 1", got, err)
+	}
+	if got, err := exampletest.Counter(b.reg, "tasksteps_steps_total", "", "success", "write_decks"); err != nil || got != 1 {
+		t.Errorf("steps_total{,write_decks,success} = %v (%v), want 1", got, err)
+	}
+	if !errors.Is(sentinel, fs.ErrPermission) {
+		t.Error("the sentinel was changed")
+	}
+}
+
+// TestMixin generates the task runner's alerts, rules and dashboard from
+// its catalog and has promtool check the rules.
+func TestMixin(t *testing.T) {
+	files, err := mixin.Generate(Catalog, MixinConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(files["alerts.yaml"]), "TaskstepsStepLatencyHigh") {
+		t.Errorf("alerts.yaml lacks the step latency alert:\n%s", files["alerts.yaml"])
+	}
+	promtool := promserver.RequirePromtool(t)
+	dir := t.TempDir()
+	if err := files.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(promtool, "check", "rules", filepath.Join(dir, "alerts.yaml"), filepath.Join(dir, "rules.yaml")).CombinedOutput()
+	if err != nil {
+		t.Errorf("promtool check rules: %v\n%s", err, out)
+	}
+}
+
+// TestCommand runs the command itself and checks what it prints and its
+// flags' errors.
+func TestCommand(t *testing.T) {
+	dir := t.TempDir()
+	var stdout, stderr testutil.SyncBuffer
+	if err := run(context.Background(), []string{"-data", dir, "-inputs", "2", "-size", "100", "-metrics"}, &stdout, &stderr); err != nil {
+		t.Fatal(err, stderr.String())
+	}
+	first, rest, _ := strings.Cut(stdout.String(), "\n")
+	id, path, ok := strings.Cut(strings.TrimPrefix(first, "execution "), ": event log ")
+	if !ok || path != filepath.Join(dir, "events", id, "events.jsonl") {
+		t.Fatalf("first line %q", first)
+	}
+	if !strings.Contains(rest, `tasksteps_steps_total{error_type="",status="success",step="execute_user_code"} 1`) {
+		t.Errorf("metrics lack the step:\n%s", rest)
+	}
+	promserver.CheckMetrics(t, []byte(rest))
+	if err := run(context.Background(), []string{"-data", dir, "-fail", "execute_user_code"}, &stdout, &stderr); !errors.Is(err, ErrUserCode) {
+		t.Errorf("-fail execute_user_code: %v, want ErrUserCode", err)
+	}
+	if err := run(context.Background(), []string{"-fail", "nap"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), `-fail "nap" is not a step`) {
+		t.Errorf("-fail nap: %v", err)
+	}
+}
