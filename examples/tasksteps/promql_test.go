@@ -1,0 +1,73 @@
+package main
+
+import (
+	"context"
+	"io"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/milestone-go/milestone/internal/promserver"
+	"github.com/milestone-go/milestone/jsonlog"
+	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/metrics"
+)
+
+// The README's two queries, verbatim.
+const (
+	p99PerStep = `histogram_quantile(0.99, sum by (step, le) (rate(tasksteps_step_duration_seconds_bucket[5m])))`
+	errorRate  = `sum by (step) (rate(tasksteps_step_duration_seconds_count{status="error"}[5m]))
+  / sum by (step) (rate(tasksteps_step_duration_seconds_count[5m]))`
+)
+
+// TestREADMEQueries has a real Prometheus scrape the task runner's metrics
+// while it runs executions in two rounds, each one success and one
+// execute_user_code failure, and runs the README's queries: a p99 for
+// every step, and an error rate of exactly one half for execute_user_code
+// and for no other step.
+func TestREADMEQueries(t *testing.T) {
+	logctx.SetHandler(jsonlog.NewHandler(io.Discard, nil))
+	t.Cleanup(func() { logctx.SetHandler(nil) })
+	o := testOptions(t)
+	b, err := newBackends(o.events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer metrics.Close(b.all)
+	target := httptest.NewServer(promhttp.HandlerFor(b.reg, promhttp.HandlerOpts{}))
+	defer target.Close()
+	srv := promserver.Start(t, strings.TrimPrefix(target.URL, "http://"))
+	srv.WaitFor(t, `up{job="test"}`, 1, 30*time.Second)
+
+	round := func(n float64) {
+		t.Helper()
+		for _, fail := range []string{"", "execute_user_code"} {
+			o.fail = fail
+			if _, err := runTask(context.Background(), b.all, o); (err != nil) != (fail != "") {
+				t.Fatalf("fail %q: %v", fail, err)
+			}
+		}
+		// Every execution runs load_task: wait until the scrape has them.
+		srv.WaitFor(t, `sum(tasksteps_step_duration_seconds_count{step="load_task"})`, n, 30*time.Second)
+	}
+	round(2)
+	round(4)
+
+	ctx := context.Background()
+	if n, err := srv.Series(ctx, p99PerStep); err != nil || n != len(Steps) {
+		t.Errorf("p99 per step: %d series (%v), want one per step (%d)", n, err, len(Steps))
+	}
+	p99, err := srv.Query(ctx, `max(`+p99PerStep+`)`)
+	if err != nil || p99 <= 0 || p99 > stepBuckets[len(stepBuckets)-1] {
+		t.Errorf("largest p99 %v (%v), want a duration within the buckets", p99, err)
+	}
+	if n, err := srv.Series(ctx, errorRate); err != nil || n != 1 {
+		t.Errorf("error rate: %d series (%v), want only execute_user_code's", n, err)
+	}
+	if rate, err := srv.Query(ctx, `(`+errorRate+`) and on (step) label_replace(vector(1), "step", "execute_user_code", "", "")`); err != nil || rate != 0.5 {
+		t.Errorf("execute_user_code's error rate %v (%v), want 0.5", rate, err)
+	}
+}
