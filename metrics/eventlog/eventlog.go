@@ -293,6 +293,14 @@ func (c *Collector) Close() error {
 		c.q.Close()
 		<-c.done
 		err = c.closeErr
+		// The writer has closed every file: apply the retention once more,
+		// so that the directory is within it when the program stops, not
+		// only as of the last prune (at most one per pruneEvery).
+		if c.retention.enabled() {
+			if _, perr := c.Prune(); perr != nil {
+				c.w.log.Warn("event_log_prune_failed", "dir", c.dir, "error", perr)
+			}
+		}
 		if st := c.Stats(); st.Lost+st.Dropped > 0 {
 			err = errors.Join(fmt.Errorf("eventlog: %d events lost to write errors and %d dropped (queue full) during the collector's life", st.Lost, st.Dropped), err)
 		}

@@ -16,7 +16,9 @@ import (
 // oldest first (by the time their events.jsonl was last written), and
 // never a run that is open: one whose file this collector has open, or,
 // unless this collector closed it, that was written to within OpenGrace
-// (another process may have it open).
+// (another process may have it open). The collector applies it when it is
+// built, after a run's file closes (at most once per 5 s) and in Close,
+// once every file is closed.
 type Retention struct {
 	// MaxRuns keeps at most this many runs.
 	MaxRuns int

@@ -208,3 +208,32 @@ func TestRunsWhilePruning(t *testing.T) {
 		t.Errorf("after pruning: %d runs, %v", len(runs), err)
 	}
 }
+
+// TestCloseAppliesTheRetention ends more runs than MaxRuns within one
+// prune period: the periodic prune lets the extra runs wait, and Close,
+// once every file is closed, leaves exactly MaxRuns.
+func TestCloseAppliesTheRetention(t *testing.T) {
+	dir := t.TempDir()
+	c, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithLogger(slog.New(slog.DiscardHandler)),
+		eventlog.WithRetention(eventlog.Retention{MaxRuns: 2}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 6 {
+		ctx := eventlog.WithRun(context.Background(), "run-"+strconv.Itoa(i))
+		metrics.Emit(ctx, c, metrics.WriteStarted{})
+		metrics.Emit(ctx, c, metrics.WriteCompleted{})
+	}
+	if err := c.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := runsIn(t, dir); len(got) <= 2 {
+		t.Fatalf("runs before Close %v: the periodic prune ran more than once in 5 s", got)
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := runsIn(t, dir); len(got) != 2 || c.Stats().RunsRemoved != 4 {
+		t.Errorf("runs after Close %v (%d removed), want 2 kept and 4 removed", got, c.Stats().RunsRemoved)
+	}
+}
