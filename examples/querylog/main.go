@@ -11,16 +11,11 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
-
+	"github.com/milestone-go/milestone/internal/appkit"
 	"github.com/milestone-go/milestone/jsonlog"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
-	"github.com/milestone-go/milestone/metrics/prom"
-	"github.com/milestone-go/milestone/metrics/selfmetrics"
-	"github.com/milestone-go/milestone/metrics/slogcol"
 )
 
 func main() {
@@ -70,37 +65,6 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-// backends are the collectors one query feeds.
-type backends struct {
-	reg      *prometheus.Registry
-	eventLog *eventlog.Collector
-	all      metrics.Collector
-}
-
-// newBackends builds prom (on its own registry, with milestone's own
-// health), the event log (runs named by query_id) and the log lines
-// (slogcol on the querylog.* loggers), joined with metrics.Multi.
-func newBackends(events string, extra ...metrics.Collector) (*backends, error) {
-	reg := prometheus.NewRegistry()
-	pc, err := prom.New(prom.WithRegisterer(reg), prom.WithCatalog(Catalog))
-	if err != nil {
-		return nil, err
-	}
-	ev, err := eventlog.New(eventlog.WithDir(events), eventlog.WithRunKey("query_id"), eventlog.WithLogger(logctx.CatalogLogger("querylog", "eventlog")))
-	if err != nil {
-		return nil, err
-	}
-	lc, err := slogcol.New()
-	if err != nil {
-		return nil, err
-	}
-	all := metrics.Multi(append([]metrics.Collector{pc, ev, lc}, extra...)...)
-	if err := selfmetrics.Register(reg, pc, ev, lc, all.(*metrics.Fanout)); err != nil {
-		return nil, err
-	}
-	return &backends{reg: reg, eventLog: ev, all: all}, nil
-}
-
 // run is the command: one session, one query.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parse(args, stderr)
@@ -109,15 +73,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	h := jsonlog.NewHandler(stderr, nil)
 	logctx.SetHandler(h)
-	b, err := newBackends(o.events)
+	b, err := appkit.NewBackends(Catalog, "query_id", o.events)
 	if err != nil {
 		return err
 	}
-	id, qerr := runQuery(ctx, b.all, o)
-	cerr := metrics.Close(b.all)
-	fmt.Fprintf(stdout, "query %s: event log %s\n", id, b.eventLog.Path(id))
+	id, qerr := runQuery(ctx, b.All, o)
+	cerr := metrics.Close(b.All)
+	fmt.Fprintf(stdout, "query %s: event log %s\n", id, b.EventLog.Path(id))
 	if o.printMetrics {
-		if err := writeMetrics(stdout, b.reg); err != nil {
+		if err := appkit.WriteMetrics(stdout, b.Registry); err != nil {
 			return err
 		}
 	}
@@ -147,18 +111,4 @@ func runQuery(ctx context.Context, c metrics.Collector, o *options) (string, err
 	}
 	_, err = Execute(qctx, c, q)
 	return id, err
-}
-
-func writeMetrics(w io.Writer, reg *prometheus.Registry) error {
-	mfs, err := reg.Gather()
-	if err != nil {
-		return err
-	}
-	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return err
-		}
-	}
-	return nil
 }

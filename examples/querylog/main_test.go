@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,65 +11,21 @@ import (
 	"testing"
 
 	promtestutil "github.com/prometheus/client_golang/prometheus/testutil"
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/milestone-go/milestone/internal/exampletest"
 	"github.com/milestone-go/milestone/internal/promserver"
 	"github.com/milestone-go/milestone/internal/runsummary"
-	"github.com/milestone-go/milestone/internal/testutil"
-	"github.com/milestone-go/milestone/jsonlog"
-	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/mixin"
-	"github.com/milestone-go/milestone/metrics/otelcol"
 )
 
-// result is what one query left in every backend.
-type result struct {
-	id       string
-	err      error
-	b        *backends
-	otel     metricdata.ResourceMetrics
-	eventLog []exampletest.Line
-	jsonLog  []exampletest.Line
-	path     string
-}
-
 // query runs one query of o through the program's own path (runQuery on
-// newBackends), with a real OTel SDK read by a ManualReader added, and the
-// JSON log captured at debug level.
-func query(t *testing.T, ctx context.Context, o *options) *result {
+// the program's backends), read back by exampletest.Run.
+func query(t *testing.T, ctx context.Context, o *options) *exampletest.Result {
 	t.Helper()
-	var logs testutil.SyncBuffer
-	logctx.SetHandler(jsonlog.NewHandler(&logs, &jsonlog.Options{Level: slog.LevelDebug}))
-	t.Cleanup(func() { logctx.SetHandler(nil) })
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	oc, err := otelcol.New(otelcol.WithOwnedMeterProvider(mp, mp.Shutdown), otelcol.WithCatalog(Catalog))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := newBackends(o.events, oc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &result{b: b}
-	r.id, r.err = runQuery(ctx, b.all, o)
-	if err := reader.Collect(context.Background(), &r.otel); err != nil {
-		t.Fatal(err)
-	}
-	if err := metrics.Close(b.all); err != nil {
-		t.Fatal(err)
-	}
-	r.path = b.eventLog.Path(r.id)
-	data, err := os.ReadFile(r.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.eventLog = exampletest.Lines(t, data)
-	r.jsonLog = exampletest.Lines(t, logs.Bytes())
-	return r
+	return exampletest.Run(t, Catalog, "query_id", o.events, func(c metrics.Collector) (string, error) {
+		return runQuery(ctx, c, o)
+	})
 }
 
 func testOptions(t *testing.T, rows int) *options {
@@ -100,13 +55,13 @@ func TestQueryThroughEveryBackend(t *testing.T) {
 	const rows = 100_000
 	o := testOptions(t, rows)
 	r := query(t, context.Background(), o)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	kept, groups := expected(rows, o.threshold)
 
 	// Prometheus.
-	reg := r.b.reg
+	reg := r.Backends.Registry
 	for _, tc := range []struct {
 		name   string
 		labels []string
@@ -145,13 +100,13 @@ func TestQueryThroughEveryBackend(t *testing.T) {
 		{"querylog.operator_duration", "operator", "sink", 1},
 		{"querylog.query_duration", "status", "ok", 1},
 	} {
-		if got, ok := exampletest.OTel(&r.otel, tc.name, tc.key, tc.value); !ok || got != tc.want {
+		if got, ok := exampletest.OTel(&r.OTel, tc.name, tc.key, tc.value); !ok || got != tc.want {
 			t.Errorf("otel %s{%s=%s} = %v (found %v), want %v", tc.name, tc.key, tc.value, got, ok, tc.want)
 		}
 	}
 
 	// The event log: the header, then the query's events in order.
-	ev := r.eventLog
+	ev := r.EventLog
 	if ev[0].Str("event") != "event_log_started" || ev[0].Str("run_key") != "query_id" {
 		t.Fatalf("header %v", ev[0])
 	}
@@ -162,8 +117,8 @@ func TestQueryThroughEveryBackend(t *testing.T) {
 	started, ended := map[float64]int{}, map[float64]int{}
 	var scanned, statsLines float64
 	for i, l := range ev[1:] {
-		if l.Str("query_id") != r.id {
-			t.Fatalf("line %d has query_id %q, want %q", i+1, l.Str("query_id"), r.id)
+		if l.Str("query_id") != r.ID {
+			t.Fatalf("line %d has query_id %q, want %q", i+1, l.Str("query_id"), r.ID)
 		}
 		switch l.Str("event") {
 		case "operator_started":
@@ -193,10 +148,10 @@ func TestQueryThroughEveryBackend(t *testing.T) {
 
 	// The JSON log: one line per event (debug included), with the query id.
 	counts := map[string]int{}
-	for _, l := range r.jsonLog {
+	for _, l := range r.JSONLog {
 		if l.Str("catalog") == "querylog" {
 			counts[l.Str("event_name")]++
-			if l.Str("query_id") != r.id {
+			if l.Str("query_id") != r.ID {
 				t.Errorf("log line %v lacks the query id", l)
 			}
 		}
@@ -206,11 +161,11 @@ func TestQueryThroughEveryBackend(t *testing.T) {
 	}
 
 	// The summary, from the event log, matches what was emitted.
-	s, err := runsummary.ReadFile(r.path)
+	s, err := runsummary.ReadFile(r.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info := runsummary.InfoFrom(r.id, s, nil); info.Status != runsummary.StatusCompleted || s.ShardedKV {
+	if info := runsummary.InfoFrom(r.ID, s, nil); info.Status != runsummary.StatusCompleted || s.ShardedKV {
 		t.Errorf("status %s (sharded KV %v), want completed", info.Status, s.ShardedKV)
 	}
 	checkOperatorRows(t, s, ev)
@@ -270,31 +225,31 @@ func TestFailedAndCancelledQueries(t *testing.T) {
 				cancel()
 			}
 			r := query(t, ctx, o)
-			if r.err == nil || tc.cancel && !errors.Is(r.err, context.Canceled) {
-				t.Fatalf("query error %v", r.err)
+			if r.Err == nil || tc.cancel && !errors.Is(r.Err, context.Canceled) {
+				t.Fatalf("query error %v", r.Err)
 			}
-			if got, err := exampletest.Counter(r.b.reg, "querylog_queries_total", tc.errType, tc.status); err != nil || got != 1 {
+			if got, err := exampletest.Counter(r.Backends.Registry, "querylog_queries_total", tc.errType, tc.status); err != nil || got != 1 {
 				t.Errorf("queries_total{%s,%s} = %v (%v), want 1", tc.status, tc.errType, got, err)
 			}
-			if got, _ := exampletest.OTel(&r.otel, "querylog.queries", "error_type", tc.errType); got != 1 {
+			if got, _ := exampletest.OTel(&r.OTel, "querylog.queries", "error_type", tc.errType); got != 1 {
 				t.Errorf("otel queries{error_type=%s} = %v, want 1", tc.errType, got)
 			}
-			last := r.eventLog[len(r.eventLog)-1]
+			last := r.EventLog[len(r.EventLog)-1]
 			if last.Str("event") != "query_ended" || last.Str("status") != tc.status || last.Str("error_type") != tc.errType {
 				t.Errorf("last event-log line %v", last)
 			}
 			var logged bool
-			for _, l := range r.jsonLog {
+			for _, l := range r.JSONLog {
 				logged = logged || l.Str("event_name") == "query_ended" && l.Str("status") == tc.status && l.Str("error_type") == tc.errType
 			}
 			if !logged {
 				t.Errorf("no query_ended JSON line with status %s", tc.status)
 			}
-			s, err := runsummary.ReadFile(r.path)
+			s, err := runsummary.ReadFile(r.Path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if info := runsummary.InfoFrom(r.id, s, nil); info.Status != tc.runStatus {
+			if info := runsummary.InfoFrom(r.ID, s, nil); info.Status != tc.runStatus {
 				t.Errorf("run status %s, want %s", info.Status, tc.runStatus)
 			}
 		})

@@ -12,16 +12,11 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/common/expfmt"
-
+	"github.com/milestone-go/milestone/internal/appkit"
 	"github.com/milestone-go/milestone/jsonlog"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
-	"github.com/milestone-go/milestone/metrics/prom"
-	"github.com/milestone-go/milestone/metrics/selfmetrics"
-	"github.com/milestone-go/milestone/metrics/slogcol"
 )
 
 func main() {
@@ -72,37 +67,6 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	return o, nil
 }
 
-// backends are the collectors one task execution feeds.
-type backends struct {
-	reg      *prometheus.Registry
-	eventLog *eventlog.Collector
-	all      metrics.Collector
-}
-
-// newBackends builds prom (on its own registry, with milestone's own
-// health), the event log (runs named by execution_id) and the log lines
-// (slogcol), joined with metrics.Multi.
-func newBackends(events string, extra ...metrics.Collector) (*backends, error) {
-	reg := prometheus.NewRegistry()
-	pc, err := prom.New(prom.WithRegisterer(reg), prom.WithCatalog(Catalog))
-	if err != nil {
-		return nil, err
-	}
-	ev, err := eventlog.New(eventlog.WithDir(events), eventlog.WithRunKey("execution_id"), eventlog.WithLogger(logctx.CatalogLogger("tasksteps", "eventlog")))
-	if err != nil {
-		return nil, err
-	}
-	lc, err := slogcol.New()
-	if err != nil {
-		return nil, err
-	}
-	all := metrics.Multi(append([]metrics.Collector{pc, ev, lc}, extra...)...)
-	if err := selfmetrics.Register(reg, pc, ev, lc, all.(*metrics.Fanout)); err != nil {
-		return nil, err
-	}
-	return &backends{reg: reg, eventLog: ev, all: all}, nil
-}
-
 // run is the command: one task execution.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	o, err := parse(args, stderr)
@@ -110,15 +74,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	logctx.SetHandler(jsonlog.NewHandler(stderr, nil))
-	b, err := newBackends(o.events)
+	b, err := appkit.NewBackends(Catalog, "execution_id", o.events)
 	if err != nil {
 		return err
 	}
-	id, terr := runTask(ctx, b.all, o)
-	cerr := metrics.Close(b.all)
-	fmt.Fprintf(stdout, "execution %s: event log %s\n", id, b.eventLog.Path(id))
+	id, terr := runTask(ctx, b.All, o)
+	cerr := metrics.Close(b.All)
+	fmt.Fprintf(stdout, "execution %s: event log %s\n", id, b.EventLog.Path(id))
 	if o.printMetrics {
-		if err := writeMetrics(stdout, b.reg); err != nil {
+		if err := appkit.WriteMetrics(stdout, b.Registry); err != nil {
 			return err
 		}
 	}
@@ -150,18 +114,4 @@ func runTask(ctx context.Context, c metrics.Collector, o *options) (string, erro
 	}
 	metrics.End(ctx, task, TaskEnded{Status: status, FailedStep: failed})
 	return id, err
-}
-
-func writeMetrics(w io.Writer, reg *prometheus.Registry) error {
-	mfs, err := reg.Gather()
-	if err != nil {
-		return err
-	}
-	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
-	for _, mf := range mfs {
-		if err := enc.Encode(mf); err != nil {
-			return err
-		}
-	}
-	return nil
 }

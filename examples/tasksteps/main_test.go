@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
-	"log/slog"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,65 +13,24 @@ import (
 	"testing"
 	"time"
 
-	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
-	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
+	"github.com/milestone-go/milestone/internal/appkit"
 	"github.com/milestone-go/milestone/internal/exampletest"
 	"github.com/milestone-go/milestone/internal/promserver"
 	"github.com/milestone-go/milestone/internal/runsummary"
 	"github.com/milestone-go/milestone/internal/testutil"
-	"github.com/milestone-go/milestone/jsonlog"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/mixin"
-	"github.com/milestone-go/milestone/metrics/otelcol"
 )
 
-// result is what one task execution left in every backend.
-type result struct {
-	id       string
-	err      error
-	b        *backends
-	otel     metricdata.ResourceMetrics
-	eventLog []exampletest.Line
-	jsonLog  []exampletest.Line
-	path     string
-}
-
 // execute runs one task execution of o through the program's own path
-// (runTask on newBackends), with a real OTel SDK read by a ManualReader
-// added, and the JSON log captured.
-func execute(t *testing.T, o *options) *result {
+// (runTask on the program's backends), read back by exampletest.Run.
+func execute(t *testing.T, o *options) *exampletest.Result {
 	t.Helper()
-	var logs testutil.SyncBuffer
-	logctx.SetHandler(jsonlog.NewHandler(&logs, &jsonlog.Options{Level: slog.LevelDebug}))
-	t.Cleanup(func() { logctx.SetHandler(nil) })
-	reader := sdkmetric.NewManualReader()
-	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
-	oc, err := otelcol.New(otelcol.WithOwnedMeterProvider(mp, mp.Shutdown), otelcol.WithCatalog(Catalog))
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := newBackends(o.events, oc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r := &result{b: b}
-	r.id, r.err = runTask(context.Background(), b.all, o)
-	if err := reader.Collect(context.Background(), &r.otel); err != nil {
-		t.Fatal(err)
-	}
-	if err := metrics.Close(b.all); err != nil {
-		t.Fatal(err)
-	}
-	r.path = b.eventLog.Path(r.id)
-	data, err := os.ReadFile(r.path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.eventLog = exampletest.Lines(t, data)
-	r.jsonLog = exampletest.Lines(t, logs.Bytes())
-	return r
+	return exampletest.Run(t, Catalog, "execution_id", o.events, func(c metrics.Collector) (string, error) {
+		return runTask(context.Background(), c, o)
+	})
 }
 
 func testOptions(t *testing.T) *options {
@@ -87,27 +45,27 @@ func testOptions(t *testing.T) *options {
 func TestTaskThroughEveryBackend(t *testing.T) {
 	o := testOptions(t)
 	r := execute(t, o)
-	if r.err != nil {
-		t.Fatal(r.err)
+	if r.Err != nil {
+		t.Fatal(r.Err)
 	}
 	for _, step := range Steps {
-		if got, err := exampletest.Counter(r.b.reg, "tasksteps_steps_total", "", "success", step); err != nil || got != 1 {
+		if got, err := exampletest.Counter(r.Backends.Registry, "tasksteps_steps_total", "", "success", step); err != nil || got != 1 {
 			t.Errorf("steps_total{%s,success} = %v (%v), want 1", step, got, err)
 		}
-		if got, ok := exampletest.OTel(&r.otel, "tasksteps.step_duration", "step", step); !ok || got != 1 {
+		if got, ok := exampletest.OTel(&r.OTel, "tasksteps.step_duration", "step", step); !ok || got != 1 {
 			t.Errorf("otel step_duration{step=%s} has %v points (found %v), want 1", step, got, ok)
 		}
 	}
-	if got, err := exampletest.Counter(r.b.reg, "tasksteps_tasks_total", "success"); err != nil || got != 1 {
+	if got, err := exampletest.Counter(r.Backends.Registry, "tasksteps_tasks_total", "success"); err != nil || got != 1 {
 		t.Errorf("tasks_total{success} = %v (%v), want 1", got, err)
 	}
 
 	// The event log: task_started, the steps in order, task_ended.
 	var events, steps []string
 	var wall, cpu float64
-	for _, l := range r.eventLog[1:] {
-		if l.Str("execution_id") != r.id {
-			t.Fatalf("line %v lacks execution_id %s", l, r.id)
+	for _, l := range r.EventLog[1:] {
+		if l.Str("execution_id") != r.ID {
+			t.Fatalf("line %v lacks execution_id %s", l, r.ID)
 		}
 		events = append(events, l.Str("event"))
 		if l.Str("event") == "step" {
@@ -122,7 +80,7 @@ func TestTaskThroughEveryBackend(t *testing.T) {
 	if events[0] != "task_started" || events[len(events)-1] != "task_ended" || !slices.Equal(steps, Steps) {
 		t.Errorf("events %v, want task_started, the steps %v in order, task_ended", events, Steps)
 	}
-	if task := r.eventLog[len(r.eventLog)-1]; task.Num("wall_time_s") < wall {
+	if task := r.EventLog[len(r.EventLog)-1]; task.Num("wall_time_s") < wall {
 		t.Errorf("the task took %v s, less than its steps' %v s", task.Num("wall_time_s"), wall)
 	}
 	if cpu <= 0 {
@@ -132,12 +90,12 @@ func TestTaskThroughEveryBackend(t *testing.T) {
 	// The JSON log: every line of the execution carries the context bound
 	// once.
 	n := 0
-	for _, l := range r.jsonLog {
+	for _, l := range r.JSONLog {
 		if l.Str("catalog") != "tasksteps" {
 			continue
 		}
 		n++
-		if l.Str("execution_id") != r.id || l.Str("task_name") != "daily_stats" || l.Str("project") != "pipelines" || l.Str("domain") != "development" {
+		if l.Str("execution_id") != r.ID || l.Str("task_name") != "daily_stats" || l.Str("project") != "pipelines" || l.Str("domain") != "development" {
 			t.Errorf("log line without the execution's context: %v", l)
 		}
 	}
@@ -146,16 +104,16 @@ func TestTaskThroughEveryBackend(t *testing.T) {
 	}
 
 	// The user code's output, uploaded, is the statistics of the inputs.
-	checkOutput(t, o, r.id)
+	checkOutput(t, o, r.ID)
 
-	s, err := runsummary.ReadFile(r.path)
+	s, err := runsummary.ReadFile(r.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info := runsummary.InfoFrom(r.id, s, nil); info.Status != runsummary.StatusCompleted {
+	if info := runsummary.InfoFrom(r.ID, s, nil); info.Status != runsummary.StatusCompleted {
 		t.Errorf("run status %s, want completed", info.Status)
 	}
-	checkStepRows(t, s, r.eventLog)
+	checkStepRows(t, s, r.EventLog)
 }
 
 // checkOutput recomputes the mean of the remote inputs and compares it
@@ -243,20 +201,20 @@ func TestFailingStep(t *testing.T) {
 			o := testOptions(t)
 			o.fail = step
 			r := execute(t, o)
-			if r.err == nil || !strings.HasPrefix(r.err.Error(), step+": ") || ErrorType(r.err) != wantType[step] {
-				t.Fatalf("error %v (type %s), want %s's %s error", r.err, ErrorType(r.err), step, wantType[step])
+			if r.Err == nil || !strings.HasPrefix(r.Err.Error(), step+": ") || ErrorType(r.Err) != wantType[step] {
+				t.Fatalf("error %v (type %s), want %s's %s error", r.Err, ErrorType(r.Err), step, wantType[step])
 			}
-			if got, err := exampletest.Counter(r.b.reg, "tasksteps_steps_total", wantType[step], "error", step); err != nil || got != 1 {
+			if got, err := exampletest.Counter(r.Backends.Registry, "tasksteps_steps_total", wantType[step], "error", step); err != nil || got != 1 {
 				t.Errorf("steps_total{%s,%s,error} = %v (%v), want 1", wantType[step], step, got, err)
 			}
-			if got, err := exampletest.Counter(r.b.reg, "tasksteps_tasks_total", "error"); err != nil || got != 1 {
+			if got, err := exampletest.Counter(r.Backends.Registry, "tasksteps_tasks_total", "error"); err != nil || got != 1 {
 				t.Errorf("tasks_total{error} = %v (%v), want 1", got, err)
 			}
-			if got, _ := exampletest.OTel(&r.otel, "tasksteps.steps", "error_type", wantType[step]); got != 1 {
+			if got, _ := exampletest.OTel(&r.OTel, "tasksteps.steps", "error_type", wantType[step]); got != 1 {
 				t.Errorf("otel steps{error_type=%s} = %v, want 1", wantType[step], got)
 			}
 			var steps []string
-			for _, l := range r.eventLog {
+			for _, l := range r.EventLog {
 				if l.Str("event") == "step" {
 					steps = append(steps, l.Str("step"))
 				}
@@ -264,25 +222,25 @@ func TestFailingStep(t *testing.T) {
 			if !slices.Equal(steps, Steps[:i+1]) {
 				t.Errorf("steps run %v, want %v", steps, Steps[:i+1])
 			}
-			last := r.eventLog[len(r.eventLog)-1]
+			last := r.EventLog[len(r.EventLog)-1]
 			if last.Str("event") != "task_ended" || last.Str("status") != "error" || last.Str("failed_step") != step {
 				t.Errorf("last line %v", last)
 			}
 			var logged bool
-			for _, l := range r.jsonLog {
+			for _, l := range r.JSONLog {
 				logged = logged || l.Str("event_name") == "step" && l.Str("step") == step && l.Str("status") == "error" && l.Str("error_type") == wantType[step]
 			}
 			if !logged {
 				t.Errorf("no JSON log line of the failed step")
 			}
-			s, err := runsummary.ReadFile(r.path)
+			s, err := runsummary.ReadFile(r.Path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if info := runsummary.InfoFrom(r.id, s, nil); info.Status != runsummary.StatusFailed {
+			if info := runsummary.InfoFrom(r.ID, s, nil); info.Status != runsummary.StatusFailed {
 				t.Errorf("run status %s, want failed", info.Status)
 			}
-			checkStepRows(t, s, r.eventLog)
+			checkStepRows(t, s, r.EventLog)
 		})
 	}
 }
@@ -292,11 +250,11 @@ func TestFailingStep(t *testing.T) {
 // event is emitted either way.
 func TestStepReturnsTheErrorUnchanged(t *testing.T) {
 	o := testOptions(t)
-	b, err := newBackends(o.events)
+	b, err := appkit.NewBackends(Catalog, "execution_id", o.events)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &runner{run: metrics.StartRun(b.all)}
+	r := &runner{run: metrics.StartRun(b.All)}
 	sentinel := &fs.PathError{Op: "open", Path: "x", Err: fs.ErrPermission}
 	ctx := logctx.With(context.Background(), "execution_id", "unchanged")
 	if got := r.step(ctx, "load_task", func(context.Context) error { return sentinel }); got != sentinel {
@@ -305,13 +263,13 @@ func TestStepReturnsTheErrorUnchanged(t *testing.T) {
 	if got := r.step(ctx, "write_decks", func(context.Context) error { time.Sleep(time.Millisecond); return nil }); got != nil {
 		t.Errorf("step returned %v, want nil", got)
 	}
-	if err := metrics.Close(b.all); err != nil {
+	if err := metrics.Close(b.All); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := exampletest.Counter(b.reg, "tasksteps_steps_total", "io", "error", "load_task"); err != nil || got != 1 {
+	if got, err := exampletest.Counter(b.Registry, "tasksteps_steps_total", "io", "error", "load_task"); err != nil || got != 1 {
 		t.Errorf("steps_total{io,load_task,error} = %v (%v), want 1", got, err)
 	}
-	if got, err := exampletest.Counter(b.reg, "tasksteps_steps_total", "", "success", "write_decks"); err != nil || got != 1 {
+	if got, err := exampletest.Counter(b.Registry, "tasksteps_steps_total", "", "success", "write_decks"); err != nil || got != 1 {
 		t.Errorf("steps_total{,write_decks,success} = %v (%v), want 1", got, err)
 	}
 	if !errors.Is(sentinel, fs.ErrPermission) {

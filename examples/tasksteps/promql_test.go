@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/milestone-go/milestone/internal/appkit"
 	"github.com/milestone-go/milestone/internal/promserver"
 	"github.com/milestone-go/milestone/jsonlog"
 	"github.com/milestone-go/milestone/logctx"
@@ -32,12 +33,12 @@ func TestREADMEQueries(t *testing.T) {
 	logctx.SetHandler(jsonlog.NewHandler(io.Discard, nil))
 	t.Cleanup(func() { logctx.SetHandler(nil) })
 	o := testOptions(t)
-	b, err := newBackends(o.events)
+	b, err := appkit.NewBackends(Catalog, "execution_id", o.events)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer metrics.Close(b.all)
-	target := httptest.NewServer(promhttp.HandlerFor(b.reg, promhttp.HandlerOpts{}))
+	defer metrics.Close(b.All)
+	target := httptest.NewServer(promhttp.HandlerFor(b.Registry, promhttp.HandlerOpts{}))
 	defer target.Close()
 	srv := promserver.Start(t, strings.TrimPrefix(target.URL, "http://"))
 	srv.WaitFor(t, `up{job="test"}`, 1, 30*time.Second)
@@ -46,7 +47,7 @@ func TestREADMEQueries(t *testing.T) {
 		t.Helper()
 		for _, fail := range []string{"", "execute_user_code"} {
 			o.fail = fail
-			if _, err := runTask(context.Background(), b.all, o); (err != nil) != (fail != "") {
+			if _, err := runTask(context.Background(), b.All, o); (err != nil) != (fail != "") {
 				t.Fatalf("fail %q: %v", fail, err)
 			}
 		}

@@ -3,14 +3,25 @@ package exampletest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
+	"os"
 	"slices"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"go.opentelemetry.io/otel/attribute"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+
+	"github.com/milestone-go/milestone/internal/appkit"
+	"github.com/milestone-go/milestone/internal/testutil"
+	"github.com/milestone-go/milestone/jsonlog"
+	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/otelcol"
 )
 
 // Line is one JSON line, decoded.
@@ -101,4 +112,58 @@ func OTel(rm *metricdata.ResourceMetrics, name, key, value string) (float64, boo
 		}
 	}
 	return 0, false
+}
+
+// Result is what one run of a program left in every backend.
+type Result struct {
+	// ID and Err are what the run returned.
+	ID  string
+	Err error
+	// Backends are the program's own, with Registry's series.
+	Backends *appkit.Backends
+	// OTel is a collection of the real OTel SDK the run also fed.
+	OTel metricdata.ResourceMetrics
+	// EventLog and JSONLog are the run's event-log lines (the header
+	// first) and every JSON log line written while it ran, at debug level.
+	EventLog, JSONLog []Line
+	// Path is the run's events.jsonl.
+	Path string
+}
+
+// Run runs fn on the program's backends for cat (appkit.NewBackends, the
+// event log under events with runs named by runKey) and a real OTel SDK
+// read by a ManualReader, with the JSON log captured at debug level, then
+// closes the backends and reads back what each holds. fn returns the run's
+// id and error.
+func Run(t testing.TB, cat *metrics.Catalog, runKey, events string, fn func(c metrics.Collector) (string, error)) *Result {
+	t.Helper()
+	var logs testutil.SyncBuffer
+	logctx.SetHandler(jsonlog.NewHandler(&logs, &jsonlog.Options{Level: slog.LevelDebug}))
+	t.Cleanup(func() { logctx.SetHandler(nil) })
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	oc, err := otelcol.New(otelcol.WithOwnedMeterProvider(mp, mp.Shutdown), otelcol.WithCatalog(cat))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := appkit.NewBackends(cat, runKey, events, oc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Result{Backends: b}
+	r.ID, r.Err = fn(b.All)
+	if err := reader.Collect(context.Background(), &r.OTel); err != nil {
+		t.Fatal(err)
+	}
+	if err := metrics.Close(b.All); err != nil {
+		t.Fatal(err)
+	}
+	r.Path = b.EventLog.Path(r.ID)
+	data, err := os.ReadFile(r.Path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.EventLog = Lines(t, data)
+	r.JSONLog = Lines(t, logs.Bytes())
+	return r
 }

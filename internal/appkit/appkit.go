@@ -1,0 +1,72 @@
+package appkit
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/prom"
+	"github.com/milestone-go/milestone/metrics/selfmetrics"
+	"github.com/milestone-go/milestone/metrics/slogcol"
+)
+
+// Backends are the collectors one run of a program feeds.
+type Backends struct {
+	// Registry holds the catalog's metrics and the milestone_* families.
+	Registry *prometheus.Registry
+	// EventLog writes <events>/<run id>/events.jsonl.
+	EventLog *eventlog.Collector
+	// All is every backend joined with metrics.Multi: emit to it, and
+	// close it with metrics.Close.
+	All metrics.Collector
+}
+
+// NewBackends builds prom for cat (on its own registry, with milestone's
+// own health), the event log under events with runs named by the context
+// field runKey, and the log lines (slogcol), joined with metrics.Multi
+// together with extra collectors.
+func NewBackends(cat *metrics.Catalog, runKey, events string, extra ...metrics.Collector) (*Backends, error) {
+	reg := prometheus.NewRegistry()
+	pc, err := prom.New(prom.WithRegisterer(reg), prom.WithCatalog(cat))
+	if err != nil {
+		return nil, err
+	}
+	ev, err := eventlog.New(eventlog.WithDir(events), eventlog.WithRunKey(runKey),
+		eventlog.WithLogger(logctx.CatalogLogger(cat.Namespace(), "eventlog")))
+	if err != nil {
+		return nil, err
+	}
+	lc, err := slogcol.New()
+	if err != nil {
+		return nil, err
+	}
+	all := metrics.Multi(append([]metrics.Collector{pc, ev, lc}, extra...)...)
+	fan, ok := all.(*metrics.Fanout)
+	if !ok {
+		return nil, fmt.Errorf("appkit: metrics.Multi returned %T, not a *metrics.Fanout", all)
+	}
+	if err := selfmetrics.Register(reg, pc, ev, lc, fan); err != nil {
+		return nil, err
+	}
+	return &Backends{Registry: reg, EventLog: ev, All: all}, nil
+}
+
+// WriteMetrics writes what reg gathers in the Prometheus text format.
+func WriteMetrics(w io.Writer, reg prometheus.Gatherer) error {
+	mfs, err := reg.Gather()
+	if err != nil {
+		return err
+	}
+	enc := expfmt.NewEncoder(w, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, mf := range mfs {
+		if err := enc.Encode(mf); err != nil {
+			return err
+		}
+	}
+	return nil
+}
