@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/internal/appkit"
-	"github.com/milestone-go/milestone/jsonlog"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
@@ -71,24 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	h := jsonlog.NewHandler(stderr, nil)
-	logctx.SetHandler(h)
-	b, err := appkit.NewBackends(Catalog, "query_id", o.events)
-	if err != nil {
-		return err
-	}
-	id, qerr := runQuery(ctx, b.All, o)
-	cerr := metrics.Close(b.All)
-	fmt.Fprintf(stdout, "query %s: event log %s\n", id, b.EventLog.Path(id))
-	if o.printMetrics {
-		if err := appkit.WriteMetrics(stdout, b.Registry); err != nil {
-			return err
-		}
-	}
-	if qerr != nil {
-		return qerr
-	}
-	return cerr
+	p := appkit.Program{Catalog: Catalog, RunKey: "query_id", Events: o.events, Noun: "query", PrintMetrics: o.printMetrics, Stdout: stdout, Stderr: stderr}
+	return p.Run(ctx, func(ctx context.Context, c metrics.Collector) (string, error) { return runQuery(ctx, c, o) })
 }
 
 // runQuery runs one query of o in a session and returns its id.

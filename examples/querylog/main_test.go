@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -271,15 +270,11 @@ func TestMixin(t *testing.T) {
 	if !strings.Contains(string(files["dashboards/querylog.json"]), "querylog_operator_duration_seconds_bucket") {
 		t.Errorf("the dashboard lacks the operator latency:\n%s", files["dashboards/querylog.json"])
 	}
-	promtool := promserver.RequirePromtool(t)
 	dir := t.TempDir()
 	if err := files.Write(dir); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(promtool, "check", "rules", filepath.Join(dir, "alerts.yaml"), filepath.Join(dir, "rules.yaml")).CombinedOutput()
-	if err != nil {
-		t.Errorf("promtool check rules: %v\n%s", err, out)
-	}
+	promserver.CheckRules(t, filepath.Join(dir, "alerts.yaml"), filepath.Join(dir, "rules.yaml"))
 }
 
 // TestCommand runs the command itself, with -metrics, and checks what it

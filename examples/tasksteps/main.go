@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/milestone-go/milestone/internal/appkit"
-	"github.com/milestone-go/milestone/jsonlog"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
@@ -73,23 +72,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	logctx.SetHandler(jsonlog.NewHandler(stderr, nil))
-	b, err := appkit.NewBackends(Catalog, "execution_id", o.events)
-	if err != nil {
-		return err
-	}
-	id, terr := runTask(ctx, b.All, o)
-	cerr := metrics.Close(b.All)
-	fmt.Fprintf(stdout, "execution %s: event log %s\n", id, b.EventLog.Path(id))
-	if o.printMetrics {
-		if err := appkit.WriteMetrics(stdout, b.Registry); err != nil {
-			return err
-		}
-	}
-	if terr != nil {
-		return terr
-	}
-	return cerr
+	p := appkit.Program{Catalog: Catalog, RunKey: "execution_id", Events: o.events, Noun: "execution", PrintMetrics: o.printMetrics, Stdout: stdout, Stderr: stderr}
+	return p.Run(ctx, func(ctx context.Context, c metrics.Collector) (string, error) { return runTask(ctx, c, o) })
 }
 
 // runTask runs one execution of the task and returns its id and the

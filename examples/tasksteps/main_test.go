@@ -6,13 +6,11 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
-
 
 	"github.com/milestone-go/milestone/internal/appkit"
 	"github.com/milestone-go/milestone/internal/exampletest"
@@ -287,15 +285,11 @@ func TestMixin(t *testing.T) {
 	if !strings.Contains(string(files["alerts.yaml"]), "TaskstepsStepLatencyHigh") {
 		t.Errorf("alerts.yaml lacks the step latency alert:\n%s", files["alerts.yaml"])
 	}
-	promtool := promserver.RequirePromtool(t)
 	dir := t.TempDir()
 	if err := files.Write(dir); err != nil {
 		t.Fatal(err)
 	}
-	out, err := exec.Command(promtool, "check", "rules", filepath.Join(dir, "alerts.yaml"), filepath.Join(dir, "rules.yaml")).CombinedOutput()
-	if err != nil {
-		t.Errorf("promtool check rules: %v\n%s", err, out)
-	}
+	promserver.CheckRules(t, filepath.Join(dir, "alerts.yaml"), filepath.Join(dir, "rules.yaml"))
 }
 
 // TestCommand runs the command itself and checks what it prints and its

@@ -1,12 +1,14 @@
 package appkit
 
 import (
+	"context"
 	"fmt"
 	"io"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
 
+	"github.com/milestone-go/milestone/jsonlog"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
@@ -69,4 +71,41 @@ func WriteMetrics(w io.Writer, reg prometheus.Gatherer) error {
 		}
 	}
 	return nil
+}
+
+// Program is one run of an example program: what it names its runs and
+// where its output goes.
+type Program struct {
+	// Catalog, RunKey and Events are passed to NewBackends.
+	Catalog *metrics.Catalog
+	RunKey  string
+	Events  string
+	// Noun starts the line naming the run's event log: "query", "execution".
+	Noun string
+	// PrintMetrics prints the registry to Stdout after the run.
+	PrintMetrics   bool
+	Stdout, Stderr io.Writer
+}
+
+// Run installs the JSON log on p.Stderr, builds the backends, runs fn on
+// them, closes them, prints "<noun> <id>: event log <path>" (and the
+// metrics) on p.Stdout, and returns fn's error, else the close error.
+func (p Program) Run(ctx context.Context, fn func(context.Context, metrics.Collector) (string, error)) error {
+	logctx.SetHandler(jsonlog.NewHandler(p.Stderr, nil))
+	b, err := NewBackends(p.Catalog, p.RunKey, p.Events)
+	if err != nil {
+		return err
+	}
+	id, runErr := fn(ctx, b.All)
+	closeErr := metrics.Close(b.All)
+	fmt.Fprintf(p.Stdout, "%s %s: event log %s\n", p.Noun, id, b.EventLog.Path(id))
+	if p.PrintMetrics {
+		if err := WriteMetrics(p.Stdout, b.Registry); err != nil {
+			return err
+		}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return closeErr
 }

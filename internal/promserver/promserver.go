@@ -64,6 +64,17 @@ func CheckMetrics(t testing.TB, text []byte) {
 	}
 }
 
+// CheckRules runs promtool check rules on the rule files at paths and
+// fails t when promtool does not report SUCCESS. It skips or fails t as
+// RequirePromtool does when promtool is absent.
+func CheckRules(t testing.TB, paths ...string) {
+	t.Helper()
+	out, err := exec.Command(RequirePromtool(t), append([]string{"check", "rules"}, paths...)...).CombinedOutput()
+	if err != nil || !bytes.Contains(out, []byte("SUCCESS")) {
+		t.Errorf("promtool check rules %v: %v\n%s", paths, err, out)
+	}
+}
+
 // checkMetrics returns what promtool check metrics printed about text.
 func checkMetrics(promtool string, text []byte) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
