@@ -28,6 +28,13 @@ type Spec struct {
 	// Level is the level the event is logged at (slog.LevelInfo, the zero
 	// value, unless set).
 	Level slog.Level
+	// LevelBy names a label field declared with values=, and Levels maps
+	// some of its values to the level an event with that value is logged
+	// at: a step{status} event logged at slog.LevelError when its status is
+	// "error". Other values, and the overflow value, keep Level. See
+	// docs/design/level-by-value.md.
+	LevelBy string
+	Levels  map[string]slog.Level
 	// Message is a one-line human message; {field} is replaced by the
 	// field's value ("shard {db_id} written: {row_count} rows"). Empty: the
 	// wire name.
@@ -111,6 +118,9 @@ func declare(cat *Catalog, t reflect.Type, s Spec) (*Descriptor, error) {
 		return nil, err
 	}
 	d.plan = newPackPlan(d.Fields)
+	if err := d.buildLevels(s.LevelBy, s.Levels); err != nil {
+		return nil, err
+	}
 	switch {
 	case s.Code == 0:
 		return nil, errors.New("code 0 is not a valid code")

@@ -42,8 +42,12 @@ type Descriptor struct {
 	Group Group
 	// Help says in one sentence what happened when the event is emitted.
 	Help string
-	// Level is the level the event is logged at as a log line.
+	// Level is the level the event is logged at as a log line, unless
+	// LevelBy's value says otherwise (LevelOf).
 	Level slog.Level
+	// LevelBy is the closed-set label whose values can change the level
+	// (Spec.LevelBy), or nil.
+	LevelBy *Field
 	// Message is the event's one-line human message template; see Render.
 	Message string
 	// EndsRun marks an event that is the last one a run emits, such as
@@ -55,6 +59,7 @@ type Descriptor struct {
 	// Instruments lists the metrics the event feeds, at least one.
 	Instruments []*Instrument
 
+	levels   []slog.Level // by LevelBy's label index, nil without LevelBy
 	goType   reflect.Type
 	template []templatePart
 	plan     packPlan

@@ -122,6 +122,9 @@ var (
 	})
 	_ = metrics.MustDeclare[QueryEnded](Catalog, metrics.Spec{
 		Code: 11, Wire: "query_ended", Group: "query", EndsRun: true, Help: "A query ended.",
+		// A failed query is an ERROR line (and a critical alert in the
+		// mixin), a cancelled one a WARN line.
+		LevelBy: "status", Levels: map[string]slog.Level{"error": slog.LevelError, "cancelled": slog.LevelWarn},
 		Message: "query {status} after {duration_ms} ms",
 		Instruments: []metrics.Instrument{
 			metrics.Count("queries_total", "Queries ended, by status and error type.", "status", "error_type"),

@@ -209,11 +209,11 @@ func checkOperatorRows(t *testing.T, s *runsummary.Summary, ev []exampletest.Lin
 // the error reaches the caller.
 func TestFailedAndCancelledQueries(t *testing.T) {
 	for _, tc := range []struct {
-		name, status, errType, runStatus string
-		cancel, fail                     bool
+		name, status, errType, runStatus, level string
+		cancel, fail                            bool
 	}{
-		{"failed", "error", "unknown_column", runsummary.StatusFailed, false, true},
-		{"cancelled", "cancelled", "cancelled", runsummary.StatusCancelled, true, false},
+		{"failed", "error", "unknown_column", runsummary.StatusFailed, "ERROR", false, true},
+		{"cancelled", "cancelled", "cancelled", runsummary.StatusCancelled, "WARN", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := testOptions(t, 1000)
@@ -239,10 +239,10 @@ func TestFailedAndCancelledQueries(t *testing.T) {
 			}
 			var logged bool
 			for _, l := range r.JSONLog {
-				logged = logged || l.Str("event_name") == "query_ended" && l.Str("status") == tc.status && l.Str("error_type") == tc.errType
+				logged = logged || l.Str("event_name") == "query_ended" && l.Str("status") == tc.status && l.Str("error_type") == tc.errType && l.Str("level") == tc.level
 			}
 			if !logged {
-				t.Errorf("no query_ended JSON line with status %s", tc.status)
+				t.Errorf("no query_ended JSON line with status %s at %s", tc.status, tc.level)
 			}
 			s, err := runsummary.ReadFile(r.Path)
 			if err != nil {
@@ -262,7 +262,7 @@ func TestMixin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"QuerylogQueryLatencyHigh", "QuerylogOperatorLatencyHigh", "QuerylogExecutionsStalled"} {
+	for _, want := range []string{"QuerylogQueryLatencyHigh", "QuerylogOperatorLatencyHigh", "QuerylogExecutionsStalled", "QuerylogQueriesError", "QuerylogQueriesCancelledHigh"} {
 		if !strings.Contains(string(files["alerts.yaml"]), want) {
 			t.Errorf("alerts.yaml lacks %s", want)
 		}

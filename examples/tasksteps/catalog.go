@@ -1,6 +1,7 @@
 package main
 
 import (
+	"log/slog"
 	"time"
 
 	"github.com/milestone-go/milestone/metrics"
@@ -48,6 +49,8 @@ var (
 	})
 	_ = metrics.MustDeclare[StepEnded](Catalog, metrics.Spec{
 		Code: 2, Wire: "step", Group: "step", Help: "One step of a task ended.",
+		// A failed step is an ERROR line, and a critical alert in the mixin.
+		LevelBy: "status", Levels: map[string]slog.Level{"error": slog.LevelError},
 		Message: "step {step} {status} after {wall_time_s} s",
 		Instruments: []metrics.Instrument{
 			metrics.Count("steps_total", "Steps ended, by step, status and error type.", "step", "status", "error_type"),
@@ -57,6 +60,7 @@ var (
 	})
 	_ = metrics.MustDeclare[TaskEnded](Catalog, metrics.Spec{
 		Code: 3, Wire: "task_ended", Group: "task", EndsRun: true, Help: "A task execution ended.",
+		LevelBy: "status", Levels: map[string]slog.Level{"error": slog.LevelError},
 		Message: "task {status} after {wall_time_s} s",
 		Instruments: []metrics.Instrument{
 			metrics.Count("tasks_total", "Task executions ended, by status.", "status"),

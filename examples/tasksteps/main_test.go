@@ -93,6 +93,9 @@ func TestTaskThroughEveryBackend(t *testing.T) {
 			continue
 		}
 		n++
+		if l.Str("level") != "INFO" {
+			t.Errorf("a successful execution's line at %s: %v", l.Str("level"), l)
+		}
 		if l.Str("execution_id") != r.ID || l.Str("task_name") != "daily_stats" || l.Str("project") != "pipelines" || l.Str("domain") != "development" {
 			t.Errorf("log line without the execution's context: %v", l)
 		}
@@ -226,10 +229,12 @@ func TestFailingStep(t *testing.T) {
 			}
 			var logged bool
 			for _, l := range r.JSONLog {
-				logged = logged || l.Str("event_name") == "step" && l.Str("step") == step && l.Str("status") == "error" && l.Str("error_type") == wantType[step]
+				logged = logged || l.Str("event_name") == "step" && l.Str("step") == step && l.Str("status") == "error" &&
+					l.Str("error_type") == wantType[step] && l.Str("level") == "ERROR" // LevelBy status
+
 			}
 			if !logged {
-				t.Errorf("no JSON log line of the failed step")
+				t.Errorf("no ERROR JSON log line of the failed step")
 			}
 			s, err := runsummary.ReadFile(r.Path)
 			if err != nil {
@@ -282,8 +287,19 @@ func TestMixin(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(files["alerts.yaml"]), "TaskstepsStepLatencyHigh") {
-		t.Errorf("alerts.yaml lacks the step latency alert:\n%s", files["alerts.yaml"])
+	for _, want := range []string{"TaskstepsStepLatencyHigh", "TaskstepsStepsError", "TaskstepsTasksError"} {
+		if !strings.Contains(string(files["alerts.yaml"]), want) {
+			t.Errorf("alerts.yaml lacks %s:\n%s", want, files["alerts.yaml"])
+		}
+	}
+	alerts, err := mixin.Alerts(Catalog, MixinConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range alerts {
+		if a.Name == "TaskstepsStepsError" && (a.Severity != "critical" || !strings.Contains(a.Expr, `tasksteps_steps_total{status=~"error"}`)) {
+			t.Errorf("the failed-step alert %+v, want critical on the error series", a)
+		}
 	}
 	dir := t.TempDir()
 	if err := files.Write(dir); err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/milestone-go/milestone/jsonlog"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/mixin"
 )
 
 // The README's two queries, verbatim.
@@ -28,7 +30,8 @@ const (
 // while it runs executions in two rounds, each one success and one
 // execute_user_code failure, and runs the README's queries: a p99 for
 // every step, and an error rate of exactly one half for execute_user_code
-// and for no other step.
+// and for no other step. With the generated alerts loaded, the failed-step
+// alert fires for execute_user_code only.
 func TestREADMEQueries(t *testing.T) {
 	logctx.SetHandler(jsonlog.NewHandler(io.Discard, nil))
 	t.Cleanup(func() { logctx.SetHandler(nil) })
@@ -40,7 +43,19 @@ func TestREADMEQueries(t *testing.T) {
 	defer metrics.Close(b.All)
 	target := httptest.NewServer(promhttp.HandlerFor(b.Registry, promhttp.HandlerOpts{}))
 	defer target.Close()
-	srv := promserver.Start(t, strings.TrimPrefix(target.URL, "http://"))
+	// The generated alerts are loaded too: the failed-step alert must fire.
+	files, err := mixin.Generate(Catalog, MixinConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := t.TempDir()
+	if err := files.Write(rules); err != nil {
+		t.Fatal(err)
+	}
+	srv := promserver.StartConfig(t, promserver.Config{
+		Targets:   map[string][]string{"test": {strings.TrimPrefix(target.URL, "http://")}},
+		RuleFiles: []string{filepath.Join(rules, "alerts.yaml"), filepath.Join(rules, "rules.yaml")},
+	})
 	srv.WaitFor(t, `up{job="test"}`, 1, 30*time.Second)
 
 	round := func(n float64) {
@@ -67,6 +82,10 @@ func TestREADMEQueries(t *testing.T) {
 	}
 	if n, err := srv.Series(ctx, errorRate); err != nil || n != 1 {
 		t.Errorf("error rate: %d series (%v), want only execute_user_code's", n, err)
+	}
+	srv.WaitFor(t, `count(ALERTS{alertname="TaskstepsStepsError",alertstate="firing",step="execute_user_code",error_type="user_code",severity="critical"})`, 1, 30*time.Second)
+	if n, err := srv.Series(ctx, `ALERTS{alertname="TaskstepsStepsError",step!="execute_user_code"}`); err != nil || n != 0 {
+		t.Errorf("the failed-step alert fired for %d other steps (%v)", n, err)
 	}
 	if rate, err := srv.Query(ctx, `(`+errorRate+`) and on (step) label_replace(vector(1), "step", "execute_user_code", "", "")`); err != nil || rate != 0.5 {
 		t.Errorf("execute_user_code's error rate %v (%v), want 0.5", rate, err)

@@ -33,7 +33,7 @@ func Render(cat *metrics.Catalog) []byte {
 	ds := cat.Descriptors()
 	for _, d := range ds {
 		fmt.Fprintf(&b, "| %d | `%s` | `%s` | %s | %s | %s | %s | %s | %s | %s |\n",
-			d.Code, d.Name, d.Wire, d.Group, d.Level, fieldList(d.Fields), instrumentList(d.Instruments),
+			d.Code, d.Name, d.Wire, d.Group, levelText(d), fieldList(d.Fields), instrumentList(d.Instruments),
 			yes(d.EndsRun), message(d.Message), d.Help)
 	}
 
@@ -188,4 +188,19 @@ func buckets(bs []float64) string {
 		s[i] = strconv.FormatFloat(b, 'g', -1, 64)
 	}
 	return strings.Join(s, ", ")
+}
+
+// levelText is the event's level, with the levels its LevelBy values
+// give: "INFO; status=error: ERROR".
+func levelText(d *metrics.Descriptor) string {
+	text := d.Level.String()
+	if d.LevelBy == nil {
+		return text
+	}
+	for _, v := range d.LevelBy.Label.Values {
+		if l := d.LevelOfValue(v); l != d.Level {
+			text += fmt.Sprintf("; %s=%s: %s", d.LevelBy.Name, v, l)
+		}
+	}
+	return text
 }

@@ -1,6 +1,7 @@
 package catalogdoc_test
 
 import (
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -67,5 +68,26 @@ func TestWriteThenCheck(t *testing.T) {
 	}
 	if err := catalogdoc.Check(collectortest.Catalog, path); err == nil || !strings.Contains(err.Error(), "stale") {
 		t.Errorf("Check on a stale page: %v", err)
+	}
+}
+
+var levelCatalog = metrics.MustNewCatalog("catalogdoc_level_test")
+
+type stepEnded struct {
+	Status string `milestone:"status,label,values=success|retried|error"`
+}
+
+var _ = metrics.MustDeclare[stepEnded](levelCatalog, metrics.Spec{
+	Code: 1, Wire: "step", Group: "step", Help: "A step ended.",
+	LevelBy: "status", Levels: map[string]slog.Level{"error": slog.LevelError, "retried": slog.LevelWarn},
+	Instruments: []metrics.Instrument{metrics.Count("steps_total", "Steps.", "status")},
+})
+
+// TestPageShowsLevelsByValue: an event whose level follows a label value
+// lists those levels, in the label's order.
+func TestPageShowsLevelsByValue(t *testing.T) {
+	page := string(catalogdoc.Render(levelCatalog))
+	if want := "| INFO; status=retried: WARN; status=error: ERROR |"; !strings.Contains(page, want) {
+		t.Errorf("page lacks %q:\n%s", want, page)
 	}
 }

@@ -2,6 +2,7 @@ package mixin
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +125,11 @@ func Alerts(cat *metrics.Catalog, cfg Config) ([]Alert, error) {
 			for _, l := range in.Labels {
 				labelText += fmt.Sprintf(", %s={{ $labels.%s }}", l, l)
 			}
+			if byValue := valueAlerts(cfg, d, in, w, labelText); byValue != nil {
+				seen[in.Name] = true
+				alerts = append(alerts, byValue...)
+				continue
+			}
 			switch {
 			case d.Level >= levelError:
 				seen[in.Name] = true
@@ -219,4 +225,59 @@ func lowerFirst(s string) string {
 	}
 	r[0] = unicode.ToLower(r[0])
 	return string(r)
+}
+
+// valueAlerts returns the alerts of a counter labeled by its event's
+// LevelBy field (Spec.LevelBy): a critical alert on any increase of the
+// series whose value is logged at ERROR, a warning on the rate of those
+// logged at WARN. It returns nil when the event has no LevelBy or the
+// counter is not labeled by it.
+func valueAlerts(cfg Config, d *metrics.Descriptor, in *metrics.Instrument, w, labelText string) []Alert {
+	if d.LevelBy == nil || !slices.Contains(in.Labels, d.LevelBy.Name) {
+		return nil
+	}
+	var errs, warns []string
+	for _, v := range d.LevelBy.Label.Values {
+		switch l := d.LevelOfValue(v); {
+		case l >= levelError:
+			errs = append(errs, v)
+		case l >= levelWarn:
+			warns = append(warns, v)
+		}
+	}
+	m := cfg.Prefix + in.Name
+	selector := func(vs []string) string {
+		return fmt.Sprintf("%s{%s=~%q}", m, d.LevelBy.Name, strings.Join(vs, "|"))
+	}
+	name := func(vs []string) string { return cfg.AlertPrefix + camel(base(in.Name)) + camel(strings.Join(vs, "_")) }
+	out := []Alert{}
+	if len(errs) > 0 {
+		sel := selector(errs)
+		out = append(out, Alert{
+			Name:     name(errs),
+			Expr:     fmt.Sprintf("sum by (%s) (increase(%s[%s])) > 0 or sum by (%s) (%s unless %s offset %s) > 0", by(in), sel, w, by(in), sel, sel, w),
+			For:      cfg.ErrorFor,
+			Severity: "critical",
+			Summary:  fmt.Sprintf("{{ $labels.job }}: %s with %s %s", lowerFirst(strings.TrimSuffix(in.Help, ".")), d.LevelBy.Name, strings.Join(errs, " or ")),
+			Description: fmt.Sprintf("{{ $value | printf \"%%.0f\" }} %s events with %s=%s in the last %s (%s%s). %s",
+				d.Wire, d.LevelBy.Name, strings.Join(errs, "|"), w, m, labelText, d.Help),
+			Event: d, Instrument: in,
+			Check: "the ERROR lines of the event, which carry the error",
+		})
+	}
+	if len(warns) > 0 {
+		sel := selector(warns)
+		out = append(out, Alert{
+			Name:     name(warns) + "High",
+			Expr:     fmt.Sprintf("sum by (%s) (rate(%s[%s])) > %s", by(in), sel, w, strconv.FormatFloat(cfg.WarnRate, 'g', -1, 64)),
+			For:      cfg.WarnFor,
+			Severity: "warning",
+			Summary:  fmt.Sprintf("{{ $labels.job }}: %s with %s %s keep climbing", lowerFirst(strings.TrimSuffix(in.Help, ".")), d.LevelBy.Name, strings.Join(warns, " or ")),
+			Description: fmt.Sprintf("%s with %s=%s is {{ $value | printf \"%%.3g\" }}/s over %s%s, above %s/s for %s. %s",
+				m, d.LevelBy.Name, strings.Join(warns, "|"), w, labelText, strconv.FormatFloat(cfg.WarnRate, 'g', -1, 64), promDuration(cfg.WarnFor), d.Help),
+			Event: d, Instrument: in,
+			Check: "the WARN lines of the event",
+		})
+	}
+	return out
 }

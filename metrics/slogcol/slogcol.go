@@ -79,7 +79,7 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if !e.logger.Enabled(ctx, e.d.Level) {
+	if !e.logger.Enabled(ctx, e.d.LevelOf(&p)) {
 		return
 	}
 	defer c.recoverPanic(e.d)
@@ -91,11 +91,11 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	c.logged.Add(1)
 }
 
-// Record returns the slog record of an event: the declared level, the
+// Record returns the slog record of an event: its level (LevelOf), the
 // rendered message, the event's name, code and catalog, then every field in
 // declaration order. Collectors that log events their own way start from it.
 func Record(d *metrics.Descriptor, p *metrics.Payload, t time.Time) slog.Record {
-	r := slog.NewRecord(t, d.Level, d.Render(p), 0)
+	r := slog.NewRecord(t, d.LevelOf(p), d.Render(p), 0)
 	r.AddAttrs(
 		slog.String(KeyEventName, d.Wire),
 		slog.Int(KeyEventCode, int(d.Code)),
