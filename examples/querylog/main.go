@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"time"
 
@@ -17,14 +14,7 @@ import (
 	"github.com/milestone-go/milestone/metrics/eventlog"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil && !errors.Is(err, flag.ErrHelp) {
-		fmt.Fprintln(os.Stderr, "querylog:", err)
-		os.Exit(1)
-	}
-}
+func main() { appkit.Main("querylog", run) }
 
 // options are the command line.
 type options struct {

@@ -2,8 +2,12 @@ package appkit
 
 import (
 	"context"
+	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -108,4 +112,17 @@ func (p Program) Run(ctx context.Context, fn func(context.Context, metrics.Colle
 		return runErr
 	}
 	return closeErr
+}
+
+// Main is a program's main: it runs run with the command line, standard
+// output and error, and a context cancelled by an interrupt, and exits 1
+// with "name: error" when run fails (flag.ErrHelp excepted).
+func Main(name string, run func(ctx context.Context, args []string, stdout, stderr io.Writer) error) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
+		fmt.Fprintln(os.Stderr, name+":", err)
+		os.Exit(1)
+	}
 }
