@@ -18,6 +18,9 @@ type rowCodec struct {
 	fixed []byte
 	nums  []*metrics.Field
 	strs  []*metrics.Field
+	// levels is the "level":"…", member of each LevelBy label index, for
+	// an event whose level follows a label value (fixed has none then).
+	levels [][]byte
 }
 
 // buildCodecs snapshots every declared event of every catalog.
@@ -44,8 +47,15 @@ func buildCodecs(service, host string) []*rowCodec {
 		b = strconv.AppendUint(b, uint64(d.Code), 10)
 		b = append(b, `,"grp":`...)
 		b = jsonenc.AppendString(b, string(d.Group))
-		b = append(b, `,"level":`...)
-		b = jsonenc.AppendString(b, d.Level.String())
+		if d.LevelBy == nil {
+			b = append(b, `,"level":`...)
+			b = jsonenc.AppendString(b, d.Level.String())
+		} else {
+			for i := range d.LevelBy.Label.Size() {
+				l := d.LevelOfValue(d.LevelBy.Label.Value(i))
+				rc.levels = append(rc.levels, jsonenc.AppendString([]byte(`"level":`), l.String()))
+			}
+		}
 		b = appendNames(append(b, `,"num_keys":`...), rc.nums)
 		b = appendNames(append(b, `,"str_keys":`...), rc.strs)
 		rc.fixed = append(b, ',')
@@ -84,6 +94,13 @@ func (rc *rowCodec) appendRow(b []byte, m *message, seq uint64, scratch []byte) 
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendUint(b, seq, 10)
 	b = append(b, rc.fixed...)
+	if rc.levels != nil {
+		if i := m.p.LabelIndex(rc.d.LevelBy); i >= 0 && i < len(rc.levels) {
+			b = append(append(b, rc.levels[i]...), ',')
+		} else {
+			b = append(jsonenc.AppendString(append(b, `"level":`...), rc.d.Level.String()), ',')
+		}
+	}
 	scratch = rc.d.AppendMessage(scratch[:0], &m.p)
 	b = append(b, `"message":`...)
 	b = jsonenc.AppendString(b, unsafe.String(unsafe.SliceData(scratch), len(scratch)))
