@@ -5,9 +5,9 @@ import (
 	"encoding"
 	"encoding/json"
 	"fmt"
+	"github.com/milestone-go/milestone/internal/errtext"
 	"log/slog"
 	"math"
-	"reflect"
 	"strconv"
 	"unicode/utf8"
 
@@ -102,27 +102,10 @@ func appendShortFloat(b []byte, f float64) ([]byte, bool) {
 	return b, false
 }
 
-// errorText returns err.Error(), recovering a panic.
-func errorText(err error) (s string) {
-	defer func() {
-		if r := recover(); r != nil {
-			s = panicText("Error", r)
-		}
-	}()
-	return err.Error()
-}
-
-// errorType returns the Go type of err, such as "*fs.PathError".
-func errorType(err error) string { return reflect.TypeOf(err).String() }
-
-func panicText(method string, r any) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = "!PANIC in " + method
-		}
-	}()
-	return fmt.Sprintf("!PANIC in %s: %v", method, r)
-}
+// errorText, errorType and panicText are errtext's, shared with logctx.
+func errorText(err error) string            { return errtext.Message(err) }
+func errorType(err error) string            { return errtext.Type(err) }
+func panicText(method string, r any) string { return errtext.Panic(method, r) }
 
 func stringerText(x fmt.Stringer) (s string) {
 	defer func() {

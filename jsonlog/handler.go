@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -148,6 +149,9 @@ type level struct {
 // encoding/json, in that order. A panic in LogValue, Error, MarshalJSON,
 // MarshalText or String is recovered and written as a string starting with
 // "!PANIC"; a marshaling error as a string starting with "!ERROR".
+//
+// The zero Handler is usable: it behaves as NewHandler(os.Stderr, nil), one
+// handler shared by every zero value (Flat, INFO, standard error).
 type Handler struct {
 	sh        *shared
 	leveler   slog.Leveler
@@ -241,6 +245,9 @@ func b2i(b bool) int {
 // Stats returns the counts of the handler, shared with every handler derived
 // from it.
 func (h *Handler) Stats() Stats {
+	if h.sh == nil {
+		return zeroHandler().Stats()
+	}
 	return Stats{WriteErrors: h.sh.writeErrors.Load(), Truncated: h.sh.truncated.Load()}
 }
 
@@ -250,7 +257,7 @@ func (h *Handler) ReadsContext() bool { return true }
 
 // Enabled reports whether l is at least the handler's level.
 func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
-	min := slog.LevelInfo
+	min := slog.LevelInfo // also the zero Handler's
 	if h.leveler != nil {
 		min = h.leveler.Level()
 	}
@@ -265,6 +272,9 @@ func (h *Handler) clone() *Handler {
 // WithLoggerName returns a handler that writes name as the logger name
 // ("logger" in Flat, "log.logger" in ECS). logctx.Logger uses it.
 func (h *Handler) WithLoggerName(name string) slog.Handler {
+	if h.sh == nil {
+		return zeroHandler().WithLoggerName(name)
+	}
 	c := h.clone()
 	c.setName(name)
 	return c
@@ -327,6 +337,9 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 	if len(attrs) == 0 {
 		return h
 	}
+	if h.sh == nil {
+		return zeroHandler().WithAttrs(attrs)
+	}
 	c := h.clone()
 	c.levels = slices.Clone(h.levels)
 	n := len(c.groups)
@@ -343,6 +356,9 @@ func (h *Handler) WithAttrs(attrs []slog.Attr) slog.Handler {
 func (h *Handler) WithGroup(name string) slog.Handler {
 	if name == "" {
 		return h
+	}
+	if h.sh == nil {
+		return zeroHandler().WithGroup(name)
 	}
 	c := h.clone()
 	c.groups = append(slices.Clip(h.groups), name)
@@ -478,11 +494,28 @@ func (h *Handler) fragment(f *logctx.Fields) *fragment {
 	return f.Store(h.ctxKey, fr).(*fragment)
 }
 
+// zeroHandler is what a zero Handler writes through: to os.Stderr as it is
+// at each line.
+var zeroHandler = sync.OnceValue(func() *Handler { return NewHandler(stderr{}, nil) })
+
+// handleZero is Handle of the zero Handler, out of Handle's hot path.
+//
+//go:noinline
+func handleZero(ctx context.Context, r slog.Record) error { return zeroHandler().Handle(ctx, r) }
+
+// stderr writes to the current os.Stderr.
+type stderr struct{}
+
+func (stderr) Write(p []byte) (int, error) { return os.Stderr.Write(p) }
+
 var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 // Handle writes r as one line. It returns the writer's error (also counted
 // in Stats) and never panics.
 func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
+	if h.sh == nil {
+		return handleZero(ctx, r)
+	}
 	locked := false
 	defer func() {
 		if p := recover(); p != nil {

@@ -2,8 +2,8 @@ package logctx
 
 import (
 	"context"
+	"github.com/milestone-go/milestone/internal/errtext"
 	"log/slog"
-	"reflect"
 	"runtime"
 	"strconv"
 	"strings"
@@ -83,7 +83,7 @@ func Failure(ctx context.Context, logger *slog.Logger, event string, sev Severit
 	if err != nil || stack {
 		g := make([]any, 0, 3)
 		if err != nil {
-			g = append(g, slog.String("message", errorMessage(err)), slog.String("type", reflect.TypeOf(err).String()))
+			g = append(g, slog.String("message", errtext.Message(err)), slog.String("type", errtext.Type(err)))
 		}
 		if stack {
 			g = append(g, slog.String("stack_trace", stackTrace(3)))
@@ -91,30 +91,6 @@ func Failure(ctx context.Context, logger *slog.Logger, event string, sev Severit
 		pre = append(pre, slog.Group("error", g...))
 	}
 	logAt(ctx, logger, sev.Level(), event, pre, args)
-}
-
-func errorMessage(err error) (s string) {
-	defer func() {
-		if r := recover(); r != nil {
-			s = "!PANIC in Error: " + panicString(r)
-		}
-	}()
-	return err.Error()
-}
-
-func panicString(r any) (s string) {
-	defer func() {
-		if recover() != nil {
-			s = "(unprintable panic value)"
-		}
-	}()
-	switch x := r.(type) {
-	case string:
-		return x
-	case error:
-		return x.Error()
-	}
-	return reflect.TypeOf(r).String()
 }
 
 func stackTrace(skip int) string {
