@@ -21,6 +21,28 @@
 // Configure is configure_logging: it installs one handler as the handler of
 // the logctx logger hierarchy, replacing any earlier one.
 //
+// # How a line is assembled
+//
+// Handle (handler.go) takes the first of these paths that applies
+// (line.go):
+//
+//   - fused (fused.go): no group is open; the header and the plain
+//     attributes (ASCII keys; strings, numbers, booleans, durations, times,
+//     a last error) are written in one pass, each key checked for a
+//     collision as it is written; at the first attribute it does not
+//     handle, the fast path continues the line or it is encoded again;
+//   - fast: no key of the line can collide (checked with key hashes,
+//     fastFlat in flat.go or fastECS in ecs.go); the pre-encoded scopes
+//     (scopes.go) are copied and the attributes appended;
+//   - general: some key collides; every key is checked against the others
+//     and renamed as the Handler doc says (slowBodyFlat, slowBodyECS);
+//   - limited: the line is longer than Options.MaxLineBytes; it is encoded
+//     again by the general path under the limit and counted as truncated.
+//
+// The layouts differ only in the body: flat.go writes groups as nested
+// objects, ecs.go as dotted keys around the ECS fields it writes itself.
+// Values are encoded by encoder.go and encode.go, key sets by keys.go.
+//
 // See Handler for the key rules (reserved keys, duplicates, ECS prefix
 // conflicts) and the way values are written, and Options.MaxLineBytes for
 // truncation.

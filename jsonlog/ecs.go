@@ -1,0 +1,207 @@
+package jsonlog
+
+// This file is the ECS layout's body: dotted keys, the ECS fields the
+// format writes itself, and the check that an application key fits them.
+
+import (
+	"log/slog"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/milestone-go/milestone/logctx"
+)
+
+type ecsCheck struct {
+	h    *Handler
+	fr   *fragment
+	leaf [2 * maxFastAttrs]uint64
+	nl   int
+	pre  [2 * maxFastAttrs]uint64
+	np   int
+}
+
+func (h *Handler) fastECS(fr *fragment, call []slog.Attr) bool {
+	if fr != nil && !h.ecsFragmentFits(fr) {
+		return false
+	}
+	if len(call) == 0 {
+		return true
+	}
+	for _, k := range h.callPrefixHashes {
+		if (fr != nil && fr.leaf.has(k)) || h.ecsLeaf.has(k) {
+			return false
+		}
+	}
+	c := ecsCheck{h: h, fr: fr}
+	return c.attrs(call, h.callPrefixHash, len(h.groups), true)
+}
+
+// ecsFragmentFits reports whether the context fields of fr and the keys of
+// the handler's WithAttrs are free of ECS conflicts: no key of one equal
+// to, or a dotted prefix of, a key of the other.
+func (h *Handler) ecsFragmentFits(fr *fragment) bool {
+	for _, k := range h.ecsLeaf.list {
+		if fr.leaf.has(k) || fr.prefix.has(k) {
+			return false
+		}
+	}
+	for _, k := range h.ecsPrefix.list {
+		if fr.leaf.has(k) {
+			return false
+		}
+	}
+	return true
+}
+
+func (c *ecsCheck) isLeaf(k uint64) bool {
+	if (c.fr != nil && c.fr.leaf.has(k)) || c.h.ecsLeaf.has(k) {
+		return true
+	}
+	for i := 0; i < c.nl; i++ {
+		if c.leaf[i] == k {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *ecsCheck) isPrefix(k uint64) bool {
+	if (c.fr != nil && c.fr.prefix.has(k)) || c.h.ecsPrefix.has(k) {
+		return true
+	}
+	for i := 0; i < c.np; i++ {
+		if c.pre[i] == k {
+			return true
+		}
+	}
+	return false
+}
+
+// addPrefix records a proper prefix of a call key; false on a conflict.
+func (c *ecsCheck) addPrefix(k uint64) bool {
+	if c.isLeaf(k) || c.np == len(c.pre) {
+		return false
+	}
+	c.pre[c.np] = k
+	c.np++
+	return true
+}
+
+// key hashes key after state, recording its inner dotted prefixes; it
+// returns the hash of the key, or false on a conflict.
+func (c *ecsCheck) key(state uint64, key string) (uint64, bool) {
+	for i := 0; i < len(key); i++ {
+		if key[i] == '.' && !c.addPrefix(state) {
+			return 0, false
+		}
+		state ^= uint64(key[i])
+		state *= fnvPrime
+	}
+	return state, true
+}
+
+func (c *ecsCheck) attrs(as []slog.Attr, state uint64, depth int, top bool) bool {
+	if depth >= MaxDepth || len(as) > maxFastAttrs {
+		return false
+	}
+	noPrefix := c.h.callPrefix == ""
+	for i := range as {
+		a := &as[i]
+		kind := a.Value.Kind()
+		if kind == slog.KindLogValuer && !top {
+			return false
+		}
+		if isEmptyAttr(*a) {
+			continue
+		}
+		if (a.Key == "" && kind == slog.KindGroup) || !utf8.ValidString(a.Key) {
+			return false
+		}
+		if noPrefix && top {
+			if kind == slog.KindGroup {
+				first, _, _ := strings.Cut(a.Key, ".")
+				if ecsFirstSegment(first) {
+					return false
+				}
+			} else if ecsTopLeafTaken(a.Key, a.Value) {
+				return false
+			}
+		}
+		k, ok := c.key(state, a.Key)
+		if !ok {
+			return false
+		}
+		if kind == slog.KindGroup {
+			if !c.addPrefix(k) {
+				return false
+			}
+			k ^= '.'
+			k *= fnvPrime
+			if !c.attrs(a.Value.Group(), k, depth+1, false) {
+				return false
+			}
+			continue
+		}
+		if !c.addLeaf(k) {
+			return false
+		}
+	}
+	return true
+}
+
+// addLeaf records the key hash of a call attribute's value; false on a
+// conflict (the key is already a value or a dotted prefix) or when full.
+func (c *ecsCheck) addLeaf(k uint64) bool {
+	if c.isLeaf(k) || c.isPrefix(k) || c.nl == len(c.leaf) {
+		return false
+	}
+	c.leaf[c.nl] = k
+	c.nl++
+	return true
+}
+
+// ecsTopLeafTaken reports whether a top-level call attribute holding v may
+// not be written under key as it is: the key is reserved, or it is "error"
+// holding an error, which the ECS layout writes as error.type and
+// error.message.
+func ecsTopLeafTaken(key string, v slog.Value) bool {
+	if reservedECS(key) {
+		return true
+	}
+	if key == "error" {
+		_, isErr := isError(v)
+		return isErr
+	}
+	return false
+}
+
+func (h *Handler) fastBodyECS(e *encoder, fr *fragment, call []slog.Attr) {
+	if fr != nil {
+		e.buf = append(e.buf, fr.data...)
+	}
+	e.buf = append(e.buf, h.ecsFrag...)
+	var path [MaxDepth]string
+	for i := range call {
+		e.ecsField(h.callPrefixEsc, path[:0], call[i], len(h.groups))
+	}
+}
+
+func (h *Handler) slowBodyECS(e *encoder, f *logctx.Fields, call []slog.Attr) {
+	var list []kv
+	if f.Len() > 0 {
+		attrs := make([]slog.Attr, f.Len())
+		for i := range attrs {
+			attrs[i] = f.At(i)
+		}
+		list = flattenECS(list, "", attrs, 0)
+	}
+	prefix := ""
+	for i := range h.levels {
+		if i > 0 {
+			prefix += fixKey(h.groups[i-1]) + "."
+		}
+		list = flattenECS(list, prefix, h.levels[i].raw, i)
+	}
+	list = flattenECS(list, prefix, call, len(h.groups))
+	e.kvs(processECS(list))
+}

@@ -1,0 +1,139 @@
+package jsonlog
+
+// This file pre-encodes scopes: the WithAttrs and WithGroup levels of a
+// handler (rebuild, rebuildECS) and the fields bound to a context
+// (fragment), so that Handle copies bytes instead of encoding them again.
+
+import (
+	"log/slog"
+	"strings"
+
+	"github.com/milestone-go/milestone/internal/jsonenc"
+	"github.com/milestone-go/milestone/logctx"
+)
+
+// rebuild re-encodes level i (flat) or the whole WithAttrs fragment (ECS).
+func (h *Handler) rebuild(i int) {
+	if len(h.groups) >= MaxDepth {
+		h.slowOnly = true
+	}
+	if h.format == ECS {
+		h.rebuildECS()
+		return
+	}
+	lv := h.levels[i]
+	norm := normalizeFlat(nil, lv.raw, i, i == 0, h.addSource)
+	e := encoder{}
+	e.fields(norm, i)
+	lv.frag = e.buf
+	lv.hashes = lv.hashes[:0:0]
+	for _, a := range norm {
+		lv.hashes = append(lv.hashes, flatHash(a.Key))
+	}
+	if i < len(h.groups) {
+		g := fixKey(h.groups[i])
+		if i == 0 && reservedFlat(g, h.addSource) {
+			g = renamePrefix + g
+		}
+		for _, a := range norm {
+			if a.Key == g {
+				h.slowOnly = true
+			}
+		}
+		lv.hashes = append(lv.hashes, flatHash(g))
+		var o []byte
+		o = append(o, `,"`...)
+		o = jsonenc.AppendEscaped(o, g)
+		o = append(o, `":{`...)
+		h.opens[i+1] = o
+	}
+	lv.keys = newKeySet(lv.hashes)
+	h.levels[i] = lv
+	h.deepest = 0
+	for j := range h.levels {
+		if len(h.levels[j].frag) > 0 {
+			h.deepest = j
+		}
+	}
+	h.setFused()
+}
+
+func (h *Handler) rebuildECS() {
+	var list []kv
+	prefix := ""
+	for i := range h.levels {
+		if i > 0 {
+			prefix += fixKey(h.groups[i-1]) + "."
+		}
+		list = flattenECS(list, prefix, h.levels[i].raw, i)
+	}
+	list = processECS(list)
+	e := encoder{}
+	e.kvs(list)
+	h.ecsFrag = e.buf
+	leaf, pre := ecsHashes(list)
+	h.ecsLeaf, h.ecsPrefix = newKeySet(leaf), newKeySet(pre)
+	h.callPrefix = prefix
+	h.callPrefixEsc = jsonenc.AppendEscaped(nil, prefix)
+	h.callPrefixHash = hashKey(prefix)
+	h.callPrefixHashes = nil
+	for j := 0; j < len(prefix); j++ {
+		if prefix[j] == '.' {
+			h.callPrefixHashes = append(h.callPrefixHashes, hashKey(prefix[:j]))
+		}
+	}
+	if len(h.groups) > 0 {
+		first, _, _ := strings.Cut(h.groups[0], ".")
+		if ecsFirstSegment(first) || reservedECS(strings.TrimSuffix(prefix, ".")) {
+			h.slowOnly = true
+		}
+	}
+	h.setFused()
+}
+
+func ecsHashes(list []kv) (leaf, pre []uint64) {
+	for _, x := range list {
+		leaf = append(leaf, hashKey(x.key))
+		for j := 0; j < len(x.key); j++ {
+			if x.key[j] == '.' {
+				pre = append(pre, hashKey(x.key[:j]))
+			}
+		}
+	}
+	return leaf, pre
+}
+
+// fragment is the encoding of one logctx scope for one handler layout.
+type fragment struct {
+	data   []byte
+	leaf   keySet
+	prefix keySet
+}
+
+func (h *Handler) fragment(f *logctx.Fields) *fragment {
+	if v := f.Load(h.ctxKey); v != nil {
+		return v.(*fragment)
+	}
+	attrs := make([]slog.Attr, f.Len())
+	for i := range attrs {
+		attrs[i] = f.At(i)
+	}
+	fr := &fragment{}
+	e := encoder{}
+	if h.format == Flat {
+		norm := normalizeFlat(nil, attrs, 0, true, h.addSource)
+		e.fields(norm, 0)
+		hashes := make([]uint64, len(norm))
+		for i, a := range norm {
+			hashes[i] = flatHash(a.Key)
+		}
+		fr.leaf = newKeySet(hashes)
+	} else {
+		list := processECS(flattenECS(nil, "", attrs, 0))
+		e.kvs(list)
+		leaf, pre := ecsHashes(list)
+		fr.leaf, fr.prefix = newKeySet(leaf), newKeySet(pre)
+	}
+	fr.data = e.buf
+	return f.Store(h.ctxKey, fr).(*fragment)
+}
