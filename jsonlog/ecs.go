@@ -11,6 +11,19 @@ import (
 	"github.com/milestone-go/milestone/logctx"
 )
 
+// ecsState is what the ECS layout keeps per handler, beside the state both
+// layouts share: the WithAttrs fragment and its key sets, and the prefix
+// the open groups give call-site keys.
+type ecsState struct {
+	frag             []byte
+	leaf             keySet
+	prefix           keySet
+	callPrefix       string
+	callPrefixEsc    []byte
+	callPrefixHash   uint64
+	callPrefixHashes []uint64
+}
+
 type ecsCheck struct {
 	h    *Handler
 	fr   *fragment
@@ -27,25 +40,25 @@ func (h *Handler) fastECS(fr *fragment, call []slog.Attr) bool {
 	if len(call) == 0 {
 		return true
 	}
-	for _, k := range h.callPrefixHashes {
-		if (fr != nil && fr.leaf.has(k)) || h.ecsLeaf.has(k) {
+	for _, k := range h.ecs.callPrefixHashes {
+		if (fr != nil && fr.leaf.has(k)) || h.ecs.leaf.has(k) {
 			return false
 		}
 	}
 	c := ecsCheck{h: h, fr: fr}
-	return c.attrs(call, h.callPrefixHash, len(h.groups), true)
+	return c.attrs(call, h.ecs.callPrefixHash, len(h.groups), true)
 }
 
 // ecsFragmentFits reports whether the context fields of fr and the keys of
 // the handler's WithAttrs are free of ECS conflicts: no key of one equal
 // to, or a dotted prefix of, a key of the other.
 func (h *Handler) ecsFragmentFits(fr *fragment) bool {
-	for _, k := range h.ecsLeaf.list {
+	for _, k := range h.ecs.leaf.list {
 		if fr.leaf.has(k) || fr.prefix.has(k) {
 			return false
 		}
 	}
-	for _, k := range h.ecsPrefix.list {
+	for _, k := range h.ecs.prefix.list {
 		if fr.leaf.has(k) {
 			return false
 		}
@@ -54,7 +67,7 @@ func (h *Handler) ecsFragmentFits(fr *fragment) bool {
 }
 
 func (c *ecsCheck) isLeaf(k uint64) bool {
-	if (c.fr != nil && c.fr.leaf.has(k)) || c.h.ecsLeaf.has(k) {
+	if (c.fr != nil && c.fr.leaf.has(k)) || c.h.ecs.leaf.has(k) {
 		return true
 	}
 	for i := 0; i < c.nl; i++ {
@@ -66,7 +79,7 @@ func (c *ecsCheck) isLeaf(k uint64) bool {
 }
 
 func (c *ecsCheck) isPrefix(k uint64) bool {
-	if (c.fr != nil && c.fr.prefix.has(k)) || c.h.ecsPrefix.has(k) {
+	if (c.fr != nil && c.fr.prefix.has(k)) || c.h.ecs.prefix.has(k) {
 		return true
 	}
 	for i := 0; i < c.np; i++ {
@@ -104,7 +117,7 @@ func (c *ecsCheck) attrs(as []slog.Attr, state uint64, depth int, top bool) bool
 	if depth >= MaxDepth || len(as) > maxFastAttrs {
 		return false
 	}
-	noPrefix := c.h.callPrefix == ""
+	noPrefix := c.h.ecs.callPrefix == ""
 	for i := range as {
 		a := &as[i]
 		kind := a.Value.Kind()
@@ -179,10 +192,10 @@ func (h *Handler) fastBodyECS(e *encoder, fr *fragment, call []slog.Attr) {
 	if fr != nil {
 		e.buf = append(e.buf, fr.data...)
 	}
-	e.buf = append(e.buf, h.ecsFrag...)
+	e.buf = append(e.buf, h.ecs.frag...)
 	var path [MaxDepth]string
 	for i := range call {
-		e.ecsField(h.callPrefixEsc, path[:0], call[i], len(h.groups))
+		e.ecsField(h.ecs.callPrefixEsc, path[:0], call[i], len(h.groups))
 	}
 }
 

@@ -150,7 +150,7 @@ func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
 	if fr != nil {
 		e.buf = append(e.buf, fr.data...)
 	}
-	e.buf = append(e.buf, h.ecsFrag...)
+	e.buf = append(e.buf, h.ecs.frag...)
 	c := ecsCheck{h: h, fr: fr}
 	ns := 0
 	ok := true
@@ -161,7 +161,7 @@ func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
 			ok = false
 			return false
 		}
-		hk, fits := c.key(h.callPrefixHash, k)
+		hk, fits := c.key(h.ecs.callPrefixHash, k)
 		if !fits || !c.addLeaf(hk) {
 			ok = false
 			return false

@@ -171,14 +171,7 @@ type Handler struct {
 	fused    bool   // fusedLine applies (no group open)
 	topKeys  keySet // fused: reserved keys and WithAttrs keys
 
-	// ECS
-	ecsFrag          []byte
-	ecsLeaf          keySet
-	ecsPrefix        keySet
-	callPrefix       string
-	callPrefixEsc    []byte
-	callPrefixHash   uint64
-	callPrefixHashes []uint64
+	ecs ecsState // the ECS layout's own state
 }
 
 var ctxKeys = [2][2]*logctx.CacheKey{

@@ -58,6 +58,8 @@ func (h *Handler) rebuild(i int) {
 	h.setFused()
 }
 
+// rebuildECS re-encodes the ECS state: every WithAttrs level flattened to
+// dotted keys under its groups' prefix, their key sets, and that prefix.
 func (h *Handler) rebuildECS() {
 	var list []kv
 	prefix := ""
@@ -70,16 +72,16 @@ func (h *Handler) rebuildECS() {
 	list = processECS(list)
 	e := encoder{}
 	e.kvs(list)
-	h.ecsFrag = e.buf
+	h.ecs.frag = e.buf
 	leaf, pre := ecsHashes(list)
-	h.ecsLeaf, h.ecsPrefix = newKeySet(leaf), newKeySet(pre)
-	h.callPrefix = prefix
-	h.callPrefixEsc = jsonenc.AppendEscaped(nil, prefix)
-	h.callPrefixHash = hashKey(prefix)
-	h.callPrefixHashes = nil
+	h.ecs.leaf, h.ecs.prefix = newKeySet(leaf), newKeySet(pre)
+	h.ecs.callPrefix = prefix
+	h.ecs.callPrefixEsc = jsonenc.AppendEscaped(nil, prefix)
+	h.ecs.callPrefixHash = hashKey(prefix)
+	h.ecs.callPrefixHashes = nil
 	for j := 0; j < len(prefix); j++ {
 		if prefix[j] == '.' {
-			h.callPrefixHashes = append(h.callPrefixHashes, hashKey(prefix[:j]))
+			h.ecs.callPrefixHashes = append(h.ecs.callPrefixHashes, hashKey(prefix[:j]))
 		}
 	}
 	if len(h.groups) > 0 {
