@@ -1,0 +1,118 @@
+package runsummary
+
+// This file reads an event log line by line into an accumulator.
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// record is one line. Pointers tell a key that is absent from a zero.
+type record struct {
+	Event       string   `json:"event"`
+	TS          string   `json:"ts"`
+	RunID       *string  `json:"run_id"`
+	RunKey      string   `json:"run_key"`
+	EndsRun     []string `json:"ends_run"`
+	Status      string   `json:"status"`
+	Version     string   `json:"version"`
+	Host        string   `json:"host"`
+	PID         int      `json:"pid"`
+	Count       int64    `json:"count"`
+	ElapsedMS   *float64 `json:"elapsed_ms"`
+	DurationMS  *float64 `json:"duration_ms"`
+	DBID        *int64   `json:"db_id"`
+	RowCount    int64    `json:"row_count"`
+	RowsWritten *int64   `json:"rows_written"`
+	BatchSize   int64    `json:"batch_size"`
+	Found       *bool    `json:"found"`
+	NumKeys     int64    `json:"num_keys"`
+	Changed     bool     `json:"changed"`
+	NumHandles  int64    `json:"num_handles"`
+	Attempt     int64    `json:"attempt"`
+	Attempts    int64    `json:"attempts"`
+	MaxRetries  int64    `json:"max_retries"`
+	BackoffS    float64  `json:"backoff_s"`
+	DelayS      float64  `json:"delay_s"`
+	WaitSeconds float64  `json:"wait_seconds"`
+	Tokens      int64    `json:"tokens_requested"`
+	ErrorType   string   `json:"error_type"`
+}
+
+// ReadFile summarizes path: an events.jsonl, or a run directory holding one.
+func ReadFile(path string) (*Summary, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if fi.IsDir() {
+		path = filepath.Join(path, FileName)
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	s, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	s.Path = path
+	return s, nil
+}
+
+// Read summarizes an event log read from r. A last line without its newline
+// that is not complete JSON (a torn write) is reported in Torn; complete
+// lines that are not valid event-log JSON, or hold a value of the wrong
+// type, are listed in Malformed. Both are ignored. It fails only when r
+// fails or holds no valid line.
+func Read(r io.Reader) (*Summary, error) {
+	a := newAccumulator()
+	br := bufio.NewReaderSize(r, 1<<16)
+	n := 0
+	for {
+		raw, err := br.ReadBytes('\n')
+		if len(raw) > 0 {
+			n++
+			complete := raw[len(raw)-1] == '\n'
+			body := bytes.TrimSpace(raw)
+			if len(body) > 0 {
+				var rec record
+				jerr := json.Unmarshal(body, &rec)
+				if jerr == nil && rec.Event == "" {
+					jerr = errors.New("no event key")
+				}
+				switch {
+				case jerr == nil:
+					a.add(&rec, body)
+				case !complete:
+					// Only the last line can lack its newline: a write cut
+					// short by a crash.
+					a.s.Torn = &Torn{Line: n, Bytes: len(body), Error: jerr.Error()}
+				default:
+					a.s.Malformed = append(a.s.Malformed, n)
+					if a.s.MalformedError == "" {
+						a.s.MalformedError = fmt.Sprintf("line %d: %v", n, jerr)
+					}
+				}
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	a.s.Lines = n
+	if a.valid == 0 {
+		return nil, errors.New("no event log line")
+	}
+	return a.finish(), nil
+}
