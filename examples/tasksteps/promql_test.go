@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -33,6 +34,16 @@ const (
 // and for no other step. With the generated alerts loaded, the failed-step
 // alert fires for execute_user_code only.
 func TestREADMEQueries(t *testing.T) {
+	readme, err := os.ReadFile("README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{p99PerStep, errorRate} {
+		// The README indents its code blocks by four spaces.
+		if !strings.Contains(string(readme), strings.ReplaceAll(q, "\n", "\n    ")) {
+			t.Fatalf("README.md does not show the query\n%s", q)
+		}
+	}
 	logctx.SetHandler(jsonlog.NewHandler(io.Discard, nil))
 	t.Cleanup(func() { logctx.SetHandler(nil) })
 	o := testOptions(t)

@@ -265,22 +265,9 @@ var ErrNoResult = errors.New("promserver: the query returned no sample")
 // value. The result must be a scalar or a vector of exactly one sample; an
 // empty vector returns ErrNoResult.
 func (s *Server) Query(ctx context.Context, expr string) (float64, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		s.URL+"/api/v1/query?query="+url.QueryEscape(expr), nil)
+	qr, err := s.query(ctx, expr)
 	if err != nil {
 		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	var qr queryResponse
-	if err := json.NewDecoder(resp.Body).Decode(&qr); err != nil {
-		return 0, fmt.Errorf("promserver: decoding the answer to %q (HTTP %s): %w", expr, resp.Status, err)
-	}
-	if qr.Status != "success" {
-		return 0, fmt.Errorf("promserver: query %q: %s", expr, qr.Error)
 	}
 	var pair [2]any // [unix time, "value"]
 	switch qr.Data.ResultType {
@@ -313,25 +300,35 @@ func (s *Server) Query(ctx context.Context, expr string) (float64, error) {
 	return strconv.ParseFloat(str, 64)
 }
 
-// Series runs expr as an instant query and returns how many series (or 1
-// for a scalar) it selects.
-func (s *Server) Series(ctx context.Context, expr string) (int, error) {
+// query runs expr as an instant query through the HTTP API and returns the
+// successful answer.
+func (s *Server) query(ctx context.Context, expr string) (*queryResponse, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
 		s.URL+"/api/v1/query?"+url.Values{"query": {expr}}.Encode(), nil)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	defer resp.Body.Close()
 	var qr queryResponse
 	if err := json.NewDecoder(resp.Body).Decode(&qr); err != nil {
-		return 0, fmt.Errorf("promserver: decoding the answer to %q (HTTP %s): %w", expr, resp.Status, err)
+		return nil, fmt.Errorf("promserver: decoding the answer to %q (HTTP %s): %w", expr, resp.Status, err)
 	}
 	if qr.Status != "success" {
-		return 0, fmt.Errorf("promserver: query %q: %s", expr, qr.Error)
+		return nil, fmt.Errorf("promserver: query %q: %s", expr, qr.Error)
+	}
+	return &qr, nil
+}
+
+// Series runs expr as an instant query and returns how many series (or 1
+// for a scalar) it selects.
+func (s *Server) Series(ctx context.Context, expr string) (int, error) {
+	qr, err := s.query(ctx, expr)
+	if err != nil {
+		return 0, err
 	}
 	if qr.Data.ResultType == "scalar" {
 		return 1, nil
