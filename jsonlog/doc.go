@@ -47,3 +47,5 @@
 // conflicts) and the way values are written, and Options.MaxLineBytes for
 // truncation.
 package jsonlog
+
+//go:generate go run ../internal/ecsgen -in ../../shared/ecs/fields.csv -out ecsfields_gen.go

@@ -22,6 +22,7 @@ type ecsState struct {
 	callPrefixEsc    []byte
 	callPrefixHash   uint64
 	callPrefixHashes []uint64
+	renamed          int // fields of frag written under another key than their own
 }
 
 type ecsCheck struct {
@@ -133,7 +134,7 @@ func (c *ecsCheck) attrs(as []slog.Attr, state uint64, depth int, top bool) bool
 		if noPrefix && top {
 			if kind == slog.KindGroup {
 				first, _, _ := strings.Cut(a.Key, ".")
-				if ecsFirstSegment(first) {
+				if ecsFirstSegment(first) || ecsRoot(first) {
 					return false
 				}
 			} else if ecsTopLeafTaken(a.Key, a.Value) {
@@ -174,25 +175,28 @@ func (c *ecsCheck) addLeaf(k uint64) bool {
 }
 
 // ecsTopLeafTaken reports whether a top-level call attribute holding v may
-// not be written under key as it is: the key is reserved, or it is "error"
-// holding an error, which the ECS layout writes as error.type and
-// error.message.
+// not be written under key as it is, without the general path's checks:
+// its first segment is one the format writes itself, or it is an ECS
+// field that v may not fit (an "error" holding an error, written as
+// error.type and error.message, never does).
 func ecsTopLeafTaken(key string, v slog.Value) bool {
-	if reservedECS(key) {
+	first := key
+	if i := strings.IndexByte(key, '.'); i >= 0 {
+		first = key[:i]
+	}
+	if ecsFirstSegment(first) {
 		return true
 	}
-	if key == "error" {
-		_, isErr := isError(v)
-		return isErr
-	}
-	return false
+	return ecsRoot(first) && !ecsFastFits(key, v)
 }
 
 func (h *Handler) fastBodyECS(e *encoder, fr *fragment, call []slog.Attr) {
 	if fr != nil {
 		e.buf = append(e.buf, fr.data...)
+		e.renamed += fr.renamed
 	}
 	e.buf = append(e.buf, h.ecs.frag...)
+	e.renamed += h.ecs.renamed
 	var path [MaxDepth]string
 	for i := range call {
 		e.ecsField(h.ecs.callPrefixEsc, path[:0], call[i], len(h.groups))
@@ -216,5 +220,7 @@ func (h *Handler) slowBodyECS(e *encoder, f *logctx.Fields, call []slog.Attr) {
 		list = flattenECS(list, prefix, h.levels[i].raw, i)
 	}
 	list = flattenECS(list, prefix, call, len(h.groups))
-	e.kvs(processECS(list))
+	list, renamed := processECS(list)
+	e.renamed += renamed
+	e.kvs(list)
 }

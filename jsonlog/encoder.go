@@ -17,6 +17,7 @@ type encoder struct {
 	cut     bool
 	dropped int
 	first   bool // the next field is the first of its object
+	renamed int  // fields written under another key than their own
 }
 
 func (e *encoder) room(n int) bool {
@@ -318,38 +319,4 @@ func flattenECS(dst []kv, prefix string, attrs []slog.Attr, depth int) []kv {
 		dst = append(dst, kv{key, v})
 	}
 	return dst
-}
-
-// processECS applies the ECS key rules: reserved keys renamed, one field per
-// key (the last), and no key that is both a value and a dotted prefix of
-// another key (the value's key gets leafSuffix, repeatedly if needed).
-func processECS(list []kv) []kv {
-	for i := range list {
-		if reservedECS(list[i].key) {
-			list[i].key = renamePrefix + list[i].key
-		}
-	}
-	list = dedupLast(list, kvKey)
-	for iter := 0; iter <= len(list); iter++ {
-		prefixes := map[string]bool{}
-		for _, x := range list {
-			for j := 0; j < len(x.key); j++ {
-				if x.key[j] == '.' {
-					prefixes[x.key[:j]] = true
-				}
-			}
-		}
-		changed := false
-		for i := range list {
-			if prefixes[list[i].key] {
-				list[i].key += leafSuffix
-				changed = true
-			}
-		}
-		if !changed {
-			break
-		}
-		list = dedupLast(list, kvKey)
-	}
-	return list
 }

@@ -149,8 +149,10 @@ func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
 	h.header(e, r)
 	if fr != nil {
 		e.buf = append(e.buf, fr.data...)
+		e.renamed += fr.renamed
 	}
 	e.buf = append(e.buf, h.ecs.frag...)
+	e.renamed += h.ecs.renamed
 	c := ecsCheck{h: h, fr: fr}
 	ns := 0
 	ok := true

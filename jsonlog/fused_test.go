@@ -211,7 +211,10 @@ func TestFusedECSPathAgrees(t *testing.T) {
 		{"source", hSrc, []slog.Attr{slog.Int("a", 1)}, true},
 		{"with attrs", hw, []slog.Attr{slog.Int("a", 1), slog.Int("with.other", 1)}, true},
 		{"error last", h, []slog.Attr{slog.Int("a", 1), slog.Any("err", io.EOF)}, true},
-		{"error string", h, []slog.Attr{slog.String("error", "boom")}, true},
+		{"error string", h, []slog.Attr{slog.String("error", "boom")}, false}, // error is an ECS object
+		{"ECS field that fits", h, []slog.Attr{slog.Int("process.pid", 42), slog.String("host.name", "web-1")}, true},
+		{"ECS field that does not fit", h, []slog.Attr{slog.String("process.pid", "x")}, false},
+		{"child of an ECS leaf", h, []slog.Attr{slog.String("host.name.first", "x")}, false},
 		{"error error", h, []slog.Attr{slog.Any("error", io.EOF)}, false},
 		{"error not last", h, []slog.Attr{slog.Any("err", io.EOF), slog.Int("a", 1)}, false},
 		{"dup", h, []slog.Attr{slog.Int("a", 1), slog.Int("a", 2)}, false},

@@ -101,6 +101,13 @@ type Stats struct {
 	WriteErrors uint64
 	// Truncated counts the lines cut to respect MaxLineBytes.
 	Truncated uint64
+	// Renamed counts the fields written under another key than the one
+	// logged, to keep the line indexable (see Handler): reserved keys and,
+	// in ECS, fields that do not fit the ECS mapping moved under
+	// "fields.", values that are also a dotted prefix given ".value", and
+	// ECS label keys cleaned. Nothing renamed is dropped. A context or
+	// WithAttrs field counts once per line it is written in.
+	Renamed uint64
 }
 
 type shared struct {
@@ -108,6 +115,7 @@ type shared struct {
 	w           io.Writer
 	writeErrors atomic.Uint64
 	truncated   atomic.Uint64
+	renamed     atomic.Uint64
 }
 
 // level is one group level of the attributes given by WithAttrs (flat).
@@ -239,7 +247,7 @@ func (h *Handler) Stats() Stats {
 	if h.sh == nil {
 		return zeroHandler().Stats()
 	}
-	return Stats{WriteErrors: h.sh.writeErrors.Load(), Truncated: h.sh.truncated.Load()}
+	return Stats{WriteErrors: h.sh.writeErrors.Load(), Truncated: h.sh.truncated.Load(), Renamed: h.sh.renamed.Load()}
 }
 
 // ReadsContext reports true: the handler writes the fields bound by
@@ -399,6 +407,9 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
 	bp := bufPool.Get().(*[]byte)
 	e := encoder{buf: (*bp)[:0]}
 	h.encode(&e, &r, f, fr, h.fused)
+	if e.renamed > 0 {
+		h.sh.renamed.Add(uint64(e.renamed))
+	}
 	h.sh.mu.Lock()
 	locked = true
 	n, err := h.sh.w.Write(e.buf)

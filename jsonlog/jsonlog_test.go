@@ -285,7 +285,7 @@ func TestECSPrefixConflicts(t *testing.T) {
 	ctx := logctx.With(context.Background(), "error", "ctx-error-text")
 	logctx.Failure(ctx, slog.New(h), "upload_failed", logctx.Error, &fs.PathError{Op: "open", Path: "/x", Err: fs.ErrNotExist})
 	m := one(t, buf.String(), ECS)
-	if m["error.value"] != "ctx-error-text" || m["error.type"] != "*fs.PathError" || m["error.message"] != "open /x: file does not exist" {
+	if m["fields.error"] != "ctx-error-text" || m["error.type"] != "*fs.PathError" || m["error.message"] != "open /x: file does not exist" {
 		t.Fatalf("error conflict: %s", buf)
 	}
 	buf.Reset()

@@ -125,7 +125,7 @@ func reservedFlat(key string, addSource bool) bool {
 	return false
 }
 
-func ecsLeaf(key string) bool {
+func ecsWrittenLeaf(key string) bool {
 	switch key {
 	case "@timestamp", "log.level", "message", "ecs.version", "log.logger", "service.name",
 		"log.origin.function", "log.origin.file.name", "log.origin.file.line", truncatedKey:
@@ -134,7 +134,7 @@ func ecsLeaf(key string) bool {
 	return false
 }
 
-func ecsObject(key string) bool {
+func ecsWrittenObject(key string) bool {
 	switch key {
 	case "log", "ecs", "service", "log.origin", "log.origin.file":
 		return true
@@ -163,11 +163,11 @@ func reservedECS(key string) bool {
 	if !ecsFirstSegment(first) {
 		return false
 	}
-	if ecsLeaf(key) || ecsObject(key) {
+	if ecsWrittenLeaf(key) || ecsWrittenObject(key) {
 		return true
 	}
 	for i := 0; i < len(key); i++ {
-		if key[i] == '.' && ecsLeaf(key[:i]) {
+		if key[i] == '.' && ecsWrittenLeaf(key[:i]) {
 			return true
 		}
 	}

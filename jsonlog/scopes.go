@@ -69,7 +69,7 @@ func (h *Handler) rebuildECS() {
 		}
 		list = flattenECS(list, prefix, h.levels[i].raw, i)
 	}
-	list = processECS(list)
+	list, h.ecs.renamed = processECS(list)
 	e := encoder{}
 	e.kvs(list)
 	h.ecs.frag = e.buf
@@ -86,7 +86,7 @@ func (h *Handler) rebuildECS() {
 	}
 	if len(h.groups) > 0 {
 		first, _, _ := strings.Cut(h.groups[0], ".")
-		if ecsFirstSegment(first) || reservedECS(strings.TrimSuffix(prefix, ".")) {
+		if ecsFirstSegment(first) || ecsRoot(first) || reservedECS(strings.TrimSuffix(prefix, ".")) {
 			h.slowOnly = true
 		}
 	}
@@ -107,9 +107,11 @@ func ecsHashes(list []kv) (leaf, pre []uint64) {
 
 // fragment is the encoding of one logctx scope for one handler layout.
 type fragment struct {
-	data   []byte
-	leaf   keySet
-	prefix keySet
+	data    []byte
+	leaf    keySet
+	prefix  keySet
+	renamed int  // fields of data written under another key than their own
+	dotted  bool // flat: a key of data holds a dot
 }
 
 func (h *Handler) fragment(f *logctx.Fields) *fragment {
@@ -131,7 +133,8 @@ func (h *Handler) fragment(f *logctx.Fields) *fragment {
 		}
 		fr.leaf = newKeySet(hashes)
 	} else {
-		list := processECS(flattenECS(nil, "", attrs, 0))
+		list, renamed := processECS(flattenECS(nil, "", attrs, 0))
+		fr.renamed = renamed
 		e.kvs(list)
 		leaf, pre := ecsHashes(list)
 		fr.leaf, fr.prefix = newKeySet(leaf), newKeySet(pre)

@@ -1,0 +1,368 @@
+package jsonlog
+
+// This file checks an application field against the ECS mapping: the
+// generated table of ECS fields (ecsfields_gen.go, from the ECS field
+// reference) says which keys are objects and what values each leaf
+// accepts, and a field that does not fit is moved under renamePrefix, where
+// ECS maps nothing.
+
+import (
+	"encoding/json"
+	"log/slog"
+	"math"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ecsClass is the class of values an ECS field's mapping accepts.
+type ecsClass uint8
+
+const (
+	ecsNone      ecsClass = iota // not an ECS field
+	ecsObject                    // object or nested: children, never a value
+	ecsFlattened                 // a flattened object: an object value or any children
+	ecsKeyword                   // keyword, text and kin: any scalar
+	ecsLong                      // a 64-bit integer, or a number string
+	ecsInteger                   // a 32-bit integer, or a number string
+	ecsFloat                     // a finite number, or a number string
+	ecsDate                      // an RFC 3339 date, a date, or epoch milliseconds
+	ecsBoolean                   // true, false, "true", "false" or ""
+	ecsIP                        // an IPv4 or IPv6 address string
+	ecsGeoPoint                  // a "lat,lon" string, a geohash, an object or an array
+)
+
+// ecsMisfit reports whether a field the application logs under the full
+// dotted key, with the JSON text val, would be rejected by an index
+// mapped by ECS: a value where ECS has an object, a child of an ECS leaf,
+// or a value its leaf's type does not accept.
+func ecsMisfit(key string, val []byte) bool {
+	root, _, _ := strings.Cut(key, ".")
+	if !ecsRoot(root) {
+		return false
+	}
+	for i := len(root); i < len(key); i++ {
+		if key[i] != '.' {
+			continue
+		}
+		switch ecsFields[key[:i]] {
+		case ecsObject:
+		case ecsNone, ecsFlattened:
+			return false // beyond ECS, or inside a flattened object
+		default:
+			return true // a child of an ECS leaf
+		}
+	}
+	c := ecsFields[key]
+	return c != ecsNone && !c.accepts(val)
+}
+
+// accepts reports whether the mapping of class c indexes the JSON value v.
+func (c ecsClass) accepts(v []byte) bool {
+	if len(v) == 0 {
+		return false
+	}
+	if string(v) == "null" {
+		return true // Elasticsearch indexes nothing for null
+	}
+	switch c {
+	case ecsObject:
+		return false
+	case ecsFlattened:
+		return v[0] == '{'
+	case ecsGeoPoint:
+		return v[0] == '"' || v[0] == '{' || v[0] == '['
+	}
+	if v[0] == '[' { // an array of values, each of which must fit
+		var elems []json.RawMessage
+		if json.Unmarshal(v, &elems) != nil {
+			return false
+		}
+		for _, e := range elems {
+			if !c.accepts(e) {
+				return false
+			}
+		}
+		return true
+	}
+	if v[0] == '{' {
+		return false
+	}
+	s, isStr := "", v[0] == '"'
+	if isStr && json.Unmarshal(v, &s) != nil {
+		return false
+	}
+	if !isStr {
+		s = string(v)
+	}
+	switch c {
+	case ecsKeyword:
+		return true
+	case ecsLong:
+		return inIntRange(s, isStr, math.MinInt64, math.MaxInt64)
+	case ecsInteger:
+		return inIntRange(s, isStr, math.MinInt32, math.MaxInt32)
+	case ecsFloat:
+		return decimal(s)
+	case ecsBoolean:
+		return s == "true" || s == "false" || (isStr && s == "")
+	case ecsDate:
+		return isDate(s, isStr)
+	case ecsIP:
+		a, err := netip.ParseAddr(s)
+		return isStr && err == nil && a.Zone() == ""
+	}
+	return false
+}
+
+// inIntRange reports whether s is a number whose integer part (numbers are
+// truncated, as Elasticsearch coerces them) lies within [lo, hi].
+func inIntRange(s string, isStr bool, lo, hi int64) bool {
+	if s == "true" || s == "false" {
+		return false
+	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return n >= lo && n <= hi
+	}
+	if !decimal(s) {
+		return false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return false
+	}
+	f = math.Trunc(f)
+	return f >= float64(lo) && f < -float64(lo) && f <= float64(hi)
+}
+
+// decimal reports whether s is a finite number in JSON's syntax: no NaN,
+// Inf, hexadecimal or leading plus, which strconv would accept.
+func decimal(s string) bool {
+	i := 0
+	if i < len(s) && s[i] == '-' {
+		i++
+	}
+	start := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	if i == start {
+		return false
+	}
+	if i < len(s) && s[i] == '.' {
+		i++
+		frac := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == frac {
+			return false
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		exp := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		if i == exp {
+			return false
+		}
+	}
+	if i != len(s) {
+		return false
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	return err == nil && !math.IsInf(f, 0)
+}
+
+// dateLayouts are the date strings accepted for an ECS date: what
+// Elasticsearch's strict_date_optional_time parses, narrowed to forms Go
+// parses the same way.
+var dateLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2006-01-02T15:04", "2006-01-02"}
+
+// isDate reports whether s is what an ECS date field's default format
+// (strict_date_optional_time||epoch_millis) parses: a date string, or
+// integer epoch milliseconds, as a number or a string.
+func isDate(s string, isStr bool) bool {
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return true
+	}
+	if !isStr {
+		return false
+	}
+	for _, l := range dateLayouts {
+		if t, err := time.Parse(l, s); err == nil && t.Year() >= 0 && t.Year() <= 9999 {
+			return true
+		}
+	}
+	return false
+}
+
+// ecsLabelKey returns the key of a field under "labels." with the
+// characters the ECS logging spec replaces in label keys ('.', '*' and
+// '\\') replaced by '_', so that a label stays one keyword.
+func ecsLabelKey(key string) string {
+	const p = "labels."
+	if !strings.HasPrefix(key, p) || !strings.ContainsAny(key[len(p):], `.*\`) {
+		return key
+	}
+	b := []byte(key)
+	for i := len(p); i < len(b); i++ {
+		switch b[i] {
+		case '.', '*', '\\':
+			b[i] = '_'
+		}
+	}
+	return string(b)
+}
+
+// processECS applies the ECS key rules to the fields of a line and returns
+// them with the number of fields whose key it changed. Of fields sharing a
+// key, the last is kept. A key the format writes itself, or one whose field
+// does not fit the ECS mapping, is moved under renamePrefix; a key under
+// "labels." has its inner dots, stars and backslashes replaced by '_'; a key
+// that is both a value and a dotted prefix of another key gets leafSuffix;
+// and a key changed into one the line already has gets renamePrefix again,
+// so that no field is lost.
+func processECS(list []kv) ([]kv, int) {
+	list = dedupLast(list, kvKey)
+	orig := make([]string, len(list))
+	for i := range list {
+		k := list[i].key
+		orig[i] = k
+		switch {
+		case reservedECS(k):
+			list[i].key = renamePrefix + k
+		case strings.HasPrefix(k, "labels."):
+			list[i].key = ecsLabelKey(k)
+		default:
+			root, _, _ := strings.Cut(k, ".")
+			if !ecsRoot(root) {
+				continue
+			}
+			list[i].val = settleAny(list[i].val)
+			if ecsMisfit(k, jsonText(list[i].val)) {
+				list[i].key = renamePrefix + k
+			}
+		}
+	}
+	uniqueKeys(list)
+	for iter := 0; iter <= 2*len(list); iter++ {
+		prefixes := map[string]bool{}
+		for _, x := range list {
+			for j := 0; j < len(x.key); j++ {
+				if x.key[j] == '.' {
+					prefixes[x.key[:j]] = true
+				}
+			}
+		}
+		changed := false
+		for i := range list {
+			if prefixes[list[i].key] {
+				list[i].key += leafSuffix
+				changed = true
+			}
+		}
+		if !changed {
+			break
+		}
+		uniqueKeys(list)
+	}
+	renamed := 0
+	for i := range list {
+		if list[i].key != orig[i] {
+			renamed++
+		}
+	}
+	return list, renamed
+}
+
+// uniqueKeys gives renamePrefix to every key equal to an earlier one, until
+// it is not.
+func uniqueKeys(list []kv) {
+	taken := make(map[string]bool, len(list))
+	for i := range list {
+		for taken[list[i].key] {
+			list[i].key = renamePrefix + list[i].key
+		}
+		taken[list[i].key] = true
+	}
+}
+
+// settleAny returns v with an any value replaced by what the encoder
+// writes for it (a string, or the raw JSON text), so that the user code
+// it runs (MarshalJSON, String, Error) runs once, for the check, and not
+// again for the line.
+func settleAny(v slog.Value) slog.Value {
+	if v.Kind() != slog.KindAny {
+		return v
+	}
+	raw, s, isStr := anyJSON(v.Any())
+	if isStr {
+		return slog.StringValue(s)
+	}
+	return slog.AnyValue(rawJSON(raw))
+}
+
+// rawJSON is JSON text already produced (and compacted) by anyJSON.
+type rawJSON []byte
+
+// MarshalJSON returns the text itself.
+func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
+
+// jsonText returns the JSON text the encoder writes for v, without a limit.
+func jsonText(v slog.Value) []byte {
+	e := encoder{}
+	e.value(v, 0)
+	return e.buf
+}
+
+// ecsFastFits reports, without encoding v, whether a field under the full
+// dotted key, with the scalar v, surely fits the ECS mapping; false sends
+// the line to the general path, which decides on the JSON text.
+func ecsFastFits(key string, v slog.Value) bool {
+	for i := 0; i < len(key); i++ {
+		if key[i] != '.' {
+			continue
+		}
+		switch ecsFields[key[:i]] {
+		case ecsObject:
+		case ecsNone, ecsFlattened:
+			return true
+		default:
+			return false
+		}
+	}
+	switch ecsFields[key] {
+	case ecsNone:
+		return true
+	case ecsKeyword:
+		return v.Kind() <= slog.KindUint64 && v.Kind() != slog.KindGroup && v.Kind() != slog.KindAny && v.Kind() != slog.KindLogValuer
+	case ecsLong:
+		return v.Kind() == slog.KindInt64 || v.Kind() == slog.KindDuration || (v.Kind() == slog.KindUint64 && v.Uint64() <= math.MaxInt64)
+	case ecsInteger:
+		return v.Kind() == slog.KindInt64 && v.Int64() >= math.MinInt32 && v.Int64() <= math.MaxInt32
+	case ecsFloat:
+		switch v.Kind() {
+		case slog.KindInt64, slog.KindUint64, slog.KindDuration:
+			return true
+		case slog.KindFloat64:
+			f := v.Float64()
+			return !math.IsNaN(f) && !math.IsInf(f, 0)
+		}
+	case ecsBoolean:
+		return v.Kind() == slog.KindBool
+	case ecsDate:
+		if v.Kind() == slog.KindTime {
+			y := v.Time().UTC().Year()
+			return y >= 0 && y <= 9999
+		}
+		return v.Kind() == slog.KindInt64
+	}
+	return false
+}
