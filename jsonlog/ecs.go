@@ -101,11 +101,19 @@ func (c *ecsCheck) addPrefix(k uint64) bool {
 	return true
 }
 
+// maybeBlank reports whether a key segment starting with b may be blank
+// (see cleanKey), which only the general path decides.
+func maybeBlank(b byte) bool { return b <= ' ' || b >= utf8.RuneSelf }
+
 // key hashes key after state, recording its inner dotted prefixes; it
-// returns the hash of the key, or false on a conflict.
+// returns the hash of the key, or false on a conflict or a segment that
+// may be blank.
 func (c *ecsCheck) key(state uint64, key string) (uint64, bool) {
+	if key == "" || maybeBlank(key[0]) {
+		return 0, false
+	}
 	for i := 0; i < len(key); i++ {
-		if key[i] == '.' && !c.addPrefix(state) {
+		if key[i] == '.' && (i+1 == len(key) || key[i+1] == '.' || maybeBlank(key[i+1]) || !c.addPrefix(state)) {
 			return 0, false
 		}
 		state ^= uint64(key[i])
@@ -184,7 +192,7 @@ func ecsTopLeafTaken(key string, v slog.Value) bool {
 	if i := strings.IndexByte(key, '.'); i >= 0 {
 		first = key[:i]
 	}
-	if ecsFirstSegment(first) {
+	if ecsFirstSegment(first) || (first == "labels" && ecsLabelKey(key) != key) {
 		return true
 	}
 	return ecsRoot(first) && !ecsFastFits(key, v)

@@ -223,7 +223,7 @@ func ecsLabelKey(key string) string {
 
 // processECS applies the ECS key rules to the fields of a line and returns
 // them with the number of fields whose key it changed. Of fields sharing a
-// key, the last is kept. A key the format writes itself, or one whose field
+// key, the last is kept. Blank key segments become "_" (cleanKey). A key the format writes itself, or one whose field
 // does not fit the ECS mapping, is moved under renamePrefix; a key under
 // "labels." has its inner dots, stars and backslashes replaced by '_'; a key
 // that is both a value and a dotted prefix of another key gets leafSuffix;
@@ -233,8 +233,9 @@ func processECS(list []kv) ([]kv, int) {
 	list = dedupLast(list, kvKey)
 	orig := make([]string, len(list))
 	for i := range list {
-		k := list[i].key
-		orig[i] = k
+		orig[i] = list[i].key
+		k := cleanKey(list[i].key)
+		list[i].key = k
 		switch {
 		case reservedECS(k):
 			list[i].key = renamePrefix + k

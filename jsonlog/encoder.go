@@ -3,6 +3,7 @@ package jsonlog
 import (
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/milestone-go/milestone/internal/jsonenc"
@@ -150,6 +151,7 @@ func (e *encoder) field(a slog.Attr, depth int, rename, addSource bool) bool {
 	var ok bool
 	if rename && reservedFlat(a.Key, addSource) {
 		ok = e.renamedKey(a.Key)
+		e.renamed++
 	} else {
 		ok = e.key(a.Key)
 	}
@@ -224,15 +226,41 @@ func (e *encoder) kvs(list []kv) {
 
 // normalizeFlat appends to dst the attributes as the flat layout writes
 // them: values resolved, empty-key groups inlined, empty attributes and
-// groups dropped, groups deeper than MaxDepth replaced by DepthMarker,
-// reserved keys renamed when top, and one attribute per key (the last).
-func normalizeFlat(dst, attrs []slog.Attr, depth int, top, addSource bool) []slog.Attr {
+// groups dropped, groups deeper than MaxDepth replaced by DepthMarker, one
+// attribute per key (the last), then keys cleaned (flatKey) and, when a key
+// changed into one the level has, given renamePrefix until it is unique.
+// renamed counts the keys changed.
+func normalizeFlat(dst, attrs []slog.Attr, depth int, top, addSource bool, renamed *int) []slog.Attr {
 	start := len(dst)
-	dst = appendNormFlat(dst, attrs, depth, depth, top, addSource)
-	return append(dst[:start], dedupLast(dst[start:], attrKey)...)
+	dst = appendNormFlat(dst, attrs, depth, depth, top, addSource, renamed)
+	dst = append(dst[:start], dedupLast(dst[start:], attrKey)...)
+	level := dst[start:]
+	var taken map[string]bool
+	for i := range level {
+		k := flatKey(level[i].Key, top, addSource)
+		if k == level[i].Key && taken == nil {
+			continue
+		}
+		if taken == nil { // a key changed: keep every key of the level unique
+			taken = make(map[string]bool, len(level))
+			for _, a := range level {
+				taken[a.Key] = true
+			}
+		}
+		if k == level[i].Key {
+			continue
+		}
+		for taken[k] {
+			k = renamePrefix + k
+		}
+		taken[k] = true
+		level[i].Key = k
+		*renamed++
+	}
+	return dst
 }
 
-func appendNormFlat(dst, attrs []slog.Attr, depth, nest int, top, addSource bool) []slog.Attr {
+func appendNormFlat(dst, attrs []slog.Attr, depth, nest int, top, addSource bool, renamed *int) []slog.Attr {
 	for _, a := range attrs {
 		v := a.Value.Resolve()
 		if a.Key == "" && v.Kind() == slog.KindAny && v.Any() == nil {
@@ -244,22 +272,30 @@ func appendNormFlat(dst, attrs []slog.Attr, depth, nest int, top, addSource bool
 				continue
 			}
 			if a.Key == "" {
-				dst = appendNormFlat(dst, v.Group(), depth, nest+1, top, addSource)
+				dst = appendNormFlat(dst, v.Group(), depth, nest+1, top, addSource, renamed)
 				continue
 			}
-			members := normalizeFlat(nil, v.Group(), depth+1, false, addSource)
+			members := normalizeFlat(nil, v.Group(), depth+1, false, addSource, renamed)
 			if len(members) == 0 {
 				continue
 			}
 			v = slog.GroupValue(members...)
 		}
-		key := fixKey(a.Key)
-		if top && reservedFlat(key, addSource) {
-			key = renamePrefix + key
-		}
-		dst = append(dst, slog.Attr{Key: key, Value: v})
+		dst = append(dst, slog.Attr{Key: fixKey(a.Key), Value: v})
 	}
 	return dst
+}
+
+// flatKey returns the key the flat layout writes for key (UTF-8 already
+// fixed): blank segments cleaned and, when top, a key whose first segment
+// is reserved moved under renamePrefix ("event.x" would be a child of the
+// format's own "event").
+func flatKey(key string, top, addSource bool) string {
+	k := cleanKey(key)
+	if first, _, _ := strings.Cut(k, "."); top && reservedFlat(first, addSource) {
+		k = renamePrefix + k
+	}
+	return k
 }
 
 // dedupLast keeps, for each key, only the last element with that key, in

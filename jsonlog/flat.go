@@ -8,6 +8,7 @@ package jsonlog
 import (
 	"log/slog"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/milestone-go/milestone/logctx"
@@ -15,6 +16,9 @@ import (
 
 func (h *Handler) fastFlat(fr *fragment, call []slog.Attr) bool {
 	n := len(h.groups)
+	if fr != nil && fr.dotted {
+		return false
+	}
 	if fr != nil {
 		for _, k := range h.levels[0].hashes {
 			if fr.leaf.has(k) {
@@ -36,7 +40,7 @@ func (h *Handler) fastFlat(fr *fragment, call []slog.Attr) bool {
 				continue
 			}
 		}
-		if !utf8.ValidString(a.Key) {
+		if !utf8.ValidString(a.Key) || !simpleFlatKey(a.Key) {
 			return false
 		}
 		var hk uint64
@@ -74,6 +78,9 @@ func checkGroupFlat(as []slog.Attr, depth int) bool {
 		if k == slog.KindLogValuer || (as[i].Key == "" && k == slog.KindGroup) || !utf8.ValidString(as[i].Key) {
 			return false
 		}
+		if !simpleFlatKey(as[i].Key) && !isEmptyAttr(as[i]) {
+			return false
+		}
 		for j := 0; j < i; j++ {
 			if as[j].Key == as[i].Key {
 				return false
@@ -86,10 +93,17 @@ func checkGroupFlat(as []slog.Attr, depth int) bool {
 	return true
 }
 
+// simpleFlatKey reports whether a key lets the line take the fast path: no
+// dot (so no dotted path of the line can meet another, which only the
+// general path checks) and not blank.
+func simpleFlatKey(k string) bool { return strings.IndexByte(k, '.') < 0 && !blank(k) }
+
 func (h *Handler) fastBodyFlat(e *encoder, fr *fragment, call []slog.Attr) {
 	if fr != nil {
 		e.buf = append(e.buf, fr.data...)
+		e.renamed += fr.renamed
 	}
+	e.renamed += h.flatRenamed
 	n := len(h.groups)
 	opened, mark, markOpened := 0, -1, 0
 	for i := 0; i <= n; i++ {
@@ -143,6 +157,87 @@ func (h *Handler) slowBodyFlat(e *encoder, f *logctx.Fields, call []slog.Attr) {
 		top = append(top, f.At(i))
 	}
 	top = append(top, cur...)
-	norm := normalizeFlat(nil, top, 0, true, h.addSource)
+	norm := normalizeFlat(nil, top, 0, true, h.addSource, &e.renamed)
+	norm = separatePaths(norm, &e.renamed)
 	e.fields(norm, 0)
+}
+
+// separatePaths applies the flat layout's dotted-path rule to normalized
+// attributes: Elasticsearch reads a key "a.b" as the path a → b, as it
+// reads a group a holding b, and rejects a line where one path is both a
+// value and a prefix of another, or where two values share a path. The
+// value whose path is a prefix gets leafSuffix ("a":1 beside "a.b":2 is
+// written "a.value":1); of values sharing a path, the later gets
+// renamePrefix on its own key (a group a holding b, then "a.b", writes the
+// latter as "fields.a.b"). renamed counts each key changed.
+func separatePaths(top []slog.Attr, renamed *int) []slog.Attr {
+	for iter := 0; iter < 4*MaxDepth; iter++ {
+		var paths []string
+		paths = flatPaths(paths, top, "")
+		prefixes := make(map[string]bool, len(paths))
+		for _, p := range paths {
+			for j := 0; j < len(p); j++ {
+				if p[j] == '.' {
+					prefixes[p[:j]] = true
+				}
+			}
+		}
+		fix := make([]uint8, len(paths))
+		seen := make(map[string]bool, len(paths))
+		fixed := false
+		for i, p := range paths {
+			switch {
+			case prefixes[p]:
+				fix[i] = 1
+			case seen[p]:
+				fix[i] = 2
+			}
+			seen[p] = true
+			fixed = fixed || fix[i] != 0
+		}
+		if !fixed {
+			return top
+		}
+		next := 0
+		top = renamePaths(top, fix, &next, renamed)
+	}
+	return top
+}
+
+// flatPaths appends the dotted path of every value of attrs under prefix,
+// depth first.
+func flatPaths(dst []string, attrs []slog.Attr, prefix string) []string {
+	for _, a := range attrs {
+		if a.Value.Kind() == slog.KindGroup {
+			dst = flatPaths(dst, a.Value.Group(), prefix+a.Key+".")
+			continue
+		}
+		dst = append(dst, prefix+a.Key)
+	}
+	return dst
+}
+
+// renamePaths returns attrs with the values flatPaths listed renamed as fix
+// says (1: leafSuffix, 2: renamePrefix), next being the index of the first
+// value of attrs in that list.
+func renamePaths(attrs []slog.Attr, fix []uint8, next *int, renamed *int) []slog.Attr {
+	out := make([]slog.Attr, len(attrs))
+	for i, a := range attrs {
+		if a.Value.Kind() == slog.KindGroup {
+			a.Value = slog.GroupValue(renamePaths(a.Value.Group(), fix, next, renamed)...)
+			out[i] = a
+			continue
+		}
+		switch fix[*next] {
+		case 1:
+			a.Key += leafSuffix
+			*renamed++
+		case 2:
+			a.Key = renamePrefix + a.Key
+			*renamed++
+		}
+		*next++
+		out[i] = a
+	}
+	return out
 }

@@ -86,17 +86,22 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 		return -1, false
 	}
 	if fr != nil {
+		if fr.dotted {
+			return -1, false
+		}
 		for _, k := range h.levels[0].hashes {
 			if fr.leaf.has(k) {
 				return -1, false
 			}
 		}
+		e.renamed += fr.renamed
 	}
 	h.header(e, r)
 	if fr != nil {
 		e.buf = append(e.buf, fr.data...)
 	}
 	e.buf = append(e.buf, h.levels[0].frag...)
+	e.renamed += h.flatRenamed
 	var seen [maxFastAttrs]uint64
 	ns := 0
 	ok := true
@@ -104,7 +109,7 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 		kind, err, fusable := fusedKind(a.Value, ns == r.NumAttrs()-1)
 		k := a.Key
 		n := len(k)
-		if !fusable || ns == maxFastAttrs || !plainKey(k) {
+		if !fusable || ns == maxFastAttrs || !plainFlatKey(k) {
 			ok = false
 			return false
 		}
@@ -216,6 +221,38 @@ func plainKey(k string) bool {
 		}
 	}
 	return true
+}
+
+// plainFlatKey reports whether k is a plainKey that takes the flat fast
+// path: no dot, and not starting with a space (so not blank).
+func plainFlatKey(k string) bool {
+	n := len(k)
+	if n == 0 || k[0] == ' ' {
+		return false
+	}
+	i := 0
+	if n >= 8 {
+		p := unsafe.Pointer(unsafe.StringData(k))
+		for ; i+8 <= n; i += 8 {
+			w := *(*uint64)(unsafe.Add(p, i))
+			if jsonenc.NeedsEscape(w) || hasDot(w) {
+				return false
+			}
+		}
+	}
+	for ; i < n; i++ {
+		if c := k[i]; c >= utf8.RuneSelf || !jsonenc.SafeASCII[c] || c == '.' {
+			return false
+		}
+	}
+	return true
+}
+
+// hasDot reports whether a byte of the word w is '.'.
+func hasDot(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	x := w ^ ('.' * ones)
+	return (x-ones)&^x&highs != 0
 }
 
 // fusedField writes `,"k":v`, k being a plainKey and v of a kind fusedKind

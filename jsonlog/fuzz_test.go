@@ -15,13 +15,21 @@ import (
 // FuzzEncoder: any mix of keys and values, bound in context scopes, With,
 // groups and call-site attributes, yields exactly one valid JSON object per
 // line, without a duplicate key (nor, in ECS, a prefix conflict), within
-// MaxLineBytes, and the fast path writes what the general path writes. An
+// MaxLineBytes, that Elasticsearch indexes (indexable: no path both a value
+// and a prefix, no path twice, no blank key segment, and in ECS the spec's
+// layout and a value every ECS field's mapping accepts), and the fast path
+// writes what the general path writes. An
 // odd n also turns on AddSource. The seed corpus is in
 // testdata/fuzz/FuzzEncoder.
 func FuzzEncoder(f *testing.F) {
 	f.Add("run_id", "abc", "level", int64(8), 1.5, uint8(0))
 	f.Add("a", "\xff\x00\"", "a.b", int64(-1), 0.0, uint8(0xff))
 	f.Add(strings.Repeat("k", 40), strings.Repeat("\u00e9\"", 150), "b", int64(3), 2.5, uint8(2)) // AddSource near the limit
+	f.Add("host", "web-1", "event.duration", int64(12), 1.5, uint8(0x41))
+	f.Add("error", "boom", "error.message", int64(0), 2.0, uint8(0x60))
+	f.Add("process.pid", "x", "labels.a.b", int64(7), -1.0, uint8(0x25))
+	f.Add("a..b", " ", "", int64(2), 0.5, uint8(0x14))
+	f.Add("event", "e", "event.x", int64(4), 3.0, uint8(0x0c))
 	f.Fuzz(func(t *testing.T, k1, v1, k2 string, n int64, fl float64, shape uint8) {
 		format := Flat
 		if shape&1 != 0 {

@@ -120,10 +120,11 @@ type shared struct {
 
 // level is one group level of the attributes given by WithAttrs (flat).
 type level struct {
-	raw    []slog.Attr
-	frag   []byte   // encoded fields, each with a leading comma
-	hashes []uint64 // final keys of frag, plus the next group's name
-	keys   keySet
+	raw     []slog.Attr
+	frag    []byte   // encoded fields, each with a leading comma
+	renamed int      // fields of frag (and the next group's name) renamed
+	hashes  []uint64 // final keys of frag, plus the next group's name
+	keys    keySet
 }
 
 // Handler is a slog.Handler writing one JSON object per line. It reads the
@@ -178,6 +179,8 @@ type Handler struct {
 	slowOnly bool
 	fused    bool   // fusedLine applies (no group open)
 	topKeys  keySet // fused: reserved keys and WithAttrs keys
+
+	flatRenamed int // flat: the renamed fields of all levels
 
 	ecs ecsState // the ECS layout's own state
 }

@@ -129,6 +129,9 @@ func lines(t testing.TB, out string, format Format) []map[string]any {
 				t.Fatalf("ECS key %q is both a value and a prefix in %s", c, l)
 			}
 		}
+		if problem, _ := indexable(l, format); problem != nil {
+			t.Fatalf("Elasticsearch would reject this %s line: %v\n%s", format, problem, l)
+		}
 		res = append(res, m)
 	}
 	return res

@@ -2,6 +2,7 @@ package jsonlog
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -102,13 +103,52 @@ func fixKey(key string) string {
 	return b.String()
 }
 
+// cleanKey returns key with every empty or blank (white-space only)
+// dot-separated segment replaced by "_": Elasticsearch rejects a field
+// name that is empty, blank, or has an empty segment ("a..b", ".a", "a.").
+func cleanKey(key string) string {
+	if !hasBlankSegment(key) {
+		return key
+	}
+	parts := strings.Split(key, ".")
+	for i, p := range parts {
+		if blank(p) {
+			parts[i] = "_"
+		}
+	}
+	return strings.Join(parts, ".")
+}
+
+// hasBlankSegment reports whether a dot-separated segment of key is empty
+// or blank.
+func hasBlankSegment(key string) bool {
+	start := 0
+	for i := 0; i <= len(key); i++ {
+		if i == len(key) || key[i] == '.' {
+			if blank(key[start:i]) {
+				return true
+			}
+			start = i + 1
+		}
+	}
+	return false
+}
+
+// blank reports whether s is empty or only white space.
+func blank(s string) bool {
+	if s != "" && s[0] != ' ' && s[0] < utf8.RuneSelf && s[0] > ' ' {
+		return false
+	}
+	return strings.TrimFunc(s, unicode.IsSpace) == ""
+}
+
 // renamePrefix is prepended to a field key that collides with a key the
 // handler writes itself: a field "level" is written as "fields.level".
 const renamePrefix = "fields."
 
-// leafSuffix is appended, in the ECS format, to a key that is both a value
-// and the dotted prefix of another key of the line: "error":"x" beside
-// "error.type" is written as "error.value":"x".
+// leafSuffix is appended to a key that is both a value and the dotted
+// prefix of another key of the line: "a":"x" beside "a.b" is written as
+// "a.value":"x".
 const leafSuffix = ".value"
 
 // truncatedKey is the key added to a line that MaxLineBytes truncated.

@@ -7,6 +7,7 @@ package jsonlog
 import (
 	"log/slog"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/milestone-go/milestone/internal/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
@@ -22,7 +23,11 @@ func (h *Handler) rebuild(i int) {
 		return
 	}
 	lv := h.levels[i]
-	norm := normalizeFlat(nil, lv.raw, i, i == 0, h.addSource)
+	lv.renamed = 0
+	norm := normalizeFlat(nil, lv.raw, i, i == 0, h.addSource, &lv.renamed)
+	if dottedKeys(norm) {
+		h.slowOnly = true // only the general path checks dotted paths
+	}
 	e := encoder{}
 	e.fields(norm, i)
 	lv.frag = e.buf
@@ -32,8 +37,12 @@ func (h *Handler) rebuild(i int) {
 	}
 	if i < len(h.groups) {
 		g := fixKey(h.groups[i])
+		if !simpleFlatKey(g) {
+			h.slowOnly = true
+		}
 		if i == 0 && reservedFlat(g, h.addSource) {
 			g = renamePrefix + g
+			lv.renamed++
 		}
 		for _, a := range norm {
 			if a.Key == g {
@@ -49,6 +58,10 @@ func (h *Handler) rebuild(i int) {
 	}
 	lv.keys = newKeySet(lv.hashes)
 	h.levels[i] = lv
+	h.flatRenamed = 0
+	for j := range h.levels {
+		h.flatRenamed += h.levels[j].renamed
+	}
 	h.deepest = 0
 	for j := range h.levels {
 		if len(h.levels[j].frag) > 0 {
@@ -84,6 +97,11 @@ func (h *Handler) rebuildECS() {
 			h.ecs.callPrefixHashes = append(h.ecs.callPrefixHashes, hashKey(prefix[:j]))
 		}
 	}
+	for _, g := range h.groups {
+		if hasBlankSegment(g) || strings.IndexFunc(g, func(r rune) bool { return r >= utf8.RuneSelf }) >= 0 {
+			h.slowOnly = true
+		}
+	}
 	if len(h.groups) > 0 {
 		first, _, _ := strings.Cut(h.groups[0], ".")
 		if ecsFirstSegment(first) || ecsRoot(first) || reservedECS(strings.TrimSuffix(prefix, ".")) {
@@ -91,6 +109,20 @@ func (h *Handler) rebuildECS() {
 		}
 	}
 	h.setFused()
+}
+
+// dottedKeys reports whether a key of the normalized attributes, at any
+// depth, would keep a line off the flat fast path (see simpleFlatKey).
+func dottedKeys(attrs []slog.Attr) bool {
+	for _, a := range attrs {
+		if !simpleFlatKey(a.Key) {
+			return true
+		}
+		if a.Value.Kind() == slog.KindGroup && dottedKeys(a.Value.Group()) {
+			return true
+		}
+	}
+	return false
 }
 
 func ecsHashes(list []kv) (leaf, pre []uint64) {
@@ -125,7 +157,8 @@ func (h *Handler) fragment(f *logctx.Fields) *fragment {
 	fr := &fragment{}
 	e := encoder{}
 	if h.format == Flat {
-		norm := normalizeFlat(nil, attrs, 0, true, h.addSource)
+		norm := normalizeFlat(nil, attrs, 0, true, h.addSource, &fr.renamed)
+		fr.dotted = dottedKeys(norm)
 		e.fields(norm, 0)
 		hashes := make([]uint64, len(norm))
 		for i, a := range norm {
