@@ -109,7 +109,7 @@ func maybeBlank(b byte) bool { return b <= ' ' || b >= utf8.RuneSelf }
 // returns the hash of the key, or false on a conflict or a segment that
 // may be blank.
 func (c *ecsCheck) key(state uint64, key string) (uint64, bool) {
-	if key == "" || maybeBlank(key[0]) {
+	if key == "" || key[0] == '.' || maybeBlank(key[0]) {
 		return 0, false
 	}
 	for i := 0; i < len(key); i++ {

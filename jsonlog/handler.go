@@ -136,17 +136,50 @@ type level struct {
 // by the handler and all the handlers derived from it by WithAttrs,
 // WithGroup and WithLoggerName.
 //
-// Keys: a field whose top-level key is one the format writes itself
-// (Flat: timestamp, level, logger, event, _truncated, and source with
-// AddSource; ECS: @timestamp, log.level, message, ecs.version, log.logger,
-// service.name, log.origin.*, _truncated, and their parents log, ecs,
-// service or children such as message.x) is renamed "fields.<key>". A line
-// never holds a key twice: when context fields, WithAttrs attributes and
-// record attributes share a key, the record's wins over WithAttrs, which
-// wins over the context (and a later attribute over an earlier one of the
-// same kind). In ECS, where keys are dotted paths, a key that is both a value
-// and the prefix of another key ("error" beside "error.type") is renamed
-// "<key>.value".
+// Keys: every line is one Elasticsearch indexes, so some fields are written
+// under another key; none is dropped for its key, and each is counted in
+// Stats.Renamed:
+//
+//   - Reserved keys: a field whose top-level key is one the format writes
+//     itself, or under one (Flat: timestamp, level, logger, event,
+//     _truncated, and source with AddSource, and their children such as
+//     event.x; ECS: @timestamp, log.level, message, ecs.version,
+//     log.logger, service.name, log.origin.*, _truncated, their parents
+//     log, ecs, service and children such as message.x) is moved to
+//     "fields.<key>".
+//   - Duplicates: a line never holds a key twice. When context fields,
+//     WithAttrs attributes and record attributes share a key, the
+//     record's wins over WithAttrs, which wins over the context (and a
+//     later attribute over an earlier one of the same kind). A key renamed
+//     into one the line already has gets "fields." again until it is
+//     unique.
+//   - Dotted paths: Elasticsearch reads "a.b" as the path a → b, as it
+//     reads a group a holding b. A key that is both a value and the dotted
+//     prefix of another key ("error":"x" beside "error.type", "a" beside a
+//     group or key under "a.") is renamed "<key>.value". In Flat, where a
+//     group and a dotted key can spell one path, the later value at a path
+//     moves to "fields.<key>".
+//   - Blank segments: an empty or white-space key segment ("", "a..b",
+//     ".a", "a.") is written "_".
+//   - ECS mapping: in ECS, a field must fit the Elastic Common Schema's
+//     mapping (the table generated from the ECS field reference): a value
+//     where ECS has an object ("host":"web-1", "event":"x", "user":42,
+//     "labels":"x", "error":"a string"), a child of an ECS leaf
+//     ("host.name.first"), or a value the field's type rejects (a
+//     non-numeric string in process.pid or event.duration, a non-IP in
+//     host.ip, a non-date in event.created) moves to "fields.<key>",
+//     where ECS maps nothing. Label keys have '.', '*' and '\' after
+//     "labels." replaced by '_', as the ECS logging spec says.
+//
+// Lines whose keys need none of this (no dot in Flat, no ECS field set as
+// the first segment in ECS, or ECS fields whose values plainly fit) take
+// the fast paths; the others are encoded by the general path, which
+// allocates.
+//
+// The ECS layout follows the ECS logging spec: @timestamp, log.level and
+// message first, ecs.version and log.level as top-level dotted keys. One
+// exception: a record with a zero Time has no @timestamp, as the
+// slog.Handler contract requires.
 //
 // Values: strings are escaped with invalid UTF-8 written as \ufffd; NaN,
 // +Inf and -Inf as the strings "NaN", "+Inf" and "-Inf"; durations as

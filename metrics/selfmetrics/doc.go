@@ -21,6 +21,7 @@
 //	milestone_eventlog_runs_removed_total      runs the event log's retention removed
 //	milestone_log_lines_failed_total{handler}  log lines whose Write failed (jsonlog) or records a handler refused (slogcol)
 //	milestone_log_lines_truncated_total        jsonlog lines cut to their maximum length
+//	milestone_log_fields_renamed_total         jsonlog fields written under another key to stay indexable (never dropped)
 //	milestone_collector_panics_total{collector} panics recovered by Multi, otelcol and slogcol
 //	milestone_invalid_values_total{backend}    negative counts and durations refused by prom and otelcol
 //	milestone_label_overflows_total{catalog,label} label values recorded as "other"

@@ -92,6 +92,7 @@ var (
 	dRemoved    = desc("milestone_eventlog_runs_removed_total", "Closed runs the event log's retention removed.")
 	dLogFailed  = desc("milestone_log_lines_failed_total", "Log lines whose write failed, or records a handler refused.", "handler")
 	dTruncated  = desc("milestone_log_lines_truncated_total", "Log lines cut to their maximum length.", "handler")
+	dRenamed    = desc("milestone_log_fields_renamed_total", "Log fields written under another key to keep the line indexable (reserved keys, ECS mapping, dotted prefixes).", "handler")
 	dPanics     = desc("milestone_collector_panics_total", "Panics recovered from collectors and their providers.", "collector")
 	dInvalid    = desc("milestone_invalid_values_total", "Negative counts and durations a metrics backend refused.", "backend")
 	dOverflows  = desc("milestone_label_overflows_total", "Label values recorded as the overflow value, outside a closed set or past a cap.", "catalog", "label")
@@ -105,7 +106,7 @@ var (
 
 // Describe sends every family's descriptor.
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{dDropped, dLost, dWriteErr, dFsyncErr, dRemoved, dLogFailed, dTruncated,
+	for _, d := range []*prometheus.Desc{dDropped, dLost, dWriteErr, dFsyncErr, dRemoved, dLogFailed, dTruncated, dRenamed,
 		dPanics, dInvalid, dOverflows, dUndeclared, dChRows, dChBatches, dChLost, dChRetries, dChLastErr} {
 		ch <- d
 	}
@@ -158,14 +159,16 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(dChLastErr, prometheus.GaugeValue, last)
 	}
 	if len(c.handlers) > 0 {
-		var failed, truncated uint64
+		var failed, truncated, renamed uint64
 		for _, h := range c.handlers {
 			s := h.Stats()
 			failed += s.WriteErrors
 			truncated += s.Truncated
+			renamed += s.Renamed
 		}
 		counter(dLogFailed, failed, "jsonlog")
 		counter(dTruncated, truncated, "jsonlog")
+		counter(dRenamed, renamed, "jsonlog")
 	}
 	var multiPanics, otelPanics, slogPanics, promInvalid, otelInvalid, slogFailed uint64
 	for _, f := range c.fanouts {

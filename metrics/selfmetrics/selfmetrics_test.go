@@ -65,14 +65,16 @@ func TestEveryLossShowsOnTheRegistry(t *testing.T) {
 	if err := ev.Close(); err != nil {
 		t.Fatal(err)
 	}
-	metrics.Emit(ctx, fan, metrics.WriteStarted{}) // dropped after Close
+	metrics.Emit(ctx, fan, metrics.WriteStarted{})        // dropped after Close
+	slog.New(h).Info("m", "level", "x", "a", 1, "a.b", 2) // two fields renamed (failed write)
 
 	want := map[string]float64{
 		`milestone_invalid_values_total{backend="prom"}`:                             2,
 		`milestone_collector_panics_total{collector="multi"}`:                        4,
 		`milestone_events_dropped_total{sink="eventlog"}`:                            1,
 		`milestone_events_lost_total{sink="eventlog"}`:                               0,
-		`milestone_log_lines_failed_total{handler="jsonlog"}`:                        3,
+		`milestone_log_lines_failed_total{handler="jsonlog"}`:                        4,
+		`milestone_log_fields_renamed_total{handler="jsonlog"}`:                      2,
 		`milestone_log_lines_failed_total{handler="slogcol"}`:                        3,
 		`milestone_collector_panics_total{collector="slogcol"}`:                      0,
 		`milestone_undeclared_events_total`:                                          1,
