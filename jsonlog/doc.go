@@ -43,9 +43,22 @@
 // objects, ecs.go as dotted keys around the ECS fields it writes itself.
 // Values are encoded by encoder.go and encode.go, key sets by keys.go.
 //
-// See Handler for the key rules (reserved keys, duplicates, ECS prefix
-// conflicts) and the way values are written, and Options.MaxLineBytes for
-// truncation.
+// # Lines Elasticsearch indexes
+//
+// No line holds a key Elasticsearch would reject: none twice, none both a
+// value and a dotted prefix of another, no blank key segment, and in ECS
+// no field that breaks the ECS mapping. The ECS mapping comes from a table
+// generated from the ECS field reference (ecsfields_gen.go, written by
+// internal/ecsgen from ../shared/ecs/fields.csv; go generate ./jsonlog
+// rewrites it, and a test fails when it is stale). A field that would
+// break a rule is written under another key, never dropped, and counted in
+// Stats.Renamed. The tests check every line they write, and FuzzEncoder
+// every line it writes, against a second reading of the rules built from
+// the ECS logging spec (spec.json) and fields.csv.
+//
+// See Handler for the key rules (reserved keys, duplicates, dotted paths,
+// blank segments, the ECS mapping) and the way values are written, and
+// Options.MaxLineBytes for truncation.
 package jsonlog
 
 //go:generate go run ../internal/ecsgen -in ../../shared/ecs/fields.csv -out ecsfields_gen.go
