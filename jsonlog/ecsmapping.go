@@ -143,20 +143,12 @@ func decimal(s string) bool {
 	if i < len(s) && s[i] == '-' {
 		i++
 	}
-	start := i
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
-	}
-	if i == start {
+	i, ok := digits(s, i)
+	if !ok {
 		return false
 	}
 	if i < len(s) && s[i] == '.' {
-		i++
-		frac := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == frac {
+		if i, ok = digits(s, i+1); !ok {
 			return false
 		}
 	}
@@ -165,11 +157,7 @@ func decimal(s string) bool {
 		if i < len(s) && (s[i] == '+' || s[i] == '-') {
 			i++
 		}
-		exp := i
-		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-			i++
-		}
-		if i == exp {
+		if i, ok = digits(s, i); !ok {
 			return false
 		}
 	}
@@ -178,6 +166,16 @@ func decimal(s string) bool {
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	return err == nil && !math.IsInf(f, 0)
+}
+
+// digits skips the decimal digits of s from i; ok is false when there are
+// none.
+func digits(s string, i int) (end int, ok bool) {
+	start := i
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i, i > start
 }
 
 // dateLayouts are the date strings accepted for an ECS date: what

@@ -1,0 +1,61 @@
+package jsonlog
+
+import "testing"
+
+func TestECSMisfit(t *testing.T) {
+	for _, tc := range []struct {
+		key, val string
+		misfit   bool
+	}{
+		{"run_id", `"x"`, false},
+		{"host", `"web-1"`, true},
+		{"host.name", `"web-1"`, false},
+		{"host.name", `{"a":1}`, true},
+		{"host.name", `["a","b"]`, false},
+		{"host.name.first", `"x"`, true},
+		{"host.custom", `"x"`, false},
+		{"process.pid", `42`, false},
+		{"process.pid", `"42"`, false},
+		{"process.pid", `"x"`, true},
+		{"process.pid", `1.5`, false},
+		{"process.pid", `9223372036854775808`, true},
+		{"process.pid", `true`, true},
+		{"process.pid", `"NaN"`, true},
+		{"process.pid", `"0x10"`, true},
+		{"event.duration", `"+Inf"`, true},
+		{"http.response.status_code", `1e300`, true},
+		{"host.ip", `"10.0.0.1"`, false},
+		{"host.ip", `"fe80::1%eth0"`, true},
+		{"host.ip", `"web"`, true},
+		{"host.ip", `["10.0.0.1","::1"]`, false},
+		{"host.ip", `["10.0.0.1","x"]`, true},
+		{"event.created", `"2026-03-14T10:30:00Z"`, false},
+		{"event.created", `"2026-03-14"`, false},
+		{"event.created", `1710412200000`, false},
+		{"event.created", `"yesterday"`, true},
+		{"event.created", `true`, true},
+		{"user.changes.entity.behavior", `7`, true},
+		{"error", `"x"`, true},
+		{"labels", `"x"`, true},
+		{"labels.team", `"x"`, false},
+		{"tags", `["a","b"]`, false},
+		{"tags.x", `"a"`, true},
+		{"host.name", `null`, false},
+		{"source.geo.location", `"41.1,-71.3"`, false},
+		{"source.geo.location", `7`, true},
+	} {
+		if got := ecsMisfit(tc.key, []byte(tc.val)); got != tc.misfit {
+			t.Errorf("ecsMisfit(%s, %s) = %v, want %v", tc.key, tc.val, got, tc.misfit)
+		}
+	}
+}
+
+func TestCleanKey(t *testing.T) {
+	for in, want := range map[string]string{
+		"a": "a", "": "_", " ": "_", "a..b": "a._.b", ".a": "_.a", "a.": "a._", "a. .b": "a._.b", "\u3000": "_", "é": "é",
+	} {
+		if got := cleanKey(in); got != want {
+			t.Errorf("cleanKey(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
