@@ -188,15 +188,37 @@ func (c *ecsCheck) addLeaf(k uint64) bool {
 // field that v may not fit (an "error" holding an error, written as
 // error.type and error.message, never does).
 func ecsTopLeafTaken(key string, v slog.Value) bool {
+	if key == "" {
+		return false
+	}
+	lengths := ecsFirstSegments[key[0]]
+	if lengths == 0 {
+		return false
+	}
 	first := key
 	if i := strings.IndexByte(key, '.'); i >= 0 {
 		first = key[:i]
+	}
+	if n := len(first); n >= 64 || lengths&(1<<n) == 0 {
+		return false
 	}
 	if ecsFirstSegment(first) || (first == "labels" && ecsLabelKey(key) != key) {
 		return true
 	}
 	return ecsRoot(first) && !ecsFastFits(key, v)
 }
+
+// ecsFirstSegments[c] has bit n set when a first segment of n bytes
+// starting with c is an ECS field's or one the ECS format writes: a cheap
+// test that rules out most keys before ecsTopLeafTaken's switches.
+var ecsFirstSegments = func() (t [256]uint64) {
+	for _, s := range append(ecsRootNames[:], "@timestamp", "log", "message", "ecs", "service", truncatedKey) {
+		if len(s) < 64 {
+			t[s[0]] |= 1 << len(s)
+		}
+	}
+	return t
+}()
 
 func (h *Handler) fastBodyECS(e *encoder, fr *fragment, call []slog.Attr) {
 	if fr != nil {

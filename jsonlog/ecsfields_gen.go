@@ -15,6 +15,9 @@ func ecsRoot(seg string) bool {
 	return false
 }
 
+// ecsRootNames lists the first segments of the ECS fields.
+var ecsRootNames = [...]string{"@timestamp", "agent", "client", "cloud", "container", "data_stream", "destination", "device", "dll", "dns", "ecs", "email", "entity", "error", "event", "faas", "file", "gen_ai", "group", "host", "http", "labels", "log", "message", "network", "observer", "orchestrator", "organization", "package", "process", "registry", "related", "rule", "server", "service", "source", "span", "tags", "threat", "tls", "trace", "transaction", "url", "user", "user_agent", "volume", "vulnerability"}
+
 // ecsFields maps every ECS field, and every dotted prefix of one, to the
 // class of values its mapping accepts.
 var ecsFields = map[string]ecsClass{

@@ -1,6 +1,9 @@
 package jsonlog
 
-import "testing"
+import (
+	"log/slog"
+	"testing"
+)
 
 func TestECSMisfit(t *testing.T) {
 	for _, tc := range []struct {
@@ -57,5 +60,21 @@ func TestCleanKey(t *testing.T) {
 		if got := cleanKey(in); got != want {
 			t.Errorf("cleanKey(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestECSTopLeafTakenSeesEveryRoot: the first-segment filter lets every
+// ECS root and written key through to the exact check.
+func TestECSTopLeafTakenSeesEveryRoot(t *testing.T) {
+	for _, root := range append(ecsRootNames[:], "@timestamp", "log", "message", "ecs", "service", truncatedKey) {
+		if len(root) >= 64 {
+			t.Fatalf("root %q is too long for the filter", root)
+		}
+		if !ecsTopLeafTaken(root+".zz.x", slog.GroupValue()) && !ecsTopLeafTaken(root, slog.GroupValue()) {
+			t.Errorf("ecsTopLeafTaken lets %s through", root)
+		}
+	}
+	if ecsTopLeafTaken("run_id", slog.StringValue("x")) || ecsTopLeafTaken("hostname", slog.StringValue("x")) {
+		t.Error("ecsTopLeafTaken refuses a key outside ECS")
 	}
 }

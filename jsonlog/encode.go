@@ -89,13 +89,33 @@ func appendShortFloat(b []byte, f float64) ([]byte, bool) {
 		if k == 0 {
 			return strconv.AppendInt(b, mi, 10), true
 		}
-		ip := int64(pow10[k])
-		b = strconv.AppendInt(b, mi/ip, 10)
-		b = append(b, '.')
-		frac := mi % ip
-		for d := ip / 10; d > 0 && frac > 0; d /= 10 {
-			b = append(b, byte('0'+frac/d%10))
-			frac %= d
+		// constant divisors, which the compiler turns into multiplications
+		var q, r int64
+		switch k {
+		case 1:
+			q, r = mi/10, mi%10
+		case 2:
+			q, r = mi/100, mi%100
+		case 3:
+			q, r = mi/1000, mi%1000
+		default:
+			q, r = mi/10000, mi%10000
+		}
+		b = strconv.AppendInt(b, q, 10)
+		// k digits, zero-padded, trailing zeros cut (f*10^k may be an
+		// integer where f*10^(k-1) was not quite one)
+		var digits [4]byte
+		for i := k - 1; i >= 0; i-- {
+			digits[i] = byte('0' + r%10)
+			r /= 10
+		}
+		n := k
+		for n > 0 && digits[n-1] == '0' {
+			n--
+		}
+		if n > 0 {
+			b = append(b, '.')
+			b = append(b, digits[:n]...)
 		}
 		return b, true
 	}

@@ -108,16 +108,14 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 	r.Attrs(func(a slog.Attr) bool {
 		kind, err, fusable := fusedKind(a.Value, ns == r.NumAttrs()-1)
 		k := a.Key
-		n := len(k)
-		if !fusable || ns == maxFastAttrs || !plainFlatKey(k) {
+		if !fusable || ns == maxFastAttrs {
 			ok = false
 			return false
 		}
-		var hk uint64
-		if n < 8 {
-			hk = shortHash(shortWord(k), n)
-		} else {
-			hk = flatHash(k)
+		hk, plain := fusedKeyHash(k)
+		if !plain {
+			ok = false
+			return false
 		}
 		if h.topKeys.has(hk) || (fr != nil && fr.leaf.has(hk)) {
 			ok = false
@@ -221,6 +219,24 @@ func plainKey(k string) bool {
 		}
 	}
 	return true
+}
+
+// fusedKeyHash returns flatHash of k and whether k is a plainFlatKey, with
+// one pair of loads for the common key of 4 to 7 bytes.
+func fusedKeyHash(k string) (uint64, bool) {
+	n := len(k)
+	if n < 4 || n >= 8 {
+		if !plainFlatKey(k) {
+			return 0, false
+		}
+		return flatHash(k), true
+	}
+	p := unsafe.Pointer(unsafe.StringData(k))
+	lo, hi := uint64(load32(p)), uint64(load32(unsafe.Add(p, n-4)))
+	if w := lo | hi<<32; k[0] == ' ' || jsonenc.NeedsEscape(w) || hasDot(w) {
+		return 0, false
+	}
+	return shortHash(lo|hi<<(8*uint(n-4)), n), true
 }
 
 // plainFlatKey reports whether k is a plainKey that takes the flat fast

@@ -325,3 +325,30 @@ func TestFusedPathThroughLogger(t *testing.T) {
 		t.Fatalf("collision not resolved: %s", a.String())
 	}
 }
+
+// TestFusedKeyHashAgrees: the fused path's one-pass key check and hash
+// give what plainFlatKey and flatHash give, for every short key shape.
+func TestFusedKeyHashAgrees(t *testing.T) {
+	alphabet := []string{"a", "Z", "_", ".", " ", "\"", "\\", "\x00", "\x7f", "é", "0"}
+	var keys []string
+	var grow func(prefix string, n int)
+	grow = func(prefix string, n int) {
+		keys = append(keys, prefix)
+		if n == 0 {
+			return
+		}
+		for _, c := range alphabet {
+			grow(prefix+c, n-1)
+		}
+	}
+	grow("", 3)
+	for _, k := range keys {
+		for _, pad := range []string{"", "bcd", "bcdefg", "bcdefghij"} {
+			key := pad + k
+			h, plain := fusedKeyHash(key)
+			if plain != plainFlatKey(key) || (plain && h != flatHash(key)) {
+				t.Fatalf("fusedKeyHash(%q) = %x, %v; plainFlatKey %v, flatHash %x", key, h, plain, plainFlatKey(key), flatHash(key))
+			}
+		}
+	}
+}

@@ -155,6 +155,14 @@ func generate(r io.Reader, pkg string) ([]byte, error) {
 		fmt.Fprintf(&b, "%q", r)
 	}
 	b.WriteString(":\n\t\treturn true\n\t}\n\treturn false\n}\n\n")
+	b.WriteString("// ecsRootNames lists the first segments of the ECS fields.\nvar ecsRootNames = [...]string{")
+	for i, r := range rootList {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%q", r)
+	}
+	b.WriteString("}\n\n")
 	b.WriteString("// ecsFields maps every ECS field, and every dotted prefix of one, to the\n// class of values its mapping accepts.\nvar ecsFields = map[string]ecsClass{\n")
 	for _, name := range names {
 		fmt.Fprintf(&b, "\t%q: %s,\n", name, fields[name])
