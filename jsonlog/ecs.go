@@ -5,6 +5,7 @@ package jsonlog
 
 import (
 	"log/slog"
+	"math/bits"
 	"strings"
 	"unicode/utf8"
 
@@ -195,11 +196,18 @@ func ecsTopLeafTaken(key string, v slog.Value) bool {
 	if lengths == 0 {
 		return false
 	}
-	first := key
-	if i := strings.IndexByte(key, '.'); i >= 0 {
-		first = key[:i]
+	first := ""
+	for ; lengths != 0; lengths &= lengths - 1 {
+		n := bits.TrailingZeros64(lengths)
+		if n > len(key) {
+			return false
+		}
+		if (n == len(key) || key[n] == '.') && strings.IndexByte(key[:n], '.') < 0 {
+			first = key[:n]
+			break
+		}
 	}
-	if n := len(first); n >= 64 || lengths&(1<<n) == 0 {
+	if first == "" {
 		return false
 	}
 	if ecsFirstSegment(first) || (first == "labels" && ecsLabelKey(key) != key) {

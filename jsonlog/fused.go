@@ -2,6 +2,7 @@ package jsonlog
 
 import (
 	"log/slog"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -274,9 +275,15 @@ func hasDot(w uint64) bool {
 // fusedField writes `,"k":v`, k being a plainKey and v of a kind fusedKind
 // accepted.
 func (e *encoder) fusedField(k string, v slog.Value, kind slog.Kind, err error) {
-	b := append(e.buf, ',', '"')
-	b = append(b, k...)
-	b = append(b, '"', ':')
+	b := e.buf
+	n := len(b)
+	if cap(b)-n < len(k)+4 {
+		b = slices.Grow(b, len(k)+4)
+	}
+	b = b[:n+len(k)+4]
+	b[n], b[n+1] = ',', '"'
+	copy(b[n+2:], k)
+	b[n+2+len(k)], b[n+3+len(k)] = '"', ':'
 	e.buf = appendFusedValue(b, v, kind, err)
 }
 
