@@ -103,49 +103,51 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 	}
 	e.buf = append(e.buf, h.levels[0].frag...)
 	e.renamed += h.flatRenamed
+	var st [maxFastAttrs]slog.Attr
+	call := recordAttrs(r, &st)
+	if call == nil && r.NumAttrs() > 0 {
+		return -1, false
+	}
 	var seen [maxFastAttrs]uint64
-	ns := 0
-	ok := true
-	r.Attrs(func(a slog.Attr) bool {
-		kind, err, fusable := fusedKind(a.Value, ns == r.NumAttrs()-1)
-		k := a.Key
-		if !fusable || ns == maxFastAttrs {
-			ok = false
-			return false
+	for ns := range call {
+		a := &call[ns]
+		kind, err, fusable := fusedKind(a.Value, ns == len(call)-1)
+		if !fusable {
+			return ns, false
 		}
-		hk, plain := fusedKeyHash(k)
-		if !plain {
-			ok = false
-			return false
-		}
-		if h.topKeys.has(hk) || (fr != nil && fr.leaf.has(hk)) {
-			ok = false
-			return false
+		hk, plain := fusedKeyHash(a.Key)
+		if !plain || h.topKeys.has(hk) || (fr != nil && fr.leaf.has(hk)) {
+			return ns, false
 		}
 		for j := 0; j < ns; j++ {
 			if seen[j] == hk {
-				ok = false
-				return false
+				return ns, false
 			}
 		}
 		seen[ns] = hk
-		ns++
-		e.fusedField(k, a.Value, kind, err)
-		return true
-	})
-	if !ok {
-		return ns, false
+		e.fusedField(a.Key, a.Value, kind, err)
 	}
 	e.buf = append(e.buf, '}', '\n')
-	return ns, true
+	return len(call), true
 }
 
-// fusedECSLine is the fused path of the ECS layout: it writes r in one pass
-// and reports true, or gives up, leaving nothing usable in e, at the first
-// attribute it does not handle or that could collide. Its collision rules
-// are fastECS's for top-level attributes: no key equal to another, none a
-// dotted prefix of another, none reserved, and no "error" error (written as
-// error.type and error.message).
+// recordAttrs copies the attributes of r into st and returns them, or nil
+// when there are more than st holds. The fused paths loop over the copy,
+// with their state in registers, rather than in a closure.
+func recordAttrs(r *slog.Record, st *[maxFastAttrs]slog.Attr) []slog.Attr {
+	n := r.NumAttrs()
+	if n > len(st) {
+		return nil
+	}
+	i := 0
+	r.Attrs(func(a slog.Attr) bool {
+		st[i] = a
+		i++
+		return true
+	})
+	return st[:n]
+}
+
 func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
 	if fr != nil && !h.ecsFragmentFits(fr) {
 		return false
@@ -157,27 +159,23 @@ func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
 	}
 	e.buf = append(e.buf, h.ecs.frag...)
 	e.renamed += h.ecs.renamed
-	c := ecsCheck{h: h, fr: fr}
-	ns := 0
-	ok := true
-	r.Attrs(func(a slog.Attr) bool {
-		kind, err, fusable := fusedKind(a.Value, ns == r.NumAttrs()-1)
-		k := a.Key
-		if !fusable || ns == maxFastAttrs || !plainKey(k) || ecsTopLeafTaken(k, a.Value) {
-			ok = false
-			return false
-		}
-		hk, fits := c.key(h.ecs.callPrefixHash, k)
-		if !fits || !c.addLeaf(hk) {
-			ok = false
-			return false
-		}
-		ns++
-		e.fusedField(k, a.Value, kind, err)
-		return true
-	})
-	if !ok {
+	var st [maxFastAttrs]slog.Attr
+	call := recordAttrs(r, &st)
+	if call == nil && r.NumAttrs() > 0 {
 		return false
+	}
+	c := ecsCheck{h: h, fr: fr}
+	for ns := range call {
+		a := &call[ns]
+		kind, err, fusable := fusedKind(a.Value, ns == len(call)-1)
+		if !fusable || !plainKey(a.Key) || ecsTopLeafTaken(a.Key, a.Value) {
+			return false
+		}
+		hk, fits := c.key(h.ecs.callPrefixHash, a.Key)
+		if !fits || !c.addLeaf(hk) {
+			return false
+		}
+		e.fusedField(a.Key, a.Value, kind, err)
 	}
 	e.buf = append(e.buf, '}', '\n')
 	return true
