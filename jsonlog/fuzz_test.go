@@ -3,6 +3,7 @@ package jsonlog
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"runtime"
@@ -67,7 +68,8 @@ func FuzzEncoder(f *testing.F) {
 			call = append(call, slog.Group(k2, slog.Int64(k1, n), slog.String(v1, k2)), slog.Any("error", errors.New(v1)))
 		}
 		if shape&128 != 0 {
-			call = append(call, slog.Group("", slog.String(v1, k1)), slog.Any(k1, []any{fl, v1}))
+			obj, _ := json.Marshal(map[string]any{k1: v1, v1: n})
+			call = append(call, slog.Group("", slog.String(v1, k1)), slog.Any(k1, []any{fl, v1}), slog.Any(k2+"."+k1, json.RawMessage(obj)))
 		}
 		r := slog.NewRecord(fixedTime, slog.LevelInfo, v1, pc)
 		r.AddAttrs(call...)

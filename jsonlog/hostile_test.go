@@ -49,6 +49,8 @@ var hostileRecords = []struct {
 	{name: "context beside with", ctx: []any{"k.v", "v-ctx-kv"}, with: []any{"k", "v-with-k"}},
 	{name: "group over ECS root", group: "host", call: []any{"name", "v-gname", "name.x", "v-gnx"}},
 	{name: "group and reserved", group: "level", with: []any{"fields.level", "v-with-level"}, call: []any{"a", "v-ga"}},
+	{name: "JSON object beside a dotted key", call: []any{"obj", json.RawMessage(`{"x":"v-raw-x"}`), "obj.x", "v-obj-x", "obj.y", "v-obj-y"}},
+	{name: "JSON object at an ECS object", call: []any{"host", json.RawMessage(`{"name":"v-raw-host"}`)}},
 	{name: "dotted group", group: "g.h", with: []any{"g", "v-with-g"}, call: []any{"i", "v-gi"}},
 }
 
@@ -111,6 +113,14 @@ func loggedValues(lists ...[]any) []string {
 				walk(m)
 			}
 		case slog.KindAny:
+			if raw, ok := v.Any().(json.RawMessage); ok { // its values, as the line's are read
+				var leaves []leafValue
+				collectLeaves(raw, "", &leaves)
+				for _, l := range leaves {
+					out = append(out, string(l.raw))
+				}
+				return
+			}
 			if err, ok := v.Any().(error); ok {
 				b, _ := json.Marshal(err.Error())
 				out = append(out, string(b))
