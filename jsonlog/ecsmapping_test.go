@@ -78,3 +78,21 @@ func TestECSTopLeafTakenSeesEveryRoot(t *testing.T) {
 		t.Error("ecsTopLeafTaken refuses a key outside ECS")
 	}
 }
+
+func TestRawKeysIndexable(t *testing.T) {
+	for raw, want := range map[string]bool{
+		`{"a":1,"b":{"c":[1,{"d":2}]}}`: true,
+		`[{"a":1},{"a":2}]`:             true,
+		`{"a":1,"a":2}`:                 false,
+		`{"a.b":1}`:                     false,
+		`{" ":1}`:                       false,
+		`{"":1}`:                        false,
+		`{"a":{"b":1,"b":2}}`:           false,
+		`{"a":[{"":1}]}`:                false,
+		`{"a":"b.c","d":"e"}`:           true,
+	} {
+		if got := rawKeysIndexable([]byte(raw)); got != want {
+			t.Errorf("rawKeysIndexable(%s) = %v, want %v", raw, got, want)
+		}
+	}
+}

@@ -6,9 +6,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"github.com/milestone-go/milestone/internal/errtext"
+	"io"
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/milestone-go/milestone/internal/jsonenc"
@@ -190,7 +192,7 @@ func anyJSON(v any) (raw []byte, str string, isStr bool) {
 		if err := json.Compact(&buf, b); err != nil {
 			return nil, "!ERROR: MarshalJSON returned invalid JSON: " + err.Error(), true
 		}
-		return buf.Bytes(), "", false
+		return indexableJSON(buf.Bytes())
 	case error:
 		return nil, errorText(x), true
 	case encoding.TextMarshaler:
@@ -206,7 +208,66 @@ func anyJSON(v any) (raw []byte, str string, isStr bool) {
 	if e != "" {
 		return nil, e, true
 	}
-	return b, "", false
+	return indexableJSON(b)
+}
+
+// indexableJSON returns raw as raw JSON when Elasticsearch can index the
+// objects in it as they are (every key non-empty, without a dot or a blank,
+// once per object), and otherwise as a string holding the same text, so
+// that the value is kept and the line is not rejected.
+func indexableJSON(raw []byte) ([]byte, string, bool) {
+	if bytes.IndexByte(raw, '{') < 0 || rawKeysIndexable(raw) {
+		return raw, "", false
+	}
+	return nil, string(raw), true
+}
+
+// rawKeysIndexable reports whether every object key in the valid JSON text
+// raw is a plain key: not blank, without a dot, and not repeated in its
+// object.
+func rawKeysIndexable(raw []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	type frame struct {
+		object bool
+		keys   map[string]bool
+		expect bool // the next string token of this object is a key
+	}
+	var stack []frame
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return err == io.EOF
+		}
+		top := len(stack) - 1
+		if d, ok := tok.(json.Delim); ok {
+			switch d {
+			case '{', '[':
+				if top >= 0 && stack[top].object {
+					stack[top].expect = true
+				}
+				stack = append(stack, frame{object: d == '{', keys: map[string]bool{}, expect: true})
+			default:
+				stack = stack[:top]
+				if top > 0 && stack[top-1].object {
+					stack[top-1].expect = true
+				}
+			}
+			continue
+		}
+		if top < 0 || !stack[top].object {
+			continue
+		}
+		if !stack[top].expect { // a scalar value
+			stack[top].expect = true
+			continue
+		}
+		k, _ := tok.(string)
+		if blank(k) || strings.IndexByte(k, '.') >= 0 || stack[top].keys[k] {
+			return false
+		}
+		stack[top].keys[k] = true
+		stack[top].expect = false
+	}
 }
 
 // isError reports whether v is a plain error value (not a json.Marshaler).
