@@ -186,7 +186,9 @@ type level struct {
 // integer nanoseconds; times as RFC 3339 in UTC; errors as their message
 // (in ECS, an error under the key "error" becomes error.type and
 // error.message); other values through MarshalJSON, MarshalText, String or
-// encoding/json, in that order. A panic in LogValue, Error, MarshalJSON,
+// encoding/json, in that order (JSON holding an object key Elasticsearch
+// would reject, blank, dotted or repeated, is written as a string of the
+// same text). A panic in LogValue, Error, MarshalJSON,
 // MarshalText or String is recovered and written as a string starting with
 // "!PANIC"; a marshaling error as a string starting with "!ERROR".
 //
