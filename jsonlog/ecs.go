@@ -210,8 +210,11 @@ func ecsTopLeafTaken(key string, v slog.Value) bool {
 	if first == "" {
 		return false
 	}
-	if ecsFirstSegment(first) || (first == "labels" && ecsLabelKey(key) != key) {
+	if ecsFirstSegment(first) {
 		return true
+	}
+	if first == "labels" && key != "labels" { // a label: one keyword
+		return ecsLabelKey(key) != key || v.Kind() == slog.KindAny || v.Kind() >= slog.KindGroup
 	}
 	return ecsRoot(first) && !ecsFastFits(key, v)
 }

@@ -7,6 +7,7 @@ package jsonlog
 // ECS maps nothing.
 
 import (
+	"bytes"
 	"encoding/json"
 	"log/slog"
 	"math"
@@ -237,8 +238,12 @@ func processECS(list []kv) ([]kv, int) {
 		switch {
 		case reservedECS(k):
 			list[i].key = renamePrefix + k
-		case strings.HasPrefix(k, "labels."):
+		case strings.HasPrefix(k, "labels."): // a label is one keyword
 			list[i].key = ecsLabelKey(k)
+			list[i].val = settleAny(list[i].val)
+			if v := jsonText(list[i].val); len(v) > 0 && (v[0] == '{' || v[0] == '[' && bytes.IndexByte(v, '{') >= 0) {
+				list[i].key = renamePrefix + k
+			}
 		default:
 			root, _, _ := strings.Cut(k, ".")
 			if !ecsRoot(root) {
