@@ -120,14 +120,11 @@ func (c ecsClass) accepts(v []byte) bool {
 // inIntRange reports whether s is a number whose integer part (numbers are
 // truncated, as Elasticsearch coerces them) lies within [lo, hi].
 func inIntRange(s string, isStr bool, lo, hi int64) bool {
-	if s == "true" || s == "false" {
+	if !decimal(s) { // JSON's syntax: no "+1", which strconv takes
 		return false
 	}
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		return n >= lo && n <= hi
-	}
-	if !decimal(s) {
-		return false
 	}
 	f, err := strconv.ParseFloat(s, 64)
 	if err != nil {
@@ -188,7 +185,7 @@ var dateLayouts = []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999", "2
 // (strict_date_optional_time||epoch_millis) parses: a date string, or
 // integer epoch milliseconds, as a number or a string.
 func isDate(s string, isStr bool) bool {
-	if _, err := strconv.ParseInt(s, 10, 64); err == nil {
+	if _, err := strconv.ParseInt(s, 10, 64); err == nil && decimal(s) {
 		return true
 	}
 	if !isStr {

@@ -25,6 +25,8 @@ func TestECSMisfit(t *testing.T) {
 		{"process.pid", `true`, true},
 		{"process.pid", `"NaN"`, true},
 		{"process.pid", `"0x10"`, true},
+		{"process.pid", `"+0"`, true},
+		{"event.created", `"+5"`, true},
 		{"event.duration", `"+Inf"`, true},
 		{"http.response.status_code", `1e300`, true},
 		{"host.ip", `"10.0.0.1"`, false},
