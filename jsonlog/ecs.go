@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/milestone-go/milestone/internal/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
 )
 
@@ -170,6 +171,27 @@ func (c *ecsCheck) attrs(as []slog.Attr, state uint64, depth int, top bool) bool
 		}
 	}
 	return true
+}
+
+// plainKey is key for the fused path: it also refuses a key that is not
+// ASCII JSON writes as it is, checking each byte in the same pass as the
+// hash.
+func (c *ecsCheck) plainKey(state uint64, key string) (uint64, bool) {
+	if key == "" || key[0] == '.' || maybeBlank(key[0]) {
+		return 0, false
+	}
+	for i := 0; i < len(key); i++ {
+		b := key[i]
+		if b >= utf8.RuneSelf || !jsonenc.SafeASCII[b] {
+			return 0, false
+		}
+		if b == '.' && (i+1 == len(key) || key[i+1] == '.' || maybeBlank(key[i+1]) || !c.addPrefix(state)) {
+			return 0, false
+		}
+		state ^= uint64(b)
+		state *= fnvPrime
+	}
+	return state, true
 }
 
 // addLeaf records the key hash of a call attribute's value; false on a

@@ -168,10 +168,10 @@ func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
 	for ns := range call {
 		a := &call[ns]
 		kind, err, fusable := fusedKind(a.Value, ns == len(call)-1)
-		if !fusable || !plainKey(a.Key) || ecsTopLeafTaken(a.Key, a.Value) {
+		if !fusable || ecsTopLeafTaken(a.Key, a.Value) {
 			return false
 		}
-		hk, fits := c.key(h.ecs.callPrefixHash, a.Key)
+		hk, fits := c.plainKey(h.ecs.callPrefixHash, a.Key)
 		if !fits || !c.addLeaf(hk) {
 			return false
 		}
@@ -196,30 +196,6 @@ func fusedKind(v slog.Value, last bool) (slog.Kind, error, bool) {
 	return kind, nil, kind <= slog.KindUint64
 }
 
-// plainKey reports whether k is a non-empty key of ASCII characters that
-// JSON writes as they are.
-func plainKey(k string) bool {
-	n := len(k)
-	if n == 0 {
-		return false
-	}
-	i := 0
-	if n >= 8 {
-		p := unsafe.Pointer(unsafe.StringData(k))
-		for ; i+8 <= n; i += 8 {
-			if jsonenc.NeedsEscape(*(*uint64)(unsafe.Add(p, i))) {
-				return false
-			}
-		}
-	}
-	for ; i < n; i++ {
-		if c := k[i]; c >= utf8.RuneSelf || !jsonenc.SafeASCII[c] {
-			return false
-		}
-	}
-	return true
-}
-
 // fusedKeyHash returns flatHash of k and whether k is a plainFlatKey, with
 // one pair of loads for the common key of 4 to 7 bytes.
 func fusedKeyHash(k string) (uint64, bool) {
@@ -238,8 +214,9 @@ func fusedKeyHash(k string) (uint64, bool) {
 	return shortHash(lo|hi<<(8*uint(n-4)), n), true
 }
 
-// plainFlatKey reports whether k is a plainKey that takes the flat fast
-// path: no dot, and not starting with a space (so not blank).
+// plainFlatKey reports whether k is a plain key that takes the flat fast
+// path: non-empty ASCII that JSON writes as it is, no dot, and not
+// starting with a space (so not blank).
 func plainFlatKey(k string) bool {
 	n := len(k)
 	if n == 0 || k[0] == ' ' {
@@ -270,7 +247,7 @@ func hasDot(w uint64) bool {
 	return (x-ones)&^x&highs != 0
 }
 
-// fusedField writes `,"k":v`, k being a plainKey and v of a kind fusedKind
+// fusedField writes `,"k":v`, k being a plain key (JSON writes it as it is) and v of a kind fusedKind
 // accepted.
 func (e *encoder) fusedField(k string, v slog.Value, kind slog.Kind, err error) {
 	b := e.buf
