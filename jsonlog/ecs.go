@@ -9,7 +9,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/milestone-go/milestone/internal/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
 )
 
@@ -114,14 +113,21 @@ func (c *ecsCheck) key(state uint64, key string) (uint64, bool) {
 	if key == "" || key[0] == '.' || maybeBlank(key[0]) {
 		return 0, false
 	}
+	start := 0
 	for i := 0; i < len(key); i++ {
-		if key[i] == '.' && (i+1 == len(key) || key[i+1] == '.' || maybeBlank(key[i+1]) || !c.addPrefix(state)) {
+		if key[i] != '.' {
+			continue
+		}
+		if i+1 == len(key) || key[i+1] == '.' || maybeBlank(key[i+1]) {
 			return 0, false
 		}
-		state ^= uint64(key[i])
-		state *= fnvPrime
+		state = segmentHash(state, key[start:i])
+		if !c.addPrefix(state) {
+			return 0, false
+		}
+		start = i + 1
 	}
-	return state, true
+	return segmentHash(state, key[start:]), true
 }
 
 func (c *ecsCheck) attrs(as []slog.Attr, state uint64, depth int, top bool) bool {
@@ -159,8 +165,6 @@ func (c *ecsCheck) attrs(as []slog.Attr, state uint64, depth int, top bool) bool
 			if !c.addPrefix(k) {
 				return false
 			}
-			k ^= '.'
-			k *= fnvPrime
 			if !c.attrs(a.Value.Group(), k, depth+1, false) {
 				return false
 			}
@@ -174,24 +178,16 @@ func (c *ecsCheck) attrs(as []slog.Attr, state uint64, depth int, top bool) bool
 }
 
 // plainKey is key for the fused path: it also refuses a key that is not
-// ASCII JSON writes as it is, checking each byte in the same pass as the
-// hash.
+// ASCII JSON writes as it is, checked by words (scanPlain).
 func (c *ecsCheck) plainKey(state uint64, key string) (uint64, bool) {
-	if key == "" || key[0] == '.' || maybeBlank(key[0]) {
+	plain, dotted := scanPlain(key)
+	switch {
+	case !plain || maybeBlank(key[0]):
 		return 0, false
+	case dotted:
+		return c.key(state, key)
 	}
-	for i := 0; i < len(key); i++ {
-		b := key[i]
-		if b >= utf8.RuneSelf || !jsonenc.SafeASCII[b] {
-			return 0, false
-		}
-		if b == '.' && (i+1 == len(key) || key[i+1] == '.' || maybeBlank(key[i+1]) || !c.addPrefix(state)) {
-			return 0, false
-		}
-		state ^= uint64(b)
-		state *= fnvPrime
-	}
-	return state, true
+	return segmentHash(state, key), true
 }
 
 // addLeaf records the key hash of a call attribute's value; false on a

@@ -196,48 +196,51 @@ func fusedKind(v slog.Value, last bool) (slog.Kind, error, bool) {
 	return kind, nil, kind <= slog.KindUint64
 }
 
-// fusedKeyHash returns flatHash of k and whether k is a plainFlatKey, with
-// one pair of loads for the common key of 4 to 7 bytes.
+// fusedKeyHash returns flatHash of k and whether k is a plain key that
+// takes the flat fast path: non-empty ASCII that JSON writes as it is, no
+// dot, not starting with a space (so not blank).
 func fusedKeyHash(k string) (uint64, bool) {
-	n := len(k)
-	if n < 4 || n >= 8 {
-		if !plainFlatKey(k) {
-			return 0, false
-		}
-		return flatHash(k), true
-	}
-	p := unsafe.Pointer(unsafe.StringData(k))
-	lo, hi := uint64(load32(p)), uint64(load32(unsafe.Add(p, n-4)))
-	if w := lo | hi<<32; k[0] == ' ' || jsonenc.NeedsEscape(w) || hasDot(w) {
+	if plain, dotted := scanPlain(k); !plain || dotted || k[0] == ' ' {
 		return 0, false
 	}
-	return shortHash(lo|hi<<(8*uint(n-4)), n), true
+	return flatHash(k), true
 }
 
-// plainFlatKey reports whether k is a plain key that takes the flat fast
-// path: non-empty ASCII that JSON writes as it is, no dot, and not
-// starting with a space (so not blank).
-func plainFlatKey(k string) bool {
+// scanPlain reports whether k is non-empty ASCII that JSON writes as it is,
+// and whether it holds a dot, reading it by words.
+func scanPlain(k string) (plain, dotted bool) {
 	n := len(k)
-	if n == 0 || k[0] == ' ' {
-		return false
+	if n == 0 {
+		return false, false
 	}
-	i := 0
-	if n >= 8 {
-		p := unsafe.Pointer(unsafe.StringData(k))
-		for ; i+8 <= n; i += 8 {
+	p := unsafe.Pointer(unsafe.StringData(k))
+	switch {
+	case n >= 8:
+		for i := 0; ; i += 8 {
+			if i+8 > n {
+				i = n - 8 // the last word, overlapping
+			}
 			w := *(*uint64)(unsafe.Add(p, i))
-			if jsonenc.NeedsEscape(w) || hasDot(w) {
-				return false
+			if jsonenc.NeedsEscape(w) {
+				return false, false
+			}
+			dotted = dotted || hasDot(w)
+			if i+8 >= n {
+				return true, dotted
 			}
 		}
+	case n >= 4:
+		w := uint64(load32(p)) | uint64(load32(unsafe.Add(p, n-4)))<<32
+		return !jsonenc.NeedsEscape(w), hasDot(w)
 	}
-	for ; i < n; i++ {
-		if c := k[i]; c >= utf8.RuneSelf || !jsonenc.SafeASCII[c] || c == '.' {
-			return false
+	for i := 0; i < n; i++ {
+		if c := k[i]; c >= utf8.RuneSelf || !jsonenc.SafeASCII[c] {
+			return false, false
+		} else if c == '.' {
+			dotted = true
 		}
 	}
-	return true
+	return true, dotted
 }
 
 // hasDot reports whether a byte of the word w is '.'.

@@ -10,7 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/milestone-go/milestone/internal/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
 )
 
@@ -343,7 +345,7 @@ func TestFusedKeyHashAgrees(t *testing.T) {
 	}
 	grow("", 3)
 	for _, k := range keys {
-		for _, pad := range []string{"", "bcd", "bcdefg", "bcdefghij"} {
+		for _, pad := range []string{"", "bcd", "bcdefg", "bcdefghij", "bcdefghijklmn", "bcdefghijklmnopqrstu"} {
 			key := pad + k
 			h, plain := fusedKeyHash(key)
 			if plain != plainFlatKey(key) || (plain && h != flatHash(key)) {
@@ -351,4 +353,19 @@ func TestFusedKeyHashAgrees(t *testing.T) {
 			}
 		}
 	}
+}
+
+// plainFlatKey is the byte-by-byte statement of what fusedKeyHash checks:
+// non-empty ASCII that JSON writes as it is, no dot, not starting with a
+// space.
+func plainFlatKey(k string) bool {
+	if k == "" || k[0] == ' ' {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if c := k[i]; c >= utf8.RuneSelf || !jsonenc.SafeASCII[c] || c == '.' {
+			return false
+		}
+	}
+	return true
 }

@@ -7,22 +7,34 @@ import (
 	"unsafe"
 )
 
-// FNV-1a, 64 bits: cheap, streaming (the hash of "a.b" continues the state
-// of "a"), good enough to rule out collisions before comparing strings.
-const (
-	fnvOffset = 14695981039346656037
-	fnvPrime  = 1099511628211
-)
+// ECS keys are hashed segment by segment: the hash of "a.b" continues the
+// state of "a" with the segment "b", so that the states met at a key's dots
+// are the hashes of its dotted prefixes, and a segment is hashed by words
+// (flatHash), not byte by byte. Good enough to rule out collisions before
+// comparing strings.
+const keySeed = 14695981039346656037
 
-func hashString(h uint64, s string) uint64 {
-	for i := 0; i < len(s); i++ {
-		h ^= uint64(s[i])
-		h *= fnvPrime
-	}
-	return h
+// segmentHash continues the key hash h with one more segment.
+func segmentHash(h uint64, seg string) uint64 {
+	h = (h ^ flatHash(seg)) * 0x9E3779B97F4A7C15
+	return h ^ h>>29
 }
 
-func hashKey(s string) uint64 { return hashString(fnvOffset, s) }
+// hashKey is the hash of a full dotted key ("" is the empty path).
+func hashKey(s string) uint64 {
+	h := uint64(keySeed)
+	if s == "" {
+		return h
+	}
+	for {
+		i := strings.IndexByte(s, '.')
+		if i < 0 {
+			return segmentHash(h, s)
+		}
+		h = segmentHash(h, s[:i])
+		s = s[i+1:]
+	}
+}
 
 // flatHash is a cheaper hash for the flat layout's top-level keys: the
 // length and the first and last 8 bytes, mixed.

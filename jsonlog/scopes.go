@@ -90,7 +90,7 @@ func (h *Handler) rebuildECS() {
 	h.ecs.leaf, h.ecs.prefix = newKeySet(leaf), newKeySet(pre)
 	h.ecs.callPrefix = prefix
 	h.ecs.callPrefixEsc = jsonenc.AppendEscaped(nil, prefix)
-	h.ecs.callPrefixHash = hashKey(prefix)
+	h.ecs.callPrefixHash = hashKey(strings.TrimSuffix(prefix, "."))
 	h.ecs.callPrefixHashes = nil
 	for j := 0; j < len(prefix); j++ {
 		if prefix[j] == '.' {
