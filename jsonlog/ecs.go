@@ -241,7 +241,7 @@ func ecsTopLeafTaken(key string, v slog.Value) bool {
 // starting with c is an ECS field's or one the ECS format writes: a cheap
 // test that rules out most keys before ecsTopLeafTaken's switches.
 var ecsFirstSegments = func() (t [256]uint64) {
-	for _, s := range append(ecsRootNames[:], "@timestamp", "log", "message", "ecs", "service", truncatedKey) {
+	for _, s := range append(ecsRootNames[:len(ecsRootNames):len(ecsRootNames)], "@timestamp", "log", "message", "ecs", "service", truncatedKey) {
 		if len(s) < 64 {
 			t[s[0]] |= 1 << len(s)
 		}

@@ -34,6 +34,36 @@ const (
 	ecsGeoPoint                  // a "lat,lon" string, a geohash, an object or an array
 )
 
+// ecsFields maps every ECS field a document can write, and every dotted
+// prefix of one (an object), to the class of values its mapping accepts;
+// ecsRootNames lists the first segments. Both are derived from the
+// generated ecsFieldList.
+var ecsFields, ecsRootNames = func() (map[string]ecsClass, []string) {
+	fields := make(map[string]ecsClass, 4096)
+	var roots []string
+	for _, g := range ecsFieldList {
+		if len(roots) == 0 || roots[len(roots)-1] != g.root {
+			roots = append(roots, g.root)
+		}
+		if g.rests == "" {
+			fields[g.root] = g.class
+			continue
+		}
+		for _, rest := range strings.Fields(g.rests) {
+			name := g.root + "." + rest
+			fields[name] = g.class
+			for i := len(g.root); i < len(name); i++ {
+				if name[i] == '.' {
+					if _, ok := fields[name[:i]]; !ok {
+						fields[name[:i]] = ecsObject
+					}
+				}
+			}
+		}
+	}
+	return fields, roots
+}()
+
 // ecsMisfit reports whether a field the application logs under the full
 // dotted key, with the JSON text val, would be rejected by an index
 // mapped by ECS: a value where ECS has an object, a child of an ECS leaf,

@@ -55,6 +55,22 @@ func TestECSMisfit(t *testing.T) {
 	}
 }
 
+// TestECSFieldsDerivesPrefixes: the table built from ecsFieldList holds
+// every dotted prefix of a field as an object, and no multi-field.
+func TestECSFieldsDerivesPrefixes(t *testing.T) {
+	for key, want := range map[string]ecsClass{
+		"host": ecsObject, "host.os": ecsObject, "host.os.name": ecsKeyword, "host.ip": ecsIP,
+		"labels": ecsObject, "message": ecsKeyword, "user.name.text": ecsNone,
+	} {
+		if got := ecsFields[key]; got != want {
+			t.Errorf("ecsFields[%q] = %d, want %d", key, got, want)
+		}
+	}
+	if len(ecsRootNames) < 40 || ecsRootNames[0] != "@timestamp" {
+		t.Errorf("ecsRootNames = %v", ecsRootNames)
+	}
+}
+
 func TestCleanKey(t *testing.T) {
 	for in, want := range map[string]string{
 		"a": "a", "": "_", " ": "_", "a..b": "a._.b", ".a": "_.a", "a.": "a._", "a. .b": "a._.b", "\u3000": "_", "é": "é",
@@ -68,7 +84,7 @@ func TestCleanKey(t *testing.T) {
 // TestECSTopLeafTakenSeesEveryRoot: the first-segment filter lets every
 // ECS root and written key through to the exact check.
 func TestECSTopLeafTakenSeesEveryRoot(t *testing.T) {
-	for _, root := range append(ecsRootNames[:], "@timestamp", "log", "message", "ecs", "service", truncatedKey) {
+	for _, root := range append(ecsRootNames[:len(ecsRootNames):len(ecsRootNames)], "@timestamp", "log", "message", "ecs", "service", truncatedKey) {
 		if len(root) >= 64 {
 			t.Fatalf("root %q is too long for the filter", root)
 		}

@@ -1,8 +1,10 @@
 // Command ecsgen generates jsonlog's table of Elastic Common Schema fields
 // from the ECS field reference (fields.csv, kept beside the repository in
-// ../shared/ecs): every field's mapping class, and every dotted prefix of a
-// field as an object, which is what jsonlog needs to keep an application
-// field from breaking an ECS index template.
+// ../shared/ecs): the fields a document can write, grouped by first segment
+// and mapping class, one line per group, which is what jsonlog needs to keep
+// an application field from breaking an ECS index template (jsonlog derives
+// the dotted prefixes, all objects, when it loads the table). Multi-fields
+// (user.name.text) are left out: a document cannot write them.
 //
 // Run it through go generate in jsonlog:
 //

@@ -51,14 +51,18 @@ func TestGenerateRejectsWhatItCannotClassify(t *testing.T) {
 	}
 }
 
-func TestGenerateAddsPrefixesAsObjects(t *testing.T) {
-	src, err := generate(strings.NewReader("ECS_Version,Field,Type\n9.0,host.os.name,keyword\n9.0,host.ip,ip\n"), "x")
+func TestGenerateGroupsFieldsByRoot(t *testing.T) {
+	src, err := generate(strings.NewReader("ECS_Version,Field,Type\n9.0,host.os.name,keyword\n9.0,host.ip,ip\n9.0,host.name,keyword\n9.0,host.name.text,match_only_text\n9.0,tags,keyword\n"), "x")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`"host": ecsObject`, `"host.os": ecsObject`, `"host.os.name": ecsKeyword`, `"host.ip": ecsIP`, `case "host":`, `ecsFieldsVersion = "9.0"`} {
-		if !strings.Contains(strings.Join(strings.Fields(string(src)), " "), want) {
+	text := strings.Join(strings.Fields(string(src)), " ")
+	for _, want := range []string{`{"host", ecsIP, "ip"}`, `{"host", ecsKeyword, "name os.name"}`, `{"tags", ecsKeyword, ""}`, `case "host", "tags":`, `ecsFieldsVersion = "9.0"`} {
+		if !strings.Contains(text, want) {
 			t.Errorf("generated source lacks %s:\n%s", want, src)
 		}
+	}
+	if strings.Contains(text, "name.text") {
+		t.Errorf("the multi-field host.name.text is in the table:\n%s", src)
 	}
 }
