@@ -150,7 +150,7 @@ func (c *ecsCheck) attrs(as []slog.Attr, state uint64, depth int, top bool) bool
 		if noPrefix && top {
 			if kind == slog.KindGroup {
 				first, _, _ := strings.Cut(a.Key, ".")
-				if ecsFirstSegment(first) || ecsRoot(first) {
+				if ecsNamespace(first) {
 					return false
 				}
 			} else if ecsTopLeafTaken(a.Key, a.Value) {
@@ -236,6 +236,11 @@ func ecsTopLeafTaken(key string, v slog.Value) bool {
 	}
 	return ecsRoot(first) && !ecsFastFits(key, v)
 }
+
+// ecsNamespace reports whether a key's first segment seg is an ECS field's
+// or one the ECS format writes itself: such a group's keys need the
+// general path's checks.
+func ecsNamespace(seg string) bool { return ecsFirstSegment(seg) || ecsRoot(seg) }
 
 // ecsFirstSegments[c] has bit n set when a first segment of n bytes
 // starting with c is an ECS field's or one the ECS format writes: a cheap

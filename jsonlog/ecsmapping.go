@@ -131,9 +131,9 @@ func (c ecsClass) accepts(v []byte) bool {
 	case ecsKeyword:
 		return true
 	case ecsLong:
-		return inIntRange(s, isStr, math.MinInt64, math.MaxInt64)
+		return inIntRange(s, math.MinInt64, math.MaxInt64)
 	case ecsInteger:
-		return inIntRange(s, isStr, math.MinInt32, math.MaxInt32)
+		return inIntRange(s, math.MinInt32, math.MaxInt32)
 	case ecsFloat:
 		return decimal(s)
 	case ecsBoolean:
@@ -149,7 +149,7 @@ func (c ecsClass) accepts(v []byte) bool {
 
 // inIntRange reports whether s is a number whose integer part (numbers are
 // truncated, as Elasticsearch coerces them) lies within [lo, hi].
-func inIntRange(s string, isStr bool, lo, hi int64) bool {
+func inIntRange(s string, lo, hi int64) bool {
 	if !decimal(s) { // JSON's syntax: no "+1", which strconv takes
 		return false
 	}
@@ -373,7 +373,7 @@ func ecsFastFits(key string, v slog.Value) bool {
 	case ecsNone:
 		return true
 	case ecsKeyword:
-		return v.Kind() <= slog.KindUint64 && v.Kind() != slog.KindGroup && v.Kind() != slog.KindAny && v.Kind() != slog.KindLogValuer
+		return v.Kind() != slog.KindAny && v.Kind() <= slog.KindUint64 // a scalar
 	case ecsLong:
 		return v.Kind() == slog.KindInt64 || v.Kind() == slog.KindDuration || (v.Kind() == slog.KindUint64 && v.Uint64() <= math.MaxInt64)
 	case ecsInteger:

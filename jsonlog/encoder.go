@@ -235,20 +235,17 @@ func normalizeFlat(dst, attrs []slog.Attr, depth int, top, addSource bool, renam
 	dst = appendNormFlat(dst, attrs, depth, depth, top, addSource, renamed)
 	dst = append(dst[:start], dedupLast(dst[start:], attrKey)...)
 	level := dst[start:]
-	var taken map[string]bool
+	var taken map[string]bool // the level's keys, once one changes
 	for i := range level {
 		k := flatKey(level[i].Key, top, addSource)
-		if k == level[i].Key && taken == nil {
+		if k == level[i].Key {
 			continue
 		}
-		if taken == nil { // a key changed: keep every key of the level unique
+		if taken == nil {
 			taken = make(map[string]bool, len(level))
 			for _, a := range level {
 				taken[a.Key] = true
 			}
-		}
-		if k == level[i].Key {
-			continue
 		}
 		for taken[k] {
 			k = renamePrefix + k

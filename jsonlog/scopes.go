@@ -7,7 +7,6 @@ package jsonlog
 import (
 	"log/slog"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/milestone-go/milestone/internal/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
@@ -98,13 +97,13 @@ func (h *Handler) rebuildECS() {
 		}
 	}
 	for _, g := range h.groups {
-		if hasBlankSegment(g) || strings.IndexFunc(g, func(r rune) bool { return r >= utf8.RuneSelf }) >= 0 {
+		if hasBlankSegment(g) {
 			h.slowOnly = true
 		}
 	}
 	if len(h.groups) > 0 {
 		first, _, _ := strings.Cut(h.groups[0], ".")
-		if ecsFirstSegment(first) || ecsRoot(first) || reservedECS(strings.TrimSuffix(prefix, ".")) {
+		if ecsNamespace(first) || reservedECS(strings.TrimSuffix(prefix, ".")) {
 			h.slowOnly = true
 		}
 	}
