@@ -115,8 +115,9 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 		if !fusable {
 			return ns, false
 		}
-		hk, plain := fusedKeyHash(a.Key)
-		if !plain || h.topKeys.has(hk) || (fr != nil && fr.leaf.has(hk)) {
+		kf := factsOf(a.Key)
+		hk := kf.hash
+		if !kf.plain() || h.topKeys.has(hk) || (fr != nil && fr.leaf.has(hk)) {
 			return ns, false
 		}
 		for j := 0; j < ns; j++ {
@@ -168,11 +169,25 @@ func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
 	for ns := range call {
 		a := &call[ns]
 		kind, err, fusable := fusedKind(a.Value, ns == len(call)-1)
-		if !fusable || ecsTopLeafTaken(a.Key, a.Value) {
+		if !fusable {
 			return false
 		}
-		hk, fits := c.plainKey(h.ecs.callPrefixHash, a.Key)
-		if !fits || !c.addLeaf(hk) {
+		var hk uint64
+		if kf := factsOf(a.Key); kf.plain() {
+			if kf.ecsTaken(a.Key, a.Value) {
+				return false
+			}
+			hk = segmentHashOf(h.ecs.callPrefixHash, kf.hash)
+		} else {
+			if ecsTopLeafTaken(a.Key, a.Value) {
+				return false
+			}
+			var fits bool
+			if hk, fits = c.plainKey(h.ecs.callPrefixHash, a.Key); !fits {
+				return false
+			}
+		}
+		if !c.addLeaf(hk) {
 			return false
 		}
 		e.fusedField(a.Key, a.Value, kind, err)

@@ -15,8 +15,11 @@ import (
 const keySeed = 14695981039346656037
 
 // segmentHash continues the key hash h with one more segment.
-func segmentHash(h uint64, seg string) uint64 {
-	h = (h ^ flatHash(seg)) * 0x9E3779B97F4A7C15
+func segmentHash(h uint64, seg string) uint64 { return segmentHashOf(h, flatHash(seg)) }
+
+// segmentHashOf is segmentHash for a segment whose flatHash is seg.
+func segmentHashOf(h, seg uint64) uint64 {
+	h = (h ^ seg) * 0x9E3779B97F4A7C15
 	return h ^ h>>29
 }
 

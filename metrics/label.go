@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
+
+	"github.com/milestone-go/milestone/internal/stringcache"
 )
 
 // OverflowValue is the value a label takes in metrics when the string
@@ -42,7 +44,7 @@ type Label struct {
 	mu        sync.Mutex        // serialises admissions of a capped label
 	admitted  atomic.Pointer[admittedSet]
 	overflows atomic.Uint64
-	cache     labelCache
+	cache     *stringcache.Table // the index of recent values, by identity
 }
 
 // labelValue is an admitted value of a capped label and its index.
@@ -76,7 +78,7 @@ func (s *labelSpec) build(name string) (*Label, error) {
 	case name == "le" || name == "quantile":
 		return nil, fmt.Errorf("label name %q is reserved by Prometheus", name)
 	}
-	l := &Label{Name: name, Cap: s.cap}
+	l := &Label{Name: name, Cap: s.cap, cache: stringcache.New(labelCacheBits)}
 	if s.hasValues {
 		if len(s.values) > MaxLabelCap {
 			return nil, fmt.Errorf("a closed set has at most %d values", MaxLabelCap)
@@ -141,15 +143,20 @@ func (l *Label) Overflows() uint64 { return l.overflows.Load() }
 // resolve returns the index of v, admitting it to a capped label with room,
 // and counts an overflow.
 func (l *Label) resolve(v string) uint16 {
-	if i, ok := l.cache.get(v); ok {
+	if _, i, ok := l.cache.Get(v); ok {
 		return i
 	}
 	i := l.lookup(v)
 	if int(i) != l.Overflow() {
-		l.cache.put(v, i)
+		l.cache.Put(v, 0, i)
 	}
 	return i
 }
+
+// labelCacheBits sizes a label's cache of recent values: 64 slots. A
+// value emitted from a string constant (the usual case: "ok", "scan") is
+// then resolved by comparing an address and a length, not the bytes.
+const labelCacheBits = 6
 
 // lookup is resolve without the cache.
 func (l *Label) lookup(v string) uint16 {

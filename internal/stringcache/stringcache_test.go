@@ -1,0 +1,118 @@
+package stringcache
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func TestGetReturnsWhatPutStored(t *testing.T) {
+	tb := New(6)
+	s := "status"
+	if _, _, ok := tb.Get(s); ok {
+		t.Fatal("a new table has a hit")
+	}
+	tb.Put(s, 42, 7)
+	v, tag, ok := tb.Get(s)
+	if !ok || v != 42 || tag != 7 {
+		t.Fatalf("Get = %d, %d, %v; want 42, 7, true", v, tag, ok)
+	}
+	tb.Put(s, 43, 8) // a later Put replaces the entry
+	if v, tag, _ := tb.Get(s); v != 43 || tag != 8 {
+		t.Fatalf("after a second Put, Get = %d, %d; want 43, 8", v, tag)
+	}
+}
+
+func TestEqualBytesAtAnotherAddressMiss(t *testing.T) {
+	tb := New(6)
+	a := strings.Repeat("k", 5)
+	b := strings.Repeat("k", 5) // same bytes, other memory
+	tb.Put(a, 1, 1)
+	if _, _, ok := tb.Get(b); ok {
+		t.Fatal("a string at another address hit the entry of an equal one")
+	}
+	// A substring shares the address of its string's first byte but not
+	// its length.
+	if _, _, ok := tb.Get(a[:3]); ok {
+		t.Fatal("a prefix hit the entry of its string")
+	}
+}
+
+func TestEmptyStringIsNeverCached(t *testing.T) {
+	tb := New(1)
+	tb.Put("", 1, 1)
+	if _, _, ok := tb.Get(""); ok {
+		t.Fatal("the empty string hit")
+	}
+}
+
+func TestCollidingStringsEvictEachOther(t *testing.T) {
+	tb := New(1) // two slots: many strings share one
+	keys := make([]string, 64)
+	for i := range keys {
+		keys[i] = "key-" + strconv.Itoa(i)
+		tb.Put(keys[i], uint64(i), uint16(i))
+	}
+	hits := 0
+	for i, k := range keys {
+		if v, tag, ok := tb.Get(k); ok {
+			hits++
+			if v != uint64(i) || tag != uint16(i) {
+				t.Fatalf("Get(%q) = %d, %d; want %d", k, v, tag, i)
+			}
+		}
+	}
+	if hits == 0 || hits > tb.Len() {
+		t.Fatalf("%d hits in a table of %d slots", hits, tb.Len())
+	}
+}
+
+func TestNewRefusesBadSizes(t *testing.T) {
+	for _, bits := range []uint{0, 17} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("New(%d) did not panic", bits)
+				}
+			}()
+			New(bits)
+		}()
+	}
+}
+
+// TestConcurrentUseNeverReturnsAnotherStringsEntry races writers that
+// fill the same few slots against readers: a hit must always be the
+// entry of the string looked up.
+func TestConcurrentUseNeverReturnsAnotherStringsEntry(t *testing.T) {
+	tb := New(2)
+	keys := make([]string, 32)
+	for i := range keys {
+		keys[i] = "label-" + strconv.Itoa(i)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for n := 0; n < 20000; n++ {
+				i := (n*7 + g) % len(keys)
+				k := keys[i]
+				if g%2 == 0 {
+					tb.Put(k, uint64(i)*1000, uint16(i))
+					continue
+				}
+				if v, tag, ok := tb.Get(k); ok && (v != uint64(i)*1000 || tag != uint16(i)) {
+					errs <- k
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for k := range errs {
+		t.Errorf("Get(%q) returned another string's entry", k)
+	}
+}

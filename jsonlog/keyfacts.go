@@ -1,0 +1,74 @@
+package jsonlog
+
+import (
+	"log/slog"
+
+	"github.com/milestone-go/milestone/internal/stringcache"
+)
+
+// keyFacts is what the fused paths need to know about a call attribute's
+// key that its bytes alone decide: computed once per key string and kept in
+// keyCache, so that a key written as a constant at its call site (the usual
+// case) is checked by comparing an address and a length, not by reading
+// and hashing its bytes on every line.
+type keyFacts struct {
+	hash  uint64 // flatHash of the key, when it is plain
+	flags uint16
+}
+
+const (
+	// keyPlain is set for a plain key: non-empty ASCII that JSON writes as
+	// it is, with no dot, not starting with a space (fusedKeyHash).
+	keyPlain uint16 = 1 << iota
+	// keyECSOwn is set for a plain key the ECS format writes itself
+	// (ecsFirstSegment): an attribute under it always needs the general
+	// path.
+	keyECSOwn
+	// keyECSField is set for a plain key that is an ECS root field
+	// (ecsRoot): the fused path writes it only when the value plainly fits
+	// (ecsFastFits).
+	keyECSField
+)
+
+// keyCacheBits sizes keyCache: 256 slots, shared by every Handler, since
+// the facts depend on the key's bytes alone.
+const keyCacheBits = 8
+
+var keyCache = stringcache.New(keyCacheBits)
+
+// factsOf returns the facts of k, from keyCache when this string was seen
+// before.
+func factsOf(k string) keyFacts {
+	if h, flags, ok := keyCache.Get(k); ok {
+		return keyFacts{hash: h, flags: flags}
+	}
+	f := computeFacts(k)
+	keyCache.Put(k, f.hash, f.flags)
+	return f
+}
+
+// computeFacts is factsOf without the cache.
+func computeFacts(k string) keyFacts {
+	h, plain := fusedKeyHash(k)
+	if !plain {
+		return keyFacts{}
+	}
+	f := keyFacts{hash: h, flags: keyPlain}
+	switch {
+	case ecsFirstSegment(k):
+		f.flags |= keyECSOwn
+	case ecsRoot(k):
+		f.flags |= keyECSField
+	}
+	return f
+}
+
+// plain reports whether the key is plain (see keyPlain).
+func (f keyFacts) plain() bool { return f.flags&keyPlain != 0 }
+
+// ecsTaken is ecsTopLeafTaken for the plain key key, whose facts f are:
+// whether a top-level call attribute holding v may not be written under
+// key as it is.
+func (f keyFacts) ecsTaken(key string, v slog.Value) bool {
+	return f.flags&keyECSOwn != 0 || f.flags&keyECSField != 0 && !ecsFastFits(key, v)
+}
