@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -97,5 +98,46 @@ func TestNeedsEscapeMatchesTable(t *testing.T) {
 				t.Fatalf("byte %#x at %d: NeedsEscape=%v want %v", c, pos, got, want)
 			}
 		}
+	}
+}
+
+// TestAppendTimestampWithinASecond writes the milliseconds of one second,
+// then of the next, in turn: the second cache hits for all but the first
+// of each second, and every text must still match time.Format.
+func TestAppendTimestampWithinASecond(t *testing.T) {
+	base := time.Date(2026, 12, 31, 23, 59, 58, 0, time.UTC)
+	for i := range 3000 {
+		tm := base.Add(time.Duration(i%2000) * time.Millisecond).Add(time.Duration(i/2000) * 37 * time.Hour)
+		want := `"` + tm.Format("2006-01-02T15:04:05.000Z07:00") + `"`
+		if got := string(AppendTimestamp([]byte("x"), tm)); got != "x"+want {
+			t.Fatalf("AppendTimestamp(%v) = %s, want x%s", tm, got, want)
+		}
+	}
+}
+
+// TestAppendTimestampConcurrent: goroutines writing different seconds race
+// on the second cache; none may write another second's text.
+func TestAppendTimestampConcurrent(t *testing.T) {
+	var wg sync.WaitGroup
+	errs := make(chan string, 4)
+	for g := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, 0, 64)
+			for i := range 5000 {
+				tm := time.Unix(1_800_000_000+int64(g*7+i%3), int64(i%1000)*1e6)
+				want := `"` + tm.UTC().Format("2006-01-02T15:04:05.000Z07:00") + `"`
+				if got := string(AppendTimestamp(buf[:0], tm)); got != want {
+					errs <- got + " for " + want
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

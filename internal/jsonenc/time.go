@@ -1,6 +1,8 @@
 package jsonenc
 
 import (
+	"encoding/binary"
+	"slices"
 	"sync/atomic"
 	"time"
 )
@@ -16,6 +18,27 @@ func AppendTimestamp(b []byte, t time.Time) []byte {
 		return append(b, '"')
 	}
 	ms := t.Nanosecond() / 1e6
+	if w0, w1, w2, ok := cachedSecond(sec); ok {
+		// The three words, then the milliseconds over the last word's
+		// three spare bytes: 26 bytes.
+		n := len(b)
+		b = slices.Grow(b, timestampLen)[:n+timestampLen]
+		binary.LittleEndian.PutUint64(b[n:], w0)
+		binary.LittleEndian.PutUint64(b[n+8:], w1)
+		binary.LittleEndian.PutUint64(b[n+16:], w2)
+		t := b[n+secondLen : n+timestampLen]
+		t[0], t[1], t[2], t[3], t[4] = byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"'
+		return b
+	}
+	n := len(b)
+	b = appendCivil(b, sec, ms)
+	cacheSecond(sec, b[n:n+secondLen])
+	return b
+}
+
+// appendCivil is AppendTimestamp for a time in range, from its Unix
+// seconds and milliseconds, without the second cache.
+func appendCivil(b []byte, sec int64, ms int) []byte {
 	days, rem := sec/86400, int(sec%86400)
 	if rem < 0 {
 		days--
@@ -38,6 +61,53 @@ func AppendTimestamp(b []byte, t time.Time) []byte {
 		byte('0'+ss/10), byte('0'+ss%10), '.',
 		byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
 	return b
+}
+
+// secondLen is the length of a timestamp's text up to its milliseconds:
+// `"2006-01-02T15:04:05.`.
+const secondLen = 21
+
+// timestampLen is the length of a timestamp's text, quotes included.
+const timestampLen = 26
+
+// secondCache holds the text up to the milliseconds of the last second
+// AppendTimestamp wrote, in three little-endian words, under a seqlock:
+// the lines of one second share it, so most timestamps are a copy and
+// three digits. seq is odd while a writer fills it, and 0 while it is
+// empty.
+var secondCache struct {
+	seq  atomic.Uint64
+	sec  atomic.Int64
+	text [3]atomic.Uint64
+}
+
+// cachedSecond returns the cached text of second sec, in the three words
+// secondCache holds it in, if it is cached.
+func cachedSecond(sec int64) (w0, w1, w2 uint64, ok bool) {
+	c := &secondCache
+	seq := c.seq.Load()
+	if seq == 0 || seq&1 != 0 || c.sec.Load() != sec {
+		return 0, 0, 0, false
+	}
+	w0, w1, w2 = c.text[0].Load(), c.text[1].Load(), c.text[2].Load()
+	return w0, w1, w2, c.seq.Load() == seq
+}
+
+// cacheSecond caches text (secondLen bytes) as the text of second sec,
+// unless another goroutine is doing so.
+func cacheSecond(sec int64, text []byte) {
+	c := &secondCache
+	seq := c.seq.Load()
+	if seq&1 != 0 || !c.seq.CompareAndSwap(seq, seq+1) {
+		return
+	}
+	var w [24]byte
+	copy(w[:], text)
+	c.sec.Store(sec)
+	c.text[0].Store(binary.LittleEndian.Uint64(w[0:]))
+	c.text[1].Store(binary.LittleEndian.Uint64(w[8:]))
+	c.text[2].Store(binary.LittleEndian.Uint64(w[16:]))
+	c.seq.Store(seq + 2)
 }
 
 // Unix seconds of 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z.
