@@ -104,8 +104,8 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 	e.buf = append(e.buf, h.levels[0].frag...)
 	e.renamed += h.flatRenamed
 	var st [maxFastAttrs]slog.Attr
-	call := recordAttrs(r, &st)
-	if call == nil && r.NumAttrs() > 0 {
+	call, ok := recordAttrs(r, &st)
+	if !ok {
 		return -1, false
 	}
 	var seen [maxFastAttrs]uint64
@@ -132,21 +132,26 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 	return len(call), true
 }
 
-// recordAttrs copies the attributes of r into st and returns them, or nil
-// when there are more than st holds. The fused paths loop over the copy,
-// with their state in registers, rather than in a closure.
-func recordAttrs(r *slog.Record, st *[maxFastAttrs]slog.Attr) []slog.Attr {
-	n := r.NumAttrs()
-	if n > len(st) {
-		return nil
-	}
-	i := 0
+// recordAttrs copies the attributes of r into st and returns them, and
+// false when there are more than st holds. The fused paths loop over the
+// copy, with their state in registers, rather than in a closure. It counts
+// the attributes as it copies them: NumAttrs, a method on a Record value,
+// would copy the whole Record once more.
+func recordAttrs(r *slog.Record, st *[maxFastAttrs]slog.Attr) ([]slog.Attr, bool) {
+	n := 0
 	r.Attrs(func(a slog.Attr) bool {
-		st[i] = a
-		i++
+		if n == len(st) {
+			n = -1
+			return false
+		}
+		st[n] = a
+		n++
 		return true
 	})
-	return st[:n]
+	if n < 0 {
+		return nil, false
+	}
+	return st[:n], true
 }
 
 func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
@@ -161,8 +166,8 @@ func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
 	e.buf = append(e.buf, h.ecs.frag...)
 	e.renamed += h.ecs.renamed
 	var st [maxFastAttrs]slog.Attr
-	call := recordAttrs(r, &st)
-	if call == nil && r.NumAttrs() > 0 {
+	call, ok := recordAttrs(r, &st)
+	if !ok {
 		return false
 	}
 	c := ecsCheck{h: h, fr: fr}
