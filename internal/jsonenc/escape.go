@@ -20,22 +20,10 @@ var SafeASCII = func() (t [utf8.RuneSelf]bool) {
 // control characters escaped, invalid UTF-8 replaced by \ufffd, U+2028 and
 // U+2029 escaped.
 func AppendEscaped(b []byte, s string) []byte {
-	i := 0
-	if len(s) >= 8 {
-		p := unsafe.Pointer(unsafe.StringData(s))
-		for ; i+8 <= len(s); i += 8 {
-			if NeedsEscape(*(*uint64)(unsafe.Add(p, i))) {
-				break
-			}
-		}
-	}
-	for i < len(s) && s[i] < utf8.RuneSelf && SafeASCII[s[i]] {
-		i++
-	}
-	if i == len(s) {
+	if Plain(s) {
 		return append(b, s...)
 	}
-	start := 0
+	i, start := 0, 0
 	for i < len(s) {
 		c := s[i]
 		if c < utf8.RuneSelf {
@@ -74,6 +62,33 @@ const (
 	lsb = 0x0101010101010101
 	msb = 0x8080808080808080
 )
+
+// Plain reports whether s is ASCII that a JSON string holds as it is: no
+// control character, '"', '\\' or byte of 0x80 or more. It reads s by
+// words, the last one overlapping the one before it, so a string of 4 bytes
+// or more takes no byte loop.
+func Plain(s string) bool {
+	n := len(s)
+	p := unsafe.Pointer(unsafe.StringData(s))
+	switch {
+	case n >= 8:
+		for i := 0; i+8 < n; i += 8 {
+			if NeedsEscape(*(*uint64)(unsafe.Add(p, i))) {
+				return false
+			}
+		}
+		return !NeedsEscape(*(*uint64)(unsafe.Add(p, n-8)))
+	case n >= 4:
+		lo, hi := *(*uint32)(p), *(*uint32)(unsafe.Add(p, n-4))
+		return !NeedsEscape(uint64(lo) | uint64(hi)<<32)
+	}
+	for i := 0; i < n; i++ {
+		if c := s[i]; c >= utf8.RuneSelf || !SafeASCII[c] {
+			return false
+		}
+	}
+	return true
+}
 
 // NeedsEscape reports whether one of the 8 bytes of w is a control
 // character, '"', '\\' or not ASCII (SWAR; exact).

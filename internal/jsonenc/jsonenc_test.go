@@ -141,3 +141,30 @@ func TestAppendTimestampConcurrent(t *testing.T) {
 		t.Error(e)
 	}
 }
+
+// TestPlainIsExact: for every length up to 20 and every byte at every
+// position, Plain agrees with a byte-by-byte reading of SafeASCII.
+func TestPlainIsExact(t *testing.T) {
+	ref := func(s string) bool {
+		for i := 0; i < len(s); i++ {
+			if s[i] >= 0x80 || !SafeASCII[s[i]] {
+				return false
+			}
+		}
+		return true
+	}
+	for n := 0; n <= 20; n++ {
+		if got := Plain(strings.Repeat("a", n)); !got {
+			t.Fatalf("Plain(%d × a) = false", n)
+		}
+		for pos := 0; pos < n; pos++ {
+			for c := 0; c < 256; c++ {
+				b := []byte(strings.Repeat("a", n))
+				b[pos] = byte(c)
+				if got, want := Plain(string(b)), ref(string(b)); got != want {
+					t.Fatalf("Plain(%q) = %v, want %v", b, got, want)
+				}
+			}
+		}
+	}
+}
