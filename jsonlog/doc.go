@@ -29,8 +29,11 @@
 //   - fused (fused.go): no group is open; the header and the plain
 //     attributes (ASCII keys; strings, numbers, booleans, durations, times,
 //     a last error) are written in one pass, each key checked for a
-//     collision as it is written; at the first attribute it does not
-//     handle, the fast path continues the line or it is encoded again;
+//     collision as it is written; what a key's bytes alone decide (plain,
+//     its hash, its ECS class) is computed once per key string and looked
+//     up by the string's address (keyfacts.go); at the first attribute
+//     it does not handle, the fast path continues the line or it is
+//     encoded again;
 //   - fast: no key of the line can collide (checked with key hashes,
 //     fastFlat in flat.go or fastECS in ecs.go); the pre-encoded scopes
 //     (scopes.go) are copied and the attributes appended;
