@@ -25,6 +25,16 @@
 //	ShardKVGetProm               ShardKVGetNoCollector
 //	EmitClickHouse/sustained     EmitClickHouse/post_per_event (one goroutine and one POST per event), events/s
 //
+// # Reading ratios on a shared machine
+//
+// On the project's machines (2 shared cores) the same code reads 15-30%
+// apart from one run to the next, more than most changes are worth. Read a
+// ratio from the pair run in the same invocation, in many short rounds
+// (-count 10 -benchtime 300ms), and quote both benchstat's medians and the
+// ratio of the fastest runs: noise only ever adds time. To compare two
+// commits, check the older one out with git worktree and alternate rounds
+// of the two, so that both see the same minutes of noise.
+//
 // bench is its own module so that the peer libraries it measures (zap,
 // zerolog, go-kit, hashicorp/go-metrics) never enter milestone's go.mod.
 package bench
