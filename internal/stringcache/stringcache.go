@@ -5,8 +5,9 @@ import (
 	"unsafe"
 )
 
-// MaxLen is the longest string a Table caches; longer ones always miss.
-const MaxLen = 1 << 40
+// MaxLen bounds the strings a Table caches: a string of MaxLen bytes or
+// more always misses (a slot keeps 48 bits of a length).
+const MaxLen = 1 << 48
 
 // Table is a direct-mapped cache from a string's identity to a 64-bit
 // value and a 16-bit tag. Each slot is a seqlock: a reader that races a
@@ -48,26 +49,21 @@ func (t *Table) slotOf(s string) *slot {
 }
 
 // Get returns the value and tag cached for s, and whether there were any.
+// It is small enough to be inlined into its callers' hot paths.
 func (t *Table) Get(s string) (val uint64, tag uint16, ok bool) {
-	if len(s) == 0 || uint64(len(s)) > MaxLen {
-		return 0, 0, false
-	}
 	sl := t.slotOf(s)
 	seq := sl.seq.Load()
-	if seq&1 != 0 {
-		return 0, 0, false
-	}
 	data, meta, val := sl.data.Load(), sl.meta.Load(), sl.val.Load()
-	if sl.seq.Load() != seq || data != unsafe.StringData(s) || meta>>16 != uint64(len(s)) {
-		return 0, 0, false
-	}
-	return val, uint16(meta), true
+	// A slot being written (odd seq) or rewritten since seq was read
+	// misses; an empty slot holds no length, so the empty string misses.
+	ok = seq&1 == 0 && sl.seq.Load() == seq && data == unsafe.StringData(s) && meta>>16 == uint64(len(s)) && len(s) != 0
+	return val, uint16(meta), ok
 }
 
 // Put caches val and tag for s, unless another goroutine is filling its
-// slot.
+// slot. A string of MaxLen bytes or more is not cached.
 func (t *Table) Put(s string, val uint64, tag uint16) {
-	if len(s) == 0 || uint64(len(s)) > MaxLen {
+	if len(s) == 0 || uint64(len(s)) >= MaxLen {
 		return
 	}
 	sl := t.slotOf(s)
