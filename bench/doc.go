@@ -21,6 +21,7 @@
 //	EmitOtelLabeled              RawOtelLabeled (the SDK with each label combination's attribute set cached)
 //	EmitEventLogTyped            EmitEventLog/sustained (an event with strings and labels)
 //	JSONLogMilestone*            JSONLogSlog* (log/slog's JSONHandler), JSONLogZerolog, JSONLogZap
+//	JSONLogMilestoneRuntimeKeys  JSONLogMilestone: the cost of keys built at run time, which miss the key cache
 //	EmitEventLog/sustained       EmitEventLog/raw_sync, zerolog_sync, slog_json_sync, encoding_json_sync
 //	ShardKVGetProm               ShardKVGetNoCollector
 //	EmitClickHouse/sustained     EmitClickHouse/post_per_event (one goroutine and one POST per event), events/s

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/rs/zerolog"
@@ -190,5 +191,54 @@ func BenchmarkJSONLogZap(b *testing.B) {
 			zap.Float64("duration_ms", 12.5),
 			zap.String("bucket", "s3://data/shards"),
 			zap.Bool("found", true))
+	}
+}
+
+// runtimeKeys returns the workload's five call keys copied to fresh memory
+// n times over: keys built at run time, at addresses jsonlog's cache of
+// key facts has not seen, so that every line misses it.
+func runtimeKeys(n int) [][5]string {
+	out := make([][5]string, n)
+	for i := range out {
+		for j, k := range [5]string{"run_id", "db_id", "duration_ms", "bucket", "found"} {
+			out[i][j] = strings.Clone(k)
+		}
+	}
+	return out
+}
+
+func jsonlogRuntimeKeysLine(l *slog.Logger, ctx context.Context, k *[5]string) {
+	l.LogAttrs(ctx, slog.LevelInfo, jsonlogMsg,
+		slog.String(k[0], "4f1c2a"),
+		slog.Int(k[1], 7),
+		slog.Float64(k[2], 12.5),
+		slog.String(k[3], "s3://data/shards"),
+		slog.Bool(k[4], true))
+}
+
+// BenchmarkJSONLogSlogRuntimeKeys: the slog baseline with keys built at
+// run time (4,096 copies of the five keys, in turn).
+func BenchmarkJSONLogSlogRuntimeKeys(b *testing.B) {
+	l := slog.New(slog.NewJSONHandler(io.Discard, nil)).With(jsonlogBound(10)...)
+	benchRuntimeKeys(b, l, context.Background())
+}
+
+// BenchmarkJSONLogMilestoneRuntimeKeys: BenchmarkJSONLogMilestone with keys
+// built at run time, which miss the cache of key facts on every line: the
+// price of a miss, against the cached keys of BenchmarkJSONLogMilestone.
+func BenchmarkJSONLogMilestoneRuntimeKeys(b *testing.B) {
+	l := slog.New(jsonlog.NewHandler(io.Discard, nil))
+	benchRuntimeKeys(b, l, logctx.With(context.Background(), jsonlogBound(10)...))
+}
+
+func benchRuntimeKeys(b *testing.B, l *slog.Logger, ctx context.Context) {
+	keys := runtimeKeys(4096)
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		jsonlogRuntimeKeysLine(l, ctx, &keys[i])
+		if i++; i == len(keys) {
+			i = 0
+		}
 	}
 }

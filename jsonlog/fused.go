@@ -109,13 +109,14 @@ func (h *Handler) fusedLine(e *encoder, r *slog.Record, fr *fragment) (done int,
 		return -1, false
 	}
 	var seen [maxFastAttrs]uint64
+	draw := uint64(r.Time.Nanosecond())
 	for ns := range call {
 		a := &call[ns]
 		kind, err, fusable := fusedKind(a.Value, ns == len(call)-1)
 		if !fusable {
 			return ns, false
 		}
-		kf := factsOf(a.Key)
+		kf := factsOf(a.Key, draw)
 		hk := kf.hash
 		if !kf.plain() || h.topKeys.has(hk) || (fr != nil && fr.leaf.has(hk)) {
 			return ns, false
@@ -171,6 +172,7 @@ func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
 		return false
 	}
 	c := ecsCheck{h: h, fr: fr}
+	draw := uint64(r.Time.Nanosecond())
 	for ns := range call {
 		a := &call[ns]
 		kind, err, fusable := fusedKind(a.Value, ns == len(call)-1)
@@ -178,7 +180,7 @@ func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
 			return false
 		}
 		var hk uint64
-		if kf := factsOf(a.Key); kf.plain() {
+		if kf := factsOf(a.Key, draw); kf.plain() {
 			if kf.ecsTaken(a.Key, a.Value) {
 				return false
 			}

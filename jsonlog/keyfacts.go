@@ -37,13 +37,17 @@ const keyCacheBits = 8
 var keyCache = stringcache.New(keyCacheBits)
 
 // factsOf returns the facts of k, from keyCache when this string was seen
-// before.
-func factsOf(k string) keyFacts {
-	if h, flags, ok := keyCache.Get(k); ok {
+// before. draw changes from line to line (the nanoseconds of the record's
+// time): on a miss, it decides whether k may take another key's slot
+// (stringcache.Evict), so that keys built at run time, which always miss,
+// do not write the cache on every line.
+func factsOf(k string, draw uint64) keyFacts {
+	h, flags, probe, ok := keyCache.Lookup(k)
+	if ok {
 		return keyFacts{hash: h, flags: flags}
 	}
 	f := computeFacts(k)
-	keyCache.Put(k, f.hash, f.flags)
+	probe.Fill(k, f.hash, f.flags, stringcache.Evict(k, draw))
 	return f
 }
 
@@ -54,6 +58,9 @@ func computeFacts(k string) keyFacts {
 		return keyFacts{}
 	}
 	f := keyFacts{hash: h, flags: keyPlain}
+	if len(k) >= 64 || ecsFirstSegments[k[0]]&(1<<len(k)) == 0 {
+		return f // neither an ECS root nor the format's own: most keys
+	}
 	switch {
 	case ecsFirstSegment(k):
 		f.flags |= keyECSOwn

@@ -143,12 +143,13 @@ func (l *Label) Overflows() uint64 { return l.overflows.Load() }
 // resolve returns the index of v, admitting it to a capped label with room,
 // and counts an overflow.
 func (l *Label) resolve(v string) uint16 {
-	if _, i, ok := l.cache.Get(v); ok {
+	_, i, probe, ok := l.cache.Lookup(v)
+	if ok {
 		return i
 	}
-	i := l.lookup(v)
+	i = l.lookup(v)
 	if int(i) != l.Overflow() {
-		l.cache.Put(v, 0, i)
+		probe.Fill(v, 0, i, true)
 	}
 	return i
 }

@@ -18,9 +18,37 @@ func TestGetReturnsWhatPutStored(t *testing.T) {
 	if !ok || v != 42 || tag != 7 {
 		t.Fatalf("Get = %d, %d, %v; want 42, 7, true", v, tag, ok)
 	}
-	tb.Put(s, 43, 8) // a later Put replaces the entry
-	if v, tag, _ := tb.Get(s); v != 43 || tag != 8 {
-		t.Fatalf("after a second Put, Get = %d, %d; want 43, 8", v, tag)
+}
+
+// TestFillEvictsOnlyWhenTold: Fill fills an empty slot, but replaces
+// another string's entry only with evict set; Evict sets it for about one
+// draw in ReplaceOneIn.
+func TestFillEvictsOnlyWhenTold(t *testing.T) {
+	tb := New(1)
+	tb.Put("first", 1, 1)
+	tb.Put("second", 1, 1)
+	const calls = 64 * ReplaceOneIn
+	replaced := 0
+	for i := range calls {
+		s := strconv.Itoa(i) // a new string at a new address each time
+		_, _, p, ok := tb.Lookup(s)
+		if ok {
+			t.Fatalf("a new string %q hit", s)
+		}
+		p.Fill(s, uint64(i), 0, false)
+		if _, _, ok := tb.Get(s); ok {
+			t.Fatalf("Fill without evict replaced an entry with %q", s)
+		}
+		_, _, p, _ = tb.Lookup(s)
+		p.Fill(s, uint64(i), 0, Evict(s, uint64(i)*7919))
+		if v, _, ok := tb.Get(s); ok && v == uint64(i) {
+			replaced++
+		}
+	}
+	// About 64 expected; the bounds fail only on a broken draw (never, or
+	// on most calls).
+	if replaced < 16 || replaced > calls/16 {
+		t.Fatalf("%d of %d new strings took a slot; want about %d", replaced, calls, calls/ReplaceOneIn)
 	}
 }
 
