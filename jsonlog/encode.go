@@ -104,22 +104,23 @@ func appendShortFloat(b []byte, f float64) ([]byte, bool) {
 			q, r = mi/10000, mi%10000
 		}
 		b = strconv.AppendInt(b, q, 10)
-		// k digits, zero-padded, trailing zeros cut (f*10^k may be an
-		// integer where f*10^(k-1) was not quite one)
-		var digits [4]byte
-		for i := k - 1; i >= 0; i-- {
-			digits[i] = byte('0' + r%10)
+		// '.' and k digits, zero-padded, written in place; trailing zeros
+		// cut (f*10^k may be an integer where f*10^(k-1) was not quite
+		// one), and the '.' with them when no digit is left
+		dot := len(b)
+		b = append(b, '.', '0', '0', '0', '0')[:dot+1+k]
+		for i := dot + k; i > dot; i-- {
+			b[i] = byte('0' + r%10)
 			r /= 10
 		}
-		n := k
-		for n > 0 && digits[n-1] == '0' {
-			n--
+		end := dot + 1 + k
+		for end > dot+1 && b[end-1] == '0' {
+			end--
 		}
-		if n > 0 {
-			b = append(b, '.')
-			b = append(b, digits[:n]...)
+		if end == dot+1 {
+			end = dot
 		}
-		return b, true
+		return b[:end], true
 	}
 	return b, false
 }

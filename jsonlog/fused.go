@@ -282,26 +282,9 @@ func (e *encoder) fusedField(k string, v slog.Value, kind slog.Kind, err error) 
 	}
 	b = b[:n+len(k)+4]
 	b[n], b[n+1] = ',', '"'
-	copyKey(b[n+2:n+2+len(k)], k)
+	jsonenc.CopyShort(b[n+2:n+2+len(k)], k)
 	b[n+2+len(k)], b[n+3+len(k)] = '"', ':'
 	e.buf = appendFusedValue(b, v, kind, err)
-}
-
-// copyKey copies k into dst, of its length: a key of 4 to 16 bytes (most
-// keys) as two overlapping words, without a call to memmove.
-func copyKey(dst []byte, k string) {
-	n := len(k)
-	d, s := unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.StringData(k))
-	switch {
-	case n >= 8 && n <= 16:
-		*(*uint64)(d) = *(*uint64)(s)
-		*(*uint64)(unsafe.Add(d, n-8)) = *(*uint64)(unsafe.Add(s, n-8))
-	case n >= 4 && n < 8:
-		*(*uint32)(d) = *(*uint32)(s)
-		*(*uint32)(unsafe.Add(d, n-4)) = *(*uint32)(unsafe.Add(s, n-4))
-	default:
-		copy(dst, k)
-	}
 }
 
 // appendFusedValue appends v, of a kind fusedKind accepted, as the general

@@ -369,16 +369,3 @@ func plainFlatKey(k string) bool {
 	}
 	return true
 }
-
-// TestCopyKeyCopiesEveryLength: copyKey writes exactly the key, at every
-// length its word paths and its fallback take, and nothing beside it.
-func TestCopyKeyCopiesEveryLength(t *testing.T) {
-	for n := 0; n <= 40; n++ {
-		k := strings.Repeat("abcdefghij", 4)[:n]
-		buf := []byte(strings.Repeat("#", n+4))
-		copyKey(buf[2:2+n], k)
-		if got, want := string(buf), "##"+k+"##"; got != want {
-			t.Fatalf("copyKey of %d bytes wrote %q, want %q", n, got, want)
-		}
-	}
-}

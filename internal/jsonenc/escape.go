@@ -1,6 +1,7 @@
 package jsonenc
 
 import (
+	"slices"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -21,7 +22,7 @@ var SafeASCII = func() (t [utf8.RuneSelf]bool) {
 // U+2029 escaped.
 func AppendEscaped(b []byte, s string) []byte {
 	if Plain(s) {
-		return append(b, s...)
+		return AppendShort(b, s)
 	}
 	i, start := 0, 0
 	for i < len(s) {
@@ -88,6 +89,36 @@ func Plain(s string) bool {
 		}
 	}
 	return true
+}
+
+// AppendShort appends s, copying a string of 4 to 16 bytes (most keys
+// and many values) as two overlapping words instead of calling memmove.
+func AppendShort(b []byte, s string) []byte {
+	n := len(s)
+	if n < 4 || n > 16 {
+		return append(b, s...)
+	}
+	m := len(b)
+	b = slices.Grow(b, n)[:m+n]
+	CopyShort(b[m:], s)
+	return b
+}
+
+// CopyShort copies s into dst, of its length: a string of 4 to 16 bytes as
+// two overlapping words, without a call to memmove.
+func CopyShort(dst []byte, s string) {
+	n := len(s)
+	d, p := unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.StringData(s))
+	switch {
+	case n >= 8 && n <= 16:
+		*(*uint64)(d) = *(*uint64)(p)
+		*(*uint64)(unsafe.Add(d, n-8)) = *(*uint64)(unsafe.Add(p, n-8))
+	case n >= 4 && n < 8:
+		*(*uint32)(d) = *(*uint32)(p)
+		*(*uint32)(unsafe.Add(d, n-4)) = *(*uint32)(unsafe.Add(p, n-4))
+	default:
+		copy(dst, s)
+	}
 }
 
 // NeedsEscape reports whether one of the 8 bytes of w is a control

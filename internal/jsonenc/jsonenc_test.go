@@ -168,3 +168,24 @@ func TestPlainIsExact(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyShortCopiesEveryLength: CopyShort and AppendShort write exactly
+// the string, at every length their word paths and their fallback take,
+// and nothing beside it.
+func TestCopyShortCopiesEveryLength(t *testing.T) {
+	for n := 0; n <= 40; n++ {
+		s := strings.Repeat("abcdefghij", 4)[:n]
+		buf := []byte(strings.Repeat("#", n+4))
+		CopyShort(buf[2:2+n], s)
+		if got, want := string(buf), "##"+s+"##"; got != want {
+			t.Fatalf("CopyShort of %d bytes wrote %q, want %q", n, got, want)
+		}
+		if got := string(AppendShort([]byte("##"), s)); got != "##"+s {
+			t.Fatalf("AppendShort of %d bytes = %q", n, got)
+		}
+		small := make([]byte, 1, 1) // no room: AppendShort grows it
+		if got := string(AppendShort(small, s)); got != "\x00"+s {
+			t.Fatalf("AppendShort of %d bytes into a full slice = %q", n, got)
+		}
+	}
+}
