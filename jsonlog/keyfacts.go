@@ -39,15 +39,15 @@ var keyCache = stringcache.New(keyCacheBits)
 // factsOf returns the facts of k, from keyCache when this string was seen
 // before. draw changes from line to line (the nanoseconds of the record's
 // time): on a miss, it decides whether k may take another key's slot
-// (stringcache.Evict), so that keys built at run time, which always miss,
-// do not write the cache on every line.
+// (stringcache.Probe.Fill), so that keys built at run time, which always
+// miss, do not write the cache on every line.
 func factsOf(k string, draw uint64) keyFacts {
 	h, flags, probe, ok := keyCache.Lookup(k)
 	if ok {
 		return keyFacts{hash: h, flags: flags}
 	}
 	f := computeFacts(k)
-	probe.Fill(k, f.hash, f.flags, stringcache.Evict(k, draw))
+	probe.Fill(k, f.hash, f.flags, draw)
 	return f
 }
 

@@ -149,7 +149,7 @@ func (l *Label) resolve(v string) uint16 {
 	}
 	i = l.lookup(v)
 	if int(i) != l.Overflow() {
-		probe.Fill(v, 0, i, true)
+		probe.Fill(v, 0, i, 0)
 	}
 	return i
 }

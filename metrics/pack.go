@@ -1,6 +1,7 @@
 package metrics
 
 import (
+	"encoding/binary"
 	"math"
 	"reflect"
 	"unsafe"
@@ -17,20 +18,39 @@ func packOf[T any](d *Descriptor, v *T, p *Payload) { pack(d, unsafe.Pointer(v),
 // unpackInto unpacks p into *v, of the type d was declared from.
 func unpackInto[T any](d *Descriptor, p *Payload, v *T) { unpack(d, p, unsafe.Pointer(v)) }
 
-// packPlan is how pack copies a struct: runs of 64-bit numeric fields that
-// lie next to each other in the struct and in the slots, copied word by
-// word, then every other field one by one.
+// packPlan is how pack copies a struct, one list per kind of store, so
+// that pack runs one tight loop per list with no switch in the common
+// cases.
+//
+// The order of the lists is the order of the stores, and it matters:
+// Emit's caller copies the payload into its arguments in 16-byte moves
+// right after pack, and a 16-byte load of memory that narrower stores have
+// just written, still in the CPU's store buffer, stalls it (store
+// forwarding fails: about ten cycles a block, measured as a third of the
+// cost of packing). So the narrow stores (label indexes, bools, lone
+// words, narrow integers) come first, while there is work left to let
+// them drain, and the 16-byte ones (strings, pairs of words) last.
 type packPlan struct {
-	runs  []wordRun
-	other []*Field
+	labels []stringAt // label fields, resolved first into one word of indexes
+	other  []*Field   // narrow integers and float32, widened to 64 bits
+	bools  []fieldAt
+	words  []fieldAt // 64-bit fields copied alone
+	strs   []stringAt
+	pairs  []fieldAt // two 64-bit fields at off, off+8, for slots slot, slot+1 (slot even)
 }
 
-// wordRun is n 64-bit words at offset off of the struct, for slots slot to
-// slot+n-1.
-type wordRun struct {
+// fieldAt is a field at offset off of the struct, for slot slot.
+type fieldAt struct {
 	off  uintptr
 	slot uint8
-	n    uint8
+}
+
+// stringAt is a string field at offset off of the struct, for string slot
+// slot; label is its Label, or nil for a plain string.
+type stringAt struct {
+	off   uintptr
+	slot  uint8
+	label *Label
 }
 
 // is64 reports whether a field of kind k is held in the struct as a 64-bit
@@ -49,81 +69,99 @@ func is64(k reflect.Kind) bool {
 // newPackPlan builds the plan of d's fields.
 func newPackPlan(fields []*Field) packPlan {
 	var pl packPlan
+	var wide []*Field // 64-bit fields, paired below
 	for _, f := range fields {
-		if !is64(f.gokind) {
+		switch {
+		case f.gokind == reflect.Bool:
+			pl.bools = append(pl.bools, fieldAt{off: f.offset, slot: f.slot})
+		case f.gokind == reflect.String:
+			pl.strs = append(pl.strs, stringAt{off: f.offset, slot: f.slot})
+			if f.Label != nil {
+				pl.labels = append(pl.labels, stringAt{off: f.offset, slot: f.slot, label: f.Label})
+			}
+		case is64(f.gokind):
+			wide = append(wide, f)
+		default:
 			pl.other = append(pl.other, f)
-			continue
 		}
-		if n := len(pl.runs); n > 0 {
-			last := &pl.runs[n-1]
-			if last.off+uintptr(last.n)*8 == f.offset && last.slot+last.n == f.slot {
-				last.n++
+	}
+	for i := 0; i < len(wide); i++ {
+		f := wide[i]
+		if i+1 < len(wide) && f.slot%2 == 0 {
+			if g := wide[i+1]; g.slot == f.slot+1 && g.offset == f.offset+8 {
+				pl.pairs = append(pl.pairs, fieldAt{off: f.offset, slot: f.slot})
+				i++
 				continue
 			}
 		}
-		pl.runs = append(pl.runs, wordRun{off: f.offset, slot: f.slot, n: 1})
+		pl.words = append(pl.words, fieldAt{off: f.offset, slot: f.slot})
 	}
 	return pl
 }
 
 // pack copies the fields of the struct at v, whose layout d.Fields
-// describes, into p, resolving labels.
-//
-// Runs of 64-bit fields are copied in 16-byte pairs and strings as one
-// 16-byte move: the payload is then copied into Emit's arguments in
-// 16-byte moves, and a 16-byte load of memory just written by two 8-byte
-// stores stalls the CPU's store forwarding (about ten cycles per block,
-// measured as a third of the cost of packing).
+// describes, into p, resolving labels, in the order packPlan explains.
 func pack(d *Descriptor, v unsafe.Pointer, p *Payload) {
-	for _, r := range d.plan.runs {
-		src := unsafe.Add(v, r.off)
-		i := uint8(0)
-		if r.slot&1 == 0 {
-			for ; i+1 < r.n; i += 2 {
-				*(*[2]uint64)(unsafe.Pointer(&p.num[r.slot+i])) = *(*[2]uint64)(unsafe.Add(src, uintptr(i)*8))
-			}
+	pl := &d.plan
+	if len(pl.labels) > 0 {
+		var lbl [StrSlots]uint16
+		for _, f := range pl.labels {
+			lbl[f.slot] = f.label.resolve(*(*string)(unsafe.Add(v, f.off)))
 		}
-		for ; i < r.n; i++ {
-			p.num[r.slot+i] = *(*uint64)(unsafe.Add(src, uintptr(i)*8))
+		// One 8-byte store, built in a register in the byte order of
+		// the platform.
+		w := uint64(lbl[0]) | uint64(lbl[1])<<16 | uint64(lbl[2])<<32 | uint64(lbl[3])<<48
+		if bigEndian {
+			w = uint64(lbl[3]) | uint64(lbl[2])<<16 | uint64(lbl[1])<<32 | uint64(lbl[0])<<48
+		}
+		*(*uint64)(unsafe.Pointer(&p.lbl)) = w
+	}
+	for _, f := range pl.other {
+		packOther(f, unsafe.Add(v, f.offset), p)
+	}
+	for _, f := range pl.bools {
+		if *(*bool)(unsafe.Add(v, f.off)) {
+			p.num[f.slot] = 1
 		}
 	}
-	for _, f := range d.plan.other {
-		at := unsafe.Add(v, f.offset)
-		switch f.gokind {
-		case reflect.Int:
-			p.num[f.slot] = uint64(int64(*(*int)(at)))
-		case reflect.Int64:
-			p.num[f.slot] = uint64(*(*int64)(at))
-		case reflect.Int32:
-			p.num[f.slot] = uint64(int64(*(*int32)(at)))
-		case reflect.Int16:
-			p.num[f.slot] = uint64(int64(*(*int16)(at)))
-		case reflect.Int8:
-			p.num[f.slot] = uint64(int64(*(*int8)(at)))
-		case reflect.Uint32:
-			p.num[f.slot] = uint64(*(*uint32)(at))
-		case reflect.Uint16:
-			p.num[f.slot] = uint64(*(*uint16)(at))
-		case reflect.Uint8:
-			p.num[f.slot] = uint64(*(*uint8)(at))
-		case reflect.Float64:
-			p.num[f.slot] = math.Float64bits(*(*float64)(at))
-		case reflect.Float32:
-			p.num[f.slot] = math.Float64bits(float64(*(*float32)(at)))
-		case reflect.Bool:
-			if *(*bool)(at) {
-				p.num[f.slot] = 1
-			}
-		case reflect.String:
-			// One 16-byte move. It writes the string's pointer without a
-			// write barrier, which is sound because p is always a local of
-			// packOf's callers, on the stack (the tests that Emit and Pack
-			// allocate nothing keep it there), and v keeps the string alive.
-			*(*[2]uint64)(unsafe.Pointer(&p.str[f.slot])) = *(*[2]uint64)(at)
-			if f.Label != nil {
-				p.lbl[f.slot] = f.Label.resolve(*(*string)(at))
-			}
-		}
+	for _, f := range pl.words {
+		p.num[f.slot] = *(*uint64)(unsafe.Add(v, f.off))
+	}
+	// One 16-byte move each. A string's pointer is written without a
+	// write barrier, which is sound because p is always a local of
+	// packOf's callers, on the stack (the tests that Emit and Pack
+	// allocate nothing keep it there), and v keeps the string alive.
+	for _, f := range pl.strs {
+		*(*[2]uint64)(unsafe.Pointer(&p.str[f.slot])) = *(*[2]uint64)(unsafe.Add(v, f.off))
+	}
+	for _, f := range pl.pairs {
+		*(*[2]uint64)(unsafe.Pointer(&p.num[f.slot])) = *(*[2]uint64)(unsafe.Add(v, f.off))
+	}
+}
+
+// bigEndian is set on platforms that store the high byte of a word first.
+var bigEndian = binary.NativeEndian.Uint16([]byte{0, 1}) == 1
+
+// packOther packs a field that is neither a 64-bit word, a bool nor a
+// string: a narrow integer or a float32, widened to its slot's 64 bits.
+func packOther(f *Field, at unsafe.Pointer, p *Payload) {
+	switch f.gokind {
+	case reflect.Int:
+		p.num[f.slot] = uint64(int64(*(*int)(at)))
+	case reflect.Int32:
+		p.num[f.slot] = uint64(int64(*(*int32)(at)))
+	case reflect.Int16:
+		p.num[f.slot] = uint64(int64(*(*int16)(at)))
+	case reflect.Int8:
+		p.num[f.slot] = uint64(int64(*(*int8)(at)))
+	case reflect.Uint32:
+		p.num[f.slot] = uint64(*(*uint32)(at))
+	case reflect.Uint16:
+		p.num[f.slot] = uint64(*(*uint16)(at))
+	case reflect.Uint8:
+		p.num[f.slot] = uint64(*(*uint8)(at))
+	case reflect.Float32:
+		p.num[f.slot] = math.Float64bits(float64(*(*float32)(at)))
 	}
 }
 

@@ -20,13 +20,18 @@ func TestGetReturnsWhatPutStored(t *testing.T) {
 	}
 }
 
-// TestFillEvictsOnlyWhenTold: Fill fills an empty slot, but replaces
-// another string's entry only with evict set; Evict sets it for about one
-// draw in ReplaceOneIn.
-func TestFillEvictsOnlyWhenTold(t *testing.T) {
-	tb := New(1)
+// TestFillReplacesForFewDraws: Fill fills an empty slot at once, but of
+// the strings that miss in a full pair only about one draw in
+// ReplaceOneIn takes a slot.
+func TestFillReplacesForFewDraws(t *testing.T) {
+	tb := New(1) // one pair
 	tb.Put("first", 1, 1)
-	tb.Put("second", 1, 1)
+	tb.Put("second", 2, 2)
+	for _, s := range []string{"first", "second"} {
+		if _, _, ok := tb.Get(s); !ok {
+			t.Fatalf("%q, put into a pair with room, missed", s)
+		}
+	}
 	const calls = 64 * ReplaceOneIn
 	replaced := 0
 	for i := range calls {
@@ -35,12 +40,7 @@ func TestFillEvictsOnlyWhenTold(t *testing.T) {
 		if ok {
 			t.Fatalf("a new string %q hit", s)
 		}
-		p.Fill(s, uint64(i), 0, false)
-		if _, _, ok := tb.Get(s); ok {
-			t.Fatalf("Fill without evict replaced an entry with %q", s)
-		}
-		_, _, p, _ = tb.Lookup(s)
-		p.Fill(s, uint64(i), 0, Evict(s, uint64(i)*7919))
+		p.Fill(s, uint64(i), 0, uint64(i)*7919)
 		if v, _, ok := tb.Get(s); ok && v == uint64(i) {
 			replaced++
 		}
@@ -49,6 +49,42 @@ func TestFillEvictsOnlyWhenTold(t *testing.T) {
 	// on most calls).
 	if replaced < 16 || replaced > calls/16 {
 		t.Fatalf("%d of %d new strings took a slot; want about %d", replaced, calls, calls/ReplaceOneIn)
+	}
+}
+
+// TestTwoCollidingStringsBothStay: two strings that share a pair are both
+// cached, however often each misses; in a direct-mapped table they would
+// evict each other on every call.
+func TestTwoCollidingStringsBothStay(t *testing.T) {
+	tb := New(1)
+	a, b := strings.Clone("scan"), strings.Clone("sink")
+	for range 100 {
+		for _, s := range []string{a, b} {
+			if _, _, p, ok := tb.Lookup(s); !ok {
+				p.Fill(s, 7, 7, 0)
+			}
+		}
+	}
+	for _, s := range []string{a, b} {
+		if _, _, ok := tb.Get(s); !ok {
+			t.Errorf("%q missed after 100 rounds", s)
+		}
+	}
+}
+
+// TestHitFillsNothing: the probe of a hit is the zero Probe, whose Fill
+// changes nothing.
+func TestHitFillsNothing(t *testing.T) {
+	tb := New(2)
+	s := "status"
+	tb.Put(s, 1, 1)
+	_, _, p, ok := tb.Lookup(s)
+	if !ok || p != (Probe{}) {
+		t.Fatalf("Lookup of a cached string = %v, %+v", ok, p)
+	}
+	p.Fill(s, 2, 2, 0)
+	if v, _, _ := tb.Get(s); v != 1 {
+		t.Fatalf("Fill of a hit's probe changed the entry to %d", v)
 	}
 }
 
