@@ -19,6 +19,8 @@
 //	EmitPromLabeled              RawPromLabeled (CounterVec/HistogramVec, WithLabelValues per call)
 //	EmitOtel*                    RawOtel* (the OTel SDK by hand)
 //	EmitOtelLabeled              RawOtelLabeled (the SDK with each label combination's attribute set cached)
+//	EmitOtelLabeledPacked        RawOtelLabeled: otelcol's own cost, the payloads packed up front
+//	EmitTypedLabeledNop          EmitTypedNop, EmitNop: what packing an event with two labels costs
 //	EmitEventLogTyped            EmitEventLog/sustained (an event with strings and labels)
 //	JSONLogMilestone*            JSONLogSlog* (log/slog's JSONHandler), JSONLogZerolog, JSONLogZap
 //	JSONLogMilestoneRuntimeKeys  JSONLogMilestone: the cost of keys built at run time, which miss the key cache
