@@ -52,7 +52,8 @@ type instrument struct {
 	want    bool           // the value cond must have
 	labeled bool
 	// sameLabels is set when the instrument has the labels of the one
-	// before it in the event, whose series index it reuses.
+	// before it in the event, whose attribute set it reuses (instruments
+	// with the same labels share their attrSets).
 	sameLabels bool
 }
 
@@ -238,14 +239,15 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 		ctx = context.Background()
 	}
 	ins := c.events[ev]
-	series := 0
+	var o *measureOpts // the options of the current label combination
 	for i := range ins {
 		in := &ins[i]
-		switch {
-		case !in.labeled:
-			series = 0
-		case !in.sameLabels:
-			series = in.spec.SeriesIndex(&p)
+		if !in.sameLabels { // always so for the first
+			series := 0
+			if in.labeled {
+				series = in.spec.SeriesIndex(&p)
+			}
+			o = in.attrs.get(in.spec, series)
 		}
 		if in.cond != nil && p.Bool(in.cond) != in.want {
 			continue
@@ -258,7 +260,7 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 					continue
 				}
 			}
-			in.counter.Add(ctx, d, in.attrs.get(in.spec, series).add...)
+			in.counter.Add(ctx, d, o.add...)
 			continue
 		}
 		s := p.Seconds(in.val)
@@ -266,7 +268,7 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 			c.invalid.Add(1) // a negative duration
 			continue
 		}
-		in.hist.Record(ctx, s, in.attrs.get(in.spec, series).record...)
+		in.hist.Record(ctx, s, o.record...)
 	}
 }
 
