@@ -178,7 +178,7 @@ func (c *ecsCheck) attrs(as []slog.Attr, state uint64, depth int, top bool) bool
 }
 
 // plainKey is key for the fused path: it also refuses a key that is not
-// ASCII JSON writes as it is, checked by words (scanPlain).
+// ASCII JSON writes as it is (scanPlain).
 func (c *ecsCheck) plainKey(state uint64, key string) (uint64, bool) {
 	plain, dotted := scanPlain(key)
 	switch {

@@ -4,8 +4,8 @@ import (
 	"log/slog"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
-	"unicode/utf8"
 	"unsafe"
 
 	"github.com/milestone-go/milestone/internal/jsonenc"
@@ -155,6 +155,12 @@ func recordAttrs(r *slog.Record, st *[maxFastAttrs]slog.Attr) ([]slog.Attr, bool
 	return st[:n], true
 }
 
+// fusedECSLine is the fused path of the ECS layout: it writes r in one pass
+// and reports true, or gives up, leaving nothing usable in e, at the first
+// attribute it does not handle or that could collide. Its collision rules
+// are fastECS's for top-level attributes: no key equal to another, none a
+// dotted prefix of another, none reserved, no ECS field whose value may not
+// fit, and no "error" error (written as error.type and error.message).
 func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
 	if fr != nil && !h.ecsFragmentFits(fr) {
 		return false
@@ -229,47 +235,11 @@ func fusedKeyHash(k string) (uint64, bool) {
 }
 
 // scanPlain reports whether k is non-empty ASCII that JSON writes as it is,
-// and whether it holds a dot, reading it by words.
+// and whether it holds a dot. The fused paths look a key's facts up by
+// identity (factsOf) and scan it only on a miss, so it needs no pass of its
+// own: jsonenc.Plain reads the key by words, IndexByte finds a dot.
 func scanPlain(k string) (plain, dotted bool) {
-	n := len(k)
-	if n == 0 {
-		return false, false
-	}
-	p := unsafe.Pointer(unsafe.StringData(k))
-	switch {
-	case n >= 8:
-		for i := 0; ; i += 8 {
-			if i+8 > n {
-				i = n - 8 // the last word, overlapping
-			}
-			w := *(*uint64)(unsafe.Add(p, i))
-			if jsonenc.NeedsEscape(w) {
-				return false, false
-			}
-			dotted = dotted || hasDot(w)
-			if i+8 >= n {
-				return true, dotted
-			}
-		}
-	case n >= 4:
-		w := uint64(load32(p)) | uint64(load32(unsafe.Add(p, n-4)))<<32
-		return !jsonenc.NeedsEscape(w), hasDot(w)
-	}
-	for i := 0; i < n; i++ {
-		if c := k[i]; c >= utf8.RuneSelf || !jsonenc.SafeASCII[c] {
-			return false, false
-		} else if c == '.' {
-			dotted = true
-		}
-	}
-	return true, dotted
-}
-
-// hasDot reports whether a byte of the word w is '.'.
-func hasDot(w uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	x := w ^ ('.' * ones)
-	return (x-ones)&^x&highs != 0
+	return k != "" && jsonenc.Plain(k), strings.IndexByte(k, '.') >= 0
 }
 
 // fusedField writes `,"k":v`, k being a plain key (JSON writes it as it is) and v of a kind fusedKind

@@ -57,7 +57,7 @@ func TestKeyFactsHitIsByIdentity(t *testing.T) {
 	// The slot may hold another test's key, which a new one replaces
 	// only for some draws.
 	for i := 0; ; i++ {
-		if _, _, ok := keyCache.Get(a); ok {
+		if _, _, _, ok := keyCache.Lookup(a); ok {
 			break
 		}
 		if i == 100000 {

@@ -31,11 +31,11 @@ func unpackInto[T any](d *Descriptor, p *Payload, v *T) { unpack(d, p, unsafe.Po
 // words, narrow integers) come first, while there is work left to let
 // them drain, and the 16-byte ones (strings, pairs of words) last.
 type packPlan struct {
-	labels []stringAt // label fields, resolved first into one word of indexes
-	other  []*Field   // narrow integers and float32, widened to 64 bits
+	labels []labelAt // label fields, resolved first into one word of indexes
+	other  []*Field  // narrow integers and float32, widened to 64 bits
 	bools  []fieldAt
 	words  []fieldAt // 64-bit fields copied alone
-	strs   []stringAt
+	strs   []fieldAt // string fields, for string slot slot
 	pairs  []fieldAt // two 64-bit fields at off, off+8, for slots slot, slot+1 (slot even)
 }
 
@@ -45,12 +45,25 @@ type fieldAt struct {
 	slot uint8
 }
 
-// stringAt is a string field at offset off of the struct, for string slot
-// slot; label is its Label, or nil for a plain string.
-type stringAt struct {
+// labelAt is the label field at offset off of the struct, whose index goes
+// shift bits up the word that holds Payload.lbl.
+type labelAt struct {
 	off   uintptr
-	slot  uint8
+	shift uint8
 	label *Label
+}
+
+// Payload.lbl is stored as one 64-bit word; this fails to compile if
+// StrSlots ever makes it another size.
+var _ [8]byte = [2 * StrSlots]byte{}
+
+// labelShift returns how many bits up the word of Payload.lbl the index of
+// string slot slot lies, in the byte order of the platform.
+func labelShift(slot uint8) uint8 {
+	if bigEndian {
+		return 16 * (StrSlots - 1 - slot)
+	}
+	return 16 * slot
 }
 
 // is64 reports whether a field of kind k is held in the struct as a 64-bit
@@ -75,9 +88,9 @@ func newPackPlan(fields []*Field) packPlan {
 		case f.gokind == reflect.Bool:
 			pl.bools = append(pl.bools, fieldAt{off: f.offset, slot: f.slot})
 		case f.gokind == reflect.String:
-			pl.strs = append(pl.strs, stringAt{off: f.offset, slot: f.slot})
+			pl.strs = append(pl.strs, fieldAt{off: f.offset, slot: f.slot})
 			if f.Label != nil {
-				pl.labels = append(pl.labels, stringAt{off: f.offset, slot: f.slot, label: f.Label})
+				pl.labels = append(pl.labels, labelAt{off: f.offset, shift: labelShift(f.slot), label: f.Label})
 			}
 		case is64(f.gokind):
 			wide = append(wide, f)
@@ -104,15 +117,10 @@ func newPackPlan(fields []*Field) packPlan {
 func pack(d *Descriptor, v unsafe.Pointer, p *Payload) {
 	pl := &d.plan
 	if len(pl.labels) > 0 {
-		var lbl [StrSlots]uint16
+		// One 8-byte store, built in a register.
+		var w uint64
 		for _, f := range pl.labels {
-			lbl[f.slot] = f.label.resolve(*(*string)(unsafe.Add(v, f.off)))
-		}
-		// One 8-byte store, built in a register in the byte order of
-		// the platform.
-		w := uint64(lbl[0]) | uint64(lbl[1])<<16 | uint64(lbl[2])<<32 | uint64(lbl[3])<<48
-		if bigEndian {
-			w = uint64(lbl[3]) | uint64(lbl[2])<<16 | uint64(lbl[1])<<32 | uint64(lbl[0])<<48
+			w |= uint64(f.label.resolve(*(*string)(unsafe.Add(v, f.off)))) << f.shift
 		}
 		*(*uint64)(unsafe.Pointer(&p.lbl)) = w
 	}

@@ -5,9 +5,9 @@ import (
 	"unsafe"
 )
 
-// MaxLen bounds the strings a Table caches: a string of MaxLen bytes or
+// maxLen bounds the strings a Table caches: a string of maxLen bytes or
 // more always misses (a slot keeps 48 bits of a length).
-const MaxLen = 1 << 48
+const maxLen = 1 << 48
 
 // Table is a two-way set-associative cache from a string's identity to a
 // 64-bit value and a 16-bit tag: a string may sit in either slot of its
@@ -41,9 +41,6 @@ func New(bits uint) *Table {
 	return &Table{slots: make([]slot, 1<<bits), shift: 64 - bits}
 }
 
-// Len returns the number of slots of t.
-func (t *Table) Len() int { return len(t.slots) }
-
 // pairOf returns the index of the first slot of s's pair: a Fibonacci hash
 // of its address and length, even.
 func (t *Table) pairOf(s string) uint64 {
@@ -63,15 +60,10 @@ func (sl *slot) read(s string) (val uint64, tag uint16, seq uint64, ok bool) {
 	return val, uint16(meta), seq, ok
 }
 
-// Get returns the value and tag cached for s, and whether there were any.
-func (t *Table) Get(s string) (val uint64, tag uint16, ok bool) {
-	val, tag, _, ok = t.Lookup(s)
-	return val, tag, ok
-}
-
-// Lookup is Get that also returns, on a miss, the probe of the slot Fill
-// would cache s in: an empty slot of s's pair if there is one, else the
-// second slot of the pair.
+// Lookup returns the value and tag cached for s, and whether there were
+// any; on a miss, also the probe of the slot Fill would cache s in: an
+// empty slot of s's pair if there is one, else the second slot of the
+// pair.
 func (t *Table) Lookup(s string) (val uint64, tag uint16, p Probe, ok bool) {
 	if len(s) == 0 {
 		return 0, 0, Probe{}, false
@@ -100,16 +92,9 @@ type Probe struct {
 	seq uint64
 }
 
-// Put caches val and tag for s, as Lookup and Fill do with draw 0.
-func (t *Table) Put(s string, val uint64, tag uint16) {
-	if _, _, p, ok := t.Lookup(s); !ok {
-		p.Fill(s, val, tag, 0)
-	}
-}
-
 // Fill caches val and tag for s, the string whose Lookup returned p. It
 // fills an empty slot, but replaces another string's entry only for about
-// one draw in ReplaceOneIn (see Evict, which mixes in s's address and the
+// one draw in replaceOneIn (see evict, which mixes in s's address and the
 // slot's version): strings seen once (keys built at run time, say) then
 // cost their callers a miss, not a write on every call, and three strings
 // that keep missing in the same pair do not keep evicting each other.
@@ -117,11 +102,11 @@ func (t *Table) Put(s string, val uint64, tag uint16) {
 // at hand (the nanoseconds of a timestamp), else 0; with 0, a string that
 // was not picked is picked again only once its slot changes. Fill does
 // nothing when the slot changed since the Lookup or another goroutine is
-// filling it, or for a string of MaxLen bytes or more.
+// filling it, or for a string of maxLen bytes or more.
 func (p Probe) Fill(s string, val uint64, tag uint16, draw uint64) {
 	seq, sl := p.seq, p.sl
-	if sl == nil || len(s) == 0 || uint64(len(s)) >= MaxLen || seq&1 != 0 ||
-		seq != 0 && !Evict(s, draw^seq<<32) || !sl.seq.CompareAndSwap(seq, seq+1) {
+	if sl == nil || len(s) == 0 || uint64(len(s)) >= maxLen || seq&1 != 0 ||
+		seq != 0 && !evict(s, draw^seq<<32) || !sl.seq.CompareAndSwap(seq, seq+1) {
 		return
 	}
 	sl.data.Store(unsafe.StringData(s))
@@ -130,14 +115,14 @@ func (p Probe) Fill(s string, val uint64, tag uint16, draw uint64) {
 	sl.seq.Store(seq + 2)
 }
 
-// ReplaceOneIn is how many draws there are, on average, per draw for which
-// Evict reports true.
-const ReplaceOneIn = 1 << 6
+// replaceOneIn is how many draws there are, on average, per draw for which
+// evict reports true.
+const replaceOneIn = 1 << 6
 
-// Evict reports whether a miss of s may replace another string's entry,
-// for about one in ReplaceOneIn values of draw. It mixes in s's address,
+// evict reports whether a miss of s may replace another string's entry,
+// for about one in replaceOneIn values of draw. It mixes in s's address,
 // so that the strings of one call draw apart.
-func Evict(s string, draw uint64) bool {
+func evict(s string, draw uint64) bool {
 	h := (uint64(uintptr(unsafe.Pointer(unsafe.StringData(s)))) ^ draw) * 0x9E3779B97F4A7C15
 	return h>>58 == 0 // the top 6 bits: 1 in 64
 }
