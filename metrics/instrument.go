@@ -68,6 +68,10 @@ type Instrument struct {
 	labels  []*Field
 	strides []int
 	series  int
+	// bySlot is the stride of the label in each string slot of the
+	// event's payload, 0 for a slot that is not one of the instrument's
+	// labels, so that SeriesIndex is four multiply-adds and no loop.
+	bySlot [StrSlots]uint32
 }
 
 // Count declares a counter that adds 1 per event, broken down by labels.
@@ -110,11 +114,10 @@ func (in *Instrument) Series() int { return in.series }
 
 // SeriesIndex returns the label combination of p, from 0 to Series()-1.
 func (in *Instrument) SeriesIndex(p *Payload) int {
-	i := 0
-	for j, f := range in.labels {
-		i += int(p.lbl[f.slot]) * in.strides[j]
-	}
-	return i
+	m := &in.bySlot
+	// StrSlots terms; this fails to compile if StrSlots changes.
+	var _ [4]byte = [StrSlots]byte{}
+	return int(uint32(p.lbl[0])*m[0] + uint32(p.lbl[1])*m[1] + uint32(p.lbl[2])*m[2] + uint32(p.lbl[3])*m[3])
 }
 
 // SeriesLabels returns the label values of combination i, in the order of
@@ -233,6 +236,7 @@ func (in *Instrument) resolve(d *Descriptor) error {
 	in.strides = make([]int, len(in.labels))
 	for j := len(in.labels) - 1; j >= 0; j-- {
 		in.strides[j] = in.series
+		in.bySlot[in.labels[j].slot] = uint32(in.series)
 		in.series *= in.labels[j].Label.Size()
 		if in.series > MaxSeries {
 			return fmt.Errorf("its labels allow more than %d combinations", MaxSeries)

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
-
-	"github.com/milestone-go/milestone/internal/stringcache"
 )
 
 // OverflowValue is the value a label takes in metrics when the string
@@ -44,7 +42,7 @@ type Label struct {
 	mu        sync.Mutex        // serialises admissions of a capped label
 	admitted  atomic.Pointer[admittedSet]
 	overflows atomic.Uint64
-	cache     *stringcache.Table // the index of recent values, by identity
+	memo      valueMemo // the index of recent values, by identity
 }
 
 // labelValue is an admitted value of a capped label and its index.
@@ -78,7 +76,7 @@ func (s *labelSpec) build(name string) (*Label, error) {
 	case name == "le" || name == "quantile":
 		return nil, fmt.Errorf("label name %q is reserved by Prometheus", name)
 	}
-	l := &Label{Name: name, Cap: s.cap, cache: stringcache.New(labelCacheBits)}
+	l := &Label{Name: name, Cap: s.cap}
 	if s.hasValues {
 		if len(s.values) > MaxLabelCap {
 			return nil, fmt.Errorf("a closed set has at most %d values", MaxLabelCap)
@@ -143,21 +141,25 @@ func (l *Label) Overflows() uint64 { return l.overflows.Load() }
 // resolve returns the index of v, admitting it to a capped label with room,
 // and counts an overflow.
 func (l *Label) resolve(v string) uint16 {
-	_, i, probe, ok := l.cache.Lookup(v)
-	if ok {
+	if i, ok := l.memo.get(v); ok {
 		return i
 	}
-	i = l.lookup(v)
+	return l.resolveMiss(v)
+}
+
+// resolveMiss is resolve for a value not in the first slot of its memo
+// pair (pack checks that slot inline): it looks in the second, else looks
+// v up and memoizes its index, unless it overflowed.
+func (l *Label) resolveMiss(v string) uint16 {
+	if i, ok := l.memo.getSecond(v); ok {
+		return i
+	}
+	i := l.lookup(v)
 	if int(i) != l.Overflow() {
-		probe.Fill(v, 0, i, 0)
+		l.memo.put(v, i)
 	}
 	return i
 }
-
-// labelCacheBits sizes a label's cache of recent values: 64 slots. A
-// value emitted from a string constant (the usual case: "ok", "scan") is
-// then resolved by comparing an address and a length, not the bytes.
-const labelCacheBits = 6
 
 // lookup is resolve without the cache.
 func (l *Label) lookup(v string) uint16 {

@@ -33,16 +33,15 @@ func unpackInto[T any](d *Descriptor, p *Payload, v *T) { unpack(d, p, unsafe.Po
 type packPlan struct {
 	labels []labelAt // label fields, resolved first into one word of indexes
 	other  []*Field  // narrow integers and float32, widened to 64 bits
-	bools  []fieldAt
-	words  []fieldAt // 64-bit fields copied alone
-	strs   []fieldAt // string fields, for string slot slot
-	pairs  []fieldAt // two 64-bit fields at off, off+8, for slots slot, slot+1 (slot even)
+	bools  []moveAt  // one byte, 0 or 1, widened to 64 bits
+	words  []moveAt  // 64-bit fields copied alone
+	moves  []moveAt  // 16 bytes: a string, or two 64-bit fields side by side in both
 }
 
-// fieldAt is a field at offset off of the struct, for slot slot.
-type fieldAt struct {
-	off  uintptr
-	slot uint8
+// moveAt copies bytes from offset src of the struct to offset dst of the
+// Payload: offsets, not slots, so that pack indexes nothing.
+type moveAt struct {
+	src, dst uintptr
 }
 
 // labelAt is the label field at offset off of the struct, whose index goes
@@ -83,12 +82,13 @@ func is64(k reflect.Kind) bool {
 func newPackPlan(fields []*Field) packPlan {
 	var pl packPlan
 	var wide []*Field // 64-bit fields, paired below
+	var strs []moveAt // after the pairs, in pl.moves
 	for _, f := range fields {
 		switch {
 		case f.gokind == reflect.Bool:
-			pl.bools = append(pl.bools, fieldAt{off: f.offset, slot: f.slot})
+			pl.bools = append(pl.bools, moveAt{src: f.offset, dst: numAt(f.slot)})
 		case f.gokind == reflect.String:
-			pl.strs = append(pl.strs, fieldAt{off: f.offset, slot: f.slot})
+			strs = append(strs, moveAt{src: f.offset, dst: strAt(f.slot)})
 			if f.Label != nil {
 				pl.labels = append(pl.labels, labelAt{off: f.offset, shift: labelShift(f.slot), label: f.Label})
 			}
@@ -102,15 +102,21 @@ func newPackPlan(fields []*Field) packPlan {
 		f := wide[i]
 		if i+1 < len(wide) && f.slot%2 == 0 {
 			if g := wide[i+1]; g.slot == f.slot+1 && g.offset == f.offset+8 {
-				pl.pairs = append(pl.pairs, fieldAt{off: f.offset, slot: f.slot})
+				pl.moves = append(pl.moves, moveAt{src: f.offset, dst: numAt(f.slot)})
 				i++
 				continue
 			}
 		}
-		pl.words = append(pl.words, fieldAt{off: f.offset, slot: f.slot})
+		pl.words = append(pl.words, moveAt{src: f.offset, dst: numAt(f.slot)})
 	}
+	pl.moves = append(pl.moves, strs...)
 	return pl
 }
+
+// numAt and strAt return the offset in a Payload of numeric slot i and of
+// string slot i.
+func numAt(i uint8) uintptr { return unsafe.Offsetof(Payload{}.num) + uintptr(i)*8 }
+func strAt(i uint8) uintptr { return unsafe.Offsetof(Payload{}.str) + uintptr(i)*unsafe.Sizeof("") }
 
 // pack copies the fields of the struct at v, whose layout d.Fields
 // describes, into p, resolving labels, in the order packPlan explains.
@@ -120,7 +126,12 @@ func pack(d *Descriptor, v unsafe.Pointer, p *Payload) {
 		// One 8-byte store, built in a register.
 		var w uint64
 		for _, f := range pl.labels {
-			w |= uint64(f.label.resolve(*(*string)(unsafe.Add(v, f.off)))) << f.shift
+			s := *(*string)(unsafe.Add(v, f.off))
+			i, ok := f.label.memo.get(s) // resolve, with the memo's hit inline
+			if !ok {
+				i = f.label.resolveMiss(s)
+			}
+			w |= uint64(i) << (f.shift & 63)
 		}
 		*(*uint64)(unsafe.Pointer(&p.lbl)) = w
 	}
@@ -128,22 +139,17 @@ func pack(d *Descriptor, v unsafe.Pointer, p *Payload) {
 		packOther(f, unsafe.Add(v, f.offset), p)
 	}
 	for _, f := range pl.bools {
-		if *(*bool)(unsafe.Add(v, f.off)) {
-			p.num[f.slot] = 1
-		}
+		*(*uint64)(unsafe.Add(unsafe.Pointer(p), f.dst)) = uint64(*(*uint8)(unsafe.Add(v, f.src)))
 	}
 	for _, f := range pl.words {
-		p.num[f.slot] = *(*uint64)(unsafe.Add(v, f.off))
+		*(*uint64)(unsafe.Add(unsafe.Pointer(p), f.dst)) = *(*uint64)(unsafe.Add(v, f.src))
 	}
 	// One 16-byte move each. A string's pointer is written without a
 	// write barrier, which is sound because p is always a local of
 	// packOf's callers, on the stack (the tests that Emit and Pack
 	// allocate nothing keep it there), and v keeps the string alive.
-	for _, f := range pl.strs {
-		*(*[2]uint64)(unsafe.Pointer(&p.str[f.slot])) = *(*[2]uint64)(unsafe.Add(v, f.off))
-	}
-	for _, f := range pl.pairs {
-		*(*[2]uint64)(unsafe.Pointer(&p.num[f.slot])) = *(*[2]uint64)(unsafe.Add(v, f.off))
+	for _, f := range pl.moves {
+		*(*[2]uint64)(unsafe.Add(unsafe.Pointer(p), f.dst)) = *(*[2]uint64)(unsafe.Add(v, f.src))
 	}
 }
 

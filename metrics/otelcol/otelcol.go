@@ -50,7 +50,6 @@ type instrument struct {
 	val     *metrics.Field // the field added or observed; nil for a count
 	cond    *metrics.Field // the bool condition, or nil
 	want    bool           // the value cond must have
-	labeled bool
 	// sameLabels is set when the instrument has the labels of the one
 	// before it in the event, whose attribute set it reuses (instruments
 	// with the same labels share their attrSets).
@@ -81,14 +80,6 @@ func newMeasureOpts(kvs []attribute.KeyValue) *measureOpts {
 		add:    []metric.AddOption{metric.WithAttributeSet(set)},
 		record: []metric.RecordOption{metric.WithAttributeSet(set)},
 	}
-}
-
-// get returns the options of label combination i of in.
-func (a *attrSets) get(in *metrics.Instrument, i int) *measureOpts {
-	if o := a.byIndex[i].Load(); o != nil {
-		return o
-	}
-	return a.create(in, i)
 }
 
 // create builds the options of label combination i on first use.
@@ -209,7 +200,7 @@ func New(opts ...Option) (*Collector, error) {
 			b := byName[spec.Name]
 			c.events[d.Event] = append(c.events[d.Event], instrument{
 				counter: b.counter, hist: b.hist, spec: spec, attrs: b.attrs,
-				val: spec.ValueField(), cond: spec.CondField(), want: spec.IfValue, labeled: len(spec.Labels) > 0,
+				val: spec.ValueField(), cond: spec.CondField(), want: spec.IfValue,
 				sameLabels: j > 0 && slices.Equal(spec.Labels, d.Instruments[j-1].Labels),
 			})
 		}
@@ -234,7 +225,11 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 		c.dropped.Add(1)
 		return
 	}
-	defer c.recoverPanic(ev)
+	defer func() {
+		if r := recover(); r != nil {
+			c.panicked(ev, r)
+		}
+	}()
 	if ctx == nil { // a nil context must not reach the SDK
 		ctx = context.Background()
 	}
@@ -243,11 +238,11 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	for i := range ins {
 		in := &ins[i]
 		if !in.sameLabels { // always so for the first
-			series := 0
-			if in.labeled {
-				series = in.spec.SeriesIndex(&p)
+			// An unlabeled instrument's only series is 0.
+			series := in.spec.SeriesIndex(&p)
+			if o = in.attrs.byIndex[series].Load(); o == nil {
+				o = in.attrs.create(in.spec, series)
 			}
-			o = in.attrs.get(in.spec, series)
 		}
 		if in.cond != nil && p.Bool(in.cond) != in.want {
 			continue
@@ -272,14 +267,14 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	}
 }
 
-func (c *Collector) recoverPanic(ev metrics.Event) {
-	if r := recover(); r != nil {
-		c.panics.Add(1)
-		c.reported.Do(func() {
-			slog.Default().Error("otelcol: the MeterProvider panicked; further panics are counted, not logged",
-				"event", ev.String(), "panic", fmt.Sprint(r))
-		})
-	}
+// panicked counts a panic of the MeterProvider that Emit recovered, and
+// logs the first.
+func (c *Collector) panicked(ev metrics.Event, r any) {
+	c.panics.Add(1)
+	c.reported.Do(func() {
+		slog.Default().Error("otelcol: the MeterProvider panicked; further panics are counted, not logged",
+			"event", ev.String(), "panic", fmt.Sprint(r))
+	})
 }
 
 // Dropped returns how many events the collector did not record because they
