@@ -117,7 +117,6 @@ func declare(cat *Catalog, t reflect.Type, s Spec) (*Descriptor, error) {
 	if err := d.buildFields(t); err != nil {
 		return nil, err
 	}
-	d.plan = newPackPlan(d.Fields)
 	if err := d.buildLevels(s.LevelBy, s.Levels); err != nil {
 		return nil, err
 	}
@@ -153,6 +152,10 @@ func declare(cat *Catalog, t reflect.Type, s Spec) (*Descriptor, error) {
 	if err := r.checkJoin(d); err != nil {
 		return nil, err
 	}
+	// After checkJoin, which points a label shared with another event of
+	// the catalog at that event's value set: the plan resolves through
+	// the same set that backends read values from.
+	d.plan = newPackPlan(d.Fields)
 	if len(r.byEvent) > int(^Event(0)) {
 		return nil, errors.New("too many events declared in this process")
 	}

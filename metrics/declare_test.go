@@ -358,3 +358,39 @@ func writeFile(t *testing.T, path, s string) {
 		t.Fatal(err)
 	}
 }
+
+// Two events of one catalog with a capped label of the same name share one
+// value set: a value admitted by either has one index, and every event's
+// payload maps to it.
+type sharedFirst struct {
+	Op string `milestone:"op,label,cap=8"`
+}
+
+type sharedSecond struct {
+	Op string `milestone:"op,label,cap=8"`
+}
+
+func TestEventsSharingALabelResolveThroughOneSet(t *testing.T) {
+	cat := metrics.MustNewCatalog("sharedlabels")
+	first := metrics.MustDeclare[sharedFirst](cat, metrics.Spec{Code: 1, Wire: "first", Group: "g", Help: "h.",
+		Instruments: []metrics.Instrument{metrics.Count("first_total", "h.", "op")}})
+	second := metrics.MustDeclare[sharedSecond](cat, metrics.Spec{Code: 2, Wire: "second", Group: "g", Help: "h.",
+		Instruments: []metrics.Instrument{metrics.Count("second_total", "h.", "op")}})
+	f1, _ := first.Descriptor().Field("op")
+	f2, _ := second.Descriptor().Field("op")
+	if f1.Label != f2.Label {
+		t.Fatal("the two events' op labels are different sets")
+	}
+	p1 := first.Pack(sharedFirst{Op: "scan"})
+	p2 := second.Pack(sharedSecond{Op: "sink"})
+	p3 := first.Pack(sharedFirst{Op: "sink"})
+	for _, c := range []struct {
+		p    metrics.Payload
+		f    *metrics.Field
+		want string
+	}{{p1, f1, "scan"}, {p2, f2, "sink"}, {p3, f1, "sink"}} {
+		if got := c.f.Label.Value(c.p.LabelIndex(c.f)); got != c.want {
+			t.Errorf("payload of %q: label index %d is %q in the shared set", c.want, c.p.LabelIndex(c.f), got)
+		}
+	}
+}
