@@ -160,7 +160,7 @@ func TestExactDelivery(t *testing.T) {
 }
 
 // TestServerRestart stops the server in the middle of a stream: Emit never
-// blocks (its longest call stays under 1 ms), the events within the queue
+// blocks (99% of its calls stay under 1 ms), the events within the queue
 // bound arrive once the server is back, and the rest are counted dropped.
 func TestServerRestart(t *testing.T) {
 	s := chserver.Start(t)
@@ -176,31 +176,34 @@ func TestServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Stop()
-	// The outage: rounds of Emits, timed one by one. A blocking Emit would
-	// show in every round (the sender retries for the whole outage); a
-	// round's maximum can also be the test goroutine descheduled on these
-	// shared 2-core machines under -race, so the check asks for one round
-	// whose longest Emit is under 1 ms, and logs every round's. The
-	// garbage collector's pauses are kept out (Emit allocates nothing).
+	// The outage: rounds of Emits, timed one by one. The queue holds a
+	// tenth of them, so a blocking Emit would make most calls of the
+	// outage slow (the sender retries for all of it). One slow call can
+	// also be the test goroutine descheduled on these shared 2-core
+	// machines under -race, with other packages' tests running, so the
+	// check is on each round's 99th percentile: some round must have it
+	// under 1 ms. The garbage collector's pauses are kept out (Emit
+	// allocates nothing).
 	defer debug.SetGCPercent(debug.SetGCPercent(-1))
 	const rounds, perRound = 4, 5000
 	const n = rounds * perRound
-	var maxima []time.Duration
+	var p99s []time.Duration
 	for range rounds {
-		var longest time.Duration
+		took := make([]time.Duration, perRound)
 		for i := range perRound {
 			t0 := time.Now()
 			metrics.Emit(ctx, c, metrics.BatchWritten{DBID: i, BatchSize: 1})
-			longest = max(longest, time.Since(t0))
+			took[i] = time.Since(t0)
 			if i%1000 == 0 {
 				time.Sleep(10 * time.Millisecond) // let the sender take a batch and fail it
 			}
 		}
-		maxima = append(maxima, longest)
+		slices.Sort(took)
+		p99s = append(p99s, took[perRound*99/100])
 	}
-	t.Logf("longest Emit of each round during the outage: %v", maxima)
-	if slices.Min(maxima) >= time.Millisecond {
-		t.Errorf("every round had an Emit of 1 ms or more during the outage: %v", maxima)
+	t.Logf("99th percentile of Emit in each round of the outage: %v", p99s)
+	if slices.Min(p99s) >= time.Millisecond {
+		t.Errorf("every round's 99th percentile Emit took 1 ms or more during the outage: %v", p99s)
 	}
 	time.Sleep(300 * time.Millisecond)
 	s.Restart(t)
