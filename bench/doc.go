@@ -38,6 +38,21 @@
 // commits, check the older one out with git worktree and alternate rounds
 // of the two, so that both see the same minutes of noise.
 //
+// Instruction counts do not vary from run to run, so they can resolve a
+// change of 1–2% that the clock cannot. Install valgrind, build the test
+// binary once (go test -c -o b.test), and run a benchmark under callgrind
+// at two fixed iteration counts; the difference of the totals, divided by
+// the difference of the counts, is the instructions per op, setup excluded:
+//
+//	GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind \
+//		--callgrind-out-file=cg.20000 ./b.test -test.run '^$' \
+//		-test.bench '^BenchmarkEmitOtelLabeled$' -test.benchtime 20000x
+//	(the same with 60000x into cg.60000, then: grep -E '^(summary|totals):' cg.*)
+//
+// callgrind_annotate on the larger file shows them per function. They are
+// a guide, not the result: time still decides, since a stall or a
+// mispredicted branch costs cycles that no count shows.
+//
 // bench is its own module so that the peer libraries it measures (zap,
 // zerolog, go-kit, hashicorp/go-metrics) never enter milestone's go.mod.
 package bench
