@@ -166,7 +166,6 @@ func TestResolveConcurrently(t *testing.T) {
 		index[i] = l.resolve(v)
 	}
 	var wg sync.WaitGroup
-	errs := make(chan string, 4)
 	for g := range 4 {
 		wg.Add(1)
 		go func() {
@@ -175,18 +174,14 @@ func TestResolveConcurrently(t *testing.T) {
 				i := (n*7 + g) % len(values)
 				v := values[i]
 				if n%3 == 0 {
-					v = strings.Clone(v)
+					v = strings.Clone(v) // the same bytes at a new address
 				}
 				if got := l.resolve(v); got != index[i] {
-					errs <- v + ": wrong index"
+					t.Errorf("goroutine %d: resolve(%q) = %d, want %d", g, v, got, index[i])
 					return
 				}
 			}
 		}()
 	}
 	wg.Wait()
-	close(errs)
-	for e := range errs {
-		t.Fatal(e)
-	}
 }

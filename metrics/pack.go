@@ -26,10 +26,12 @@ func unpackInto[T any](d *Descriptor, p *Payload, v *T) { unpack(d, p, unsafe.Po
 // Emit's caller copies the payload into its arguments in 16-byte moves
 // right after pack, and a 16-byte load of memory that narrower stores have
 // just written, still in the CPU's store buffer, stalls it (store
-// forwarding fails: about ten cycles a block, measured as a third of the
-// cost of packing). So the narrow stores (label indexes, bools, lone
+// forwarding fails: about ten cycles a block, once measured as a third of
+// the cost of packing). So the narrow stores (label indexes, bools, lone
 // words, narrow integers) come first, while there is work left to let
-// them drain, and the 16-byte ones (strings, pairs of words) last.
+// them drain, and the 16-byte ones (strings, pairs of words) last. (Since
+// the stores go by offset, moving the label store after the others has
+// measured no different: 16 alternating rounds, within 1%.)
 type packPlan struct {
 	labels []labelAt // label fields, resolved first into one word of indexes
 	other  []*Field  // narrow integers and float32, widened to 64 bits
