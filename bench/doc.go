@@ -17,7 +17,7 @@
 //	EmitTypedNop, EmitByTypeNop  EmitNop: what packing a typed event, and finding it by type, add
 //	EmitProm*                    RawProm* (client_golang by hand); PeerGoKit*, PeerGoMetrics*
 //	EmitPromLabeled              RawPromLabeled (CounterVec/HistogramVec, WithLabelValues per call)
-//	EmitOtel*                    RawOtel* (the OTel SDK by hand)
+//	EmitOtel*                    RawOtel* (the OTel SDK by hand; otelcol counts its counters itself and the SDK observes them, so it makes only the histogram's call)
 //	EmitOtelLabeled              RawOtelLabeled (the SDK with each label combination's attribute set cached)
 //	EmitOtelLabeledPacked        RawOtelLabeled: otelcol's own cost, the payloads packed up front
 //	EmitTypedLabeledNop          EmitTypedNop, EmitNop: what packing an event with two labels costs

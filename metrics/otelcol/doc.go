@@ -4,8 +4,9 @@
 // New derives the instruments from a catalog of events (metrics.Shardyfusion
 // unless WithCatalog names another): one per distinct instrument name,
 // created once on a Meter named after the catalog's namespace
-// (WithMeterName sets another). Counters become Int64Counters and histograms
-// Float64Histograms with unit "s" and explicit second-scale bucket boundaries
+// (WithMeterName sets another). Counters become Int64ObservableCounters and
+// histograms Float64Histograms with unit "s" and explicit second-scale bucket
+// boundaries
 // (the SDK's default boundaries are millisecond-scale and would put every
 // duration in the first buckets). Instrument names are the catalog's
 // Prometheus-style names under a dotted namespace, without their unit
@@ -17,6 +18,16 @@
 //	shard_write_duration_seconds    shardyfusion.shard_write_duration     "s"
 //
 // Labels become attributes, one cached attribute set per label combination.
+//
+// The collector counts for its counters itself, in one atomic cell per
+// label combination seen, and a callback registered on the meter observes
+// every cell at collection: Emit adds to a cell, with no call into the
+// MeterProvider, and only histograms are measured synchronously. What is
+// exported is what synchronous counters would export (monotonic cumulative
+// sums, the same attribute sets and values), except that counter points
+// carry no exemplars, and that a delta-temporality reader also gets a 0
+// for a label combination unchanged in an interval. See
+// docs/design/otel-counters.md.
 //
 // The namespace is its own option (WithNamespace, default the catalog's),
 // separate from the meter name: the meter name is the instrumentation scope

@@ -25,9 +25,10 @@ const CloseTimeout = 30 * time.Second
 // on OpenTelemetry instruments. Build it with New. It is safe for concurrent
 // use.
 type Collector struct {
-	events  [][]instrument // indexed by metrics.Event
-	closed  atomic.Bool
-	invalid atomic.Uint64
+	events   [][]instrument // indexed by metrics.Event
+	counters []*counter
+	closed   atomic.Bool
+	invalid  atomic.Uint64
 
 	dropped  atomic.Uint64
 	panics   atomic.Uint64
@@ -43,7 +44,7 @@ type Collector struct {
 // instrument is one instrument one event feeds, resolved at New: a counter
 // or a histogram, with its declaration and its attribute sets.
 type instrument struct {
-	counter metric.Int64Counter
+	counter *counter
 	hist    metric.Float64Histogram
 	spec    *metrics.Instrument
 	attrs   *attrSets
@@ -67,8 +68,8 @@ type attrSets struct {
 // measureOpts are the prebuilt options of one attribute set, so that Add and
 // Record allocate nothing.
 type measureOpts struct {
-	add    []metric.AddOption
-	record []metric.RecordOption
+	record  []metric.RecordOption
+	observe []metric.ObserveOption
 }
 
 func newMeasureOpts(kvs []attribute.KeyValue) *measureOpts {
@@ -77,9 +78,18 @@ func newMeasureOpts(kvs []attribute.KeyValue) *measureOpts {
 	}
 	set := attribute.NewSet(kvs...)
 	return &measureOpts{
-		add:    []metric.AddOption{metric.WithAttributeSet(set)},
-		record: []metric.RecordOption{metric.WithAttributeSet(set)},
+		record:  []metric.RecordOption{metric.WithAttributeSet(set)},
+		observe: []metric.ObserveOption{metric.WithAttributeSet(set)},
 	}
+}
+
+// get returns the options of label combination i of in, creating them on
+// first use.
+func (a *attrSets) get(in *metrics.Instrument, i int) *measureOpts {
+	if o := a.byIndex[i].Load(); o != nil {
+		return o
+	}
+	return a.create(in, i)
 }
 
 // create builds the options of label combination i on first use.
@@ -122,7 +132,8 @@ func InstrumentName(namespace, name string) string {
 // WithCatalog is given): one OpenTelemetry instrument per distinct
 // instrument name, created on the configured MeterProvider under the meter
 // named after the catalog's namespace (WithMeterName sets another).
-// Counters become Int64Counters, histograms Float64Histograms with unit "s"
+// Counters become Int64ObservableCounters that the collector counts for
+// (see the package documentation), histograms Float64Histograms with unit "s"
 // and explicit second-scale bucket boundaries; labels become attributes. It
 // returns an error naming the option when an option is invalid, and an
 // error when the provider refuses an instrument.
@@ -153,10 +164,11 @@ func New(opts ...Option) (*Collector, error) {
 
 	meter := cfg.provider.Meter(cfg.meterName)
 	type built struct {
-		counter metric.Int64Counter
+		counter *counter
 		hist    metric.Float64Histogram
 		attrs   *attrSets
 	}
+	var observed []metric.Observable
 	byName := map[string]built{}
 	// Instruments with the same labels share their attribute sets (a
 	// label name means one value set in a catalog).
@@ -177,9 +189,15 @@ func New(opts ...Option) (*Collector, error) {
 		var err error
 		switch spec.Kind {
 		case metrics.Counter:
-			b.counter, err = meter.Int64Counter(name,
+			var obs metric.Int64ObservableCounter
+			obs, err = meter.Int64ObservableCounter(name,
 				metric.WithDescription(spec.Help),
 				metric.WithUnit(spec.Unit))
+			if err == nil {
+				b.counter = newCounter(obs, spec, b.attrs)
+				c.counters = append(c.counters, b.counter)
+				observed = append(observed, obs)
+			}
 		case metrics.Histogram:
 			b.hist, err = meter.Float64Histogram(name,
 				metric.WithDescription(spec.Help),
@@ -191,6 +209,13 @@ func New(opts ...Option) (*Collector, error) {
 		}
 		byName[spec.Name] = b
 		c.names = append(c.names, name)
+	}
+	if len(observed) > 0 {
+		// Never unregistered: like synchronous instruments, the counters
+		// stay on the meter after Close, with the counts they reached.
+		if _, err := meter.RegisterCallback(c.observe, observed...); err != nil {
+			return nil, fmt.Errorf("otelcol: registering the counters' callback: %w", err)
+		}
 	}
 	for _, d := range cfg.catalog.Descriptors() {
 		for int(d.Event) >= len(c.events) {
@@ -227,7 +252,7 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			c.panicked(ev, r)
+			c.panicked("emitting "+ev.String(), r)
 		}
 	}()
 	if ctx == nil { // a nil context must not reach the SDK
@@ -235,11 +260,12 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	}
 	ins := c.events[ev]
 	var o *measureOpts // the options of the current label combination
+	series := 0        // and its index
 	for i := range ins {
 		in := &ins[i]
 		if !in.sameLabels { // always so for the first
 			// An unlabeled instrument's only series is 0.
-			series := in.spec.SeriesIndex(&p)
+			series = in.spec.SeriesIndex(&p)
 			if o = in.attrs.byIndex[series].Load(); o == nil {
 				o = in.attrs.create(in.spec, series)
 			}
@@ -255,7 +281,7 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 					continue
 				}
 			}
-			in.counter.Add(ctx, d, o.add...)
+			in.counter.add(series, d)
 			continue
 		}
 		s := p.Seconds(in.val)
@@ -267,13 +293,13 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	}
 }
 
-// panicked counts a panic of the MeterProvider that Emit recovered, and
-// logs the first.
-func (c *Collector) panicked(ev metrics.Event, r any) {
+// panicked counts a panic of the MeterProvider that Emit or observe
+// recovered while doing what, and logs the first.
+func (c *Collector) panicked(what string, r any) {
 	c.panics.Add(1)
 	c.reported.Do(func() {
 		slog.Default().Error("otelcol: the MeterProvider panicked; further panics are counted, not logged",
-			"event", ev.String(), "panic", fmt.Sprint(r))
+			"while", what, "panic", fmt.Sprint(r))
 	})
 }
 

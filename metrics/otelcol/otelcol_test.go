@@ -547,35 +547,74 @@ func TestNilContext(t *testing.T) {
 	}
 }
 
-// panicking is a MeterProvider whose counters panic, to check that Emit
-// recovers and counts a panic in the provider.
-type panicking struct{ noop.MeterProvider }
-
-type panickingMeter struct{ noop.Meter }
-
-type panickingCounter struct{ noop.Int64Counter }
-
-func (panicking) Meter(string, ...metric.MeterOption) metric.Meter { return panickingMeter{} }
-
-func (panickingMeter) Int64Counter(string, ...metric.Int64CounterOption) (metric.Int64Counter, error) {
-	return panickingCounter{}, nil
+// panicking is a MeterProvider whose histograms and observers panic, to
+// check that Emit and the counters' callback recover and count a panic in
+// the provider. It keeps the callback the collector registers.
+type panicking struct {
+	noop.MeterProvider
+	callback *metric.Callback
 }
 
-func (panickingCounter) Add(context.Context, int64, ...metric.AddOption) { panic("broken provider") }
+type panickingMeter struct {
+	noop.Meter
+	callback *metric.Callback
+}
+
+type panickingHistogram struct{ noop.Float64Histogram }
+
+type panickingObserver struct{ noop.Observer }
+
+func (p panicking) Meter(string, ...metric.MeterOption) metric.Meter {
+	return panickingMeter{callback: p.callback}
+}
+
+func (panickingMeter) Float64Histogram(string, ...metric.Float64HistogramOption) (metric.Float64Histogram, error) {
+	return panickingHistogram{}, nil
+}
+
+func (m panickingMeter) RegisterCallback(f metric.Callback, _ ...metric.Observable) (metric.Registration, error) {
+	*m.callback = f
+	return noop.Registration{}, nil
+}
+
+func (panickingHistogram) Record(context.Context, float64, ...metric.RecordOption) {
+	panic("broken provider")
+}
+
+func (panickingObserver) ObserveInt64(metric.Int64Observable, int64, ...metric.ObserveOption) {
+	panic("broken observer")
+}
 
 func TestProviderPanicRecovered(t *testing.T) {
-	c := newCollector(t, otelcol.WithMeterProvider(panicking{}))
+	var callback metric.Callback
+	c := newCollector(t, otelcol.WithMeterProvider(panicking{callback: &callback}))
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
 				t.Fatalf("Emit panicked into the caller: %v", r)
 			}
 		}()
-		metrics.Emit(context.Background(), c, metrics.WriteStarted{})
-		metrics.Emit(context.Background(), c, metrics.ReaderGet{})
+		metrics.Emit(context.Background(), c, metrics.WriteStarted{}) // a counter: no call into the provider
+		metrics.Emit(context.Background(), c, metrics.ReaderGet{})    // a histogram too
+	}()
+	if c.Panics() != 1 {
+		t.Errorf("Panics = %d after a histogram panicked, want 1", c.Panics())
+	}
+	if callback == nil {
+		t.Fatal("the collector registered no callback for its counters")
+	}
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("the counters' callback panicked into the provider: %v", r)
+			}
+		}()
+		if err := callback(context.Background(), panickingObserver{}); err != nil {
+			t.Errorf("callback: %v", err)
+		}
 	}()
 	if c.Panics() != 2 {
-		t.Errorf("Panics = %d, want 2", c.Panics())
+		t.Errorf("Panics = %d after an observer panicked too, want 2", c.Panics())
 	}
 }
 
