@@ -370,12 +370,16 @@ type sharedSecond struct {
 	Op string `milestone:"op,label,cap=8"`
 }
 
-func TestEventsSharingALabelResolveThroughOneSet(t *testing.T) {
-	cat := metrics.MustNewCatalog("sharedlabels")
-	first := metrics.MustDeclare[sharedFirst](cat, metrics.Spec{Code: 1, Wire: "first", Group: "g", Help: "h.",
+var (
+	sharedCatalog = metrics.MustNewCatalog("sharedlabels")
+	sharedFirstEv = metrics.MustDeclare[sharedFirst](sharedCatalog, metrics.Spec{Code: 1, Wire: "first", Group: "g", Help: "h.",
 		Instruments: []metrics.Instrument{metrics.Count("first_total", "h.", "op")}})
-	second := metrics.MustDeclare[sharedSecond](cat, metrics.Spec{Code: 2, Wire: "second", Group: "g", Help: "h.",
+	sharedSecondEv = metrics.MustDeclare[sharedSecond](sharedCatalog, metrics.Spec{Code: 2, Wire: "second", Group: "g", Help: "h.",
 		Instruments: []metrics.Instrument{metrics.Count("second_total", "h.", "op")}})
+)
+
+func TestEventsSharingALabelResolveThroughOneSet(t *testing.T) {
+	first, second := sharedFirstEv, sharedSecondEv
 	f1, _ := first.Descriptor().Field("op")
 	f2, _ := second.Descriptor().Field("op")
 	if f1.Label != f2.Label {
