@@ -370,16 +370,19 @@ type sharedSecond struct {
 	Op string `milestone:"op,label,cap=8"`
 }
 
-var (
-	sharedCatalog = metrics.MustNewCatalog("sharedlabels")
-	sharedFirstEv = metrics.MustDeclare[sharedFirst](sharedCatalog, metrics.Spec{Code: 1, Wire: "first", Group: "g", Help: "h.",
-		Instruments: []metrics.Instrument{metrics.Count("first_total", "h.", "op")}})
-	sharedSecondEv = metrics.MustDeclare[sharedSecond](sharedCatalog, metrics.Spec{Code: 2, Wire: "second", Group: "g", Help: "h.",
-		Instruments: []metrics.Instrument{metrics.Count("second_total", "h.", "op")}})
-)
+// sharedEvents declares the two events once, when the test first runs: at
+// package level, other tests that emit odd values into every declared
+// event would fill the cap first.
+var sharedEvents = sync.OnceValues(func() (*metrics.EventType[sharedFirst], *metrics.EventType[sharedSecond]) {
+	cat := metrics.MustNewCatalog("sharedlabels")
+	return metrics.MustDeclare[sharedFirst](cat, metrics.Spec{Code: 1, Wire: "first", Group: "g", Help: "h.",
+			Instruments: []metrics.Instrument{metrics.Count("first_total", "h.", "op")}}),
+		metrics.MustDeclare[sharedSecond](cat, metrics.Spec{Code: 2, Wire: "second", Group: "g", Help: "h.",
+			Instruments: []metrics.Instrument{metrics.Count("second_total", "h.", "op")}})
+})
 
 func TestEventsSharingALabelResolveThroughOneSet(t *testing.T) {
-	first, second := sharedFirstEv, sharedSecondEv
+	first, second := sharedEvents()
 	f1, _ := first.Descriptor().Field("op")
 	f2, _ := second.Descriptor().Field("op")
 	if f1.Label != f2.Label {
