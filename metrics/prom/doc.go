@@ -27,7 +27,15 @@
 // Emit looks nothing up and allocates nothing: the handles of each event's
 // instruments are resolved at New and indexed by metrics.Event, so an Emit is
 // an index, a bounds check and, per instrument, one payload field read and
-// the same Inc, Add or Observe call one would write by hand. A labeled
+// an Inc, Add or Observe call. An unlabeled counter, and an unlabeled
+// histogram with classic buckets only, are prom's own implementations of
+// prometheus.Counter and prometheus.Histogram: one atomic integer, and one
+// atomic count per bucket with an atomic sum. They expose exactly what
+// client_golang's would, and cost less per call than client_golang's, whose
+// histograms keep a hot and a cold set of counts so that a scrape reads
+// count, sum and buckets that agree; prom's count is the sum of its buckets
+// (it always equals the +Inf bucket), and a scrape racing an Observe may
+// miss that one value in the sum. See docs/design/prom-own-metrics.md. A labeled
 // instrument finds its series by the payload's bounded label indexes in an
 // array, created on first use: no hashing of label values, which makes a
 // labeled Emit cheaper than client_golang's own WithLabelValues. An event

@@ -309,7 +309,7 @@ func (b *builder) create(f *family) error {
 			f.cvec, f.byIndex = cv, make([]atomic.Pointer[series], f.in.Series())
 			return nil
 		}
-		c, err := b.registerCounter(prometheus.NewCounter(opts), f.name)
+		c, err := b.registerCounter(newCounter(opts), f.name)
 		f.counter = c
 		return err
 	}
@@ -337,7 +337,13 @@ func (b *builder) create(f *family) error {
 		f.hvec, f.byIndex = hv, make([]atomic.Pointer[series], f.in.Series())
 		return nil
 	}
-	h, err := b.registerHistogram(prometheus.NewHistogram(opts), f.name)
+	var own prometheus.Histogram
+	if b.cfg.nativeFact > 0 {
+		own = prometheus.NewHistogram(opts) // native buckets: client_golang's
+	} else {
+		own = newHistogram(opts)
+	}
+	h, err := b.registerHistogram(own, f.name)
 	f.hist = h
 	return err
 }
