@@ -118,39 +118,41 @@ func (c *Collector) Emit(_ context.Context, ev metrics.Event, p metrics.Payload)
 	hs := c.events[ev]
 	for i := range hs {
 		h := &hs[i]
-		counter, hist := h.counter, h.hist
 		if h.fam != nil {
+			// A labeled instrument: the same op on its series.
 			s := h.fam.series(h.in.SeriesIndex(&p))
-			counter, hist = s.counter, s.hist
+			series := *h
+			series.counter, series.hist = s.counter, s.hist
+			h = &series
 		}
 		switch h.op {
 		case opInc:
-			counter.Inc()
+			h.counter.Inc()
 		case opIf:
 			if p.Bool(h.cond) == h.want {
-				counter.Inc()
+				h.counter.Inc()
 			}
 		case opAdd:
 			if v := p.Int(h.val); v >= 0 {
-				counter.Add(float64(v))
+				h.counter.Add(float64(v))
 			} else {
 				c.invalid.Add(1)
 			}
 		case opObserve:
 			if v := p.Seconds(h.val); v >= 0 {
-				hist.Observe(v)
+				h.hist.Observe(v)
 			} else {
 				c.invalid.Add(1)
 			}
 		case opDelta:
 			if d, ok := h.in.Delta(&p); ok {
-				counter.Add(float64(d))
+				h.counter.Add(float64(d))
 			} else if d < 0 {
 				c.invalid.Add(1)
 			}
 		case opObservation:
 			if v, ok := h.in.Observation(&p); ok {
-				hist.Observe(v)
+				h.hist.Observe(v)
 			} else if v < 0 {
 				c.invalid.Add(1)
 			}
