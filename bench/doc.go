@@ -15,7 +15,7 @@
 //
 //	EmitNop                      InterfaceCallFloor, the machine's cost of an empty interface call
 //	EmitTypedNop, EmitByTypeNop  EmitNop: what packing a typed event, and finding it by type, add
-//	EmitProm*                    RawProm* (client_golang by hand); PeerGoKit*, PeerGoMetrics*
+//	EmitProm*                    RawProm* (client_golang by hand; prom's unlabeled counters and classic histograms are its own); PeerGoKit*, PeerGoMetrics*
 //	EmitPromLabeled              RawPromLabeled (CounterVec/HistogramVec, WithLabelValues per call)
 //	EmitOtel*                    RawOtel* (the OTel SDK by hand; otelcol counts its counters itself and the SDK observes them, so it makes only the histogram's call)
 //	EmitOtelLabeled              RawOtelLabeled (the SDK with each label combination's attribute set cached)
