@@ -178,3 +178,23 @@ func TestObservedCountersExportWhatSynchronousOnesDid(t *testing.T) {
 		}
 	}
 }
+
+// TestTwoCollectorsOnOneProvider: two collectors on one MeterProvider feed
+// the same counters, as two users of one synchronous counter would: the
+// exported value is the sum of both.
+func TestTwoCollectorsOnOneProvider(t *testing.T) {
+	mp, reader := sdk(t)
+	a := newCollector(t, otelcol.WithMeterProvider(mp))
+	b := newCollector(t, otelcol.WithMeterProvider(mp))
+	for range 3 {
+		metrics.Emit(context.Background(), a, metrics.WriteStarted{})
+	}
+	for range 4 {
+		metrics.Emit(context.Background(), b, metrics.WriteStarted{})
+	}
+	for round := range 2 {
+		if v := collect(t, reader).sum(t, "shardyfusion.writes_started").Value; v != 7 {
+			t.Errorf("collection %d: writes_started = %d, want 7", round, v)
+		}
+	}
+}
