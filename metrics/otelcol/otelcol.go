@@ -65,8 +65,8 @@ type attrSets struct {
 	byIndex  []atomic.Pointer[measureOpts]
 }
 
-// measureOpts are the prebuilt options of one attribute set, so that Add and
-// Record allocate nothing.
+// measureOpts are the prebuilt options of one attribute set, so that a
+// histogram's Record and the counters' observations allocate nothing.
 type measureOpts struct {
 	record  []metric.RecordOption
 	observe []metric.ObserveOption
