@@ -63,11 +63,10 @@ type Instrument struct {
 	// chosen for the range the observed duration usually spans.
 	Buckets []float64
 
-	value   *Field
-	cond    *Field
-	labels  []*Field
-	strides []int
-	series  int
+	value  *Field
+	cond   *Field
+	labels []*Field
+	series int
 	// bySlot is the stride of the label in each string slot of the
 	// event's payload, 0 for a slot that is not one of the instrument's
 	// labels, so that SeriesIndex is four multiply-adds and no loop.
@@ -125,7 +124,7 @@ func (in *Instrument) SeriesIndex(p *Payload) int {
 func (in *Instrument) SeriesLabels(i int) []string {
 	out := make([]string, len(in.labels))
 	for j, f := range in.labels {
-		out[j] = f.Label.Value(i / in.strides[j] % f.Label.Size())
+		out[j] = f.Label.Value(i / int(in.bySlot[f.slot]) % f.Label.Size())
 	}
 	return out
 }
@@ -233,9 +232,7 @@ func (in *Instrument) resolve(d *Descriptor) error {
 		}
 		in.labels = append(in.labels, f)
 	}
-	in.strides = make([]int, len(in.labels))
 	for j := len(in.labels) - 1; j >= 0; j-- {
-		in.strides[j] = in.series
 		in.bySlot[in.labels[j].slot] = uint32(in.series)
 		in.series *= in.labels[j].Label.Size()
 		if in.series > MaxSeries {

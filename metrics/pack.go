@@ -7,8 +7,9 @@ import (
 	"unsafe"
 )
 
-// This file is the only one that uses unsafe. Every offset and kind it reads
-// was computed by reflect from the event's struct type in Declare, and
+// This file and labelmemo.go are the only ones that use unsafe. Every
+// offset and kind this file reads was computed by reflect from the event's
+// struct type in Declare, and
 // packOf and unpackInto only ever hand it a *T of that type: EventType[T]
 // and Emit[T] find d by T.
 

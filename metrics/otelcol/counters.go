@@ -16,13 +16,12 @@ import (
 // add, where a synchronous counter would take an SDK call.
 type counter struct {
 	obs   metric.Int64ObservableCounter
-	spec  *metrics.Instrument
 	attrs *attrSets
 	cells []atomic.Pointer[atomic.Int64] // by label combination; nil until seen
 }
 
 func newCounter(obs metric.Int64ObservableCounter, spec *metrics.Instrument, attrs *attrSets) *counter {
-	return &counter{obs: obs, spec: spec, attrs: attrs, cells: make([]atomic.Pointer[atomic.Int64], spec.Series())}
+	return &counter{obs: obs, attrs: attrs, cells: make([]atomic.Pointer[atomic.Int64], spec.Series())}
 }
 
 // add adds d to the cell of label combination series, whose attribute set
@@ -57,7 +56,7 @@ func (c *Collector) observe(_ context.Context, o metric.Observer) error {
 	for _, k := range c.counters {
 		for i := range k.cells {
 			if cell := k.cells[i].Load(); cell != nil {
-				o.ObserveInt64(k.obs, cell.Load(), k.attrs.get(k.spec, i).observe...)
+				o.ObserveInt64(k.obs, cell.Load(), k.attrs.get(i).observe...)
 			}
 		}
 	}

@@ -57,10 +57,13 @@ type instrument struct {
 	sameLabels bool
 }
 
-// attrSets holds the measurement options of one instrument: one set for an
-// unlabeled instrument, one per label combination (created on first use)
-// for a labeled one. The const attributes of WithAttributes are in every set.
+// attrSets holds the measurement options of the instruments with one set
+// of labels: one set without labels, one per label combination (created on
+// first use) with them. The const attributes of WithAttributes are in every
+// set. spec is the first of those instruments, whose label values and
+// names every one of them shares.
 type attrSets struct {
+	spec     *metrics.Instrument
 	constant []attribute.KeyValue
 	byIndex  []atomic.Pointer[measureOpts]
 }
@@ -83,20 +86,20 @@ func newMeasureOpts(kvs []attribute.KeyValue) *measureOpts {
 	}
 }
 
-// get returns the options of label combination i of in, creating them on
-// first use.
-func (a *attrSets) get(in *metrics.Instrument, i int) *measureOpts {
+// get returns the options of label combination i, creating them on first
+// use.
+func (a *attrSets) get(i int) *measureOpts {
 	if o := a.byIndex[i].Load(); o != nil {
 		return o
 	}
-	return a.create(in, i)
+	return a.create(i)
 }
 
 // create builds the options of label combination i on first use.
-func (a *attrSets) create(in *metrics.Instrument, i int) *measureOpts {
+func (a *attrSets) create(i int) *measureOpts {
 	kvs := slices.Clone(a.constant)
-	for j, v := range in.SeriesLabels(i) {
-		kvs = append(kvs, attribute.String(in.LabelFields()[j].Name, v))
+	for j, v := range a.spec.SeriesLabels(i) {
+		kvs = append(kvs, attribute.String(a.spec.LabelFields()[j].Name, v))
 	}
 	o := newMeasureOpts(kvs)
 	a.byIndex[i].Store(o)
@@ -180,7 +183,7 @@ func New(opts ...Option) (*Collector, error) {
 		}
 		key := strings.Join(spec.Labels, "\x00")
 		if sets[key] == nil {
-			sets[key] = &attrSets{constant: cfg.attrs, byIndex: make([]atomic.Pointer[measureOpts], spec.Series())}
+			sets[key] = &attrSets{spec: spec, constant: cfg.attrs, byIndex: make([]atomic.Pointer[measureOpts], spec.Series())}
 			if len(spec.Labels) == 0 {
 				sets[key].byIndex[0].Store(unlabeled)
 			}
@@ -259,16 +262,13 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 		ctx = context.Background()
 	}
 	ins := c.events[ev]
-	var o *measureOpts // the options of the current label combination
-	series := 0        // and its index
+	series := 0        // the current label combination
+	var o *measureOpts // and its options, found when a histogram needs them
 	for i := range ins {
 		in := &ins[i]
 		if !in.sameLabels { // always so for the first
 			// An unlabeled instrument's only series is 0.
-			series = in.spec.SeriesIndex(&p)
-			if o = in.attrs.byIndex[series].Load(); o == nil {
-				o = in.attrs.create(in.spec, series)
-			}
+			series, o = in.spec.SeriesIndex(&p), nil
 		}
 		if in.cond != nil && p.Bool(in.cond) != in.want {
 			continue
@@ -288,6 +288,9 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 		if s < 0 {
 			c.invalid.Add(1) // a negative duration
 			continue
+		}
+		if o == nil {
+			o = in.attrs.get(series)
 		}
 		in.hist.Record(ctx, s, o.record...)
 	}
