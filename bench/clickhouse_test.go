@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/milestone-go/milestone/internal/chserver"
+	"github.com/milestone-go/milestone/internal/testkit/chserver"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 )

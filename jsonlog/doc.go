@@ -52,7 +52,7 @@
 // value and a dotted prefix of another, no blank key segment, and in ECS
 // no field that breaks the ECS mapping. The ECS mapping comes from a table
 // generated from the ECS field reference (ecsfields_gen.go, written by
-// internal/ecsgen from ../shared/ecs/fields.csv; go generate ./jsonlog
+// internal/gen/ecsgen from third_party/ecs/fields.csv; go generate ./jsonlog
 // rewrites it, and a test fails when it is stale). A field that would
 // break a rule is written under another key, never dropped, and counted in
 // Stats.Renamed. The tests check every line they write, and FuzzEncoder
@@ -64,4 +64,4 @@
 // Options.MaxLineBytes for truncation.
 package jsonlog
 
-//go:generate go run ../internal/ecsgen -in ../../shared/ecs/fields.csv -out ecsfields_gen.go
+//go:generate go run ../internal/gen/ecsgen -in ../third_party/ecs/fields.csv -out ecsfields_gen.go

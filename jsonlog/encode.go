@@ -5,7 +5,7 @@ import (
 	"encoding"
 	"encoding/json"
 	"fmt"
-	"github.com/milestone-go/milestone/internal/errtext"
+	"github.com/milestone-go/milestone/internal/lib/errtext"
 	"io"
 	"log/slog"
 	"math"
@@ -13,7 +13,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/milestone-go/milestone/internal/jsonenc"
+	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 )
 
 // appendEscapedLimit is jsonenc.AppendEscaped that stops, at a rune

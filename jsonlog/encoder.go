@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/jsonenc"
+	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 )
 
 // encoder appends one line. With limit > 0 it keeps the line within limit

@@ -8,7 +8,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/milestone-go/milestone/internal/jsonenc"
+	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 )
 
 // The fused path writes the most common record in one pass: no group open,

@@ -2,7 +2,7 @@ package jsonlog
 
 // This file is the test suite's own reading of what Elasticsearch and the
 // ECS index template accept, built from the reference data beside the
-// repository (../shared/ecs: spec.json, the ECS logging spec, and
+// repository (third_party/ecs: spec.json, the ECS logging spec, and
 // fields.csv, the ECS field reference) independently of the handler's
 // generated table, so that a line the handler thinks fine is checked by a
 // second implementation of the rules.
@@ -26,7 +26,7 @@ import (
 	"unicode"
 )
 
-// esReference is what the checker reads from ../shared/ecs.
+// esReference is what the checker reads from third_party/ecs.
 type esReference struct {
 	ordered   []string          // spec fields with an index, in that order
 	required  []string          // spec fields marked required
@@ -36,7 +36,7 @@ type esReference struct {
 }
 
 var loadReference = sync.OnceValues(func() (*esReference, error) {
-	dir := filepath.Join("..", "..", "shared", "ecs")
+	dir := filepath.Join("..", "third_party", "ecs")
 	specText, err := os.ReadFile(filepath.Join(dir, "spec.json"))
 	if err != nil {
 		return nil, err
@@ -110,7 +110,7 @@ type leafValue struct {
 func indexable(line string, format Format) (problem error, ok bool) {
 	ref, err := loadReference()
 	if err != nil {
-		return nil, false
+		return fmt.Errorf("reading the ECS reference in third_party/ecs: %w", err), true
 	}
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(line), &top); err != nil {
@@ -335,8 +335,8 @@ func mappingAccepts(typ string, raw json.RawMessage) bool {
 // TestIndexableCatchesRejectedLines: the checker itself finds what
 // Elasticsearch rejects, so that a line it passes means something.
 func TestIndexableCatchesRejectedLines(t *testing.T) {
-	if _, ok := indexable("{}\n", Flat); !ok {
-		t.Skip("../shared/ecs is not beside this checkout")
+	if problem, _ := indexable("{}\n", Flat); problem != nil {
+		t.Fatal(problem)
 	}
 	const head = `{"@timestamp":"2026-03-14T10:30:00Z","log.level":"INFO","message":"m","ecs.version":"8.11.0",`
 	for _, tc := range []struct {

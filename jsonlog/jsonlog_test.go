@@ -14,7 +14,7 @@ import (
 	"testing/slogtest"
 	"unicode/utf8"
 
-	"github.com/milestone-go/milestone/internal/testutil"
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/logctx"
 )
 

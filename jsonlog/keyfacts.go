@@ -3,7 +3,7 @@ package jsonlog
 import (
 	"log/slog"
 
-	"github.com/milestone-go/milestone/internal/stringcache"
+	"github.com/milestone-go/milestone/internal/lib/stringcache"
 )
 
 // keyFacts is what the fused paths need to know about a call attribute's

@@ -7,7 +7,7 @@ package jsonlog
 import (
 	"log/slog"
 
-	"github.com/milestone-go/milestone/internal/jsonenc"
+	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
 )
 

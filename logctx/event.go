@@ -2,7 +2,7 @@ package logctx
 
 import (
 	"context"
-	"github.com/milestone-go/milestone/internal/errtext"
+	"github.com/milestone-go/milestone/internal/lib/errtext"
 	"log/slog"
 	"runtime"
 	"strconv"

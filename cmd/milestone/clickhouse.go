@@ -7,7 +7,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/runsummary"
+	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
 )
 

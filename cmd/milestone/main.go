@@ -6,7 +6,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/milestone-go/milestone/internal/runsummary"
+	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/catalogdoc"
 	"github.com/milestone-go/milestone/metrics/clickhouse"

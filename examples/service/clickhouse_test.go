@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/chserver"
-	"github.com/milestone-go/milestone/internal/testutil"
+	"github.com/milestone-go/milestone/internal/testkit/chserver"
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
 )
 
 // TestServiceToClickHouse runs the service with -clickhouse: it creates the

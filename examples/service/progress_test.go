@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/milestone-go/milestone/internal/testutil"
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/metrics"
 )
 

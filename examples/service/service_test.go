@@ -26,9 +26,9 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/milestone-go/milestone/examples/shardkv"
-	"github.com/milestone-go/milestone/internal/promserver"
-	"github.com/milestone-go/milestone/internal/runsummary"
-	"github.com/milestone-go/milestone/internal/testutil"
+	"github.com/milestone-go/milestone/internal/testkit/promserver"
+	"github.com/milestone-go/milestone/internal/report/runsummary"
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/metrics"
 )
 

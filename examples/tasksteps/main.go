@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/milestone-go/milestone/internal/appkit"
+	"github.com/milestone-go/milestone/internal/examplekit/appkit"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"

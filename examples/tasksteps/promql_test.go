@@ -12,8 +12,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
-	"github.com/milestone-go/milestone/internal/appkit"
-	"github.com/milestone-go/milestone/internal/promserver"
+	"github.com/milestone-go/milestone/internal/examplekit/appkit"
+	"github.com/milestone-go/milestone/internal/testkit/promserver"
 	"github.com/milestone-go/milestone/jsonlog"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/milestone-go/milestone/internal/chserver"
+	"github.com/milestone-go/milestone/internal/testkit/chserver"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 )

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/jsonenc"
+	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/metrics"
 )
 

@@ -4,7 +4,7 @@ import (
 	"math"
 	"strconv"
 
-	"github.com/milestone-go/milestone/internal/jsonenc"
+	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/metrics"
 )
 

@@ -12,7 +12,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/queue"
+	"github.com/milestone-go/milestone/internal/lib/queue"
 	"github.com/milestone-go/milestone/metrics"
 )
 

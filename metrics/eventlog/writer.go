@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/jsonenc"
+	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/metrics"
 )
 

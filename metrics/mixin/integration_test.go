@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/milestone-go/milestone/examples/shardkv"
-	"github.com/milestone-go/milestone/internal/promserver"
+	"github.com/milestone-go/milestone/internal/testkit/promserver"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/mixin"
 	"github.com/milestone-go/milestone/metrics/prom"

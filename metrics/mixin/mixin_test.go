@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/promserver"
+	"github.com/milestone-go/milestone/internal/testkit/promserver"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/mixin"

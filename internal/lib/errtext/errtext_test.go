@@ -5,7 +5,7 @@ import (
 	"io/fs"
 	"testing"
 
-	"github.com/milestone-go/milestone/internal/errtext"
+	"github.com/milestone-go/milestone/internal/lib/errtext"
 )
 
 type nilErr struct{ msg *string }

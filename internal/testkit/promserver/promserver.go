@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/testutil"
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
 )
 
 // ReadyTimeout bounds how long Start waits for the server to be ready.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/runsummary"
+	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 )

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/testutil"
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
 )
 
 // Password is the password of the user writer.

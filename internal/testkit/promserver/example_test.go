@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/promserver"
+	"github.com/milestone-go/milestone/internal/testkit/promserver"
 )
 
 // A test that has a real Prometheus server scrape a handler and checks a

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/testutil"
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
 )
 
 // RequireAlertmanager returns the path of the Alertmanager binary (Debian's

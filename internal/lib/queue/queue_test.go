@@ -4,7 +4,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/queue"
+	"github.com/milestone-go/milestone/internal/lib/queue"
 )
 
 func TestPushTakeFlushClose(t *testing.T) {

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/milestone-go/milestone/internal/chserver"
+	"github.com/milestone-go/milestone/internal/testkit/chserver"
 )
 
 func TestStartQueryRestart(t *testing.T) {
