@@ -12,8 +12,8 @@ import (
 	promtestutil "github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/milestone-go/milestone/internal/examplekit/exampletest"
-	"github.com/milestone-go/milestone/internal/testkit/promserver"
 	"github.com/milestone-go/milestone/internal/report/runsummary"
+	"github.com/milestone-go/milestone/internal/testkit/promserver"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/mixin"
 )

@@ -26,8 +26,8 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/milestone-go/milestone/examples/shardkv"
-	"github.com/milestone-go/milestone/internal/testkit/promserver"
 	"github.com/milestone-go/milestone/internal/report/runsummary"
+	"github.com/milestone-go/milestone/internal/testkit/promserver"
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/metrics"
 )

@@ -14,8 +14,8 @@ import (
 
 	"github.com/milestone-go/milestone/internal/examplekit/appkit"
 	"github.com/milestone-go/milestone/internal/examplekit/exampletest"
-	"github.com/milestone-go/milestone/internal/testkit/promserver"
 	"github.com/milestone-go/milestone/internal/report/runsummary"
+	"github.com/milestone-go/milestone/internal/testkit/promserver"
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
