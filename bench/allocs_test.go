@@ -15,6 +15,8 @@ import (
 	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/otelcol"
 	"github.com/milestone-go/milestone/metrics/prom"
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // TestHotPathsAllocateNothing guards the zero-allocation claims the
@@ -38,8 +40,8 @@ func TestHotPathsAllocateNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = logC.Close() })
-	runCtx := eventlog.WithRun(ctx, "allocs")
-	metrics.Emit(runCtx, logC, metrics.WriteStarted{}) // the run's first event opens its file
+	runCtx := runctx.With(ctx, "allocs")
+	metrics.Emit(runCtx, logC, shardyfusion.WriteStarted{}) // the run's first event opens its file
 	if err := logC.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -13,7 +13,7 @@ import (
 
 	"github.com/milestone-go/milestone/internal/testkit/chserver"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
-	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
 )
 
 // BenchmarkEmitClickHouse puts events into a local clickhouse-server that
@@ -39,7 +39,7 @@ func benchClickHouseSustained(b *testing.B, s *chserver.Server) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "bench-run")
+	ctx := runctx.With(context.Background(), "bench-run")
 	shardEvent.Emit(ctx, c, shardValue)
 	if err := c.Flush(ctx); err != nil {
 		b.Fatal(err)

@@ -6,16 +6,18 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/metrics"
+
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // The event most benchmarks emit, as its struct and as the Payload the
 // struct packs into. Emit benchmarks go through the typed handle, the way an
 // application's hot path emits (metrics.TypeOf once, then EventType.Emit).
 var (
-	shardEvent   = metrics.TypeOf[metrics.ShardWriteCompleted]()
-	getEvent     = metrics.TypeOf[metrics.ReaderGet]()
-	shardValue   = metrics.ShardWriteCompleted{Elapsed: 3 * time.Second, DBID: 3, Rows: 5000, Duration: 1500 * time.Millisecond}
-	getValue     = metrics.ReaderGet{Duration: 700 * time.Microsecond, Found: true}
+	shardEvent   = metrics.TypeOf[shardyfusion.ShardWriteCompleted]()
+	getEvent     = metrics.TypeOf[shardyfusion.ReaderGet]()
+	shardValue   = shardyfusion.ShardWriteCompleted{Elapsed: 3 * time.Second, DBID: 3, Rows: 5000, Duration: 1500 * time.Millisecond}
+	getValue     = shardyfusion.ReaderGet{Duration: 700 * time.Microsecond, Found: true}
 	shardPayload = shardEvent.Pack(shardValue)
 )
 

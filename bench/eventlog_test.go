@@ -15,7 +15,10 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/milestone-go/milestone/metrics"
+
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // flushEvery paces the sustained benchmark: a Flush every flushEvery events
@@ -52,8 +55,8 @@ func benchEventLog(b *testing.B, paced bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "bench-run")
-	metrics.Emit(ctx, c, metrics.WriteStarted{}) // open the file
+	ctx := runctx.With(context.Background(), "bench-run")
+	metrics.Emit(ctx, c, shardyfusion.WriteStarted{}) // open the file
 	if err := c.Flush(ctx); err != nil {
 		b.Fatal(err)
 	}
@@ -95,7 +98,7 @@ func benchEventLogParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
-		ctx := eventlog.WithRun(context.Background(), "bench-run-"+strconv.FormatInt(n.Add(1), 10))
+		ctx := runctx.With(context.Background(), "bench-run-"+strconv.FormatInt(n.Add(1), 10))
 		v := shardValue
 		for pb.Next() {
 			v.DBID++

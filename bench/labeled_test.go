@@ -13,6 +13,7 @@ import (
 	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/otelcol"
 	"github.com/milestone-go/milestone/metrics/prom"
+	"github.com/milestone-go/milestone/metrics/runctx"
 )
 
 // A declared event with two labels and four fields, as an application's
@@ -189,7 +190,7 @@ func BenchmarkEmitEventLogTyped(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "bench-typed")
+	ctx := runctx.With(context.Background(), "bench-typed")
 	queryEndedEvent.Emit(ctx, c, labeledValues[0])
 	if err := c.Flush(ctx); err != nil {
 		b.Fatal(err)

@@ -10,8 +10,8 @@ import (
 	"go.opentelemetry.io/otel/metric"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
-	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/otelcol"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // The OpenTelemetry collector against the same SDK calls made directly, on a
@@ -40,7 +40,7 @@ func otelEmitLoop(b *testing.B, attrs []attribute.KeyValue) func(n int) {
 	}
 	ctx := context.Background()
 	ev := shardEvent.Event()
-	p := shardEvent.Pack(metrics.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: 250 * time.Millisecond, Elapsed: 2 * time.Second})
+	p := shardEvent.Pack(shardyfusion.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: 250 * time.Millisecond, Elapsed: 2 * time.Second})
 	return func(n int) {
 		for range n {
 			c.Emit(ctx, ev, p)
@@ -76,7 +76,7 @@ func otelRawLoop(b *testing.B, attrs []attribute.KeyValue) func(n int) {
 		recOpts = []metric.RecordOption{metric.WithAttributeSet(set)}
 	}
 	ctx := context.Background()
-	p := metrics.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: 250 * time.Millisecond, Elapsed: 2 * time.Second}
+	p := shardyfusion.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: 250 * time.Millisecond, Elapsed: 2 * time.Second}
 	return func(n int) {
 		for range n {
 			completed.Add(ctx, 1, addOpts...)

@@ -10,7 +10,8 @@ import (
 	dto "github.com/prometheus/client_model/go"
 
 	"github.com/milestone-go/milestone/metrics"
-	"github.com/milestone-go/milestone/metrics/prom"
+
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // The peer benchmarks do what prom.Collector.Emit does for one
@@ -30,15 +31,15 @@ import (
 
 // newGoKitShardWrite returns go-kit's ShardWriteCompleted and the registry
 // it feeds.
-func newGoKitShardWrite() (func(metrics.ShardWriteCompleted), *prometheus.Registry) {
+func newGoKitShardWrite() (func(shardyfusion.ShardWriteCompleted), *prometheus.Registry) {
 	reg := prometheus.NewRegistry()
 	writes := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shardyfusion_shard_writes_completed_total", Help: "h"}, nil)
 	duration := prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "shardyfusion_shard_write_duration_seconds", Help: "h",
-		Buckets: prom.DefaultBuckets("shard_write_duration_seconds")}, nil)
+		Buckets: metrics.BucketsStep}, nil)
 	rows := prometheus.NewCounterVec(prometheus.CounterOpts{Name: "shardyfusion_shard_rows_written_total", Help: "h"}, nil)
 	reg.MustRegister(writes, duration, rows)
 	kitWrites, kitDuration, kitRows := kitprom.NewCounter(writes), kitprom.NewHistogram(duration), kitprom.NewCounter(rows)
-	return func(p metrics.ShardWriteCompleted) {
+	return func(p shardyfusion.ShardWriteCompleted) {
 		kitWrites.With().Add(1)
 		kitDuration.With().Observe(p.Duration.Seconds())
 		kitRows.With().Add(float64(p.Rows))
@@ -53,7 +54,7 @@ var (
 
 // newGoMetricsShardWrite returns hashicorp/go-metrics' ShardWriteCompleted
 // and the registry its sink feeds.
-func newGoMetricsShardWrite(tb testing.TB) (func(metrics.ShardWriteCompleted), *prometheus.Registry) {
+func newGoMetricsShardWrite(tb testing.TB) (func(shardyfusion.ShardWriteCompleted), *prometheus.Registry) {
 	reg := prometheus.NewRegistry()
 	sink, err := gometricsprom.NewPrometheusSinkFrom(gometricsprom.PrometheusOpts{Registerer: reg})
 	if err != nil {
@@ -65,7 +66,7 @@ func newGoMetricsShardWrite(tb testing.TB) (func(metrics.ShardWriteCompleted), *
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return func(p metrics.ShardWriteCompleted) {
+	return func(p shardyfusion.ShardWriteCompleted) {
 		m.IncrCounter(goMetricsWrites, 1)
 		m.AddSample(goMetricsDuration, float32(p.Duration.Seconds()))
 		m.IncrCounter(goMetricsRows, float32(p.Rows))
@@ -82,7 +83,7 @@ func BenchmarkPeerGoMetricsShardWriteCompleted(b *testing.B) {
 	benchPeer(b, emit)
 }
 
-func benchPeer(b *testing.B, emit func(metrics.ShardWriteCompleted)) {
+func benchPeer(b *testing.B, emit func(shardyfusion.ShardWriteCompleted)) {
 	b.ReportAllocs()
 	for b.Loop() {
 		emit(shardValue)
@@ -96,7 +97,7 @@ func TestPeersDoThePromWork(t *testing.T) {
 	kit, kitReg := newGoKitShardWrite()
 	gm, gmReg := newGoMetricsShardWrite(t)
 	for name, peer := range map[string]struct {
-		emit func(metrics.ShardWriteCompleted)
+		emit func(shardyfusion.ShardWriteCompleted)
 		reg  *prometheus.Registry
 	}{"go-kit": {kit, kitReg}, "go-metrics": {gm, gmReg}} {
 		for i := 0; i < 3; i++ {

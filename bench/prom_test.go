@@ -7,7 +7,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/milestone-go/milestone/metrics"
+
 	"github.com/milestone-go/milestone/metrics/prom"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // The prom benchmarks compare prom.Collector.Emit, called through the
@@ -50,21 +52,21 @@ func newRawProm() *rawProm {
 	}
 	return &rawProm{
 		shardWrites:   counter("shardyfusion_shard_writes_completed_total"),
-		shardDuration: histogram("shardyfusion_shard_write_duration_seconds", prom.DefaultBuckets("shard_write_duration_seconds")),
+		shardDuration: histogram("shardyfusion_shard_write_duration_seconds", metrics.BucketsStep),
 		shardRows:     counter("shardyfusion_shard_rows_written_total"),
 		gets:          counter("shardyfusion_reader_gets_total"),
-		getDuration:   histogram("shardyfusion_reader_get_duration_seconds", prom.DefaultBuckets("reader_get_duration_seconds")),
+		getDuration:   histogram("shardyfusion_reader_get_duration_seconds", metrics.BucketsLookup),
 		getMisses:     counter("shardyfusion_reader_get_misses_total"),
 	}
 }
 
-func (r *rawProm) shardWriteCompleted(p metrics.ShardWriteCompleted) {
+func (r *rawProm) shardWriteCompleted(p shardyfusion.ShardWriteCompleted) {
 	r.shardWrites.Inc()
 	r.shardDuration.Observe(p.Duration.Seconds())
 	r.shardRows.Add(float64(p.Rows))
 }
 
-func (r *rawProm) readerGet(p metrics.ReaderGet) {
+func (r *rawProm) readerGet(p shardyfusion.ReaderGet) {
 	r.gets.Inc()
 	r.getDuration.Observe(p.Duration.Seconds())
 	if !p.Found {

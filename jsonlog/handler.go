@@ -15,6 +15,7 @@ import (
 
 	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/metrics"
 )
 
 // Format selects the layout of a line.
@@ -286,6 +287,22 @@ func (h *Handler) Stats() Stats {
 		return zeroHandler().Stats()
 	}
 	return Stats{WriteErrors: h.sh.writeErrors.Load(), Truncated: h.sh.truncated.Load(), Renamed: h.sh.renamed.Load()}
+}
+
+// Health reports Stats as milestone_log_lines_failed_total,
+// milestone_log_lines_truncated_total and milestone_log_fields_renamed_total,
+// all {handler="jsonlog"} (metrics.HealthReporter, read by
+// metrics/selfmetrics).
+func (h *Handler) Health() []metrics.HealthValue {
+	if h == nil {
+		return nil
+	}
+	st := h.Stats()
+	return []metrics.HealthValue{
+		metrics.FamilyLogFailed.Count(st.WriteErrors, "jsonlog"),
+		metrics.FamilyLogTruncated.Count(st.Truncated, "jsonlog"),
+		metrics.FamilyLogRenamed.Count(st.Renamed, "jsonlog"),
+	}
 }
 
 // ReadsContext reports true: the handler writes the fields bound by

@@ -52,17 +52,49 @@ func (o *BucketOverrides) For(in *Instrument) []float64 {
 }
 
 // CheckNames returns an error naming the first name given to Set that is not
-// a histogram of catalog cat.
-func (o *BucketOverrides) CheckNames(cat *Catalog) error {
+// a histogram of any of the catalogs cats. A name that two catalogs share
+// sets the bounds of both.
+func (o *BucketOverrides) CheckNames(cats ...*Catalog) error {
 	names := make([]string, 0, len(o.byName))
 	for name := range o.byName {
 		names = append(names, name)
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if in, ok := cat.Instrument(name); !ok || in.Kind != Histogram {
-			return fmt.Errorf("the catalog has no histogram named %q", name)
+		found := false
+		for _, cat := range cats {
+			if in, ok := cat.Instrument(name); ok && in.Kind == Histogram {
+				found = true
+			}
+		}
+		if !found {
+			return fmt.Errorf("no catalog carried (%s) has a histogram named %q", namespaces(cats), name)
 		}
 	}
 	return nil
 }
+
+// namespaces lists the catalogs' namespaces, comma-separated.
+func namespaces(cats []*Catalog) string {
+	var b []byte
+	for i, c := range cats {
+		if i > 0 {
+			b = append(b, ", "...)
+		}
+		b = append(b, c.namespace...)
+	}
+	return string(b)
+}
+
+// Default histogram bucket upper bounds, in seconds, one set per range of
+// durations a pipeline observes, for any catalog's Hist instruments.
+var (
+	// BucketsLookup spans a point read: 100 µs to 2.5 s.
+	BucketsLookup = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
+	// BucketsStep spans one step of a run (a shard, a phase): 10 ms to 10 min.
+	BucketsStep = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600}
+	// BucketsRun spans a whole run or phase: 100 ms to 2 h.
+	BucketsRun = []float64{0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200}
+	// BucketsWait spans a backoff, retry delay or throttle wait: 1 ms to 2 min.
+	BucketsWait = []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}
+)

@@ -6,10 +6,12 @@ import (
 	"testing"
 
 	"github.com/milestone-go/milestone/metrics"
+
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 func TestBucketOverrides(t *testing.T) {
-	hist, ok := metrics.Shardyfusion.Instrument("shard_write_duration_seconds")
+	hist, ok := shardyfusion.Catalog.Instrument("shard_write_duration_seconds")
 	if !ok {
 		t.Fatal("no shard_write_duration_seconds")
 	}
@@ -31,7 +33,7 @@ func TestBucketOverrides(t *testing.T) {
 	if got := o.For(hist); !slices.Equal(got, []float64{0.5}) {
 		t.Errorf("Set gives %v, want it to win over SetAll", got)
 	}
-	if err := o.CheckNames(metrics.Shardyfusion); err != nil {
+	if err := o.CheckNames(shardyfusion.Catalog); err != nil {
 		t.Errorf("CheckNames on a catalog histogram: %v", err)
 	}
 	for _, bad := range [][]float64{nil, {2, 1}, {1, 1}} {
@@ -42,7 +44,7 @@ func TestBucketOverrides(t *testing.T) {
 	if err := o.Set("shard_writes_completed_total", []float64{1}); err != nil {
 		t.Fatal(err)
 	}
-	if err := o.CheckNames(metrics.Shardyfusion); err == nil || !strings.Contains(err.Error(), "shard_writes_completed_total") {
+	if err := o.CheckNames(shardyfusion.Catalog); err == nil || !strings.Contains(err.Error(), "shard_writes_completed_total") {
 		t.Errorf("CheckNames accepted a counter's name: %v", err)
 	}
 }

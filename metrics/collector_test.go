@@ -13,13 +13,14 @@ import (
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/collectortest"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 var (
-	evWriteStarted        = metrics.EventOf[metrics.WriteStarted]()
-	evReaderGet           = metrics.EventOf[metrics.ReaderGet]()
-	evShardWriteCompleted = metrics.EventOf[metrics.ShardWriteCompleted]()
-	evBatchWritten        = metrics.EventOf[metrics.BatchWritten]()
+	evWriteStarted        = metrics.EventOf[shardyfusion.WriteStarted]()
+	evReaderGet           = metrics.EventOf[shardyfusion.ReaderGet]()
+	evShardWriteCompleted = metrics.EventOf[shardyfusion.ShardWriteCompleted]()
+	evBatchWritten        = metrics.EventOf[shardyfusion.BatchWritten]()
 )
 
 func TestConformanceNop(t *testing.T) {
@@ -77,7 +78,7 @@ func TestMultiIsolatesAPanickingMember(t *testing.T) {
 	before, after := metrics.NewRecorder(), metrics.NewRecorder()
 	m := metrics.Multi(before, panicky{}, after)
 	for range 3 {
-		metrics.Emit(context.Background(), m, metrics.WriteStarted{})
+		metrics.Emit(context.Background(), m, shardyfusion.WriteStarted{})
 	}
 	if before.Count(evWriteStarted) != 3 || after.Count(evWriteStarted) != 3 {
 		t.Fatalf("members received %d and %d events, want 3 each", before.Len(), after.Len())
@@ -101,7 +102,7 @@ func TestMultiSkipsNilAndForwardsFlushAndClose(t *testing.T) {
 	a := &closing{flushErr: flushErr}
 	b := &closing{clsErr: closeErr}
 	m := metrics.Multi(a, nil, b)
-	metrics.Emit(context.Background(), m, metrics.ReaderGet{Found: true})
+	metrics.Emit(context.Background(), m, shardyfusion.ReaderGet{Found: true})
 	if a.Count(evReaderGet) != 1 || b.Count(evReaderGet) != 1 {
 		t.Error("members did not receive the event")
 	}
@@ -119,22 +120,22 @@ func TestMultiSkipsNilAndForwardsFlushAndClose(t *testing.T) {
 func TestRecorderKeepsOrderAndFilters(t *testing.T) {
 	r := metrics.NewRecorder()
 	ctx := context.Background()
-	metrics.Emit(ctx, r, metrics.WriteStarted{})
+	metrics.Emit(ctx, r, shardyfusion.WriteStarted{})
 	r.Emit(ctx, metrics.Event(9999), metrics.Payload{})
-	metrics.Emit(ctx, r, metrics.ShardWriteCompleted{DBID: 1, Rows: 10})
-	metrics.Emit(ctx, r, metrics.ShardWriteCompleted{DBID: 2, Rows: 20})
+	metrics.Emit(ctx, r, shardyfusion.ShardWriteCompleted{DBID: 1, Rows: 10})
+	metrics.Emit(ctx, r, shardyfusion.ShardWriteCompleted{DBID: 2, Rows: 20})
 	want := []metrics.Event{evWriteStarted, evShardWriteCompleted, evShardWriteCompleted}
 	if got := r.Events(); len(got) != 3 || got[0] != want[0] || got[2] != want[2] {
 		t.Fatalf("Events() = %v, want %v (unknown events ignored)", got, want)
 	}
-	ps := metrics.Recorded[metrics.ShardWriteCompleted](r)
+	ps := metrics.Recorded[shardyfusion.ShardWriteCompleted](r)
 	if len(ps) != 2 || ps[0].DBID != 1 || ps[1].Rows != 20 {
 		t.Errorf("Recorded = %+v", ps)
 	}
 	if len(r.Payloads(evShardWriteCompleted)) != 2 {
 		t.Errorf("Payloads = %+v", r.Payloads(evShardWriteCompleted))
 	}
-	shard := metrics.TypeOf[metrics.ShardWriteCompleted]()
+	shard := metrics.TypeOf[shardyfusion.ShardWriteCompleted]()
 	big := r.Filter(func(rec metrics.Record) bool {
 		return rec.Event == shard.Event() && shard.Unpack(rec.Payload).Rows > 15 && r.Len() > 0
 	})
@@ -159,9 +160,9 @@ func TestRecorderManyRecords(t *testing.T) {
 	const n = 1000
 	for i := 0; i < n; i++ {
 		if i%10 == 0 {
-			metrics.Emit(ctx, r, metrics.BatchWritten{DBID: i})
+			metrics.Emit(ctx, r, shardyfusion.BatchWritten{DBID: i})
 		} else {
-			metrics.Emit(ctx, r, metrics.ShardWriteCompleted{DBID: i})
+			metrics.Emit(ctx, r, shardyfusion.ShardWriteCompleted{DBID: i})
 		}
 	}
 	recs := r.Records()
@@ -178,12 +179,12 @@ func TestRecorderManyRecords(t *testing.T) {
 	if c := r.Count(evBatchWritten); c != n/10 {
 		t.Errorf("Count(BatchWritten) = %d, want %d", c, n/10)
 	}
-	ps := metrics.Recorded[metrics.BatchWritten](r)
+	ps := metrics.Recorded[shardyfusion.BatchWritten](r)
 	if len(ps) != n/10 || ps[len(ps)-1].DBID != n-10 {
 		t.Errorf("Recorded[BatchWritten]: %d, last %+v", len(ps), ps[len(ps)-1])
 	}
 	r.Reset()
-	metrics.Emit(ctx, r, metrics.WriteStarted{})
+	metrics.Emit(ctx, r, shardyfusion.WriteStarted{})
 	if got := r.Events(); len(got) != 1 || got[0] != evWriteStarted {
 		t.Errorf("after Reset and one Emit: %v", got)
 	}
@@ -193,15 +194,15 @@ func TestRunAndStepFillTimes(t *testing.T) {
 	rec := metrics.NewRecorder()
 	ctx := context.Background()
 	run := metrics.StartRun(rec)
-	metrics.Emit(ctx, run, metrics.WriteStarted{Elapsed: time.Hour}) // overridden by the run
+	metrics.Emit(ctx, run, shardyfusion.WriteStarted{Elapsed: time.Hour}) // overridden by the run
 	step := run.Step()
 	time.Sleep(20 * time.Millisecond)
-	d := metrics.End(ctx, step, metrics.ShardWriteCompleted{DBID: 3, Rows: 5})
-	metrics.Emit(ctx, run, metrics.WriteCompleted{Rows: 5})
+	d := metrics.End(ctx, step, shardyfusion.ShardWriteCompleted{DBID: 3, Rows: 5})
+	metrics.Emit(ctx, run, shardyfusion.WriteCompleted{Rows: 5})
 
-	starts := metrics.Recorded[metrics.WriteStarted](rec)
-	shards := metrics.Recorded[metrics.ShardWriteCompleted](rec)
-	ends := metrics.Recorded[metrics.WriteCompleted](rec)
+	starts := metrics.Recorded[shardyfusion.WriteStarted](rec)
+	shards := metrics.Recorded[shardyfusion.ShardWriteCompleted](rec)
+	ends := metrics.Recorded[shardyfusion.WriteCompleted](rec)
 	if len(starts) != 1 || len(shards) != 1 || len(ends) != 1 {
 		t.Fatalf("recorded %d events, want 3", rec.Len())
 	}
@@ -255,7 +256,7 @@ func TestStepDoneNeverChangesTheCallersError(t *testing.T) {
 	failure := errors.New("shard write failed")
 	for _, c := range []metrics.Collector{nil, metrics.Nop, panicky{}, metrics.NewRecorder()} {
 		run := metrics.StartRun(c)
-		if err := metrics.Done(ctx, run.Step(), metrics.ShardWriteCompleted{}, failure); err != failure {
+		if err := metrics.Done(ctx, run.Step(), shardyfusion.ShardWriteCompleted{}, failure); err != failure {
 			t.Errorf("%T: Done returned %v, want the caller's error", c, err)
 		}
 		var err error
@@ -265,7 +266,7 @@ func TestStepDoneNeverChangesTheCallersError(t *testing.T) {
 					t.Errorf("%T: Done panicked: %v", c, r)
 				}
 			}()
-			err = metrics.Done(ctx, run.Step(), metrics.ShardWriteCompleted{}, nil)
+			err = metrics.Done(ctx, run.Step(), shardyfusion.ShardWriteCompleted{}, nil)
 		}()
 		if err != nil {
 			t.Errorf("%T: Done turned success into %v", c, err)
@@ -273,8 +274,8 @@ func TestStepDoneNeverChangesTheCallersError(t *testing.T) {
 	}
 	rec := metrics.NewRecorder()
 	run := metrics.StartRun(rec)
-	_ = metrics.Done(ctx, run.Step(), metrics.ShardWriteCompleted{}, failure)
-	_ = metrics.Done(ctx, run.Step(), metrics.ShardWriteCompleted{}, nil)
+	_ = metrics.Done(ctx, run.Step(), shardyfusion.ShardWriteCompleted{}, failure)
+	_ = metrics.Done(ctx, run.Step(), shardyfusion.ShardWriteCompleted{}, nil)
 	if rec.Count(evShardWriteCompleted) != 1 {
 		t.Errorf("Done emitted %d completions, want 1 (only the successful step)", rec.Count(evShardWriteCompleted))
 	}
@@ -283,8 +284,8 @@ func TestStepDoneNeverChangesTheCallersError(t *testing.T) {
 func TestNilRunCostsNothing(t *testing.T) {
 	run := metrics.StartRun(nil)
 	allocs := testing.AllocsPerRun(100, func() {
-		metrics.Emit(context.Background(), run, metrics.WriteStarted{})
-		metrics.End(context.Background(), run.Step(), metrics.ShardWriteCompleted{})
+		metrics.Emit(context.Background(), run, shardyfusion.WriteStarted{})
+		metrics.End(context.Background(), run.Step(), shardyfusion.ShardWriteCompleted{})
 	})
 	if allocs != 0 {
 		t.Errorf("a Run with no collector allocated %v times per event", allocs)

@@ -289,7 +289,7 @@ func TypeOf[T any]() *EventType[T] {
 // It allocates nothing. An event of a type never declared is not sent, and
 // is counted (Undeclared); a nil c is a no-op.
 //
-//	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: d})
+//	metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: d})
 func Emit[T any](ctx context.Context, c Collector, v T) {
 	d := descriptorOf[T]()
 	if d == nil {

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/metrics"
+
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // allInts and allKinds have one field of every supported Go type between
@@ -292,10 +294,10 @@ func TestEmitAndTimingHelpersAllocateNothing(t *testing.T) {
 	ctx := context.Background()
 	run := metrics.StartRun(metrics.Nop)
 	allocs := testing.AllocsPerRun(200, func() {
-		metrics.Emit(ctx, metrics.Nop, metrics.ShardWriteCompleted{DBID: 3, Rows: 5000})
+		metrics.Emit(ctx, metrics.Nop, shardyfusion.ShardWriteCompleted{DBID: 3, Rows: 5000})
 		allKindsEvent.Emit(ctx, metrics.Nop, allKinds{S: "x", L: "a"})
-		metrics.End(ctx, run.Step(), metrics.ReaderGet{Found: true})
-		metrics.Emit(ctx, run, metrics.WriteStarted{})
+		metrics.End(ctx, run.Step(), shardyfusion.ReaderGet{Found: true})
+		metrics.Emit(ctx, run, shardyfusion.WriteStarted{})
 	})
 	if allocs != 0 {
 		t.Errorf("Emit allocated %v times per run", allocs)
@@ -325,17 +327,17 @@ func TestUnknownFieldIsACompileError(t *testing.T) {
 		t.Fatal(err)
 	}
 	cases := map[string]string{
-		"unknown field": `metrics.Emit(ctx, metrics.Nop, metrics.ShardWriteCompleted{DBID: 3, Rowz: 5})`,
-		"wrong type":    `metrics.Emit(ctx, metrics.Nop, metrics.ShardWriteCompleted{DBID: "three"})`,
+		"unknown field": `metrics.Emit(ctx, metrics.Nop, shardyfusion.ShardWriteCompleted{DBID: 3, Rowz: 5})`,
+		"wrong type":    `metrics.Emit(ctx, metrics.Nop, shardyfusion.ShardWriteCompleted{DBID: "three"})`,
 	}
 	wantErr := map[string]string{
-		"unknown field": "unknown field Rowz in struct literal of type metrics.ShardWriteCompleted",
+		"unknown field": "unknown field Rowz in struct literal of type shardyfusion.ShardWriteCompleted",
 		"wrong type":    `cannot use "three"`,
 	}
 	for name, stmt := range cases {
 		dir := t.TempDir()
 		gomod := "module snippet\n\ngo 1.24\n\nrequire github.com/milestone-go/milestone v0.0.0\n\nreplace github.com/milestone-go/milestone => " + root + "\n"
-		src := "package main\n\nimport (\n\t\"context\"\n\n\t\"github.com/milestone-go/milestone/metrics\"\n)\n\nfunc main() {\n\tctx := context.Background()\n\t" + stmt + "\n}\n"
+		src := "package main\n\nimport (\n\t\"context\"\n\n\t\"github.com/milestone-go/milestone/metrics\"\n\t\"github.com/milestone-go/milestone/metrics/shardyfusion\"\n)\n\nfunc main() {\n\tctx := context.Background()\n\t" + stmt + "\n}\n"
 		writeFile(t, filepath.Join(dir, "go.mod"), gomod)
 		writeFile(t, filepath.Join(dir, "main.go"), src)
 		cmd := exec.Command(gobin, "build", "-mod=mod", "-o", os.DevNull, ".")

@@ -33,7 +33,7 @@
 // and calls its Emit, which skips the lookup by type. The built-in catalog,
 // Shardyfusion, declares the sharded-KV lifecycle the same way (builtin.go):
 //
-//	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: d})
+//	metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: d})
 //
 // # Fields, labels and instruments
 //

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/metrics"
+
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // A writer takes a Collector in its options and emits lifecycle events; here a
@@ -15,7 +17,7 @@ func Example() {
 	var c metrics.Collector = metrics.Multi(rec, metrics.Nop)
 
 	ctx := context.Background()
-	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: 1500 * time.Millisecond})
+	metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: 1500 * time.Millisecond})
 
 	for _, r := range rec.Records() {
 		d, _ := metrics.Describe(r.Event)
@@ -68,11 +70,11 @@ func ExampleRun() {
 	ctx := context.Background()
 
 	run := metrics.StartRun(rec)
-	metrics.Emit(ctx, run, metrics.WriteStarted{})
+	metrics.Emit(ctx, run, shardyfusion.WriteStarted{})
 	step := run.Step()
 	err := writeShard() // the caller's work
-	err = metrics.Done(ctx, step, metrics.ShardWriteCompleted{DBID: 0, Rows: 100}, err)
-	metrics.Emit(ctx, run, metrics.WriteCompleted{Rows: 100})
+	err = metrics.Done(ctx, step, shardyfusion.ShardWriteCompleted{DBID: 0, Rows: 100}, err)
+	metrics.Emit(ctx, run, shardyfusion.WriteCompleted{Rows: 100})
 
 	fmt.Println(err, rec.Events())
 	// Output: <nil> [write.started write.shard.completed write.completed]
@@ -82,7 +84,7 @@ func writeShard() error { return nil }
 
 // Describe exposes a declaration, from which backends build their instruments.
 func ExampleDescribe() {
-	d, _ := metrics.Describe(metrics.EventOf[metrics.ReaderGet]())
+	d, _ := metrics.Describe(metrics.EventOf[shardyfusion.ReaderGet]())
 	for _, in := range d.Instruments {
 		fmt.Println(in.Kind, in.Name)
 	}
@@ -93,7 +95,7 @@ func ExampleDescribe() {
 }
 
 func ExampleCatalog_Lookup() {
-	d, ok := metrics.Shardyfusion.Lookup("write.shard.completed")
+	d, ok := shardyfusion.Catalog.Lookup("write.shard.completed")
 	fmt.Println(d.Name, d.Code, ok)
 	// Output: ShardWriteCompleted 4 true
 }

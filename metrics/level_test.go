@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	"github.com/milestone-go/milestone/metrics"
+
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // stepOutcome is an event whose level follows its status label.
@@ -41,7 +43,7 @@ func TestLevelByValue(t *testing.T) {
 		t.Errorf("LevelBy %v", d.LevelBy)
 	}
 	// Without LevelBy, the declared level.
-	plain, _ := metrics.Describe(metrics.EventOf[metrics.WriteFailed]())
+	plain, _ := metrics.Describe(metrics.EventOf[shardyfusion.WriteFailed]())
 	var p metrics.Payload
 	if plain.LevelOf(&p) != slog.LevelError || plain.LevelBy != nil {
 		t.Errorf("write.failed: LevelOf %v, LevelBy %v", plain.LevelOf(&p), plain.LevelBy)

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
 
 // Multi returns a Collector that sends every event to each of cs in order.
-// Nil members are skipped; with no members left it returns Nop.
+// Nil members, typed nil pointers included (a *eventlog.Collector left nil
+// when its option was off), are skipped; with no members left it returns
+// Nop.
 //
 // A member that panics is isolated: the panic is recovered, counted (see
 // Fanout.Panics) and reported once per member through slog.Default, and the
@@ -19,7 +23,7 @@ import (
 func Multi(cs ...Collector) Collector {
 	members := make([]Collector, 0, len(cs))
 	for _, c := range cs {
-		if c != nil {
+		if !isNil(c) {
 			members = append(members, c)
 		}
 	}
@@ -72,6 +76,29 @@ func (f *Fanout) recordPanic(i int, ev Event, r any) {
 
 // Panics returns how many times a member has panicked in Emit.
 func (f *Fanout) Panics() uint64 { return f.panics.Load() }
+
+// Members returns the collectors f sends events to, in order (Grouper).
+func (f *Fanout) Members() []Collector { return slices.Clone(f.members) }
+
+// Health reports the panics recovered from members, as
+// milestone_collector_panics_total{collector="multi"}; the members report
+// their own health (selfmetrics reaches them through Members).
+func (f *Fanout) Health() []HealthValue {
+	return []HealthValue{FamilyPanics.Count(f.panics.Load(), "multi")}
+}
+
+// isNil reports whether c is nil or a nil pointer, map, func or channel
+// behind the interface.
+func isNil(c Collector) bool {
+	if c == nil {
+		return true
+	}
+	switch v := reflect.ValueOf(c); v.Kind() {
+	case reflect.Pointer, reflect.Map, reflect.Func, reflect.Chan, reflect.Slice, reflect.Interface:
+		return v.IsNil()
+	}
+	return false
+}
 
 // Flush flushes every member that implements Flusher, even when an earlier
 // one fails, and returns their errors joined.

@@ -125,7 +125,7 @@ func (r *Recorder) Reset() {
 // structs they were emitted as (their timing fields as the timing helpers
 // filled them): the typed view tests assert on.
 //
-//	gets := metrics.Recorded[metrics.ReaderGet](rec)
+//	gets := metrics.Recorded[shardyfusion.ReaderGet](rec)
 func Recorded[T any](r *Recorder) []T {
 	t := TypeOf[T]()
 	if t == nil {

@@ -76,7 +76,7 @@ func (s Step) Duration() time.Duration { return time.Since(s.start) }
 //
 //	step := run.Step()
 //	n := writeShard()
-//	metrics.End(ctx, step, metrics.ShardWriteCompleted{DBID: id, Rows: n})
+//	metrics.End(ctx, step, shardyfusion.ShardWriteCompleted{DBID: id, Rows: n})
 func End[T any](ctx context.Context, s Step, v T) time.Duration {
 	d := time.Since(s.start)
 	if s.run == nil || s.run.c == nil {
@@ -103,7 +103,7 @@ func End[T any](ctx context.Context, s Step, v T) time.Duration {
 // err is not nil (a failed step did not complete). It returns err unchanged,
 // so a step ends in one line:
 //
-//	return metrics.Done(ctx, step, metrics.ShardWriteCompleted{DBID: id, Rows: n}, err)
+//	return metrics.Done(ctx, step, shardyfusion.ShardWriteCompleted{DBID: id, Rows: n}, err)
 //
 // An event that records the outcome either way (a status label) is emitted
 // with End.
@@ -115,7 +115,7 @@ func Done[T any](ctx context.Context, s Step, v T, err error) error {
 }
 
 // EventOf returns the Event of the struct type T, or 0 when T was not
-// declared: metrics.EventOf[metrics.ReaderGet]().
+// declared: metrics.EventOf[shardyfusion.ReaderGet]().
 func EventOf[T any]() Event {
 	if d := descriptorOf[T](); d != nil {
 		return d.Event

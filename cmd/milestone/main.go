@@ -7,10 +7,10 @@ import (
 	"strings"
 
 	"github.com/milestone-go/milestone/internal/report/runsummary"
-	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/catalogdoc"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 func main() {
@@ -215,13 +215,13 @@ func writeRuns(list []runsummary.RunInfo, asJSON bool, stdout, stderr io.Writer)
 func docs(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case len(args) == 0:
-		if _, err := stdout.Write(catalogdoc.Render(metrics.Shardyfusion)); err != nil {
+		if _, err := stdout.Write(catalogdoc.Render(shardyfusion.Catalog)); err != nil {
 			fmt.Fprintf(stderr, "milestone docs: %v\n", err)
 			return 1
 		}
 		return 0
 	case len(args) == 2 && (args[0] == "-o" || args[0] == "--o"):
-		if err := catalogdoc.Write(metrics.Shardyfusion, args[1]); err != nil {
+		if err := catalogdoc.Write(shardyfusion.Catalog, args[1]); err != nil {
 			fmt.Fprintf(stderr, "milestone docs: %v\n", err)
 			return 1
 		}

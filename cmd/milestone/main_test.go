@@ -13,6 +13,8 @@ import (
 	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // writeRun writes a small run with the real collector and returns its
@@ -23,21 +25,21 @@ func writeRun(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "cli-run")
+	ctx := runctx.With(context.Background(), "cli-run")
 	ms := time.Millisecond
-	metrics.Emit(ctx, c, metrics.WriteStarted{})
-	metrics.Emit(ctx, c, metrics.ShardingCompleted{Elapsed: 40 * ms, Duration: 40 * ms})
+	metrics.Emit(ctx, c, shardyfusion.WriteStarted{})
+	metrics.Emit(ctx, c, shardyfusion.ShardingCompleted{Elapsed: 40 * ms, Duration: 40 * ms})
 	for i, d := range []time.Duration{30 * ms, 10 * ms, 20 * ms} {
-		metrics.Emit(ctx, c, metrics.ShardWriteCompleted{Elapsed: 100 * ms, DBID: i, Rows: 1000, Duration: d})
+		metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{Elapsed: 100 * ms, DBID: i, Rows: 1000, Duration: d})
 	}
-	metrics.Emit(ctx, c, metrics.ShardWriteRetried{Elapsed: 60 * ms, DBID: 0, Attempt: 1, Backoff: 5 * ms})
-	metrics.Emit(ctx, c, metrics.RateLimiterThrottled{Wait: 7 * ms})
-	metrics.Emit(ctx, c, metrics.ShardWritesCompleted{Elapsed: 100 * ms, Duration: 60 * ms, Rows: 3000})
-	metrics.Emit(ctx, c, metrics.ManifestPublished{Elapsed: 130 * ms})
-	metrics.Emit(ctx, c, metrics.CurrentPublished{Elapsed: 135 * ms})
-	metrics.Emit(ctx, c, metrics.WriteCompleted{Elapsed: 140 * ms, Rows: 3000})
+	metrics.Emit(ctx, c, shardyfusion.ShardWriteRetried{Elapsed: 60 * ms, DBID: 0, Attempt: 1, Backoff: 5 * ms})
+	metrics.Emit(ctx, c, shardyfusion.RateLimiterThrottled{Wait: 7 * ms})
+	metrics.Emit(ctx, c, shardyfusion.ShardWritesCompleted{Elapsed: 100 * ms, Duration: 60 * ms, Rows: 3000})
+	metrics.Emit(ctx, c, shardyfusion.ManifestPublished{Elapsed: 130 * ms})
+	metrics.Emit(ctx, c, shardyfusion.CurrentPublished{Elapsed: 135 * ms})
+	metrics.Emit(ctx, c, shardyfusion.WriteCompleted{Elapsed: 140 * ms, Rows: 3000})
 	for i := 1; i <= 100; i++ {
-		metrics.Emit(ctx, c, metrics.ReaderGet{Duration: time.Duration(i) * time.Microsecond, Found: true})
+		metrics.Emit(ctx, c, shardyfusion.ReaderGet{Duration: time.Duration(i) * time.Microsecond, Found: true})
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)

@@ -8,14 +8,16 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/metrics"
+
 	"github.com/milestone-go/milestone/metrics/mixin"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // mixinCmd is `milestone mixin`: the mixin of a catalog this binary knows.
 func mixinCmd(args []string, stderr io.Writer) int {
 	fs := flag.NewFlagSet("mixin", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	ns := fs.String("catalog", metrics.Shardyfusion.Namespace(), "the catalog's namespace")
+	ns := fs.String("catalog", shardyfusion.Catalog.Namespace(), "the catalog's namespace")
 	out := fs.String("out", "", "the directory to write the files into (required)")
 	window := fs.Duration("window", 0, "the range of rates and increases (default 5m)")
 	warnRate := fs.Float64("warn-rate", 0, "the per-second rate above which a WARN event's counter alerts (default 0.1)")
@@ -44,6 +46,9 @@ func mixinCmd(args []string, stderr io.Writer) int {
 	cfg := mixin.Config{Window: *window, WarnRate: *warnRate, WarnFor: *warnFor, StallAfter: *stallAfter, RunbookURL: *runbook}
 	if len(latency) > 0 {
 		cfg.LatencyP99 = latency
+	}
+	if cat == shardyfusion.Catalog {
+		cfg = cfg.Or(shardyfusion.MixinConfig())
 	}
 	files, err := mixin.Generate(cat, cfg)
 	if err == nil {

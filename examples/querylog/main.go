@@ -11,7 +11,7 @@ import (
 	"github.com/milestone-go/milestone/internal/examplekit/appkit"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
-	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
 )
 
 func main() { appkit.Main("querylog", run) }
@@ -70,9 +70,9 @@ func runQuery(ctx context.Context, c metrics.Collector, o *options) (string, err
 	if err != nil {
 		return "", err
 	}
-	id := eventlog.NewRunID()
+	id := runctx.NewID()
 	qctx := logctx.With(ctx, "query_id", id)
-	metrics.Emit(qctx, c, SessionStarted{SessionID: "session-" + eventlog.NewRunID()})
+	metrics.Emit(qctx, c, SessionStarted{SessionID: "session-" + runctx.NewID()})
 	if o.cancelAfter > 0 {
 		var cancel context.CancelFunc
 		qctx, cancel = context.WithTimeout(qctx, o.cancelAfter)

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/metrics"
+
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // progress shows the first write's progress on a terminal. It is itself a
@@ -32,8 +34,8 @@ func newProgress(w io.Writer, shards, rows int) *progress {
 
 // The events progress counts, looked up once.
 var (
-	batchWritten = metrics.TypeOf[metrics.BatchWritten]()
-	shardWritten = metrics.EventOf[metrics.ShardWriteCompleted]()
+	batchWritten = metrics.TypeOf[shardyfusion.BatchWritten]()
+	shardWritten = metrics.EventOf[shardyfusion.ShardWriteCompleted]()
 )
 
 // Emit implements metrics.Collector.

@@ -8,6 +8,7 @@ import (
 
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 func TestProgressCountsTheWrite(t *testing.T) {
@@ -16,11 +17,11 @@ func TestProgressCountsTheWrite(t *testing.T) {
 	p.start()
 	ctx := context.Background()
 	for id := range 2 {
-		metrics.Emit(ctx, p, metrics.BatchWritten{DBID: id, BatchSize: 100})
-		metrics.Emit(ctx, p, metrics.BatchWritten{DBID: id, BatchSize: 50})
-		metrics.Emit(ctx, p, metrics.ShardWriteCompleted{DBID: id, Rows: 150})
+		metrics.Emit(ctx, p, shardyfusion.BatchWritten{DBID: id, BatchSize: 100})
+		metrics.Emit(ctx, p, shardyfusion.BatchWritten{DBID: id, BatchSize: 50})
+		metrics.Emit(ctx, p, shardyfusion.ShardWriteCompleted{DBID: id, Rows: 150})
 	}
-	metrics.Emit(ctx, p, metrics.ReaderGet{}) // not the write's: ignored
+	metrics.Emit(ctx, p, shardyfusion.ReaderGet{}) // not the write's: ignored
 	p.stop()
 	s := out.String()
 	if !strings.HasSuffix(s, "\rwriting the first snapshot: 2/2 shards, 300/300 rows written (100%)\n") {

@@ -30,6 +30,7 @@ import (
 	"github.com/milestone-go/milestone/internal/testkit/promserver"
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 var listenRe = regexp.MustCompile(`listening on (http://[0-9.]+:[0-9]+)`)
@@ -139,7 +140,7 @@ func sample(t *testing.T, fams map[string]*dto.MetricFamily, name string) float6
 // series, and so is not exported, until its first event.
 func catalogFamilies() map[string]metrics.InstrumentKind {
 	out := map[string]metrics.InstrumentKind{}
-	for _, in := range metrics.Shardyfusion.Instruments() {
+	for _, in := range shardyfusion.Catalog.Instruments() {
 		if len(in.Labels) == 0 {
 			out["shardyfusion_"+in.Name] = in.Kind
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // Write a snapshot of 10,000 rows in 4 shards, read it back, and look at the
@@ -48,8 +49,8 @@ func Example() {
 	r.Close()
 
 	for _, ev := range []metrics.Event{
-		metrics.EventOf[metrics.WriteStarted](), metrics.EventOf[metrics.ShardWriteCompleted](),
-		metrics.EventOf[metrics.WriteCompleted](), metrics.EventOf[metrics.ReaderGet](), metrics.EventOf[metrics.ReaderClosed](),
+		metrics.EventOf[shardyfusion.WriteStarted](), metrics.EventOf[shardyfusion.ShardWriteCompleted](),
+		metrics.EventOf[shardyfusion.WriteCompleted](), metrics.EventOf[shardyfusion.ReaderGet](), metrics.EventOf[shardyfusion.ReaderClosed](),
 	} {
 		fmt.Printf("%s × %d\n", ev, rec.Count(ev))
 	}
@@ -87,7 +88,7 @@ func ExampleFaults() {
 		StorageRetry: shardkv.RetryPolicy{BaseDelay: 1e6}, // 1 ms
 	})
 	fmt.Println("error:", err)
-	for _, p := range metrics.Recorded[metrics.S3Retry](rec) {
+	for _, p := range metrics.Recorded[shardyfusion.S3Retry](rec) {
 		fmt.Printf("s3.retry attempt %d of %d, after %v\n", p.Attempt, p.MaxRetries+1, p.Delay)
 	}
 	// Output:

@@ -10,6 +10,7 @@ import (
 
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 	"golang.org/x/time/rate"
 )
 
@@ -83,12 +84,12 @@ func (l *Limiter) wait(ctx context.Context, run *metrics.Run, log *slog.Logger, 
 		r.Cancel()
 		return err
 	}
-	metrics.Emit(ctx, run, metrics.RateLimiterThrottled{Wait: time.Since(now)})
+	metrics.Emit(ctx, run, shardyfusion.RateLimiterThrottled{Wait: time.Since(now)})
 	return nil
 }
 
 func (l *Limiter) deny(ctx context.Context, run *metrics.Run, log *slog.Logger, n int, err error) error {
-	metrics.Emit(ctx, run, metrics.RateLimiterDenied{Tokens: n})
+	metrics.Emit(ctx, run, shardyfusion.RateLimiterDenied{Tokens: n})
 	logctx.Failure(ctx, log, "rate_limiter_denied", logctx.Transient, err, "tokens_requested", n)
 	return err
 }

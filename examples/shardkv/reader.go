@@ -11,6 +11,7 @@ import (
 
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // ReadOptions configures Open. The zero value reads with the default storage
@@ -110,7 +111,7 @@ func Open(ctx context.Context, dir string, opts ReadOptions) (*Reader, error) {
 		return nil, err
 	}
 	r.snap = snap
-	metrics.Emit(ctx, r.run, metrics.ReaderInitialized{})
+	metrics.Emit(ctx, r.run, shardyfusion.ReaderInitialized{})
 	logctx.Event(ctx, r.log, "reader_initialized", "snapshot", snap.m.RunID, "num_shards", snap.m.NumShards,
 		"rows", snap.m.Rows, "duration_ms", ms(r.run.Elapsed()))
 	return r, nil
@@ -156,7 +157,7 @@ func (r *Reader) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 	if err != nil {
 		return nil, false, err
 	}
-	metrics.End(ctx, step, metrics.ReaderGet{Found: found})
+	metrics.End(ctx, step, shardyfusion.ReaderGet{Found: found})
 	return v, found, nil
 }
 
@@ -187,7 +188,7 @@ func (r *Reader) MultiGet(ctx context.Context, keys [][]byte) ([][]byte, error) 
 		}
 	}
 	r.mu.RUnlock()
-	metrics.End(ctx, step, metrics.ReaderMultiGet{Keys: len(keys)})
+	metrics.End(ctx, step, shardyfusion.ReaderMultiGet{Keys: len(keys)})
 	return vals, nil
 }
 
@@ -228,7 +229,7 @@ func (r *Reader) Refresh(ctx context.Context) (changed bool, err error) {
 		}
 		changed = true
 	}
-	metrics.Emit(ctx, r.run, metrics.ReaderRefreshed{Changed: changed})
+	metrics.Emit(ctx, r.run, shardyfusion.ReaderRefreshed{Changed: changed})
 	if changed {
 		s := r.Snapshot()
 		logctx.Event(ctx, r.log, "reader_refreshed", "changed", true, "snapshot", s.RunID, "previous", cur.m.RunID, "rows", s.Rows)
@@ -260,7 +261,7 @@ func (r *Reader) Close() error {
 	r.mu.Unlock()
 	err := s.close()
 	ctx := context.Background()
-	metrics.Emit(ctx, r.run, metrics.ReaderClosed{Handles: len(s.shards)})
+	metrics.Emit(ctx, r.run, shardyfusion.ReaderClosed{Handles: len(s.shards)})
 	logctx.Event(ctx, r.log, "reader_closed", "num_handles", len(s.shards), "snapshot", s.m.RunID)
 	return err
 }

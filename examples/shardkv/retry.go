@@ -6,6 +6,7 @@ import (
 
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // retryingStorage retries the transient failures of s as p allows, emitting
@@ -24,13 +25,13 @@ func (r *retryingStorage) do(ctx context.Context, op Op, name string, fn func() 
 			return err
 		}
 		if attempt >= r.p.MaxAttempts {
-			metrics.Emit(ctx, r.run, metrics.S3RetryExhausted{Attempts: attempt})
+			metrics.Emit(ctx, r.run, shardyfusion.S3RetryExhausted{Attempts: attempt})
 			logctx.Failure(ctx, r.log, "storage_retry_exhausted", logctx.Error, err,
 				"op", op.String(), "object", name, "attempts", attempt)
 			return &ExhaustedError{Op: op, Name: name, Attempts: attempt, Err: err}
 		}
 		d := r.p.delay(attempt)
-		metrics.Emit(ctx, r.run, metrics.S3Retry{Attempt: attempt, MaxRetries: r.p.MaxAttempts - 1, Delay: d})
+		metrics.Emit(ctx, r.run, shardyfusion.S3Retry{Attempt: attempt, MaxRetries: r.p.MaxAttempts - 1, Delay: d})
 		logctx.Failure(ctx, r.log, "storage_retry", logctx.Transient, err,
 			"op", op.String(), "object", name, "attempt", attempt, "max_retries", r.p.MaxAttempts-1, "delay_s", d.Seconds())
 		if err := sleep(ctx, d); err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // dataset is one write's rows, kept to check the reads against.
@@ -120,17 +121,17 @@ func TestRoundTrip(t *testing.T) {
 	}
 
 	// Counts the write implies: one shard event per shard, rows add up.
-	if got := rec.Count(metrics.EventOf[metrics.ShardWriteCompleted]()); got != 5 {
+	if got := rec.Count(metrics.EventOf[shardyfusion.ShardWriteCompleted]()); got != 5 {
 		t.Errorf("write.shard.completed × %d, want 5", got)
 	}
 	var rows, batchRows int64
-	for _, p := range metrics.Recorded[metrics.ShardWriteCompleted](rec) {
+	for _, p := range metrics.Recorded[shardyfusion.ShardWriteCompleted](rec) {
 		rows += p.Rows
 		if p.Duration <= 0 {
 			t.Errorf("shard %d completed with duration %v", p.DBID, p.Duration)
 		}
 	}
-	for _, p := range metrics.Recorded[metrics.BatchWritten](rec) {
+	for _, p := range metrics.Recorded[shardyfusion.BatchWritten](rec) {
 		batchRows += int64(p.BatchSize)
 		if p.BatchSize < 1 || p.BatchSize > 300 {
 			t.Errorf("batch of %d rows, batch size 300", p.BatchSize)
@@ -139,11 +140,11 @@ func TestRoundTrip(t *testing.T) {
 	if rows != 20000 || batchRows != 20000 {
 		t.Errorf("shard rows %d, batch rows %d, want 20000", rows, batchRows)
 	}
-	wc := metrics.Recorded[metrics.WriteCompleted](rec)
+	wc := metrics.Recorded[shardyfusion.WriteCompleted](rec)
 	if len(wc) != 1 || wc[0].Rows != 20000 || wc[0].Elapsed <= 0 {
 		t.Errorf("write.completed = %+v", wc)
 	}
-	gets := metrics.Recorded[metrics.ReaderGet](rec)
+	gets := metrics.Recorded[shardyfusion.ReaderGet](rec)
 	if len(gets) != 20004 {
 		t.Fatalf("reader.get × %d, want 20004", len(gets))
 	}
@@ -156,7 +157,7 @@ func TestRoundTrip(t *testing.T) {
 	if misses != 4 {
 		t.Errorf("reader.get misses = %d, want 4", misses)
 	}
-	if mg := metrics.Recorded[metrics.ReaderMultiGet](rec); len(mg) != 1 || mg[0].Keys != 20001 {
+	if mg := metrics.Recorded[shardyfusion.ReaderMultiGet](rec); len(mg) != 1 || mg[0].Keys != 20001 {
 		t.Errorf("reader.multi_get = %+v", mg)
 	}
 }
@@ -242,7 +243,7 @@ func TestRefreshSeesSecondWrite(t *testing.T) {
 		}
 	}
 	var got []bool
-	for _, p := range metrics.Recorded[metrics.ReaderRefreshed](rec) {
+	for _, p := range metrics.Recorded[shardyfusion.ReaderRefreshed](rec) {
 		got = append(got, p.Changed)
 	}
 	if !slices.Equal(got, []bool{false, true}) {
@@ -251,7 +252,7 @@ func TestRefreshSeesSecondWrite(t *testing.T) {
 	if err := r.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if cl := metrics.Recorded[metrics.ReaderClosed](rec); len(cl) != 1 || cl[0].Handles != 4 {
+	if cl := metrics.Recorded[shardyfusion.ReaderClosed](rec); len(cl) != 1 || cl[0].Handles != 4 {
 		t.Errorf("reader.closed = %+v, want one with 4 handles", cl)
 	}
 	if _, _, err := r.Get(ctx, first.keys[0]); !errors.Is(err, ErrClosed) {
@@ -289,7 +290,7 @@ func TestInjectedFaultsRetryCounts(t *testing.T) {
 	checkCounts(t, rec, want)
 	var attempts []int
 	var delays []time.Duration
-	for _, p := range metrics.Recorded[metrics.S3Retry](rec) {
+	for _, p := range metrics.Recorded[shardyfusion.S3Retry](rec) {
 		attempts = append(attempts, p.Attempt)
 		delays = append(delays, p.Delay)
 		if p.MaxRetries != 2 {
@@ -299,15 +300,15 @@ func TestInjectedFaultsRetryCounts(t *testing.T) {
 	if !slices.Equal(attempts, []int{1, 2, 1}) || !slices.Equal(delays, []time.Duration{time.Millisecond, 2 * time.Millisecond, time.Millisecond}) {
 		t.Errorf("s3.retry attempts %v delays %v, want [1 2 1] [1ms 2ms 1ms]", attempts, delays)
 	}
-	if p := metrics.Recorded[metrics.S3RetryExhausted](rec); p[0].Attempts != 3 {
+	if p := metrics.Recorded[shardyfusion.S3RetryExhausted](rec); p[0].Attempts != 3 {
 		t.Errorf("s3.retry_exhausted attempts = %d, want 3", p[0].Attempts)
 	}
-	if p := metrics.Recorded[metrics.ShardWriteRetried](rec)[0]; p.DBID != 2 || p.Attempt != 1 || p.Backoff != 2*time.Millisecond || p.Elapsed <= 0 {
+	if p := metrics.Recorded[shardyfusion.ShardWriteRetried](rec)[0]; p.DBID != 2 || p.Attempt != 1 || p.Backoff != 2*time.Millisecond || p.Elapsed <= 0 {
 		t.Errorf("write.shard.retried = %+v, want db 2, attempt 1, backoff 2ms", p)
 	}
 	// Shard 2 encoded its batches twice; the other shards once.
 	perShard := map[int]int{}
-	for _, p := range metrics.Recorded[metrics.BatchWritten](rec) {
+	for _, p := range metrics.Recorded[shardyfusion.BatchWritten](rec) {
 		perShard[p.DBID] += p.BatchSize
 	}
 	r, err := Open(ctx, dir, ReadOptions{Logger: quietLogger()})
@@ -368,10 +369,10 @@ func TestShardRetryExhaustedKeepsPreviousSnapshot(t *testing.T) {
 		"write.failed": 1,
 	}
 	checkCounts(t, rec, want)
-	if f := metrics.Recorded[metrics.WriteFailed](rec); len(f) != 1 || f[0].ErrorType != "injected_fault" || f[0].Elapsed <= 0 {
+	if f := metrics.Recorded[shardyfusion.WriteFailed](rec); len(f) != 1 || f[0].ErrorType != "injected_fault" || f[0].Elapsed <= 0 {
 		t.Errorf("write.failed = %+v, want one injected_fault with its elapsed time", f)
 	}
-	if p := metrics.Recorded[metrics.ShardWriteRetryExhausted](rec); len(p) == 1 && (p[0].DBID != 1 || p[0].Attempts != 2) {
+	if p := metrics.Recorded[shardyfusion.ShardWriteRetryExhausted](rec); len(p) == 1 && (p[0].DBID != 1 || p[0].Attempts != 2) {
 		t.Errorf("write.shard.retry_exhausted = %+v, want db 1 after 2 attempts", p[0])
 	}
 	if faults.Injected() != 4 {
@@ -399,7 +400,7 @@ func TestReaderStorageRetry(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	if got := rec.Count(metrics.EventOf[metrics.S3Retry]()); got != 3 {
+	if got := rec.Count(metrics.EventOf[shardyfusion.S3Retry]()); got != 3 {
 		t.Errorf("s3.retry × %d, want 3", got)
 	}
 	checkAll(t, r, d)
@@ -410,10 +411,10 @@ func TestReaderStorageRetry(t *testing.T) {
 	if _, err := r.Refresh(ctx); !errors.Is(err, ErrInjected) {
 		t.Fatalf("Refresh = %v, want the injected fault", err)
 	}
-	if got := rec.Count(metrics.EventOf[metrics.S3RetryExhausted]()); got != 1 {
+	if got := rec.Count(metrics.EventOf[shardyfusion.S3RetryExhausted]()); got != 1 {
 		t.Errorf("s3.retry_exhausted × %d, want 1", got)
 	}
-	if p := metrics.Recorded[metrics.S3RetryExhausted](rec); p[0].Attempts != 4 {
+	if p := metrics.Recorded[shardyfusion.S3RetryExhausted](rec); p[0].Attempts != 4 {
 		t.Errorf("s3.retry_exhausted attempts = %d, want the default 4", p[0].Attempts)
 	}
 	checkAll(t, r, d)
@@ -437,7 +438,7 @@ func TestRateLimiterThrottles(t *testing.T) {
 		t.Fatal(err)
 	}
 	took := time.Since(start)
-	th := metrics.Recorded[metrics.RateLimiterThrottled](rec)
+	th := metrics.Recorded[shardyfusion.RateLimiterThrottled](rec)
 	if len(th) != 7 {
 		t.Fatalf("rate_limiter.throttled × %d, want 7", len(th))
 	}
@@ -451,7 +452,7 @@ func TestRateLimiterThrottles(t *testing.T) {
 	if waited < 150*time.Millisecond || waited > took {
 		t.Errorf("waited %v in all during a %v write, want about 175ms", waited, took)
 	}
-	if rec.Count(metrics.EventOf[metrics.RateLimiterDenied]()) != 0 {
+	if rec.Count(metrics.EventOf[shardyfusion.RateLimiterDenied]()) != 0 {
 		t.Error("rate_limiter.denied on a write that fits the burst")
 	}
 }
@@ -468,10 +469,10 @@ func TestRateLimiterDenies(t *testing.T) {
 	if !errors.Is(err, ErrRateLimited) || !errors.Is(err, ErrExceedsBurst) {
 		t.Fatalf("Write = %v, want ErrRateLimited and ErrExceedsBurst", err)
 	}
-	if p := metrics.Recorded[metrics.RateLimiterDenied](rec); len(p) != 1 || p[0].Tokens != 500 {
+	if p := metrics.Recorded[shardyfusion.RateLimiterDenied](rec); len(p) != 1 || p[0].Tokens != 500 {
 		t.Errorf("rate_limiter.denied = %+v, want one for 500 tokens", p)
 	}
-	if rec.Count(metrics.EventOf[metrics.ShardWriteRetried]()) != 0 {
+	if rec.Count(metrics.EventOf[shardyfusion.ShardWriteRetried]()) != 0 {
 		t.Error("a request larger than the burst was retried")
 	}
 
@@ -519,13 +520,13 @@ func TestRateLimiterDenies(t *testing.T) {
 		t.Fatalf("MultiGet needing a 500ms wait with a 100ms deadline = %v, want ErrRateLimited", err)
 	}
 	var tokens []int
-	for _, p := range metrics.Recorded[metrics.RateLimiterDenied](rec) {
+	for _, p := range metrics.Recorded[shardyfusion.RateLimiterDenied](rec) {
 		tokens = append(tokens, p.Tokens)
 	}
 	if !slices.Equal(tokens, []int{10, 11, 5}) {
 		t.Errorf("rate_limiter.denied tokens = %v, want [10 11 5]", tokens)
 	}
-	if got := rec.Count(metrics.EventOf[metrics.ReaderMultiGet]()); got != 3 {
+	if got := rec.Count(metrics.EventOf[shardyfusion.ReaderMultiGet]()); got != 3 {
 		t.Errorf("reader.multi_get × %d, want 3 (refused lookups emit none)", got)
 	}
 }
@@ -586,7 +587,7 @@ func TestEveryEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	for _, d := range metrics.Shardyfusion.Descriptors() {
+	for _, d := range shardyfusion.Catalog.Descriptors() {
 		if d.Wire == "write.failed" { // this run's writes all succeed
 			continue
 		}
@@ -611,7 +612,7 @@ func TestEveryEvent(t *testing.T) {
 	for _, rc := range rec.Records() {
 		d, _ := metrics.Describe(rc.Event)
 		elapsedField, ok := d.Field("elapsed_ms")
-		if d.Group != metrics.GroupWrite || !ok {
+		if d.Group != shardyfusion.GroupWrite || !ok {
 			continue
 		}
 		if d.Wire == "write.started" {
@@ -646,7 +647,7 @@ func TestPublishAbortedKeepsPreviousSnapshot(t *testing.T) {
 	if !errors.Is(err, abort) {
 		t.Fatalf("Write = %v, want the abort", err)
 	}
-	if rec.Count(metrics.EventOf[metrics.ManifestPublished]()) != 1 || rec.Count(metrics.EventOf[metrics.CurrentPublished]()) != 0 || rec.Count(metrics.EventOf[metrics.WriteCompleted]()) != 0 {
+	if rec.Count(metrics.EventOf[shardyfusion.ManifestPublished]()) != 1 || rec.Count(metrics.EventOf[shardyfusion.CurrentPublished]()) != 0 || rec.Count(metrics.EventOf[shardyfusion.WriteCompleted]()) != 0 {
 		t.Errorf("events of an aborted publish: %v", rec.Events())
 	}
 	checkPrevious(t, dir, first, stored.RunID)
@@ -844,7 +845,7 @@ func TestPruneKeepsNewestAndCurrent(t *testing.T) {
 func checkCounts(t *testing.T, rec *metrics.Recorder, want map[string]int) {
 	t.Helper()
 	for wire, n := range want {
-		d, ok := metrics.Shardyfusion.Lookup(wire)
+		d, ok := shardyfusion.Catalog.Lookup(wire)
 		if !ok {
 			t.Fatalf("no event %s", wire)
 		}
@@ -874,11 +875,11 @@ func TestCancelledWriteEmitsWriteFailed(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("Write = %v, want context.Canceled", err)
 	}
-	failed := metrics.Recorded[metrics.WriteFailed](rec)
+	failed := metrics.Recorded[shardyfusion.WriteFailed](rec)
 	if len(failed) != 1 || failed[0].ErrorType != "cancelled" {
 		t.Errorf("write.failed = %+v, want one with error_type cancelled", failed)
 	}
-	if rec.Count(metrics.EventOf[metrics.WriteCompleted]()) != 0 {
+	if rec.Count(metrics.EventOf[shardyfusion.WriteCompleted]()) != 0 {
 		t.Error("a cancelled write completed")
 	}
 	for err, want := range map[error]string{

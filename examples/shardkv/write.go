@@ -16,6 +16,7 @@ import (
 
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // WriteOptions configures Write. The zero value writes 8 shards in batches of
@@ -165,7 +166,7 @@ func Write(ctx context.Context, dir string, rows iter.Seq2[[]byte, []byte], opts
 	res, err := w.write(ctx, rows)
 	if err != nil {
 		kind := ErrorType(err)
-		metrics.Emit(ctx, w.run, metrics.WriteFailed{ErrorType: kind})
+		metrics.Emit(ctx, w.run, shardyfusion.WriteFailed{ErrorType: kind})
 		logctx.Failure(ctx, w.log, "write_failed", logctx.Error, err, "elapsed_ms", ms(w.run.Elapsed()), "error_type", kind)
 		return nil, err
 	}
@@ -197,7 +198,7 @@ func ErrorType(err error) string {
 
 func (w *writer) write(ctx context.Context, rows iter.Seq2[[]byte, []byte]) (*Result, error) {
 	o := &w.opts
-	metrics.Emit(ctx, w.run, metrics.WriteStarted{})
+	metrics.Emit(ctx, w.run, shardyfusion.WriteStarted{})
 	logctx.Event(ctx, w.log, "write_started", "num_shards", o.NumShards, "batch_size", o.BatchSize)
 
 	// Sharding: assign every row to its shard, then sort each shard.
@@ -206,7 +207,7 @@ func (w *writer) write(ctx context.Context, rows iter.Seq2[[]byte, []byte]) (*Re
 	if err != nil {
 		return nil, err
 	}
-	d := metrics.End(ctx, step, metrics.ShardingCompleted{})
+	d := metrics.End(ctx, step, shardyfusion.ShardingCompleted{})
 	logctx.Event(ctx, w.log, "sharding_completed", "rows", total, "duration_ms", ms(d))
 
 	// Shard writes, Concurrency at a time; the first failure cancels the rest.
@@ -260,7 +261,7 @@ feed:
 	for _, in := range infos {
 		written += in.Rows
 	}
-	d = metrics.End(ctx, step, metrics.ShardWritesCompleted{Rows: written})
+	d = metrics.End(ctx, step, shardyfusion.ShardWritesCompleted{Rows: written})
 	logctx.Event(ctx, w.log, "shard_writes_completed", "num_shards", o.NumShards, "rows_written", written, "duration_ms", ms(d))
 
 	// Manifest, then CURRENT.
@@ -276,7 +277,7 @@ feed:
 	if err := w.store.Put(ctx, mname, append(mb, '\n')); err != nil {
 		return nil, fmt.Errorf("shardkv: store manifest: %w", err)
 	}
-	metrics.Emit(ctx, w.run, metrics.ManifestPublished{})
+	metrics.Emit(ctx, w.run, shardyfusion.ManifestPublished{})
 	logctx.Event(ctx, w.log, "manifest_published", "manifest", mname, "num_shards", o.NumShards, "rows", written)
 
 	if o.BeforePublish != nil {
@@ -287,10 +288,10 @@ feed:
 	if err := w.store.Put(ctx, CurrentName, []byte(mname+"\n")); err != nil {
 		return nil, fmt.Errorf("shardkv: publish CURRENT: %w", err)
 	}
-	metrics.Emit(ctx, w.run, metrics.CurrentPublished{})
+	metrics.Emit(ctx, w.run, shardyfusion.CurrentPublished{})
 	logctx.Event(ctx, w.log, "current_published", "manifest", mname)
 
-	metrics.Emit(ctx, w.run, metrics.WriteCompleted{Rows: written})
+	metrics.Emit(ctx, w.run, shardyfusion.WriteCompleted{Rows: written})
 	elapsed := w.run.Elapsed()
 	logctx.Event(ctx, w.log, "write_completed", "rows_written", written, "num_shards", o.NumShards, "elapsed_ms", ms(elapsed))
 	return &Result{Manifest: m, ManifestName: mname, Duration: elapsed}, nil
@@ -337,11 +338,11 @@ func (w *writer) shard(ctx context.Context, rows iter.Seq2[[]byte, []byte]) ([]b
 func (w *writer) writeShard(ctx context.Context, id int, b *bucket) (ShardInfo, error) {
 	p := w.opts.ShardRetry
 	step := w.run.Step()
-	metrics.Emit(ctx, w.run, metrics.ShardWriteStarted{DBID: id})
+	metrics.Emit(ctx, w.run, shardyfusion.ShardWriteStarted{DBID: id})
 	for attempt := 1; ; attempt++ {
 		info, err := w.shardAttempt(ctx, id, b)
 		if err == nil {
-			d := metrics.End(ctx, step, metrics.ShardWriteCompleted{DBID: id, Rows: info.Rows})
+			d := metrics.End(ctx, step, shardyfusion.ShardWriteCompleted{DBID: id, Rows: info.Rows})
 			logctx.Event(ctx, w.log, "shard_write_completed", "db_id", id, "row_count", info.Rows,
 				"bytes", info.Bytes, "attempts", attempt, "duration_ms", ms(d))
 			return info, nil
@@ -354,12 +355,12 @@ func (w *writer) writeShard(ctx context.Context, id int, b *bucket) (ShardInfo, 
 			return ShardInfo{}, fmt.Errorf("shardkv: shard %d: %w", id, err)
 		}
 		if attempt >= p.MaxAttempts {
-			metrics.Emit(ctx, w.run, metrics.ShardWriteRetryExhausted{DBID: id, Attempts: attempt})
+			metrics.Emit(ctx, w.run, shardyfusion.ShardWriteRetryExhausted{DBID: id, Attempts: attempt})
 			logctx.Failure(ctx, w.log, "shard_write_retry_exhausted", logctx.Error, err, "db_id", id, "attempts", attempt)
 			return ShardInfo{}, fmt.Errorf("shardkv: shard %d failed after %d attempts: %w", id, attempt, err)
 		}
 		backoff := p.delay(attempt)
-		metrics.Emit(ctx, w.run, metrics.ShardWriteRetried{DBID: id, Attempt: attempt, Backoff: backoff})
+		metrics.Emit(ctx, w.run, shardyfusion.ShardWriteRetried{DBID: id, Attempt: attempt, Backoff: backoff})
 		logctx.Failure(ctx, w.log, "shard_write_retried", logctx.Transient, err, "db_id", id, "attempt", attempt, "backoff_s", backoff.Seconds())
 		if err := sleep(ctx, backoff); err != nil {
 			return ShardInfo{}, err
@@ -380,7 +381,7 @@ func (w *writer) shardAttempt(ctx context.Context, id int, b *bucket) (ShardInfo
 		for _, r := range batch {
 			enc.add(b.key(r), b.val(r))
 		}
-		metrics.Emit(ctx, w.run, metrics.BatchWritten{DBID: id, BatchSize: len(batch)})
+		metrics.Emit(ctx, w.run, shardyfusion.BatchWritten{DBID: id, BatchSize: len(batch)})
 	}
 	file, crc := enc.finish()
 	name := shardName(w.opts.RunID, id)

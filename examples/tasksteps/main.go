@@ -12,7 +12,7 @@ import (
 	"github.com/milestone-go/milestone/internal/examplekit/appkit"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
-	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
 )
 
 func main() { appkit.Main("tasksteps", run) }
@@ -73,7 +73,7 @@ func runTask(ctx context.Context, c metrics.Collector, o *options) (string, erro
 	if err := EnsureRemote(remote, o.inputs, o.size); err != nil {
 		return "", err
 	}
-	id := eventlog.NewRunID()
+	id := runctx.NewID()
 	// The run-level context, bound once: every event and log line of the
 	// execution carries it.
 	ctx = logctx.With(ctx, "execution_id", id, "task_name", o.task, "project", o.project, "domain", o.domain)

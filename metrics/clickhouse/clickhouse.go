@@ -3,7 +3,6 @@ package clickhouse
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -12,8 +11,8 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/internal/lib/queue"
+	"github.com/milestone-go/milestone/internal/lib/sinkbase"
 	"github.com/milestone-go/milestone/metrics"
-	"github.com/milestone-go/milestone/metrics/eventlog"
 )
 
 // Collector inserts every event of every catalog declared before New as a
@@ -23,7 +22,8 @@ type Collector struct {
 	cfg    config
 	target string // the server's URL without credentials, for messages
 
-	codecs []*rowCodec // indexed by metrics.Event
+	codecs  []*rowCodec // indexed by metrics.Event
+	ignored *metrics.Ignored
 
 	q    *queue.Queue[message]
 	done chan struct{}
@@ -43,12 +43,7 @@ type Collector struct {
 }
 
 // message is one queued event.
-type message struct {
-	ev    metrics.Event
-	nanos int64
-	run   string
-	p     metrics.Payload
-}
+type message = sinkbase.Message
 
 // New returns a Collector inserting into the configured table. The options
 // that are left out are read from the environment (EnvURL, EnvUser,
@@ -59,38 +54,31 @@ type message struct {
 // missing table is reported by the first insert).
 func New(opts ...Option) (*Collector, error) {
 	cfg := config{
+		Config:    sinkbase.Config{Sink: "clickhouse", MaxQueueSize: MaxQueueSize, QueueSize: DefaultQueueSize},
 		batchRows: DefaultBatchRows, batchBytes: DefaultBatchBytes, flushInterval: DefaultFlushInterval,
-		queueSize: DefaultQueueSize, timeout: DefaultTimeout, retryFor: DefaultRetryFor,
-		closeTimeout: DefaultCloseTimeout, clock: time.Now,
+		timeout: DefaultTimeout, retryFor: DefaultRetryFor, closeTimeout: DefaultCloseTimeout,
 	}
 	if err := cfg.apply(opts); err != nil {
 		return nil, err
 	}
-	if cfg.logger == nil {
-		cfg.logger = slog.Default()
-	}
+	cfg.Fill()
 	if cfg.client == nil {
 		cfg.client = &http.Client{}
 	}
 	if cfg.service == "" {
 		cfg.service = filepath.Base(os.Args[0])
 	}
-	if cfg.host == "" {
-		cfg.host, _ = os.Hostname()
-	}
-	if cfg.defaultRun == "" {
-		cfg.defaultRun = eventlog.NewRunID()
-	}
 	u, _ := parseURL(cfg.url)
 	u.User = nil
 	c := &Collector{
 		cfg:    cfg,
 		target: u.String(),
-		q:      queue.New(cfg.queueSize, queue.Hooks[message]{}),
+		q:      queue.New(cfg.QueueSize, queue.Hooks[message]{}),
 		done:   make(chan struct{}),
 	}
 	c.life, c.cancel = context.WithCancel(context.Background())
-	c.codecs = buildCodecs(cfg.service, cfg.host)
+	c.codecs = buildCodecs(cfg.service, cfg.Host)
+	c.ignored = metrics.NewIgnored("clickhouse", cfg.Logger)
 	c.s = newSender(c)
 	if cfg.createTable {
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
@@ -112,17 +100,19 @@ func (c *Collector) Target() string { return c.target }
 
 // Emit queues the event for the next batch. It never blocks on the network
 // and allocates nothing; when the queue is full the event is dropped and
-// counted (Stats.Dropped). Events declared after New are ignored.
+// counted (Stats.Dropped). An event declared after New is ignored and
+// counted (Health); a nil *Collector ignores every event.
 func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payload) {
-	if int(ev) >= len(c.codecs) || c.codecs[ev] == nil {
+	if c == nil {
 		return
 	}
-	run, ok := eventlog.ContextRun(ctx)
-	if !ok {
-		run = c.cfg.defaultRun
+	if int(ev) >= len(c.codecs) || c.codecs[ev] == nil {
+		c.ignored.Event(ev)
+		return
 	}
-	nanos := c.cfg.clock().UnixNano()
-	c.q.PushCounting(message{ev: ev, nanos: nanos, run: run, p: p}, &c.dropped, &c.droppedLate)
+	run := c.cfg.Run(ctx)
+	nanos := c.cfg.Clock().UnixNano()
+	c.q.PushCounting(message{Ev: ev, Nanos: nanos, Run: run, P: p}, &c.dropped, &c.droppedLate)
 }
 
 // Flush waits until every event accepted before the call has been
@@ -196,4 +186,38 @@ func (c *Collector) Stats() Stats {
 		st.LastErrorAt = time.Unix(0, c.lastErrorAt.Load())
 	}
 	return st
+}
+
+// The families of the ClickHouse sink's own.
+var (
+	familyRowsSent    = &metrics.HealthFamily{Name: "milestone_clickhouse_rows_sent_total", Help: "Rows ClickHouse acknowledged."}
+	familyBatchesSent = &metrics.HealthFamily{Name: "milestone_clickhouse_batches_sent_total", Help: "Inserts ClickHouse acknowledged."}
+	familyBatchesLost = &metrics.HealthFamily{Name: "milestone_clickhouse_batches_lost_total", Help: "Batches refused or not delivered in time."}
+	familyRetries     = &metrics.HealthFamily{Name: "milestone_clickhouse_retries_total", Help: "Inserts tried again after a failure."}
+	familyLastError   = &metrics.HealthFamily{Name: "milestone_clickhouse_last_error_timestamp_seconds",
+		Help: "When an insert last failed, in seconds since the epoch; 0 when none has.", Gauge: true}
+)
+
+// Health reports what the collector could not deliver
+// (milestone_events_dropped_total, …_lost_total and
+// milestone_write_errors_total, all {sink="clickhouse"}), what it sent, its
+// retries, when an insert last failed, and the events it ignored.
+func (c *Collector) Health() []metrics.HealthValue {
+	if c == nil {
+		return nil
+	}
+	st := c.Stats()
+	last := metrics.HealthValue{Family: familyLastError}
+	if !st.LastErrorAt.IsZero() {
+		last.Value = float64(st.LastErrorAt.UnixNano()) / 1e9
+	}
+	return append(c.ignored.Health(),
+		metrics.FamilyDropped.Count(st.Dropped+st.DroppedAfterClose, "clickhouse"),
+		metrics.FamilyLost.Count(st.Lost, "clickhouse"),
+		metrics.FamilyWriteErrors.Count(st.Failures, "clickhouse"),
+		familyRowsSent.Count(st.Sent),
+		familyBatchesSent.Count(st.Batches),
+		familyBatchesLost.Count(st.BatchesLost),
+		familyRetries.Count(st.Retries),
+		last)
 }

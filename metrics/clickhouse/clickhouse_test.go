@@ -25,7 +25,9 @@ import (
 	"github.com/milestone-go/milestone/metrics/clickhouse"
 	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
 	"github.com/milestone-go/milestone/metrics/selfmetrics"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // newCollector builds a collector on s that creates its table, with a
@@ -88,13 +90,13 @@ func TestExactDelivery(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx := eventlog.WithRun(context.Background(), "run-"+strconv.Itoa(g%3))
+			ctx := runctx.With(context.Background(), "run-"+strconv.Itoa(g%3))
 			for i := range perGoroutine {
 				switch i % 3 {
 				case 0:
-					metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: i, Rows: int64(i), Duration: time.Duration(i) * time.Microsecond})
+					metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: i, Rows: int64(i), Duration: time.Duration(i) * time.Microsecond})
 				case 1:
-					metrics.Emit(ctx, c, metrics.ReaderGet{Found: i%2 == 0, Duration: time.Millisecond})
+					metrics.Emit(ctx, c, shardyfusion.ReaderGet{Found: i%2 == 0, Duration: time.Millisecond})
 				default:
 					collectortest.SampleEvent.Emit(ctx, c, collectortest.Sample{Status: "ok", Kind: "k" + strconv.Itoa(i%3), Note: "n\"\n" + strconv.Itoa(i)})
 				}
@@ -168,9 +170,9 @@ func TestServerRestart(t *testing.T) {
 	const queue = 2000
 	c := newCollector(t, s, clickhouse.WithQueueSize(queue), clickhouse.WithBatch(1<<20, 64<<20, 50*time.Millisecond),
 		clickhouse.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
-	ctx := eventlog.WithRun(context.Background(), "restart")
+	ctx := runctx.With(context.Background(), "restart")
 	for i := range 100 {
-		metrics.Emit(ctx, c, metrics.BatchWritten{DBID: i, BatchSize: 1})
+		metrics.Emit(ctx, c, shardyfusion.BatchWritten{DBID: i, BatchSize: 1})
 	}
 	if err := flush(t, c); err != nil {
 		t.Fatal(err)
@@ -192,7 +194,7 @@ func TestServerRestart(t *testing.T) {
 		took := make([]time.Duration, perRound)
 		for i := range perRound {
 			t0 := time.Now()
-			metrics.Emit(ctx, c, metrics.BatchWritten{DBID: i, BatchSize: 1})
+			metrics.Emit(ctx, c, shardyfusion.BatchWritten{DBID: i, BatchSize: 1})
 			took[i] = time.Since(t0)
 			if i%1000 == 0 {
 				time.Sleep(10 * time.Millisecond) // let the sender take a batch and fail it
@@ -257,7 +259,7 @@ func TestRefusalsAreReportedOnceWithoutThePassword(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range 25 {
-				metrics.Emit(context.Background(), c, metrics.WriteStarted{Elapsed: time.Duration(i)})
+				metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{Elapsed: time.Duration(i)})
 			}
 			ferr := flush(t, c)
 			st := c.Stats()
@@ -301,7 +303,7 @@ func TestConfigurationFromTheEnvironment(t *testing.T) {
 	if c.Target() != "http://127.0.0.1:1" || c.Table() != "default.milestone_events" {
 		t.Errorf("target %q, table %q", c.Target(), c.Table())
 	}
-	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
+	metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{})
 	ferr := flush(t, c)
 	if ferr == nil || strings.Contains(ferr.Error(), "hunter2") || strings.Contains(c.Stats().LastError, "hunter2") {
 		t.Errorf("Flush to a closed port: %v; last error %q", ferr, c.Stats().LastError)
@@ -325,10 +327,10 @@ func TestSelfMetricsAndReadBack(t *testing.T) {
 	if err := selfmetrics.Register(reg, c); err != nil {
 		t.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "it's \\ a run")
-	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{Elapsed: 852400 * time.Microsecond, DBID: 3, Rows: 5000, Duration: 12500 * time.Microsecond})
+	ctx := runctx.With(context.Background(), "it's \\ a run")
+	metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{Elapsed: 852400 * time.Microsecond, DBID: 3, Rows: 5000, Duration: 12500 * time.Microsecond})
 	_ = flush(t, c)
-	metrics.Emit(ctx, c, metrics.ReaderGet{Found: false, Duration: 250 * time.Microsecond})
+	metrics.Emit(ctx, c, shardyfusion.ReaderGet{Found: false, Duration: 250 * time.Microsecond})
 	_ = flush(t, c)
 	text, err := testutil.CollectAndFormat(reg, expfmt.TypeTextPlain, "milestone_clickhouse_rows_sent_total", "milestone_events_dropped_total")
 	if err != nil || !bytes.Contains(text, []byte("milestone_clickhouse_rows_sent_total 2")) ||
@@ -370,9 +372,9 @@ func TestEmitAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	ctx := eventlog.WithRun(context.Background(), "allocs")
+	ctx := runctx.With(context.Background(), "allocs")
 	if n := testing.AllocsPerRun(1000, func() {
-		metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 3, Rows: 5000})
+		metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: 3, Rows: 5000})
 	}); n != 0 {
 		t.Errorf("Emit allocates %v times", n)
 	}

@@ -81,7 +81,7 @@ func appendNames(b []byte, fs []*metrics.Field) []byte {
 // appendRow appends the JSONEachRow line of m, the seq-th row of its run.
 // scratch is reused for the rendered message and returned.
 func (rc *rowCodec) appendRow(b []byte, m *message, seq uint64, scratch []byte) ([]byte, []byte) {
-	sec, ns := m.nanos/1e9, m.nanos%1e9
+	sec, ns := m.Nanos/1e9, m.Nanos%1e9
 	if ns < 0 {
 		sec, ns = sec-1, ns+1e9
 	}
@@ -90,18 +90,18 @@ func (rc *rowCodec) appendRow(b []byte, m *message, seq uint64, scratch []byte) 
 	b = append(b, `,"ts_ms":`...)
 	b = strconv.AppendInt(b, ns/1e6, 10)
 	b = append(b, `,"run_id":`...)
-	b = jsonenc.AppendString(b, m.run)
+	b = jsonenc.AppendString(b, m.Run)
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendUint(b, seq, 10)
 	b = append(b, rc.fixed...)
 	if rc.levels != nil {
-		if i := m.p.LabelIndex(rc.d.LevelBy); i >= 0 && i < len(rc.levels) {
+		if i := m.P.LabelIndex(rc.d.LevelBy); i >= 0 && i < len(rc.levels) {
 			b = append(append(b, rc.levels[i]...), ',')
 		} else {
 			b = append(jsonenc.AppendString(append(b, `"level":`...), rc.d.Level.String()), ',')
 		}
 	}
-	scratch = rc.d.AppendMessage(scratch[:0], &m.p)
+	scratch = rc.d.AppendMessage(scratch[:0], &m.P)
 	b = append(b, `"message":`...)
 	b = jsonenc.AppendString(b, unsafe.String(unsafe.SliceData(scratch), len(scratch)))
 	b = append(b, `,"num_values":[`...)
@@ -109,14 +109,14 @@ func (rc *rowCodec) appendRow(b []byte, m *message, seq uint64, scratch []byte) 
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendNumber(b, m.p.Number(f))
+		b = appendNumber(b, m.P.Number(f))
 	}
 	b = append(b, `],"str_values":[`...)
 	for i, f := range rc.strs {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = jsonenc.AppendString(b, m.p.Str(f))
+		b = jsonenc.AppendString(b, m.P.Str(f))
 	}
 	return append(b, "]}\n"...), scratch
 }

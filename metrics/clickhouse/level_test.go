@@ -8,7 +8,7 @@ import (
 
 	"github.com/milestone-go/milestone/internal/testkit/chserver"
 	"github.com/milestone-go/milestone/metrics"
-	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
 )
 
 var levelCatalog = metrics.MustNewCatalog("clickhouse_level_test")
@@ -28,7 +28,7 @@ var jobEndedEvent = metrics.MustDeclare[jobEnded](levelCatalog, metrics.Spec{
 func TestLevelColumnFollowsTheStatus(t *testing.T) {
 	s := chserver.Start(t)
 	c := newCollector(t, s)
-	ctx := eventlog.WithRun(context.Background(), "levels")
+	ctx := runctx.With(context.Background(), "levels")
 	for _, st := range []string{"ok", "error", "unexpected"} {
 		jobEndedEvent.Emit(ctx, c, jobEnded{Status: st})
 	}

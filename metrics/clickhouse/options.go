@@ -9,6 +9,8 @@ import (
 	"os"
 	"regexp"
 	"time"
+
+	"github.com/milestone-go/milestone/internal/lib/sinkbase"
 )
 
 // The environment variables New reads for what the options leave out.
@@ -44,17 +46,15 @@ const (
 type Option func(*config) error
 
 type config struct {
+	sinkbase.Config                      // logger, clock, default run, host, queue size
 	url, user, password, database, table string
 	userSet, passwordSet                 bool
-	service, host                        string
+	service                              string
 	createTable                          bool
-	batchRows, batchBytes, queueSize     int
+	batchRows, batchBytes                int
 	flushInterval, timeout, retryFor     time.Duration
 	closeTimeout                         time.Duration
 	client                               *http.Client
-	logger                               *slog.Logger
-	clock                                func() time.Time
-	defaultRun                           string
 }
 
 var identRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
@@ -149,12 +149,7 @@ func WithService(name string) Option {
 }
 
 // WithHost sets the host column of every row (default os.Hostname).
-func WithHost(host string) Option {
-	return func(c *config) error {
-		c.host = host
-		return nil
-	}
-}
+func WithHost(host string) Option { return func(c *config) error { return c.SetHost(host) } }
 
 // WithBatch sets when a batch is sent: at rows rows or bytes bytes of JSON
 // (before compression), or interval after its first row, whichever comes
@@ -173,15 +168,7 @@ func WithBatch(rows, bytes int, interval time.Duration) Option {
 // WithQueueSize sets how many events may wait for the sender (default
 // DefaultQueueSize); when the queue is full Emit drops the event and counts
 // it. n must be between 1 and MaxQueueSize.
-func WithQueueSize(n int) Option {
-	return func(c *config) error {
-		if n < 1 || n > MaxQueueSize {
-			return fmt.Errorf("clickhouse: WithQueueSize(%d): the queue size must be between 1 and %d", n, MaxQueueSize)
-		}
-		c.queueSize = n
-		return nil
-	}
-}
+func WithQueueSize(n int) Option { return func(c *config) error { return c.SetQueueSize(n) } }
 
 // WithTimeout bounds one HTTP request (default DefaultTimeout).
 func WithTimeout(d time.Duration) Option {
@@ -234,38 +221,14 @@ func WithHTTPClient(client *http.Client) Option {
 
 // WithLogger sets the logger errors and recoveries are reported to
 // (default slog.Default()).
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("clickhouse: WithLogger: nil logger")
-		}
-		c.logger = l
-		return nil
-	}
-}
+func WithLogger(l *slog.Logger) Option { return func(c *config) error { return c.SetLogger(l) } }
 
 // WithClock sets the function Emit reads the time from (default time.Now).
-func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("clickhouse: WithClock: nil clock")
-		}
-		c.clock = now
-		return nil
-	}
-}
+func WithClock(now func() time.Time) Option { return func(c *config) error { return c.SetClock(now) } }
 
 // WithDefaultRun sets the run id of events whose context carries none
 // (default: a generated one, as the event log does).
-func WithDefaultRun(id string) Option {
-	return func(c *config) error {
-		if id == "" {
-			return errors.New("clickhouse: WithDefaultRun: empty run id")
-		}
-		c.defaultRun = id
-		return nil
-	}
-}
+func WithDefaultRun(id string) Option { return func(c *config) error { return c.SetDefaultRun(id) } }
 
 // apply runs opts on c and fills what they left out (fromEnv).
 func (c *config) apply(opts []Option) error {

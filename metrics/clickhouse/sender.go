@@ -79,9 +79,9 @@ func (s *sender) loop() {
 // add encodes one event into the batch, sending the batch when it is full.
 func (s *sender) add(ctx context.Context, m *message) {
 	s.c.accepted.Add(1)
-	rc := s.c.codecs[m.ev]
-	seq := s.seq[m.run] + 1
-	s.seq[m.run] = seq
+	rc := s.c.codecs[m.Ev]
+	seq := s.seq[m.Run] + 1
+	s.seq[m.Run] = seq
 	if s.rows == 0 {
 		s.first = time.Now()
 	}
@@ -125,7 +125,7 @@ func (s *sender) deliver(ctx context.Context, body []byte) error {
 		if err == nil {
 			if s.failing {
 				s.failing = false
-				s.c.cfg.logger.Info("clickhouse_recovered", "table", s.c.Table(), "server", s.c.target, "attempts", attempt)
+				s.c.cfg.Logger.Info("clickhouse_recovered", "table", s.c.Table(), "server", s.c.target, "attempts", attempt)
 			}
 			return nil
 		}
@@ -145,7 +145,7 @@ func (s *sender) deliver(ctx context.Context, body []byte) error {
 		}
 		if !s.failing {
 			s.failing = true
-			s.c.cfg.logger.Warn("clickhouse_insert_failed", "table", s.c.Table(), "server", s.c.target,
+			s.c.cfg.Logger.Warn("clickhouse_insert_failed", "table", s.c.Table(), "server", s.c.target,
 				"error", err.Error(), "retrying", true)
 		}
 		s.c.retries.Add(1)
@@ -164,7 +164,7 @@ func (s *sender) report(event, kind string, err error) {
 		return
 	}
 	s.reported[kind] = true
-	s.c.cfg.logger.Error(event, "table", s.c.Table(), "server", s.c.target, "error", err.Error(),
+	s.c.cfg.Logger.Error(event, "table", s.c.Table(), "server", s.c.target, "error", err.Error(),
 		"error_kind", kind, "note", "reported once per kind; the rows are counted in Stats.Lost")
 }
 

@@ -16,6 +16,8 @@ import (
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // fdsOf returns this process's file descriptors open on target.
@@ -54,11 +56,11 @@ func TestCloseAfterDiskFull(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	full := eventlog.WithRun(context.Background(), "full")
-	ok := eventlog.WithRun(context.Background(), "ok")
+	full := runctx.With(context.Background(), "full")
+	ok := runctx.With(context.Background(), "ok")
 	for i := range 3 {
-		metrics.Emit(full, c, metrics.ShardWriteStarted{DBID: i})
-		metrics.Emit(ok, c, metrics.ShardWriteStarted{DBID: i})
+		metrics.Emit(full, c, shardyfusion.ShardWriteStarted{DBID: i})
+		metrics.Emit(ok, c, shardyfusion.ShardWriteStarted{DBID: i})
 	}
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatal(err)
@@ -73,8 +75,8 @@ func TestCloseAfterDiskFull(t *testing.T) {
 	devFull.Close()
 
 	for i := 3; i < 103; i++ {
-		metrics.Emit(full, c, metrics.ShardWriteStarted{DBID: i})
-		metrics.Emit(ok, c, metrics.ShardWriteStarted{DBID: i})
+		metrics.Emit(full, c, shardyfusion.ShardWriteStarted{DBID: i})
+		metrics.Emit(ok, c, shardyfusion.ShardWriteStarted{DBID: i})
 		if i%10 == 0 {
 			if err := c.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "lost to write errors") {
 				t.Errorf("Flush after a lost write: %v, want the loss", err)
@@ -117,7 +119,7 @@ func TestCloseWhenOneCloseFails(t *testing.T) {
 	}
 	runs := []string{"a-broken", "b-ok", "c-ok"}
 	for _, r := range runs {
-		metrics.Emit(eventlog.WithRun(context.Background(), r), c, metrics.WriteStarted{})
+		metrics.Emit(runctx.With(context.Background(), r), c, shardyfusion.WriteStarted{})
 	}
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatal(err)

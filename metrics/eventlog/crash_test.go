@@ -16,7 +16,10 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/metrics"
+
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 const crashEnv = "EVENTLOG_CRASH_CHILD_DIR"
@@ -34,10 +37,10 @@ func TestCrashChild(t *testing.T) {
 		fmt.Println("error", err)
 		os.Exit(3)
 	}
-	ctx := eventlog.WithRun(context.Background(), "crash")
+	ctx := runctx.With(context.Background(), "crash")
 	stop := time.Now().Add(time.Minute) // in case the parent dies first
 	for i := 0; time.Now().Before(stop); i++ {
-		metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: i, Rows: int64(i) * 3, Duration: time.Duration(i) * time.Microsecond})
+		metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: i, Rows: int64(i) * 3, Duration: time.Duration(i) * time.Microsecond})
 		if i%97 == 96 {
 			if err := c.Flush(ctx); err != nil {
 				fmt.Println("error", err)

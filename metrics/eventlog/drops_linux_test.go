@@ -14,6 +14,9 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/metrics"
+
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // TestFullQueueDropsCountsAndReports holds the writer goroutine in a real
@@ -29,8 +32,8 @@ func TestFullQueueDropsCountsAndReports(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := fifoRun(t, c, "slow")
-	ctx := WithRun(context.Background(), "slow")
-	metrics.Emit(ctx, c, metrics.ShardWriteStarted{DBID: 0})
+	ctx := runctx.With(context.Background(), "slow")
+	metrics.Emit(ctx, c, shardyfusion.ShardWriteStarted{DBID: 0})
 
 	// Wait until the writer has taken that event and is stuck opening.
 	deadline := time.Now().Add(10 * time.Second)
@@ -45,7 +48,7 @@ func TestFullQueueDropsCountsAndReports(t *testing.T) {
 	}
 	start := time.Now()
 	for i := 1; i <= queue+extra; i++ {
-		metrics.Emit(ctx, c, metrics.ShardWriteStarted{DBID: i})
+		metrics.Emit(ctx, c, shardyfusion.ShardWriteStarted{DBID: i})
 	}
 	if d := time.Since(start); d > time.Second {
 		t.Errorf("Emit blocked for %v while the writer was stuck", d)

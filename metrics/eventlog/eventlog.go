@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/internal/lib/queue"
+	"github.com/milestone-go/milestone/internal/lib/sinkbase"
 	"github.com/milestone-go/milestone/metrics"
 )
 
@@ -35,9 +36,9 @@ const (
 // Collector writes every event to its run's events.jsonl. It is safe for
 // concurrent use. Build it with New and release it with Close.
 type Collector struct {
-	dir        string
-	defaultRun string
-	now        func() time.Time
+	dir     string
+	run     sinkbase.Config // the run lookup and clock
+	ignored *metrics.Ignored
 
 	// q is the queue between Emit and the writer goroutine. dropByRun
 	// counts, per run, the events it refused since the writer's last
@@ -53,7 +54,6 @@ type Collector struct {
 	closeOnce sync.Once
 
 	retention Retention
-	runKey    string
 	open      openRuns
 	logger    *slog.Logger
 	lastPrune atomic.Int64 // unix nanoseconds
@@ -77,13 +77,8 @@ type Collector struct {
 }
 
 // message is one entry of the queue: an event with everything the writer
-// needs to encode it. It holds no pointer but the run id's string.
-type message struct {
-	ev    metrics.Event
-	nanos int64
-	run   string
-	p     metrics.Payload
-}
+// needs to encode it.
+type message = sinkbase.Message
 
 // New returns a Collector writing under the directory WithDir gives (see the
 // package documentation for how it is resolved when WithDir is left out or
@@ -93,10 +88,9 @@ type message struct {
 // a directory.
 func New(opts ...Option) (*Collector, error) {
 	cfg := config{
-		queueSize:    DefaultQueueSize,
+		Config:       sinkbase.Config{Sink: "eventlog", MaxQueueSize: MaxQueueSize, QueueSize: DefaultQueueSize},
 		bufferSize:   DefaultBufferSize,
 		maxOpenFiles: DefaultMaxOpenFiles,
-		clock:        time.Now,
 	}
 	for i, o := range opts {
 		if o == nil {
@@ -106,6 +100,7 @@ func New(opts ...Option) (*Collector, error) {
 			return nil, err
 		}
 	}
+	cfg.Fill()
 	dir, err := ResolveDir(cfg.dir)
 	if err != nil {
 		return nil, err
@@ -113,28 +108,19 @@ func New(opts ...Option) (*Collector, error) {
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
 		return nil, fmt.Errorf("eventlog: %s is not a directory", dir)
 	}
-	if cfg.logger == nil {
-		cfg.logger = slog.Default()
-	}
-	if cfg.defaultRun == "" {
-		cfg.defaultRun = NewRunID()
-	}
 	if cfg.version == "" {
 		cfg.version = moduleVersion()
 	}
-	if cfg.host == "" {
-		cfg.host, _ = os.Hostname()
-	}
 	c := &Collector{
-		dir:        dir,
-		defaultRun: cfg.defaultRun,
-		now:        cfg.clock,
-		done:       make(chan struct{}),
-		dropByRun:  make(map[string]uint64, 8),
-		pending:    make(map[string]uint64, 8),
+		dir:       dir,
+		run:       cfg.Config,
+		ignored:   metrics.NewIgnored("eventlog", cfg.Logger),
+		done:      make(chan struct{}),
+		dropByRun: make(map[string]uint64, 8),
+		pending:   make(map[string]uint64, 8),
 	}
-	c.q = queue.New(cfg.queueSize, queue.Hooks[message]{
-		Reject: func(m message) { c.dropByRun[m.run]++ },
+	c.q = queue.New(cfg.QueueSize, queue.Hooks[message]{
+		Reject: func(m message) { c.dropByRun[m.Run]++ },
 		Take: func() {
 			for run, n := range c.dropByRun {
 				c.pending[run] += n
@@ -142,14 +128,10 @@ func New(opts ...Option) (*Collector, error) {
 			clear(c.dropByRun)
 		},
 	})
-	c.retention, c.logger = cfg.retention, cfg.logger
-	c.runKey = cfg.runKey
-	if c.runKey == "" {
-		c.runKey = RunField
-	}
+	c.retention, c.logger = cfg.retention, cfg.Logger
 	c.w = newWriter(c, &cfg)
 	if _, err := c.Prune(); err != nil {
-		cfg.logger.Warn("event_log_prune_failed", "dir", dir, "error", err)
+		cfg.Logger.Warn("event_log_prune_failed", "dir", dir, "error", err)
 	}
 	c.lastPrune.Store(time.Now().UnixNano())
 	go c.w.loop()
@@ -203,55 +185,34 @@ func (c *Collector) Dir() string { return c.dir }
 
 // DefaultRun returns the id of the run that events whose context carries no
 // run id belong to. It is fixed for the collector's life.
-func (c *Collector) DefaultRun() string { return c.defaultRun }
+func (c *Collector) DefaultRun() string { return c.run.DefaultRun }
 
 // Path returns the path of the events.jsonl file of run id.
 func (c *Collector) Path(id string) string {
 	return filepath.Join(c.dir, RunDir(id), "events.jsonl")
 }
 
-// Run returns the run id an event emitted with ctx belongs to.
-func (c *Collector) Run(ctx context.Context) string {
-	if c.runKey != RunField && ctx != nil {
-		if id, ok := RunFromContext(ctx); ok {
-			return id
-		}
-		if id, ok := logctxField(ctx, c.runKey); ok {
-			return id
-		}
-		return c.defaultRun
-	}
-	if id, ok := ContextRun(ctx); ok {
-		return id
-	}
-	return c.defaultRun
-}
-
-// ContextRun returns the run id ctx carries: the one bound with WithRun,
-// else the run_id field bound with logctx.With. Other sinks that keep rows
-// per run (metrics/clickhouse) read it the same way, so that one run has
-// one id everywhere. It allocates nothing for a string id.
-func ContextRun(ctx context.Context) (string, bool) {
-	if ctx == nil {
-		return "", false
-	}
-	if id, ok := RunFromContext(ctx); ok {
-		return id, true
-	}
-	return logctxRun(ctx)
-}
+// Run returns the run id an event emitted with ctx belongs to: the one
+// bound with runctx.With, else the run key's field bound with logctx.With
+// (run_id unless WithRunKey), else the default run.
+func (c *Collector) Run(ctx context.Context) string { return c.run.Run(ctx) }
 
 // Emit queues the event for its run's file. It never blocks on the disk and
 // allocates nothing; when the queue is full the event is dropped and counted.
-// Events outside the catalog the collector was built with are ignored.
+// An event declared after New is ignored and counted (Health); a nil
+// *Collector ignores every event.
 func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payload) {
-	if c.w.codecs.get(ev) == nil {
+	if c == nil {
 		return
 	}
-	run := c.Run(ctx)
-	nanos := c.now().UnixNano()
+	if c.w.codecs.get(ev) == nil {
+		c.ignored.Event(ev)
+		return
+	}
+	run := c.run.Run(ctx)
+	nanos := c.run.Clock().UnixNano()
 	// A drop is also said in the run's file when the writer next runs.
-	c.q.PushCounting(message{ev: ev, nanos: nanos, run: run, p: p}, &c.dropped, &c.droppedLate)
+	c.q.PushCounting(message{Ev: ev, Nanos: nanos, Run: run, P: p}, &c.dropped, &c.droppedLate)
 }
 
 // Flush waits until every event accepted before the call has been written to
@@ -350,4 +311,25 @@ func (c *Collector) Stats() Stats {
 		SyncErrors:        c.syncErrors.Load(),
 		RunsRemoved:       c.runsRemoved.Load(),
 	}
+}
+
+// familyRunsRemoved counts what retention removed.
+var familyRunsRemoved = &metrics.HealthFamily{Name: "milestone_eventlog_runs_removed_total",
+	Help: "Closed runs the event log's retention removed."}
+
+// Health reports what the collector could not write
+// (milestone_events_dropped_total, …_lost_total, milestone_write_errors_total
+// and milestone_fsync_errors_total, all {sink="eventlog"}), the runs
+// retention removed and the events it ignored.
+func (c *Collector) Health() []metrics.HealthValue {
+	if c == nil {
+		return nil
+	}
+	st := c.Stats()
+	return append(c.ignored.Health(),
+		metrics.FamilyDropped.Count(st.Dropped+st.DroppedAfterClose, "eventlog"),
+		metrics.FamilyLost.Count(st.Lost, "eventlog"),
+		metrics.FamilyWriteErrors.Count(st.WriteErrors, "eventlog"),
+		metrics.FamilyFsyncErrors.Count(st.SyncErrors, "eventlog"),
+		familyRunsRemoved.Count(st.RunsRemoved))
 }

@@ -20,6 +20,8 @@ import (
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 func TestConformance(t *testing.T) {
@@ -119,18 +121,18 @@ func typed[T any](v T) emitted {
 func scriptedRun() []emitted {
 	ms := time.Millisecond
 	return []emitted{
-		typed(metrics.WriteStarted{}),
-		typed(metrics.ShardingCompleted{Elapsed: 120 * ms, Duration: 119500 * time.Microsecond}),
-		typed(metrics.ShardWriteStarted{Elapsed: 121 * ms, DBID: 0}),
-		typed(metrics.BatchWritten{Elapsed: 130 * ms, DBID: 0, BatchSize: 500}),
-		typed(metrics.ShardWriteRetried{Elapsed: 131 * ms, DBID: 0, Attempt: 1, Backoff: 250 * ms}),
-		typed(metrics.S3Retry{Attempt: 1, MaxRetries: 4, Delay: 1500 * ms}),
-		typed(metrics.RateLimiterThrottled{Wait: 33333 * time.Microsecond}),
-		typed(metrics.ShardWriteCompleted{Elapsed: 852400 * time.Microsecond, DBID: 0, Rows: 5000, Duration: 12500 * time.Microsecond}),
-		typed(metrics.ShardWritesCompleted{Elapsed: 853 * ms, Duration: 733 * ms, Rows: 5000}),
-		typed(metrics.ManifestPublished{Elapsed: 900 * ms}),
-		typed(metrics.CurrentPublished{Elapsed: 910 * ms}),
-		typed(metrics.WriteCompleted{Elapsed: 911 * ms, Rows: 5000}),
+		typed(shardyfusion.WriteStarted{}),
+		typed(shardyfusion.ShardingCompleted{Elapsed: 120 * ms, Duration: 119500 * time.Microsecond}),
+		typed(shardyfusion.ShardWriteStarted{Elapsed: 121 * ms, DBID: 0}),
+		typed(shardyfusion.BatchWritten{Elapsed: 130 * ms, DBID: 0, BatchSize: 500}),
+		typed(shardyfusion.ShardWriteRetried{Elapsed: 131 * ms, DBID: 0, Attempt: 1, Backoff: 250 * ms}),
+		typed(shardyfusion.S3Retry{Attempt: 1, MaxRetries: 4, Delay: 1500 * ms}),
+		typed(shardyfusion.RateLimiterThrottled{Wait: 33333 * time.Microsecond}),
+		typed(shardyfusion.ShardWriteCompleted{Elapsed: 852400 * time.Microsecond, DBID: 0, Rows: 5000, Duration: 12500 * time.Microsecond}),
+		typed(shardyfusion.ShardWritesCompleted{Elapsed: 853 * ms, Duration: 733 * ms, Rows: 5000}),
+		typed(shardyfusion.ManifestPublished{Elapsed: 900 * ms}),
+		typed(shardyfusion.CurrentPublished{Elapsed: 910 * ms}),
+		typed(shardyfusion.WriteCompleted{Elapsed: 911 * ms, Rows: 5000}),
 	}
 }
 
@@ -204,7 +206,7 @@ func TestScriptedRunLineSequence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "r1")
+	ctx := runctx.With(context.Background(), "r1")
 	script := scriptedRun()
 	for _, e := range script {
 		c.Emit(ctx, e.ev, e.p)
@@ -259,7 +261,7 @@ func TestEveryEventWithFullPayload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "all")
+	ctx := runctx.With(context.Background(), "all")
 	var script []emitted
 	for i, d := range metrics.Descriptors() {
 		p := collectortest.FullPayload(d)
@@ -281,7 +283,7 @@ func TestEveryEventWithFullPayload(t *testing.T) {
 		}
 		script = append(script, emitted{d.Event, p})
 	}
-	closed := metrics.Shardyfusion.Descriptors()[13]
+	closed := shardyfusion.Catalog.Descriptors()[13]
 	script = append(script, emitted{closed.Event, collectortest.FullPayload(closed)})
 	before := time.Now().Add(-time.Millisecond)
 	for _, e := range script {
@@ -321,9 +323,9 @@ func TestConcurrentRunsInSeparateDirectories(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx := eventlog.WithRun(context.Background(), run)
+			ctx := runctx.With(context.Background(), run)
 			for i := range n {
-				metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: i, Rows: int64(r)})
+				metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: i, Rows: int64(r)})
 				if i%500 == 0 {
 					_ = c.Flush(ctx)
 				}
@@ -371,10 +373,10 @@ func TestRunIDSources(t *testing.T) {
 		want string
 	}{
 		{"none", bg, def},
-		{"WithRun", eventlog.WithRun(bg, "explicit"), "explicit"},
+		{"WithRun", runctx.With(bg, "explicit"), "explicit"},
 		{"logctx", logged, "from-logctx"},
-		{"WithRun wins over logctx", eventlog.WithRun(logged, "explicit"), "explicit"},
-		{"empty WithRun falls back to logctx", eventlog.WithRun(logged, ""), "from-logctx"},
+		{"WithRun wins over logctx", runctx.With(logged, "explicit"), "explicit"},
+		{"empty WithRun falls back to logctx", runctx.With(logged, ""), "from-logctx"},
 		{"non-string logctx value", numeric, "4242"},
 		{"logctx without run_id", logctx.With(bg, "other", 1), def},
 	}
@@ -382,7 +384,7 @@ func TestRunIDSources(t *testing.T) {
 		if got := c.Run(tc.ctx); got != tc.want {
 			t.Errorf("%s: Run = %q, want %q", tc.name, got, tc.want)
 		}
-		metrics.Emit(tc.ctx, c, metrics.ReaderGet{Found: true})
+		metrics.Emit(tc.ctx, c, shardyfusion.ReaderGet{Found: true})
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -451,7 +453,7 @@ func TestRunDirCannotEscape(t *testing.T) {
 	}
 	hostile := []string{"../escape", "../../escape2", "/abs/olute", "..", ".", "a/../../b", long}
 	for _, id := range hostile {
-		metrics.Emit(eventlog.WithRun(context.Background(), id), c, metrics.WriteStarted{})
+		metrics.Emit(runctx.With(context.Background(), id), c, shardyfusion.WriteStarted{})
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -496,7 +498,7 @@ func TestDirectoryPrecedence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	metrics.Emit(eventlog.WithRun(context.Background(), "r"), c, metrics.WriteStarted{})
+	metrics.Emit(runctx.With(context.Background(), "r"), c, shardyfusion.WriteStarted{})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -548,7 +550,7 @@ func TestNilContext(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A careless caller's nil context must not panic.
-	metrics.Emit(nil, c, metrics.WriteStarted{})
+	metrics.Emit(nil, c, shardyfusion.WriteStarted{})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -562,16 +564,16 @@ func TestCloseIdempotentAndEmitAfterClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "r")
-	metrics.Emit(ctx, c, metrics.WriteStarted{})
+	ctx := runctx.With(context.Background(), "r")
+	metrics.Emit(ctx, c, shardyfusion.WriteStarted{})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
 	if err := c.Close(); err != nil {
 		t.Errorf("second Close: %v", err)
 	}
-	metrics.Emit(ctx, c, metrics.WriteStarted{})
-	metrics.Emit(ctx, c, metrics.ReaderGet{})
+	metrics.Emit(ctx, c, shardyfusion.WriteStarted{})
+	metrics.Emit(ctx, c, shardyfusion.ReaderGet{})
 	if err := c.Flush(ctx); err != nil {
 		t.Errorf("Flush after Close: %v", err)
 	}
@@ -589,16 +591,16 @@ func TestFileReopenedAfterRunEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "r")
-	metrics.Emit(ctx, c, metrics.ReaderInitialized{})
-	metrics.Emit(ctx, c, metrics.ReaderClosed{Handles: 4})
+	ctx := runctx.With(context.Background(), "r")
+	metrics.Emit(ctx, c, shardyfusion.ReaderInitialized{})
+	metrics.Emit(ctx, c, shardyfusion.ReaderClosed{Handles: 4})
 	if err := c.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if st := c.Stats(); st.FilesClosed != 1 {
 		t.Errorf("reader.closed did not close the file: %+v", st)
 	}
-	metrics.Emit(ctx, c, metrics.ReaderInitialized{})
+	metrics.Emit(ctx, c, shardyfusion.ReaderInitialized{})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -622,7 +624,7 @@ func TestMaxOpenFilesEvictsLeastRecentlyUsed(t *testing.T) {
 	}
 	runs := []string{"a", "b", "c", "a", "b", "c", "c"}
 	for i, r := range runs {
-		metrics.Emit(eventlog.WithRun(context.Background(), r), c, metrics.ShardWriteStarted{DBID: i})
+		metrics.Emit(runctx.With(context.Background(), r), c, shardyfusion.ShardWriteStarted{DBID: i})
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -662,17 +664,17 @@ func TestOpenErrorsCountedAndReportedOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad := eventlog.WithRun(context.Background(), "blocked")
-	good := eventlog.WithRun(context.Background(), "fine")
+	bad := runctx.With(context.Background(), "blocked")
+	good := runctx.With(context.Background(), "fine")
 	for i := range 10 {
-		metrics.Emit(bad, c, metrics.ShardWriteStarted{DBID: i})
-		metrics.Emit(good, c, metrics.ShardWriteStarted{DBID: i})
+		metrics.Emit(bad, c, shardyfusion.ShardWriteStarted{DBID: i})
+		metrics.Emit(good, c, shardyfusion.ShardWriteStarted{DBID: i})
 	}
 	if err := c.Flush(context.Background()); err == nil || !strings.Contains(err.Error(), "10 events lost") {
 		t.Errorf("Flush after lost events: %v, want the 10 lost", err)
 	}
-	metrics.Emit(bad, c, metrics.WriteCompleted{}) // ends the run; the next event retries
-	metrics.Emit(bad, c, metrics.WriteStarted{})
+	metrics.Emit(bad, c, shardyfusion.WriteCompleted{}) // ends the run; the next event retries
+	metrics.Emit(bad, c, shardyfusion.WriteStarted{})
 	err = c.Close()
 	if err == nil || !strings.Contains(err.Error(), `run "blocked"`) {
 		t.Errorf("Close: %v, want the failed run's error", err)
@@ -697,7 +699,7 @@ func TestTimestampAndNumberEncoding(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "enc")
+	ctx := runctx.With(context.Background(), "enc")
 	base := time.Date(1999, 12, 31, 23, 59, 59, 0, time.FixedZone("X", 5*3600))
 	var want []time.Time
 	var durs []time.Duration
@@ -710,7 +712,7 @@ func TestTimestampAndNumberEncoding(t *testing.T) {
 		mu.Lock()
 		now = ts
 		mu.Unlock()
-		metrics.Emit(ctx, c, metrics.ShardWriteRetried{Elapsed: d, Backoff: d / 3, DBID: -i})
+		metrics.Emit(ctx, c, shardyfusion.ShardWriteRetried{Elapsed: d, Backoff: d / 3, DBID: -i})
 		want = append(want, ts)
 		durs = append(durs, d)
 		if i%100 == 0 {
@@ -750,7 +752,7 @@ func TestRunIDEscapedInJSON(t *testing.T) {
 	}
 	ids := []string{`quo"te`, `back\slash`, "new\nline\ttab\x01", "invalid\xff\xfeutf8", "ünï€ode", "</script>"}
 	for _, id := range ids {
-		metrics.Emit(eventlog.WithRun(context.Background(), id), c, metrics.WriteStarted{})
+		metrics.Emit(runctx.With(context.Background(), id), c, shardyfusion.WriteStarted{})
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -778,7 +780,7 @@ func TestEmitAllocatesNothing(t *testing.T) {
 	defer c.Close()
 	ctxs := []context.Context{
 		context.Background(),
-		eventlog.WithRun(context.Background(), "alloc"),
+		runctx.With(context.Background(), "alloc"),
 		logctx.With(context.Background(), "run_id", "alloc-logctx"),
 		logctx.With(context.Background(), "run_id", 7),
 	}
@@ -801,7 +803,7 @@ func TestDefinedRunEndingEventClosesTheFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "export")
+	ctx := runctx.With(context.Background(), "export")
 	exportStartedEvent.Emit(ctx, c, exportStarted{Elapsed: time.Millisecond})
 	if err := c.Flush(ctx); err != nil {
 		t.Fatal(err)
@@ -862,11 +864,11 @@ func TestSyncBeforeClosing(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		done := eventlog.WithRun(context.Background(), "done")
-		open := eventlog.WithRun(context.Background(), "open")
-		metrics.Emit(done, c, metrics.WriteStarted{})
-		metrics.Emit(open, c, metrics.WriteStarted{})
-		metrics.Emit(done, c, metrics.WriteCompleted{Elapsed: time.Second, Rows: 10})
+		done := runctx.With(context.Background(), "done")
+		open := runctx.With(context.Background(), "open")
+		metrics.Emit(done, c, shardyfusion.WriteStarted{})
+		metrics.Emit(open, c, shardyfusion.WriteStarted{})
+		metrics.Emit(done, c, shardyfusion.WriteCompleted{Elapsed: time.Second, Rows: 10})
 		if err := c.Flush(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -891,8 +893,8 @@ func TestSyncOnEviction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	metrics.Emit(eventlog.WithRun(context.Background(), "first"), c, metrics.WriteStarted{})
-	metrics.Emit(eventlog.WithRun(context.Background(), "second"), c, metrics.WriteStarted{})
+	metrics.Emit(runctx.With(context.Background(), "first"), c, shardyfusion.WriteStarted{})
+	metrics.Emit(runctx.With(context.Background(), "second"), c, shardyfusion.WriteStarted{})
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}

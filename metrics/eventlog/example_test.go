@@ -10,6 +10,8 @@ import (
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // A run's events go to <dir>/<run_id>/events.jsonl, one JSON line each. The
@@ -25,12 +27,12 @@ func ExampleNew() {
 	if err != nil {
 		panic(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "nightly-42")
-	metrics.Emit(ctx, c, metrics.WriteStarted{})
-	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{
+	ctx := runctx.With(context.Background(), "nightly-42")
+	metrics.Emit(ctx, c, shardyfusion.WriteStarted{})
+	metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{
 		Elapsed: 852400 * time.Microsecond, DBID: 3, Rows: 5000, Duration: 12500 * time.Microsecond,
 	})
-	metrics.Emit(ctx, c, metrics.WriteCompleted{Elapsed: 901 * time.Millisecond, Rows: 5000})
+	metrics.Emit(ctx, c, shardyfusion.WriteCompleted{Elapsed: 901 * time.Millisecond, Rows: 5000})
 	if err := c.Close(); err != nil {
 		panic(err)
 	}
@@ -61,7 +63,7 @@ func ExampleCollector_Run() {
 	fmt.Println(c.Run(ctx))
 	ctx = logctx.With(ctx, "run_id", "from-logs")
 	fmt.Println(c.Run(ctx))
-	fmt.Println(c.Run(eventlog.WithRun(ctx, "explicit")))
+	fmt.Println(c.Run(runctx.With(ctx, "explicit")))
 	// Output:
 	// default-run
 	// from-logs

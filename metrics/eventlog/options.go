@@ -1,44 +1,32 @@
 package eventlog
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
 	"time"
+
+	"github.com/milestone-go/milestone/internal/lib/sinkbase"
 )
 
 // Option configures a Collector.
 type Option func(*config) error
 
 type config struct {
-	dir          string
-	runKey       string
-	retention    Retention
-	queueSize    int
-	bufferSize   int
-	maxOpenFiles int
-	logger       *slog.Logger
-	clock        func() time.Time
-	defaultRun   string
-	version      string
-	host         string
-	sync         bool
+	sinkbase.Config // logger, clock, default run, host, queue size, run key
+	dir             string
+	retention       Retention
+	bufferSize      int
+	maxOpenFiles    int
+	version         string
+	sync            bool
 }
 
 // WithQueueSize sets how many events may wait for the writer goroutine
 // (default 8192). The queue holds two arrays of n events of 160 bytes each
 // on 64-bit (about 2.6 MB at the default). When the queue is full, Emit
 // drops the event and counts it. n must be between 1 and MaxQueueSize.
-func WithQueueSize(n int) Option {
-	return func(c *config) error {
-		if n < 1 || n > MaxQueueSize {
-			return fmt.Errorf("eventlog: WithQueueSize(%d): the queue size must be between 1 and %d", n, MaxQueueSize)
-		}
-		c.queueSize = n
-		return nil
-	}
-}
+func WithQueueSize(n int) Option { return func(c *config) error { return c.SetQueueSize(n) } }
 
 // WithBufferSize sets the size in bytes of each open run file's write buffer
 // (default 64 KiB). n must be at least 4096.
@@ -67,41 +55,17 @@ func WithMaxOpenFiles(n int) Option {
 
 // WithLogger sets the logger the first write error is reported to (default
 // slog.Default()).
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) error {
-		if l == nil {
-			return errors.New("eventlog: WithLogger(nil): the logger must not be nil")
-		}
-		c.logger = l
-		return nil
-	}
-}
+func WithLogger(l *slog.Logger) Option { return func(c *config) error { return c.SetLogger(l) } }
 
 // WithClock sets the function Emit reads the time from (default time.Now).
 // It exists for tests and examples that need fixed timestamps; it is called
 // by Emit, and by the writer goroutine to stamp events_dropped lines, so it
 // must be safe for concurrent use when events are emitted concurrently.
-func WithClock(now func() time.Time) Option {
-	return func(c *config) error {
-		if now == nil {
-			return errors.New("eventlog: WithClock(nil): the clock must not be nil")
-		}
-		c.clock = now
-		return nil
-	}
-}
+func WithClock(now func() time.Time) Option { return func(c *config) error { return c.SetClock(now) } }
 
 // WithDefaultRun sets the id of the default run, used for events whose
 // context carries no run id, instead of a generated one.
-func WithDefaultRun(id string) Option {
-	return func(c *config) error {
-		if id == "" {
-			return errors.New(`eventlog: WithDefaultRun(""): the default run id must not be empty`)
-		}
-		c.defaultRun = id
-		return nil
-	}
-}
+func WithDefaultRun(id string) Option { return func(c *config) error { return c.SetDefaultRun(id) } }
 
 // WithVersion sets the version written in event_log_started lines (default:
 // the version of module github.com/milestone-go/milestone in the binary's
@@ -115,12 +79,7 @@ func WithVersion(v string) Option {
 
 // WithHost sets the host name written in event_log_started lines (default
 // os.Hostname).
-func WithHost(h string) Option {
-	return func(c *config) error {
-		c.host = h
-		return nil
-	}
-}
+func WithHost(h string) Option { return func(c *config) error { return c.SetHost(h) } }
 
 // WithSync makes the writer fsync a run's file before closing it: after an
 // event that ends the run, when the file is evicted for another run's, and
@@ -157,7 +116,7 @@ func WithRunKey(key string) Option {
 		if !runKeyRE.MatchString(key) || key == "event" || key == "ts" {
 			return fmt.Errorf("eventlog: WithRunKey(%q): the key must be snake_case and not event or ts", key)
 		}
-		c.runKey = key
+		c.RunKey = key
 		return nil
 	}
 }

@@ -12,6 +12,8 @@ import (
 
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // TestRepeatedFailuresAreSummarised: the first failure is logged at once;
@@ -32,7 +34,7 @@ func TestRepeatedFailuresAreSummarised(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 6 {
-		metrics.Emit(WithRun(context.Background(), "r"+strconv.Itoa(i)), c, metrics.WriteStarted{})
+		metrics.Emit(runctx.With(context.Background(), "r"+strconv.Itoa(i)), c, shardyfusion.WriteStarted{})
 		_ = c.Flush(context.Background())
 		time.Sleep(60 * time.Millisecond)
 	}

@@ -14,6 +14,8 @@ import (
 	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // writeRuns writes n complete runs r0 … r{n-1} into dir with a real
@@ -26,11 +28,11 @@ func writeRuns(t *testing.T, dir string, n, pad int) {
 		t.Fatal(err)
 	}
 	for i := range n {
-		ctx := eventlog.WithRun(context.Background(), "r"+strconv.Itoa(i))
+		ctx := runctx.With(context.Background(), "r"+strconv.Itoa(i))
 		for j := range pad {
-			metrics.Emit(ctx, c, metrics.BatchWritten{DBID: j, BatchSize: 1})
+			metrics.Emit(ctx, c, shardyfusion.BatchWritten{DBID: j, BatchSize: 1})
 		}
-		metrics.Emit(ctx, c, metrics.WriteCompleted{Rows: 1})
+		metrics.Emit(ctx, c, shardyfusion.WriteCompleted{Rows: 1})
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
@@ -111,8 +113,8 @@ func TestRetentionNeverRemovesAnOpenRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := eventlog.WithRun(context.Background(), "open-run")
-	metrics.Emit(open, c, metrics.WriteStarted{})
+	open := runctx.With(context.Background(), "open-run")
+	metrics.Emit(open, c, shardyfusion.WriteStarted{})
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +137,7 @@ func TestRetentionNeverRemovesAnOpenRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	metrics.Emit(open, c2, metrics.BatchWritten{}) // open-run is open again, in c2
+	metrics.Emit(open, c2, shardyfusion.BatchWritten{}) // open-run is open again, in c2
 	if err := c2.Flush(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -220,9 +222,9 @@ func TestCloseAppliesTheRetention(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 6 {
-		ctx := eventlog.WithRun(context.Background(), "run-"+strconv.Itoa(i))
-		metrics.Emit(ctx, c, metrics.WriteStarted{})
-		metrics.Emit(ctx, c, metrics.WriteCompleted{})
+		ctx := runctx.With(context.Background(), "run-"+strconv.Itoa(i))
+		metrics.Emit(ctx, c, shardyfusion.WriteStarted{})
+		metrics.Emit(ctx, c, shardyfusion.WriteCompleted{})
 	}
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatal(err)

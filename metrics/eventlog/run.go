@@ -1,29 +1,9 @@
 package eventlog
 
 import (
-	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
-	"math/big"
 )
-
-type runKey struct{}
-
-// WithRun returns a copy of ctx whose events belong to the run id. It takes
-// precedence over a "run_id" field bound with logctx.With. An empty id leaves
-// the run to the context's other sources.
-func WithRun(ctx context.Context, id string) context.Context {
-	return context.WithValue(ctx, runKey{}, id)
-}
-
-// RunFromContext returns the run id bound with WithRun, and false when there
-// is none.
-func RunFromContext(ctx context.Context) (string, bool) {
-	id, ok := ctx.Value(runKey{}).(string)
-	return id, ok && id != ""
-}
 
 // maxDirName bounds the length of a run's directory name, well under the 255
 // bytes most file systems allow.
@@ -82,38 +62,4 @@ func RunDir(id string) string {
 
 func safeByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'
-}
-
-var adjectives = [...]string{
-	"amber", "bold", "brave", "bright", "calm", "clever", "crisp", "daring",
-	"eager", "fleet", "gentle", "golden", "hardy", "keen", "lively", "lucky",
-	"mellow", "nimble", "noble", "patient", "proud", "quick", "quiet", "rapid",
-	"silent", "sleek", "steady", "sunny", "swift", "tidy", "vivid", "witty",
-}
-
-var animals = [...]string{
-	"badger", "beaver", "bison", "cheetah", "cougar", "crane", "dolphin", "eagle",
-	"falcon", "ferret", "finch", "fox", "gecko", "heron", "ibis", "jaguar",
-	"koala", "lemur", "lynx", "marten", "newt", "otter", "owl", "panda",
-	"puffin", "raven", "seal", "stoat", "tiger", "walrus", "wolf", "yak",
-}
-
-// NewRunID returns a fresh human-readable run id such as
-// "nimble-falcon-57ee1d": an adjective, an animal and 24 random bits in hex.
-func NewRunID() string {
-	a := randInt(len(adjectives))
-	n := randInt(len(animals))
-	var suffix [3]byte
-	if _, err := rand.Read(suffix[:]); err != nil {
-		return fmt.Sprintf("%s-%s-000000", adjectives[a], animals[n])
-	}
-	return adjectives[a] + "-" + animals[n] + "-" + hex.EncodeToString(suffix[:])
-}
-
-func randInt(n int) int {
-	v, err := rand.Int(rand.Reader, big.NewInt(int64(n)))
-	if err != nil {
-		return 0
-	}
-	return int(v.Int64())
 }

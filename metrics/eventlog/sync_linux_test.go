@@ -13,6 +13,9 @@ import (
 	"testing"
 
 	"github.com/milestone-go/milestone/metrics"
+
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // TestSyncFailureIsCountedAndReturned makes a real fsync fail: the run's
@@ -38,8 +41,8 @@ func TestSyncFailureIsCountedAndReturned(t *testing.T) {
 		read <- string(b)
 	}()
 
-	ctx := WithRun(context.Background(), "piped")
-	metrics.Emit(ctx, c, metrics.WriteStarted{})
+	ctx := runctx.With(context.Background(), "piped")
+	metrics.Emit(ctx, c, shardyfusion.WriteStarted{})
 	err = c.Close()
 	if !errors.Is(err, syscall.EINVAL) || !strings.Contains(err.Error(), `"piped"`) {
 		t.Errorf("Close = %v, want EINVAL from fsync naming the run", err)

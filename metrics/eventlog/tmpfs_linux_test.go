@@ -15,7 +15,9 @@ import (
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
 	"github.com/milestone-go/milestone/metrics/selfmetrics"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // mountTmpfs mounts a tmpfs of size bytes on a new directory, or skips
@@ -71,10 +73,10 @@ func TestFullFileSystem(t *testing.T) {
 	if err := selfmetrics.Register(reg, c); err != nil {
 		t.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "tmpfs-run")
+	ctx := runctx.With(context.Background(), "tmpfs-run")
 	emit := func(n int) {
 		for i := range n {
-			metrics.Emit(ctx, c, metrics.ShardWriteStarted{DBID: i})
+			metrics.Emit(ctx, c, shardyfusion.ShardWriteStarted{DBID: i})
 		}
 	}
 	emit(10)

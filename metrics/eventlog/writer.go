@@ -12,6 +12,7 @@ import (
 
 	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/runctx"
 )
 
 // runFile is the open events.jsonl of one run, with its write buffer. It is
@@ -81,13 +82,13 @@ func newWriter(c *Collector, cfg *config) *writer {
 		flushAt:   cfg.bufferSize - 1024,
 		maxOpen:   cfg.maxOpenFiles,
 		sync:      cfg.sync,
-		queueSize: cfg.queueSize,
-		log:       cfg.logger,
+		queueSize: cfg.QueueSize,
+		log:       cfg.Logger,
 		files:     make(map[string]*runFile),
 		drops:     make(map[string]uint64),
 	}
 	var h []byte
-	if key := cfg.runKey; key != "" && key != RunField {
+	if key := cfg.RunKey; key != runctx.Field {
 		h = append(h, `,"run_key":`...)
 		h = jsonenc.AppendString(h, key)
 	}
@@ -105,7 +106,7 @@ func newWriter(c *Collector, cfg *config) *writer {
 	h = append(h, `,"version":`...)
 	h = jsonenc.AppendString(h, cfg.version)
 	h = append(h, `,"host":`...)
-	h = jsonenc.AppendString(h, cfg.host)
+	h = jsonenc.AppendString(h, cfg.Host)
 	h = append(h, `,"pid":`...)
 	h = strconv.AppendInt(h, int64(os.Getpid()), 10)
 	w.header = append(h, '}', '\n')
@@ -150,15 +151,15 @@ func (w *writer) loop() {
 
 func (w *writer) event(m *message) {
 	w.c.accepted.Add(1)
-	codec := w.codecs.get(m.ev)
-	rf := w.file(m.run, m.nanos)
+	codec := w.codecs.get(m.Ev)
+	rf := w.file(m.Run, m.Nanos)
 	if rf.f == nil { // not open: lost until a reopen succeeds
 		w.c.lost.Add(1)
 	} else {
 		b := append(rf.buf, codec.prefix...)
-		b = jsonenc.AppendTimestamp(b, time.Unix(0, m.nanos))
+		b = jsonenc.AppendTimestamp(b, time.Unix(0, m.Nanos))
 		b = append(b, rf.runJSON...)
-		b = codec.appendFields(b, &m.p)
+		b = codec.appendFields(b, &m.P)
 		rf.buf = append(b, '}', '\n')
 		rf.pending++
 		w.markDirty(rf)
@@ -196,7 +197,7 @@ func (w *writer) file(id string, nanos int64) *runFile {
 		buf:     make([]byte, 0, w.bufSize),
 		lastUse: w.seq,
 	}
-	rf.runJSON = append(jsonenc.AppendString(append(rf.runJSON, ','), w.c.runKey), ':')
+	rf.runJSON = append(jsonenc.AppendString(append(rf.runJSON, ','), w.c.run.RunKey), ':')
 	rf.runJSON = jsonenc.AppendString(rf.runJSON, id)
 	w.files[id] = rf
 	w.last = rf
@@ -359,7 +360,7 @@ func (w *writer) closeAll() error {
 // writeDrops writes an events_dropped line to the file of every run that had
 // events dropped since the last time.
 func (w *writer) writeDrops() {
-	nanos := w.c.now().UnixNano()
+	nanos := w.c.run.Clock().UnixNano()
 	for run, n := range w.drops {
 		delete(w.drops, run)
 		rf := w.file(run, nanos)

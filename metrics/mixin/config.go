@@ -46,26 +46,22 @@ type Stall struct {
 	Started, Completed string
 }
 
-// DefaultConfig returns the defaults for cat. For the built-in catalog they
-// include a reader p99 threshold of 100 ms, writes stalled after an hour,
-// and the runbook published in milestone's repository.
+// DefaultConfig returns the defaults for any catalog cat: no latency or
+// stall alert (a catalog's own package says which of its histograms and
+// counters deserve one, as shardyfusion.MixinConfig and examples/querylog's
+// MixinConfig do).
 func DefaultConfig(cat *metrics.Catalog) Config {
 	c := Config{
 		Prefix: cat.PromPrefix(), Window: 5 * time.Minute, WarnRate: 0.1, WarnFor: 10 * time.Minute,
 		LatencyFor: 10 * time.Minute, StallAfter: time.Hour, RunbookURL: "runbook.md",
 		AlertPrefix: camel(cat.Namespace()), LatencyP99: map[string]time.Duration{},
 	}
-	if cat == metrics.Shardyfusion {
-		c.LatencyP99["reader_get_duration_seconds"] = 100 * time.Millisecond
-		c.Stalled = []Stall{{Name: "WritesStalled", Started: "writes_started_total", Completed: "writes_completed_total"}}
-		c.RunbookURL = "https://github.com/milestone-go/milestone/blob/main/mixin/runbook.md"
-	}
 	return c
 }
 
-// withDefaults fills c's zero values from DefaultConfig and checks it.
-func (c Config) withDefaults(cat *metrics.Catalog) (Config, error) {
-	d := DefaultConfig(cat)
+// Or returns c with each zero field taken from d: how a program lays the
+// thresholds it was given over a catalog's own defaults.
+func (c Config) Or(d Config) Config {
 	if c.Prefix == "" {
 		c.Prefix = d.Prefix
 	}
@@ -96,6 +92,15 @@ func (c Config) withDefaults(cat *metrics.Catalog) (Config, error) {
 	if c.AlertPrefix == "" {
 		c.AlertPrefix = d.AlertPrefix
 	}
+	if c.ErrorFor == 0 {
+		c.ErrorFor = d.ErrorFor
+	}
+	return c
+}
+
+// withDefaults fills c's zero values from DefaultConfig and checks it.
+func (c Config) withDefaults(cat *metrics.Catalog) (Config, error) {
+	c = c.Or(DefaultConfig(cat))
 	switch {
 	case c.Window < time.Second || c.ErrorFor < 0 || c.WarnFor < 0 || c.LatencyFor < 0 || c.StallAfter < time.Second:
 		return c, errors.New("mixin: Config: the durations must not be negative, and Window and StallAfter at least 1s")

@@ -19,9 +19,9 @@ import (
 
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/internal/testkit/promserver"
-	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/mixin"
 	"github.com/milestone-go/milestone/metrics/prom"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 func kvRows(n int) iter.Seq2[[]byte, []byte] {
@@ -108,7 +108,7 @@ func TestAlertsAgainstPrometheusAndAlertmanager(t *testing.T) {
 
 	faulty, clean := workload(t, true), workload(t, false)
 	dir := t.TempDir()
-	files, err := mixin.Generate(metrics.Shardyfusion, mixin.Config{})
+	files, err := mixin.Generate(shardyfusion.Catalog, shardyfusion.MixinConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func TestAlertsAgainstPrometheusAndAlertmanager(t *testing.T) {
 	mu.Unlock()
 
 	// Every recording rule and every dashboard query returns data.
-	rules, _ := mixin.RecordingRules(metrics.Shardyfusion, mixin.Config{})
+	rules, _ := mixin.RecordingRules(shardyfusion.Catalog, shardyfusion.MixinConfig())
 	var exprs []string
 	for _, r := range rules {
 		exprs = append(exprs, r.Record)

@@ -13,12 +13,13 @@ import (
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/mixin"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // TestCheckedInMixinIsCurrent fails when mixin/ no longer matches the
 // built-in catalog; run `go generate ./...` from the module root.
 func TestCheckedInMixinIsCurrent(t *testing.T) {
-	files, err := mixin.Generate(metrics.Shardyfusion, mixin.Config{})
+	files, err := mixin.Generate(shardyfusion.Catalog, shardyfusion.MixinConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,9 +31,9 @@ func TestCheckedInMixinIsCurrent(t *testing.T) {
 // TestPromtoolChecksTheRules runs promtool check rules on the rules of the
 // built-in catalog and of another one.
 func TestPromtoolChecksTheRules(t *testing.T) {
-	for _, cat := range []*metrics.Catalog{metrics.Shardyfusion, collectortest.Catalog} {
+	for _, cat := range []*metrics.Catalog{shardyfusion.Catalog, collectortest.Catalog} {
 		dir := t.TempDir()
-		files, err := mixin.Generate(cat, mixin.Config{})
+		files, err := mixin.Generate(cat, configFor(cat))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -57,7 +58,7 @@ func TestPromtoolUnitTests(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	alerts, _ := mixin.Alerts(metrics.Shardyfusion, mixin.Config{})
+	alerts, _ := mixin.Alerts(shardyfusion.Catalog, shardyfusion.MixinConfig())
 	for _, a := range alerts {
 		if n := strings.Count(string(tests), "alertname: "+a.Name+"\n"); n < 2 {
 			t.Errorf("%s has %d evaluations in the unit tests, want one that fires and one that does not", a.Name, n)
@@ -66,28 +67,28 @@ func TestPromtoolUnitTests(t *testing.T) {
 }
 
 func TestAlertsHaveWhatTheyNeed(t *testing.T) {
-	for _, cat := range []*metrics.Catalog{metrics.Shardyfusion, collectortest.Catalog} {
-		alerts, err := mixin.Alerts(cat, mixin.Config{})
+	for _, cat := range []*metrics.Catalog{shardyfusion.Catalog, collectortest.Catalog} {
+		alerts, err := mixin.Alerts(cat, configFor(cat))
 		if err != nil {
 			t.Fatal(err)
 		}
-		files, _ := mixin.Generate(cat, mixin.Config{})
+		files, _ := mixin.Generate(cat, configFor(cat))
 		runbook := string(files["runbook.md"])
 		for _, a := range alerts {
-			if !strings.HasPrefix(a.Name, mixin.DefaultConfig(cat).AlertPrefix) || (a.Severity != "critical" && a.Severity != "warning" && a.Severity != "info") ||
+			if !strings.HasPrefix(a.Name, configFor(cat).AlertPrefix) || (a.Severity != "critical" && a.Severity != "warning" && a.Severity != "info") ||
 				a.Summary == "" || a.Description == "" {
 				t.Errorf("%s: %+v", a.Name, a)
 			}
 			if !strings.Contains(runbook, "\n## "+a.Name+"\n") {
 				t.Errorf("runbook.md has no section for %s", a.Name)
 			}
-			if !strings.Contains(string(files["alerts.yaml"]), `runbook_url: "`+mixin.DefaultConfig(cat).RunbookURL+"#"+strings.ToLower(a.Name)+`"`) {
+			if !strings.Contains(string(files["alerts.yaml"]), `runbook_url: "`+configFor(cat).RunbookURL+"#"+strings.ToLower(a.Name)+`"`) {
 				t.Errorf("%s has no runbook_url to its section", a.Name)
 			}
 		}
 	}
 	// The built-in catalog has the alerts the issue asked for.
-	alerts, _ := mixin.Alerts(metrics.Shardyfusion, mixin.Config{})
+	alerts, _ := mixin.Alerts(shardyfusion.Catalog, shardyfusion.MixinConfig())
 	var names []string
 	for _, a := range alerts {
 		names = append(names, a.Name)
@@ -103,7 +104,7 @@ func TestAlertsHaveWhatTheyNeed(t *testing.T) {
 func TestConfigIsApplied(t *testing.T) {
 	cfg := mixin.Config{Window: 2 * time.Minute, WarnRate: 0.5, WarnFor: 3 * time.Minute,
 		LatencyP99: map[string]time.Duration{"reader_multi_get_duration_seconds": 20 * time.Millisecond}, StallAfter: 30 * time.Minute}
-	files, err := mixin.Generate(metrics.Shardyfusion, cfg)
+	files, err := mixin.Generate(shardyfusion.Catalog, cfg.Or(shardyfusion.MixinConfig()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -121,14 +122,14 @@ func TestConfigIsApplied(t *testing.T) {
 		{LatencyP99: map[string]time.Duration{"nope_seconds": time.Second}},
 		{Stalled: []mixin.Stall{{Name: "X", Started: "writes_started_total", Completed: "reader_get_duration_seconds"}}},
 	} {
-		if _, err := mixin.Generate(metrics.Shardyfusion, bad); err == nil {
+		if _, err := mixin.Generate(shardyfusion.Catalog, bad); err == nil {
 			t.Errorf("Generate accepted %+v", bad)
 		}
 	}
 }
 
 func TestDashboard(t *testing.T) {
-	files, err := mixin.Generate(metrics.Shardyfusion, mixin.Config{})
+	files, err := mixin.Generate(shardyfusion.Catalog, shardyfusion.MixinConfig())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +165,7 @@ func TestDashboard(t *testing.T) {
 		}
 	}
 	hists := 0
-	for _, in := range metrics.Shardyfusion.Instruments() {
+	for _, in := range shardyfusion.Catalog.Instruments() {
 		if in.Kind == metrics.Histogram {
 			hists++
 		}
@@ -177,7 +178,7 @@ func TestDashboard(t *testing.T) {
 		t.Fatal(err)
 	}
 	all := strings.Join(queries, "\n")
-	for _, in := range metrics.Shardyfusion.Instruments() {
+	for _, in := range shardyfusion.Catalog.Instruments() {
 		if !strings.Contains(all, "shardyfusion_"+in.Name) {
 			t.Errorf("no panel queries %s", in.Name)
 		}
@@ -185,4 +186,13 @@ func TestDashboard(t *testing.T) {
 	if !strings.Contains(all, "sum by (job, error_type)") {
 		t.Error("the labeled counter is not broken down by its label")
 	}
+}
+
+// configFor returns the thresholds a catalog's own package gives, or the
+// defaults.
+func configFor(cat *metrics.Catalog) mixin.Config {
+	if cat == shardyfusion.Catalog {
+		return shardyfusion.MixinConfig()
+	}
+	return mixin.DefaultConfig(cat)
 }

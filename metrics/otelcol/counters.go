@@ -1,7 +1,6 @@
 package otelcol
 
 import (
-	"context"
 	"sync/atomic"
 
 	"go.opentelemetry.io/otel/metric"
@@ -47,18 +46,17 @@ func (k *counter) cell(series int) *atomic.Int64 {
 // observe is the callback registered for every counter: it reports each
 // cell a label combination has, with its attribute set. A panic of the
 // observer is recovered and counted, like one inside Emit.
-func (c *Collector) observe(_ context.Context, o metric.Observer) error {
+func (c *Collector) observe(counters []*counter, o metric.Observer) {
 	defer func() {
 		if r := recover(); r != nil {
 			c.panicked("observing the counters", r)
 		}
 	}()
-	for _, k := range c.counters {
+	for _, k := range counters {
 		for i := range k.cells {
 			if cell := k.cells[i].Load(); cell != nil {
 				o.ObserveInt64(k.obs, cell.Load(), k.attrs.get(i).observe...)
 			}
 		}
 	}
-	return nil
 }

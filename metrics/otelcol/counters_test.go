@@ -13,7 +13,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata/metricdatatest"
 
 	"github.com/milestone-go/milestone/metrics"
+
 	"github.com/milestone-go/milestone/metrics/otelcol"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // syncCounters is the reference otelcol's observed counters are held to:
@@ -110,18 +112,18 @@ func TestObservedCountersExportWhatSynchronousOnesDid(t *testing.T) {
 	constant := attribute.String("pipeline", "orders")
 	rounds := [][]func(c metrics.Collector){
 		{
-			func(c metrics.Collector) { metrics.Emit(context.Background(), c, metrics.WriteStarted{}) },
+			func(c metrics.Collector) { metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{}) },
 			func(c metrics.Collector) {
-				metrics.Emit(context.Background(), c, metrics.ShardWriteCompleted{DBID: 1, Rows: 500, Duration: time.Second})
+				metrics.Emit(context.Background(), c, shardyfusion.ShardWriteCompleted{DBID: 1, Rows: 500, Duration: time.Second})
 			},
-			func(c metrics.Collector) { metrics.Emit(context.Background(), c, metrics.ReaderGet{Found: false}) },
-			func(c metrics.Collector) { metrics.Emit(context.Background(), c, metrics.ReaderGet{Found: true}) },
+			func(c metrics.Collector) { metrics.Emit(context.Background(), c, shardyfusion.ReaderGet{Found: false}) },
+			func(c metrics.Collector) { metrics.Emit(context.Background(), c, shardyfusion.ReaderGet{Found: true}) },
 		},
 		{
 			func(c metrics.Collector) {
-				metrics.Emit(context.Background(), c, metrics.ShardWriteCompleted{DBID: 2, Rows: 0, Duration: time.Second})
+				metrics.Emit(context.Background(), c, shardyfusion.ShardWriteCompleted{DBID: 2, Rows: 0, Duration: time.Second})
 			},
-			func(c metrics.Collector) { metrics.Emit(context.Background(), c, metrics.ReaderGet{Found: false}) },
+			func(c metrics.Collector) { metrics.Emit(context.Background(), c, shardyfusion.ReaderGet{Found: false}) },
 		},
 	}
 	var labeled [2][]func(c metrics.Collector)
@@ -135,7 +137,7 @@ func TestObservedCountersExportWhatSynchronousOnesDid(t *testing.T) {
 		for _, cat := range []struct {
 			catalog *metrics.Catalog
 			rounds  [][]func(c metrics.Collector)
-		}{{metrics.Shardyfusion, rounds}, {labelCatalog, labeled[:]}} {
+		}{{shardyfusion.Catalog, rounds}, {labelCatalog, labeled[:]}} {
 			name := cat.catalog.Namespace() + map[bool]string{false: "/cumulative", true: "/delta"}[delta]
 			t.Run(name, func(t *testing.T) {
 				var opts []sdkmetric.ManualReaderOption
@@ -187,10 +189,10 @@ func TestTwoCollectorsOnOneProvider(t *testing.T) {
 	a := newCollector(t, otelcol.WithMeterProvider(mp))
 	b := newCollector(t, otelcol.WithMeterProvider(mp))
 	for range 3 {
-		metrics.Emit(context.Background(), a, metrics.WriteStarted{})
+		metrics.Emit(context.Background(), a, shardyfusion.WriteStarted{})
 	}
 	for range 4 {
-		metrics.Emit(context.Background(), b, metrics.WriteStarted{})
+		metrics.Emit(context.Background(), b, shardyfusion.WriteStarted{})
 	}
 	for round := range 2 {
 		if v := collect(t, reader).sum(t, "shardyfusion.writes_started").Value; v != 7 {

@@ -1,7 +1,7 @@
 // Package otelcol is a metrics.Collector on the OpenTelemetry metric API
 // (go.opentelemetry.io/otel/metric).
 //
-// New derives the instruments from a catalog of events (metrics.Shardyfusion
+// New derives the instruments from a catalog of events (shardyfusion.Catalog
 // unless WithCatalog names another): one per distinct instrument name,
 // created once on a Meter named after the catalog's namespace
 // (WithMeterName sets another). Counters become Int64ObservableCounters and

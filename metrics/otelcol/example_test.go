@@ -10,7 +10,9 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/milestone-go/milestone/metrics"
+
 	"github.com/milestone-go/milestone/metrics/otelcol"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 func Example() {
@@ -27,8 +29,8 @@ func Example() {
 		panic(err)
 	}
 	ctx := context.Background()
-	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 0, Rows: 5000, Duration: 1500 * time.Millisecond})
-	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 1, Rows: 3000, Duration: 500 * time.Millisecond})
+	metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: 0, Rows: 5000, Duration: 1500 * time.Millisecond})
+	metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: 1, Rows: 3000, Duration: 500 * time.Millisecond})
 
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(ctx, &rm); err != nil {
@@ -50,8 +52,8 @@ func Example() {
 }
 
 func ExampleInstrumentName() {
-	fmt.Println(otelcol.InstrumentName(otelcol.DefaultNamespace, "shard_writes_completed_total"))
-	fmt.Println(otelcol.InstrumentName(otelcol.DefaultNamespace, "shard_write_duration_seconds"))
+	fmt.Println(otelcol.InstrumentName(shardyfusion.Catalog.Namespace(), "shard_writes_completed_total"))
+	fmt.Println(otelcol.InstrumentName(shardyfusion.Catalog.Namespace(), "shard_write_duration_seconds"))
 	// Output:
 	// shardyfusion.shard_writes_completed
 	// shardyfusion.shard_write_duration

@@ -18,16 +18,18 @@ import (
 	metricpb "go.opentelemetry.io/proto/otlp/metrics/v1"
 
 	"github.com/milestone-go/milestone/metrics"
+
 	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/otelcol"
 	"github.com/milestone-go/milestone/metrics/otelcol/internal/otlpreceiver"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // promNames returns the family names metrics/prom registers with its default
 // prefix, derived from the catalog: "shardyfusion_" + Instrument.Name.
 func promNames() map[string]*metrics.Instrument {
 	out := map[string]*metrics.Instrument{}
-	for _, in := range metrics.Shardyfusion.Instruments() {
+	for _, in := range shardyfusion.Catalog.Instruments() {
 		out["shardyfusion_"+in.Name] = in
 	}
 	return out
@@ -36,7 +38,7 @@ func promNames() map[string]*metrics.Instrument {
 // emitAll emits every catalog event n times with the full payload, once with
 // Found and Changed true and once false, so that every instrument is fed.
 func emitAll(c metrics.Collector, n int) {
-	for _, d := range metrics.Shardyfusion.Descriptors() {
+	for _, d := range shardyfusion.Catalog.Descriptors() {
 		p := collectortest.FullPayload(d)
 		for range n {
 			c.Emit(context.Background(), d.Event, p)
@@ -163,7 +165,7 @@ func TestOTLPHTTPWire(t *testing.T) {
 	c := newCollector(t, otelcol.WithOwnedMeterProvider(mp, nil), otelcol.WithAttributes(attribute.String("pipeline", "orders")))
 
 	for _, d := range []time.Duration{250 * time.Millisecond, 1500 * time.Millisecond} {
-		metrics.Emit(context.Background(), c, metrics.ShardWriteCompleted{DBID: 1, Rows: 5000, Duration: d})
+		metrics.Emit(context.Background(), c, shardyfusion.ShardWriteCompleted{DBID: 1, Rows: 5000, Duration: d})
 	}
 	if n := len(recv.Requests()); n != 0 {
 		t.Fatalf("%d requests before Flush, want 0", n)
@@ -199,7 +201,7 @@ func TestOTLPHTTPWire(t *testing.T) {
 		t.Errorf("scope %q, want shardyfusion", m["shardyfusion.shard_writes_completed"].Scope)
 	}
 
-	metrics.Emit(context.Background(), c, metrics.ShardWriteCompleted{Rows: 1, Duration: time.Second})
+	metrics.Emit(context.Background(), c, shardyfusion.ShardWriteCompleted{Rows: 1, Duration: time.Second})
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -222,7 +224,7 @@ func TestFlushLeavesUserProviderAlone(t *testing.T) {
 	}
 	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(sdkmetric.NewPeriodicReader(exp, sdkmetric.WithInterval(time.Hour))))
 	c := newCollector(t, otelcol.WithMeterProvider(mp))
-	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
+	metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{})
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
@@ -252,7 +254,7 @@ func TestGlobalProviderByDefault(t *testing.T) {
 	mp, reader := sdk(t)
 	otel.SetMeterProvider(mp)
 	c := newCollector(t)
-	metrics.Emit(context.Background(), c, metrics.ReaderInitialized{})
+	metrics.Emit(context.Background(), c, shardyfusion.ReaderInitialized{})
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

@@ -4,22 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"slices"
 
 	"github.com/milestone-go/milestone/metrics"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/metric"
 )
-
-// DefaultMeterName is the name of the meter (the instrumentation scope) of a
-// collector of the built-in catalog; a collector's meter is named after its
-// catalog's namespace unless WithMeterName sets another.
-const DefaultMeterName = "shardyfusion"
-
-// DefaultNamespace is the dotted prefix of the built-in catalog's instrument
-// names; a collector's prefix is its catalog's namespace unless
-// WithNamespace sets another: the catalog's shard_writes_completed_total
-// becomes the instrument "shardyfusion.shard_writes_completed".
-const DefaultNamespace = "shardyfusion"
 
 // Option configures New.
 type Option func(*config) error
@@ -28,7 +19,8 @@ type config struct {
 	provider     metric.MeterProvider
 	owned        bool
 	shutdown     func(context.Context) error
-	catalog      *metrics.Catalog
+	catalogs     []*metrics.Catalog // nil: every catalog declared before New
+	logger       *slog.Logger
 	meterName    string
 	meterNameSet bool
 	namespace    string
@@ -73,10 +65,11 @@ func WithOwnedMeterProvider(mp metric.MeterProvider, shutdown func(context.Conte
 	}
 }
 
-// WithMeterName sets the name of the meter the instruments are created on:
-// the instrumentation scope, exported as otel.scope.name (DefaultMeterName,
-// "shardyfusion", unless set). It must not be empty. It does not change the
-// instrument names; see WithNamespace.
+// WithMeterName sets the name of the meter the instruments of the one
+// catalog the collector carries are created on: the instrumentation scope,
+// exported as otel.scope.name (the catalog's namespace unless set; New
+// refuses it with more than one catalog). It must not be empty. It does not
+// change the instrument names; see WithNamespace.
 func WithMeterName(name string) Option {
 	return func(c *config) error {
 		if name == "" {
@@ -87,28 +80,52 @@ func WithMeterName(name string) Option {
 	}
 }
 
-// WithCatalog makes the collector carry the events of cat instead of the
-// built-in catalog (metrics.Shardyfusion); its meter and instrument names
-// then derive from cat's namespace unless WithMeterName or WithNamespace are
-// given. Events of other catalogs are ignored.
-func WithCatalog(cat *metrics.Catalog) Option {
+// WithCatalog narrows the collector to the events of cats. Without it the
+// collector carries every catalog declared before New, each on a meter of
+// its own named after its namespace, with instruments named
+// "namespace.name". An event the collector does not carry is ignored,
+// counted in milestone_events_ignored_total{collector="otelcol"} and logged
+// once. Given twice, the catalogs add up.
+func WithCatalog(cats ...*metrics.Catalog) Option {
 	return func(c *config) error {
-		if cat == nil {
-			return errors.New("otelcol: WithCatalog: nil catalog")
+		if len(cats) == 0 {
+			return errors.New("otelcol: WithCatalog(): name at least one catalog")
 		}
-		c.catalog = cat
+		for i, cat := range cats {
+			if cat == nil {
+				return fmt.Errorf("otelcol: WithCatalog: catalog %d is nil", i)
+			}
+			if !slices.Contains(c.catalogs, cat) {
+				c.catalogs = append(c.catalogs, cat)
+			}
+		}
 		return nil
 	}
 }
 
-// WithNamespace sets the dotted prefix of every instrument name
-// (the catalog's namespace, such as "shardyfusion", unless set): the instrument fed by the
+// WithLogger sets the logger an ignored event and the first panic of the
+// MeterProvider are reported to (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("otelcol: WithLogger(nil): the logger must not be nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithNamespace sets the dotted prefix of every instrument name of the one
+// catalog the collector carries (the catalog's namespace, such as
+// "shardyfusion", unless set; New refuses it with more than one catalog):
+// the instrument fed by the
 // catalog's shard_writes_completed_total is named namespace +
 // ".shard_writes_completed". An empty namespace gives the bare catalog names.
 // Otherwise it must start with a letter and hold only letters, digits and the
 // characters _ . - /, as OpenTelemetry instrument names must. Through the
 // OpenTelemetry Prometheus exporter the dot becomes "_", so the default gives
-// the same family names as metrics/prom's default prefix "shardyfusion_".
+// the same family names as metrics/prom's default prefix, the namespace and
+// "_".
 func WithNamespace(ns string) Option {
 	return func(c *config) error {
 		if ns != "" {
@@ -143,8 +160,8 @@ func WithAttributes(kvs ...attribute.KeyValue) Option {
 // "shard_write_duration_seconds"). The bounds must be finite and strictly
 // increasing; the SDK adds the +Inf bucket. It overrides WithAllBuckets for
 // that histogram, whatever the order of the options; given twice for one
-// name, the last wins. New fails when the catalog has no histogram of that
-// name.
+// name, the last wins. New fails when no catalog the collector carries has
+// a histogram of that name; a name two catalogs share sets both.
 //
 // The bounds are passed as the instrument's advisory boundaries
 // (metric.WithExplicitBucketBoundaries); a View configured on the

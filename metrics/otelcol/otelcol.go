@@ -21,12 +21,14 @@ import (
 // flush and shut down. Use Shutdown to choose the deadline yourself.
 const CloseTimeout = 30 * time.Second
 
-// Collector is a metrics.Collector that records the events of one catalog
-// on OpenTelemetry instruments. Build it with New. It is safe for concurrent
+// Collector is a metrics.Collector that records the events of every catalog
+// it carries on OpenTelemetry instruments. Build it with New. It is safe for concurrent
 // use.
 type Collector struct {
-	events   [][]instrument // indexed by metrics.Event
+	events   [][]instrument // indexed by metrics.Event; nil when not carried
 	counters []*counter
+	ignored  *metrics.Ignored
+	logger   *slog.Logger
 	closed   atomic.Bool
 	invalid  atomic.Uint64
 
@@ -131,17 +133,18 @@ func InstrumentName(namespace, name string) string {
 	return namespace + "." + name
 }
 
-// New builds a Collector for the catalog (metrics.Shardyfusion unless
-// WithCatalog is given): one OpenTelemetry instrument per distinct
-// instrument name, created on the configured MeterProvider under the meter
-// named after the catalog's namespace (WithMeterName sets another).
-// Counters become Int64ObservableCounters that the collector counts for
-// (see the package documentation), histograms Float64Histograms with unit "s"
-// and explicit second-scale bucket boundaries; labels become attributes. It
-// returns an error naming the option when an option is invalid, and an
-// error when the provider refuses an instrument.
+// New builds a Collector for every catalog declared before it (WithCatalog
+// narrows them): for each catalog, a meter named after its namespace
+// (WithMeterName sets another when the collector carries one catalog) and
+// one OpenTelemetry instrument per distinct instrument name, named
+// "namespace.name" (see InstrumentName). Counters become
+// Int64ObservableCounters that the collector counts for (see the package
+// documentation), histograms Float64Histograms with unit "s" and explicit
+// second-scale bucket boundaries; labels become attributes. It returns an
+// error naming the option when an option is invalid, and an error when the
+// provider refuses an instrument.
 func New(opts ...Option) (*Collector, error) {
-	cfg := config{catalog: metrics.Shardyfusion}
+	var cfg config
 	for i, opt := range opts {
 		if opt == nil {
 			return nil, fmt.Errorf("otelcol: option %d is nil", i)
@@ -150,36 +153,61 @@ func New(opts ...Option) (*Collector, error) {
 			return nil, err
 		}
 	}
-	if !cfg.meterNameSet {
-		cfg.meterName = cfg.catalog.Namespace()
+	if cfg.catalogs == nil {
+		cfg.catalogs = metrics.Catalogs()
 	}
-	if !cfg.namespaceSet {
-		cfg.namespace = cfg.catalog.Namespace()
+	if n := len(cfg.catalogs); n != 1 && (cfg.meterNameSet || cfg.namespaceSet) {
+		opt := "WithMeterName"
+		if cfg.namespaceSet {
+			opt = "WithNamespace"
+		}
+		return nil, fmt.Errorf("otelcol: %s: the collector carries %d catalogs; the option renames one, so narrow it with WithCatalog", opt, n)
 	}
-	if err := cfg.buckets.CheckNames(cfg.catalog); err != nil {
+	if err := cfg.buckets.CheckNames(cfg.catalogs...); err != nil {
 		return nil, fmt.Errorf("otelcol: WithBuckets: %w", err)
 	}
 	if cfg.provider == nil {
 		cfg.provider = otel.GetMeterProvider()
 	}
-	c := &Collector{provider: cfg.provider, owned: cfg.owned, shutdown: cfg.shutdown}
-	unlabeled := newMeasureOpts(cfg.attrs)
+	if cfg.logger == nil {
+		cfg.logger = slog.Default()
+	}
+	c := &Collector{provider: cfg.provider, owned: cfg.owned, shutdown: cfg.shutdown,
+		logger: cfg.logger, ignored: metrics.NewIgnored("otelcol", cfg.logger)}
+	for _, cat := range cfg.catalogs {
+		if err := c.addCatalog(&cfg, cat); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
 
-	meter := cfg.provider.Meter(cfg.meterName)
+// addCatalog creates cat's meter and instruments and resolves its events.
+func (c *Collector) addCatalog(cfg *config, cat *metrics.Catalog) error {
+	meterName, namespace := cat.Namespace(), cat.Namespace()
+	if cfg.meterNameSet {
+		meterName = cfg.meterName
+	}
+	if cfg.namespaceSet {
+		namespace = cfg.namespace
+	}
+	unlabeled := newMeasureOpts(cfg.attrs)
+	meter := cfg.provider.Meter(meterName)
 	type built struct {
 		counter *counter
 		hist    metric.Float64Histogram
 		attrs   *attrSets
 	}
 	var observed []metric.Observable
+	var counters []*counter
 	byName := map[string]built{}
 	// Instruments with the same labels share their attribute sets (a
 	// label name means one value set in a catalog).
 	sets := map[string]*attrSets{}
-	for _, spec := range cfg.catalog.Instruments() {
-		name := InstrumentName(cfg.namespace, spec.Name)
+	for _, spec := range cat.Instruments() {
+		name := InstrumentName(namespace, spec.Name)
 		if err := checkName(name); err != nil {
-			return nil, fmt.Errorf("otelcol: instrument name %q (WithNamespace %q): %w", name, cfg.namespace, err)
+			return fmt.Errorf("otelcol: instrument name %q (namespace %q): %w", name, namespace, err)
 		}
 		key := strings.Join(spec.Labels, "\x00")
 		if sets[key] == nil {
@@ -198,7 +226,7 @@ func New(opts ...Option) (*Collector, error) {
 				metric.WithUnit(spec.Unit))
 			if err == nil {
 				b.counter = newCounter(obs, spec, b.attrs)
-				c.counters = append(c.counters, b.counter)
+				counters = append(counters, b.counter)
 				observed = append(observed, obs)
 			}
 		case metrics.Histogram:
@@ -208,19 +236,26 @@ func New(opts ...Option) (*Collector, error) {
 				metric.WithExplicitBucketBoundaries(cfg.buckets.For(spec)...))
 		}
 		if err != nil {
-			return nil, fmt.Errorf("otelcol: creating instrument %q: %w", name, err)
+			return fmt.Errorf("otelcol: creating instrument %q: %w", name, err)
 		}
 		byName[spec.Name] = b
 		c.names = append(c.names, name)
 	}
 	if len(observed) > 0 {
 		// Never unregistered: like synchronous instruments, the counters
-		// stay on the meter after Close, with the counts they reached.
-		if _, err := meter.RegisterCallback(c.observe, observed...); err != nil {
-			return nil, fmt.Errorf("otelcol: registering the counters' callback: %w", err)
+		// stay on the meter after Close, with the counts they reached. One
+		// callback per meter: a callback may observe only its meter's
+		// instruments.
+		observe := func(_ context.Context, o metric.Observer) error {
+			c.observe(counters, o)
+			return nil
 		}
+		if _, err := meter.RegisterCallback(observe, observed...); err != nil {
+			return fmt.Errorf("otelcol: registering the counters' callback of catalog %s: %w", cat, err)
+		}
+		c.counters = append(c.counters, counters...)
 	}
-	for _, d := range cfg.catalog.Descriptors() {
+	for _, d := range cat.Descriptors() {
 		for int(d.Event) >= len(c.events) {
 			c.events = append(c.events, nil)
 		}
@@ -233,20 +268,24 @@ func New(opts ...Option) (*Collector, error) {
 			})
 		}
 	}
-	return c, nil
+	return nil
 }
 
 // Emit records the event on the instruments its declaration says it feeds:
 // a counter adds 1 or the field it counts, a histogram records the duration
 // it observes in seconds, each with the attributes of its labels. It
-// allocates nothing once a label combination has been seen. Events outside
-// the catalog the collector was built with are ignored; after Close every
-// event is ignored and counted (see Dropped). A negative count or duration
+// allocates nothing once a label combination has been seen. An event the
+// collector does not carry is ignored and counted (Health); after Close
+// every event is ignored and counted (see Dropped). A negative count or duration
 // is not recorded and is counted (see Invalid). A panic inside the
 // MeterProvider is recovered and counted (see Panics), never passed to the
 // caller.
 func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payload) {
-	if int(ev) >= len(c.events) {
+	if c == nil {
+		return
+	}
+	if int(ev) >= len(c.events) || c.events[ev] == nil {
+		c.ignored.Event(ev)
 		return
 	}
 	if c.closed.Load() {
@@ -301,7 +340,7 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 func (c *Collector) panicked(what string, r any) {
 	c.panics.Add(1)
 	c.reported.Do(func() {
-		slog.Default().Error("otelcol: the MeterProvider panicked; further panics are counted, not logged",
+		c.logger.Error("otelcol: the MeterProvider panicked; further panics are counted, not logged",
 			"while", what, "panic", fmt.Sprint(r))
 	})
 }
@@ -316,6 +355,21 @@ func (c *Collector) Invalid() uint64 { return c.invalid.Load() }
 
 // Panics returns how many times the MeterProvider panicked inside Emit.
 func (c *Collector) Panics() uint64 { return c.panics.Load() }
+
+// Health reports the MeterProvider's panics
+// (milestone_collector_panics_total{collector="otelcol"}), the values
+// refused (milestone_invalid_values_total{backend="otelcol"}), the events
+// emitted after Close (milestone_events_dropped_total{sink="otelcol"}) and
+// the events ignored (milestone_events_ignored_total{collector="otelcol"}).
+func (c *Collector) Health() []metrics.HealthValue {
+	if c == nil {
+		return nil
+	}
+	return append(c.ignored.Health(),
+		metrics.FamilyPanics.Count(c.panics.Load(), "otelcol"),
+		metrics.FamilyInvalid.Count(c.invalid.Load(), "otelcol"),
+		metrics.FamilyDropped.Count(c.dropped.Load(), "otelcol"))
+}
 
 // InstrumentNames returns the names of the instruments the collector
 // created, in catalog order.

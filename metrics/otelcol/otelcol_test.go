@@ -16,8 +16,10 @@ import (
 	"go.opentelemetry.io/otel/sdk/metric/metricdata"
 
 	"github.com/milestone-go/milestone/metrics"
+
 	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/otelcol"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // sdk returns a real SDK MeterProvider read by a ManualReader, shut down when
@@ -133,7 +135,7 @@ const (
 // names, units, descriptions, counts, sums in seconds and bucket bounds.
 func TestEveryEventDataPoints(t *testing.T) {
 	const n = 3
-	for _, d := range metrics.Shardyfusion.Descriptors() {
+	for _, d := range shardyfusion.Catalog.Descriptors() {
 		ev := d.Event
 		inverted := collectortest.FullPayload(d)
 		for _, f := range d.Fields {
@@ -238,9 +240,9 @@ func TestShardWriteCompletedValues(t *testing.T) {
 	mp, reader := sdk(t)
 	c := newCollector(t, otelcol.WithMeterProvider(mp))
 	for _, d := range []time.Duration{250 * time.Millisecond, 1500 * time.Millisecond, 7 * time.Second} {
-		metrics.Emit(context.Background(), c, metrics.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: d})
+		metrics.Emit(context.Background(), c, shardyfusion.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: d})
 	}
-	metrics.Emit(context.Background(), c, metrics.WriteCompleted{Elapsed: 1500 * time.Millisecond, Rows: 15000})
+	metrics.Emit(context.Background(), c, shardyfusion.WriteCompleted{Elapsed: 1500 * time.Millisecond, Rows: 15000})
 	got := collect(t, reader)
 
 	if v := got.sum(t, "shardyfusion.shard_writes_completed").Value; v != 3 {
@@ -279,7 +281,7 @@ func TestReaderGetMisses(t *testing.T) {
 	mp, reader := sdk(t)
 	c := newCollector(t, otelcol.WithMeterProvider(mp))
 	for i := range 10 {
-		metrics.Emit(context.Background(), c, metrics.ReaderGet{Found: i%5 != 0, Duration: time.Millisecond})
+		metrics.Emit(context.Background(), c, shardyfusion.ReaderGet{Found: i%5 != 0, Duration: time.Millisecond})
 	}
 	got := collect(t, reader)
 	if v := got.sum(t, "shardyfusion.reader_gets").Value; v != 10 {
@@ -295,10 +297,10 @@ func TestReaderGetMisses(t *testing.T) {
 }
 
 func TestInstrumentNames(t *testing.T) {
-	c := newCollector(t, otelcol.WithMeterProvider(noop.NewMeterProvider()))
+	c := newCollector(t, otelcol.WithMeterProvider(noop.NewMeterProvider()), otelcol.WithCatalog(shardyfusion.Catalog))
 	names := c.InstrumentNames()
 	seen := map[string]bool{}
-	for _, in := range metrics.Shardyfusion.Instruments() {
+	for _, in := range shardyfusion.Catalog.Instruments() {
 		seen[otelcol.InstrumentName("shardyfusion", in.Name)] = true
 	}
 	if len(names) != len(seen) {
@@ -326,8 +328,8 @@ func TestInstrumentNames(t *testing.T) {
 
 func TestMeterNameAndNamespace(t *testing.T) {
 	mp, reader := sdk(t)
-	c := newCollector(t, otelcol.WithMeterProvider(mp), otelcol.WithMeterName("example.com/kv"), otelcol.WithNamespace("kv"))
-	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
+	c := newCollector(t, otelcol.WithMeterProvider(mp), otelcol.WithMeterName("example.com/kv"), otelcol.WithNamespace("kv"), otelcol.WithCatalog(shardyfusion.Catalog))
+	metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{})
 	got := collect(t, reader)
 	m, ok := got["kv.writes_started"]
 	if !ok {
@@ -338,8 +340,8 @@ func TestMeterNameAndNamespace(t *testing.T) {
 	}
 
 	mp2, reader2 := sdk(t)
-	c2 := newCollector(t, otelcol.WithMeterProvider(mp2), otelcol.WithNamespace(""))
-	metrics.Emit(context.Background(), c2, metrics.WriteStarted{})
+	c2 := newCollector(t, otelcol.WithMeterProvider(mp2), otelcol.WithNamespace(""), otelcol.WithCatalog(shardyfusion.Catalog))
+	metrics.Emit(context.Background(), c2, shardyfusion.WriteStarted{})
 	if v := collect(t, reader2).sum(t, "writes_started").Value; v != 1 {
 		t.Errorf("writes_started = %d, want 1", v)
 	}
@@ -352,9 +354,9 @@ func TestConstantAttributes(t *testing.T) {
 		otelcol.WithAttributes(attribute.String("pipeline", "orders-v2")))
 	b := newCollector(t, otelcol.WithMeterProvider(mp), otelcol.WithAttributes(attribute.String("pipeline", "users")))
 	for range 3 {
-		metrics.Emit(context.Background(), a, metrics.ShardWriteCompleted{Rows: 10, Duration: time.Second})
+		metrics.Emit(context.Background(), a, shardyfusion.ShardWriteCompleted{Rows: 10, Duration: time.Second})
 	}
-	metrics.Emit(context.Background(), b, metrics.ShardWriteCompleted{Rows: 10, Duration: time.Second})
+	metrics.Emit(context.Background(), b, shardyfusion.ShardWriteCompleted{Rows: 10, Duration: time.Second})
 
 	got := collect(t, reader)
 	s := got["shardyfusion.shard_writes_completed"].Data.(metricdata.Sum[int64])
@@ -397,7 +399,7 @@ func TestEmitAllocatesNothing(t *testing.T) {
 			mp, _ := sdk(t)
 			c := newCollector(t, append(tc.opts, otelcol.WithMeterProvider(mp))...)
 			ctx := context.Background()
-			for _, d := range metrics.Shardyfusion.Descriptors() {
+			for _, d := range shardyfusion.Catalog.Descriptors() {
 				p := collectortest.FullPayload(d)
 				c.Emit(ctx, d.Event, p) // create the series
 				for _, f := range d.Fields {
@@ -459,8 +461,8 @@ func TestBucketOptions(t *testing.T) {
 	c := newCollector(t, otelcol.WithMeterProvider(mp),
 		otelcol.WithBuckets("reader_get_duration_seconds", 0.001, 0.01),
 		otelcol.WithAllBuckets(1, 10, 100))
-	metrics.Emit(context.Background(), c, metrics.ReaderGet{Duration: 5 * time.Millisecond})
-	metrics.Emit(context.Background(), c, metrics.ShardWriteCompleted{Duration: 5 * time.Second})
+	metrics.Emit(context.Background(), c, shardyfusion.ReaderGet{Duration: 5 * time.Millisecond})
+	metrics.Emit(context.Background(), c, shardyfusion.ShardWriteCompleted{Duration: 5 * time.Second})
 	got := collect(t, reader)
 	g := got.hist(t, "shardyfusion.reader_get_duration")
 	if !slices.Equal(g.Bounds, []float64{0.001, 0.01}) || !slices.Equal(g.BucketCounts, []uint64{0, 1, 0}) {
@@ -520,8 +522,8 @@ func TestUnknownEventsIgnored(t *testing.T) {
 func TestNegativeCounterValueDropped(t *testing.T) {
 	mp, reader := sdk(t)
 	c := newCollector(t, otelcol.WithMeterProvider(mp))
-	metrics.Emit(context.Background(), c, metrics.BatchWritten{BatchSize: 7})
-	metrics.Emit(context.Background(), c, metrics.BatchWritten{BatchSize: -5})
+	metrics.Emit(context.Background(), c, shardyfusion.BatchWritten{BatchSize: 7})
+	metrics.Emit(context.Background(), c, shardyfusion.BatchWritten{BatchSize: -5})
 	got := collect(t, reader)
 	if v := got.sum(t, "shardyfusion.batch_rows").Value; v != 7 {
 		t.Errorf("batch_rows = %d, want 7 (the negative size is not added)", v)
@@ -538,7 +540,7 @@ func TestNilContext(t *testing.T) {
 	mp, reader := sdk(t)
 	c := newCollector(t, otelcol.WithMeterProvider(mp))
 	//lint:ignore SA1012 the collector must survive a nil context
-	metrics.Emit(nil, c, metrics.WriteStarted{}) //nolint:staticcheck
+	metrics.Emit(nil, c, shardyfusion.WriteStarted{}) //nolint:staticcheck
 	if v := collect(t, reader).sum(t, "shardyfusion.writes_started").Value; v != 1 {
 		t.Errorf("writes_started = %d, want 1", v)
 	}
@@ -587,15 +589,15 @@ func (panickingObserver) ObserveInt64(metric.Int64Observable, int64, ...metric.O
 
 func TestProviderPanicRecovered(t *testing.T) {
 	var callback metric.Callback
-	c := newCollector(t, otelcol.WithMeterProvider(panicking{callback: &callback}))
+	c := newCollector(t, otelcol.WithMeterProvider(panicking{callback: &callback}), otelcol.WithCatalog(shardyfusion.Catalog))
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
 				t.Fatalf("Emit panicked into the caller: %v", r)
 			}
 		}()
-		metrics.Emit(context.Background(), c, metrics.WriteStarted{}) // a counter: no call into the provider
-		metrics.Emit(context.Background(), c, metrics.ReaderGet{})    // a histogram too
+		metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{}) // a counter: no call into the provider
+		metrics.Emit(context.Background(), c, shardyfusion.ReaderGet{})    // a histogram too
 	}()
 	if c.Panics() != 1 {
 		t.Errorf("Panics = %d after a histogram panicked, want 1", c.Panics())
@@ -623,7 +625,7 @@ func TestProviderPanicRecovered(t *testing.T) {
 func TestUserProviderNotShutDown(t *testing.T) {
 	mp, reader := sdk(t)
 	c := newCollector(t, otelcol.WithMeterProvider(mp))
-	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
+	metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{})
 	if err := c.Flush(context.Background()); err != nil {
 		t.Fatalf("Flush: %v", err)
 	}
@@ -633,7 +635,7 @@ func TestUserProviderNotShutDown(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatalf("second Close: %v", err)
 	}
-	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
+	metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{})
 	if c.Dropped() != 1 {
 		t.Errorf("Dropped = %d after one Emit after Close, want 1", c.Dropped())
 	}
@@ -644,7 +646,7 @@ func TestUserProviderNotShutDown(t *testing.T) {
 		t.Errorf("writes_started = %d, want 1 (the Emit after Close is ignored)", v)
 	}
 	c2 := newCollector(t, otelcol.WithMeterProvider(mp))
-	metrics.Emit(context.Background(), c2, metrics.WriteStarted{})
+	metrics.Emit(context.Background(), c2, shardyfusion.WriteStarted{})
 	if v := collect(t, reader).sum(t, "shardyfusion.writes_started").Value; v != 2 {
 		t.Errorf("writes_started = %d after a second collector emitted, want 2", v)
 	}
@@ -658,7 +660,7 @@ func TestOwnedProviderShutDown(t *testing.T) {
 		calls++
 		return mp.Shutdown(ctx)
 	}))
-	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
+	metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{})
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
@@ -708,7 +710,7 @@ func TestCloseWhileEmitting(t *testing.T) {
 					return
 				default:
 				}
-				metrics.Emit(context.Background(), c, metrics.ReaderGet{Duration: time.Microsecond})
+				metrics.Emit(context.Background(), c, shardyfusion.ReaderGet{Duration: time.Microsecond})
 				n++
 			}
 		}()

@@ -9,7 +9,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/milestone-go/milestone/metrics"
+
 	"github.com/milestone-go/milestone/metrics/prom"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 func Example() {
@@ -20,8 +22,8 @@ func Example() {
 	}
 
 	ctx := context.Background()
-	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 0, Rows: 5000, Duration: 1500 * time.Millisecond})
-	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: 1, Rows: 4000, Duration: 500 * time.Millisecond})
+	metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: 0, Rows: 5000, Duration: 1500 * time.Millisecond})
+	metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: 1, Rows: 4000, Duration: 500 * time.Millisecond})
 
 	mfs, err := reg.Gather()
 	if err != nil {
@@ -51,6 +53,7 @@ func ExampleWithBuckets() {
 	reg := prometheus.NewRegistry()
 	opts := []prom.Option{
 		prom.WithRegisterer(reg),
+		prom.WithCatalog(shardyfusion.Catalog),
 		prom.WithPrefix("shardkv_"),
 		prom.WithConstLabels(prometheus.Labels{"service": "shardkv"}),
 		prom.WithAllBuckets(0.01, 0.1, 1, 10),
@@ -64,8 +67,8 @@ func ExampleWithBuckets() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	metrics.Emit(context.Background(), writer, metrics.ReaderGet{Duration: 800 * time.Microsecond})
-	metrics.Emit(context.Background(), reader, metrics.ReaderGet{Duration: 3 * time.Millisecond, Found: true})
+	metrics.Emit(context.Background(), writer, shardyfusion.ReaderGet{Duration: 800 * time.Microsecond})
+	metrics.Emit(context.Background(), reader, shardyfusion.ReaderGet{Duration: 3 * time.Millisecond, Found: true})
 
 	mfs, _ := reg.Gather()
 	for _, mf := range mfs {
@@ -78,7 +81,8 @@ func ExampleWithBuckets() {
 			fmt.Println("misses", mf.Metric[0].Counter.GetValue())
 		}
 	}
-	fmt.Println(prom.DefaultBuckets("reader_get_duration_seconds")[0])
+	in, _ := shardyfusion.Catalog.Instrument("reader_get_duration_seconds")
+	fmt.Println(in.Buckets[0]) // the catalog's first bound, which the option replaced
 	// Output:
 	// le=0.0005 0
 	// le=0.001 1

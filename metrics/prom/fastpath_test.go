@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/metrics"
+
 	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/prom"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // Every instrument of the built-in catalog has a fast op.
@@ -18,7 +20,7 @@ func TestEveryInstrumentFast(t *testing.T) {
 		t.Errorf("instruments on the generic path: %v", generic)
 	}
 	g, _ := newCollector(t, prom.WithGenericPath())
-	if n := len(prom.GenericInstruments(g)); n < len(metrics.Shardyfusion.Events()) {
+	if n := len(prom.GenericInstruments(g)); n < len(shardyfusion.Catalog.Events()) {
 		t.Errorf("WithGenericPath left %d instruments generic, want all", n)
 	}
 }
@@ -30,7 +32,7 @@ func TestFastPathMatchesCatalog(t *testing.T) {
 	generic, genericReg := newCollector(t, prom.WithGenericPath())
 	rng := rand.New(rand.NewPCG(1, 2))
 	ctx := context.Background()
-	for _, d := range metrics.Shardyfusion.Descriptors() {
+	for _, d := range shardyfusion.Catalog.Descriptors() {
 		payloads := []metrics.Payload{{}, collectortest.FullPayload(d)}
 		for range 200 {
 			payloads = append(payloads, randomPayload(rng, d))

@@ -3,8 +3,10 @@ package prom
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -12,11 +14,6 @@ import (
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 )
-
-// DefaultPrefix is the prefix of the built-in catalog's metric names: the
-// prefix of a catalog is its namespace and "_" unless WithPrefix sets
-// another.
-const DefaultPrefix = "shardyfusion_"
 
 // Native histogram settings applied with WithNativeHistograms, bounding the
 // memory a native histogram may use.
@@ -34,7 +31,8 @@ type Option func(*config) error
 
 type config struct {
 	reg        prometheus.Registerer
-	catalog    *metrics.Catalog
+	catalogs   []*metrics.Catalog // nil: every catalog declared before New
+	logger     *slog.Logger
 	prefix     string
 	prefixSet  bool
 	constLabel prometheus.Labels
@@ -62,23 +60,45 @@ func WithRegisterer(reg prometheus.Registerer) Option {
 	}
 }
 
-// WithCatalog makes the collector carry the events of cat instead of the
-// built-in catalog (metrics.Shardyfusion); its metric names then start with
-// cat.PromPrefix(), such as "querylog_", unless WithPrefix is given. Events
-// of other catalogs are ignored: give each catalog its own collector and
-// join them with metrics.Multi.
-func WithCatalog(cat *metrics.Catalog) Option {
+// WithCatalog narrows the collector to the events of cats. Without it the
+// collector carries every catalog declared before New, each under its own
+// prefix (cat.PromPrefix(), such as "querylog_"). An event the collector
+// does not carry is ignored, counted in
+// milestone_events_ignored_total{collector="prom"} and logged once. Given
+// twice, the catalogs add up.
+func WithCatalog(cats ...*metrics.Catalog) Option {
 	return func(c *config) error {
-		if cat == nil {
-			return errors.New("prom: WithCatalog: nil catalog")
+		if len(cats) == 0 {
+			return errors.New("prom: WithCatalog(): name at least one catalog")
 		}
-		c.catalog = cat
+		for i, cat := range cats {
+			if cat == nil {
+				return fmt.Errorf("prom: WithCatalog: catalog %d is nil", i)
+			}
+			if !slices.Contains(c.catalogs, cat) {
+				c.catalogs = append(c.catalogs, cat)
+			}
+		}
 		return nil
 	}
 }
 
-// WithPrefix sets the prefix put before every catalog name (the catalog's
-// namespace and "_", such as "shardyfusion_", unless set). It may be empty; otherwise it must start
+// WithLogger sets the logger an ignored event is reported to, once per
+// event (default slog.Default()).
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) error {
+		if l == nil {
+			return errors.New("prom: WithLogger(nil): the logger must not be nil")
+		}
+		c.logger = l
+		return nil
+	}
+}
+
+// WithPrefix sets the prefix put before every instrument name of the one
+// catalog the collector carries (the catalog's namespace and "_", such as
+// "querylog_", unless set); New refuses it when the collector carries more
+// than one catalog (narrow it with WithCatalog). It may be empty; otherwise it must start
 // with a letter or underscore and hold only letters, digits and
 // underscores, and must not start with "__" (reserved by Prometheus).
 // Colons are refused: they are reserved for recording rules. A prefix that
@@ -133,8 +153,8 @@ func WithConstLabels(labels prometheus.Labels) Option {
 // "shard_write_duration_seconds"). The bounds must be finite and strictly
 // increasing; the +Inf bucket is always added. It overrides WithAllBuckets
 // for that histogram, whatever the order of the options; given twice for one
-// name, the last wins. New fails when the catalog has no histogram of that
-// name.
+// name, the last wins. New fails when no catalog the collector carries has
+// a histogram of that name; a name two catalogs share sets both.
 func WithBuckets(name string, bounds ...float64) Option {
 	return func(c *config) error {
 		if err := c.buckets.Set(name, bounds); err != nil {
@@ -146,7 +166,7 @@ func WithBuckets(name string, bounds ...float64) Option {
 
 // WithAllBuckets sets the bucket upper bounds, in seconds, of every
 // histogram that WithBuckets does not set, replacing the catalog's defaults
-// (see DefaultBuckets). The bounds must be finite and strictly increasing;
+// (Instrument.Buckets). The bounds must be finite and strictly increasing;
 // the +Inf bucket is always added.
 func WithAllBuckets(bounds ...float64) Option {
 	return func(c *config) error {

@@ -13,14 +13,16 @@ import (
 	"github.com/milestone-go/milestone/metrics"
 )
 
-// Collector is a metrics.Collector that records the events of one catalog
-// in Prometheus counters and histograms. Build it with New. It is safe for
-// concurrent use.
+// Collector is a metrics.Collector that records the events of every catalog
+// it carries in Prometheus counters and histograms. Build it with New. It is
+// safe for concurrent use.
 type Collector struct {
 	// events holds, indexed by metrics.Event, the handles of the
-	// instruments each event of the catalog feeds, in declaration order.
+	// instruments each event feeds, in declaration order; nil for an event
+	// the collector does not carry.
 	events  [][]handle
 	invalid atomic.Uint64
+	ignored *metrics.Ignored
 }
 
 // handle is one instrument of one event, resolved at New. An unlabeled
@@ -56,8 +58,7 @@ var _ metrics.Collector = (*Collector)(nil)
 
 // Invalid returns how many values Emit refused: negative counts, which a
 // counter cannot add, and negative durations, which would make a
-// histogram's sum fall. metrics/selfmetrics exports it as
-// milestone_invalid_values_total{backend="prom"}.
+// histogram's sum fall.
 func (c *Collector) Invalid() uint64 {
 	if c == nil {
 		return 0
@@ -65,10 +66,21 @@ func (c *Collector) Invalid() uint64 {
 	return c.invalid.Load()
 }
 
-// New builds a Collector for the catalog (metrics.Shardyfusion unless
-// WithCatalog is given): one family per distinct instrument name, named with
-// the prefix (the catalog's, "shardyfusion_", unless WithPrefix is given)
-// and registered on the Registerer (prometheus.DefaultRegisterer unless
+// Health reports the values refused
+// (milestone_invalid_values_total{backend="prom"}) and the events ignored
+// (milestone_events_ignored_total{collector="prom"}).
+func (c *Collector) Health() []metrics.HealthValue {
+	if c == nil {
+		return nil
+	}
+	return append(c.ignored.Health(), metrics.FamilyInvalid.Count(c.invalid.Load(), "prom"))
+}
+
+// New builds a Collector for every catalog declared before it (WithCatalog
+// narrows them): one family per distinct instrument name of each catalog,
+// named with the catalog's prefix ("querylog_"; WithPrefix sets another
+// when the collector carries one catalog) and registered on the Registerer
+// (prometheus.DefaultRegisterer unless
 // WithRegisterer is given). An instrument with labels is a vector whose
 // series are created as label values are first seen; its labels are
 // bounded by the catalog (see metrics.Label), so a family never holds more
@@ -81,7 +93,7 @@ func (c *Collector) Invalid() uint64 {
 // taken by a metric of another type, help or buckets, say); it then
 // unregisters what it had registered. New never panics.
 func New(opts ...Option) (c *Collector, err error) {
-	cfg := config{reg: prometheus.DefaultRegisterer, catalog: metrics.Shardyfusion}
+	cfg := config{reg: prometheus.DefaultRegisterer}
 	for i, opt := range opts {
 		if opt == nil {
 			return nil, fmt.Errorf("prom: option %d is nil", i)
@@ -90,10 +102,13 @@ func New(opts ...Option) (c *Collector, err error) {
 			return nil, err
 		}
 	}
-	if !cfg.prefixSet {
-		cfg.prefix = cfg.catalog.PromPrefix()
+	if cfg.catalogs == nil {
+		cfg.catalogs = metrics.Catalogs()
 	}
-	b := &builder{cfg: &cfg, families: map[string]*family{}}
+	if cfg.prefixSet && len(cfg.catalogs) != 1 {
+		return nil, fmt.Errorf("prom: WithPrefix(%q): the collector carries %d catalogs; a prefix renames one, so narrow it with WithCatalog", cfg.prefix, len(cfg.catalogs))
+	}
+	b := &builder{cfg: &cfg, families: map[string]*family{}, ignored: metrics.NewIgnored("prom", cfg.logger)}
 	defer func() {
 		if r := recover(); r != nil {
 			c, err = nil, fmt.Errorf("prom: New: %v", r)
@@ -106,13 +121,17 @@ func New(opts ...Option) (c *Collector, err error) {
 }
 
 // Emit records the event in the instruments its declaration says it feeds.
-// It ignores an event outside the catalog the collector was built with,
+// An event the collector does not carry is ignored and counted (Health). It
 // never allocates once a labeled series exists, and never blocks on
 // anything but the instruments' atomics. A negative count or duration is
 // not recorded; it is counted (Invalid, and milestone_invalid_values_total
 // through metrics/selfmetrics).
 func (c *Collector) Emit(_ context.Context, ev metrics.Event, p metrics.Payload) {
-	if c == nil || int(ev) >= len(c.events) {
+	if c == nil {
+		return
+	}
+	if int(ev) >= len(c.events) || c.events[ev] == nil {
+		c.ignored.Event(ev)
 		return
 	}
 	hs := c.events[ev]
@@ -163,6 +182,7 @@ func (c *Collector) Emit(_ context.Context, ev metrics.Event, p metrics.Payload)
 // family is one Prometheus family the collector feeds.
 type family struct {
 	in      *metrics.Instrument // the first declaration of the name
+	cat     *metrics.Catalog    // the catalog that declares it
 	name    string              // the full name, prefix included
 	counter prometheus.Counter  // unlabeled counter
 	hist    prometheus.Histogram
@@ -199,7 +219,8 @@ func (f *family) series(i int) *series {
 
 type builder struct {
 	cfg        *config
-	families   map[string]*family
+	ignored    *metrics.Ignored
+	families   map[string]*family     // by full name, prefix included
 	order      []*family              // families in declaration order
 	registered []prometheus.Collector // what this New registered, for rollback
 }
@@ -207,21 +228,28 @@ type builder struct {
 func (b *builder) build() (*Collector, error) {
 	// Plan every family and check every name before registering anything.
 	var events [][]handle
-	for _, d := range b.cfg.catalog.Descriptors() {
-		for int(d.Event) >= len(events) {
-			events = append(events, nil)
+	for _, cat := range b.cfg.catalogs {
+		prefix := cat.PromPrefix()
+		if b.cfg.prefixSet {
+			prefix = b.cfg.prefix
 		}
-		hs := make([]handle, 0, len(d.Instruments))
-		for _, in := range d.Instruments {
-			if err := b.plan(in); err != nil {
-				return nil, fmt.Errorf("prom: event %s: %w", d.Wire, err)
+		for _, d := range cat.Descriptors() {
+			for int(d.Event) >= len(events) {
+				events = append(events, nil)
 			}
-			hs = append(hs, handle{in: in})
+			hs := make([]handle, 0, len(d.Instruments))
+			for _, in := range d.Instruments {
+				f, err := b.plan(cat, prefix, in)
+				if err != nil {
+					return nil, fmt.Errorf("prom: event %s of catalog %s: %w", d.Wire, cat, err)
+				}
+				hs = append(hs, handle{in: in, fam: f})
+			}
+			events[d.Event] = hs
 		}
-		events[d.Event] = hs
 	}
-	if err := b.cfg.buckets.CheckNames(b.cfg.catalog); err != nil {
-		return nil, fmt.Errorf("prom: WithBuckets: %w (names are given without the prefix %q)", err, b.cfg.prefix)
+	if err := b.cfg.buckets.CheckNames(b.cfg.catalogs...); err != nil {
+		return nil, fmt.Errorf("prom: WithBuckets: %w (names are given without the prefix)", err)
 	}
 	// Create and register.
 	for _, f := range b.order {
@@ -233,7 +261,8 @@ func (b *builder) build() (*Collector, error) {
 	for _, hs := range events {
 		for i := range hs {
 			h := &hs[i]
-			f := b.families[h.in.Name]
+			f := h.fam
+			h.fam = nil
 			switch {
 			case f.cvec != nil || f.hvec != nil:
 				h.fam = f
@@ -246,7 +275,7 @@ func (b *builder) build() (*Collector, error) {
 			h.val, h.cond, h.want = h.in.ValueField(), h.in.CondField(), h.in.IfValue
 		}
 	}
-	return &Collector{events: events}, nil
+	return &Collector{events: events, ignored: b.ignored}, nil
 }
 
 // opFor chooses how Emit feeds in: a fast op when the instrument has one of
@@ -272,27 +301,31 @@ func opFor(in *metrics.Instrument, generic bool) op {
 	return opDelta
 }
 
-// plan records the family that in needs and checks its name with the
-// prefix. Declare already guarantees a known kind, help text, bounds that
-// CheckBuckets accepts and one declaration per name in the catalog, so plan
-// does not check them again.
-func (b *builder) plan(in *metrics.Instrument) error {
-	if _, ok := b.families[in.Name]; ok {
-		return nil
+// plan returns the family that in needs under prefix, recording it the
+// first time, and checks its name. Declare already guarantees a known kind,
+// help text, bounds that CheckBuckets accepts and one declaration per name
+// in a catalog, so plan does not check them again; two catalogs whose
+// prefixed names meet are an error.
+func (b *builder) plan(cat *metrics.Catalog, prefix string, in *metrics.Instrument) (*family, error) {
+	name := prefix + in.Name
+	if f, ok := b.families[name]; ok {
+		if f.cat != cat {
+			return nil, fmt.Errorf("metric %s is also an instrument of catalog %s", name, f.cat)
+		}
+		return f, nil
 	}
-	name := b.cfg.prefix + in.Name
 	if !nameRE.MatchString(name) {
-		return fmt.Errorf("invalid metric name %q (prefix %q)", name, b.cfg.prefix)
+		return nil, fmt.Errorf("invalid metric name %q (prefix %q)", name, prefix)
 	}
 	for _, l := range in.Labels {
 		if _, clash := b.cfg.constLabel[l]; clash {
-			return fmt.Errorf("%s: label %q is also a const label (WithConstLabels)", name, l)
+			return nil, fmt.Errorf("%s: label %q is also a const label (WithConstLabels)", name, l)
 		}
 	}
-	f := &family{in: in, name: name}
-	b.families[in.Name] = f
+	f := &family{in: in, cat: cat, name: name}
+	b.families[name] = f
 	b.order = append(b.order, f)
-	return nil
+	return f, nil
 }
 
 func (b *builder) create(f *family) error {
@@ -478,15 +511,4 @@ func metricType(m *dto.Metric) string {
 		return "summary"
 	}
 	return "untyped metric"
-}
-
-// DefaultBuckets returns the built-in catalog's default bucket upper bounds,
-// in seconds, of the histogram named name (without the prefix), or nil when
-// it has no histogram of that name. The slice is a copy. For another
-// catalog, read Catalog.Instrument(name).Buckets.
-func DefaultBuckets(name string) []float64 {
-	if in, ok := metrics.Shardyfusion.Instrument(name); ok && in.Kind == metrics.Histogram {
-		return slices.Clone(in.Buckets)
-	}
-	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"math"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/prom"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // newCollector builds a collector on a fresh registry.
@@ -140,10 +140,11 @@ func expected(t *testing.T, prefix string, changes []change) map[string]float64 
 		if ch.observe != 0 {
 			out[name+"_sum"] = ch.observe
 		}
-		bounds := prom.DefaultBuckets(ch.name)
-		if bounds == nil {
-			t.Fatalf("no default buckets for %s", ch.name)
+		in, ok := shardyfusion.Catalog.Instrument(ch.name)
+		if !ok || in.Kind != metrics.Histogram {
+			t.Fatalf("no histogram %s in the built-in catalog", ch.name)
 		}
+		bounds := in.Buckets
 		for _, b := range bounds {
 			if ch.observe <= b {
 				out[name+`_bucket{le="`+strconv.FormatFloat(b, 'g', -1, 64)+`"}`] = 1
@@ -250,7 +251,7 @@ func compare(t *testing.T, got, want map[string]float64) {
 }
 
 func TestEveryEventFullPayload(t *testing.T) {
-	ds := metrics.Shardyfusion.Descriptors()
+	ds := shardyfusion.Catalog.Descriptors()
 	for _, d := range ds {
 		t.Run(d.Wire, func(t *testing.T) {
 			changes, ok := fullPayloadChanges[d.Wire]
@@ -258,7 +259,7 @@ func TestEveryEventFullPayload(t *testing.T) {
 				t.Fatalf("the test does not know event %v; add it to fullPayloadChanges", d.Wire)
 			}
 			got := emitDiff(t, d.Event, collectortest.FullPayload(d))
-			compare(t, got, expected(t, prom.DefaultPrefix, changes))
+			compare(t, got, expected(t, shardyfusion.Catalog.PromPrefix(), changes))
 		})
 	}
 	if len(fullPayloadChanges) != len(ds) {
@@ -300,8 +301,8 @@ func TestFifteenOriginalInstruments(t *testing.T) {
 }
 
 func TestMillisecondsBecomeSeconds(t *testing.T) {
-	got := emitTyped(t, metrics.ShardWriteCompleted{Duration: 1500 * time.Millisecond, Rows: 7})
-	compare(t, got, expected(t, prom.DefaultPrefix, []change{
+	got := emitTyped(t, shardyfusion.ShardWriteCompleted{Duration: 1500 * time.Millisecond, Rows: 7})
+	compare(t, got, expected(t, shardyfusion.Catalog.PromPrefix(), []change{
 		inc("shard_writes_completed_total", 1),
 		obs("shard_write_duration_seconds", 1.5),
 		inc("shard_rows_written_total", 7),
@@ -309,25 +310,25 @@ func TestMillisecondsBecomeSeconds(t *testing.T) {
 }
 
 func TestConditionalCounters(t *testing.T) {
-	miss := emitTyped(t, metrics.ReaderGet{Duration: 2 * time.Millisecond, Found: false})
-	compare(t, miss, expected(t, prom.DefaultPrefix, []change{
+	miss := emitTyped(t, shardyfusion.ReaderGet{Duration: 2 * time.Millisecond, Found: false})
+	compare(t, miss, expected(t, shardyfusion.Catalog.PromPrefix(), []change{
 		inc("reader_gets_total", 1),
 		obs("reader_get_duration_seconds", 0.002),
 		inc("reader_get_misses_total", 1),
 	}))
-	hit := emitTyped(t, metrics.ReaderGet{Duration: 2 * time.Millisecond, Found: true})
-	compare(t, hit, expected(t, prom.DefaultPrefix, []change{
+	hit := emitTyped(t, shardyfusion.ReaderGet{Duration: 2 * time.Millisecond, Found: true})
+	compare(t, hit, expected(t, shardyfusion.Catalog.PromPrefix(), []change{
 		inc("reader_gets_total", 1),
 		obs("reader_get_duration_seconds", 0.002),
 	}))
 
-	changed := emitTyped(t, metrics.ReaderRefreshed{Changed: true})
-	compare(t, changed, expected(t, prom.DefaultPrefix, []change{
+	changed := emitTyped(t, shardyfusion.ReaderRefreshed{Changed: true})
+	compare(t, changed, expected(t, shardyfusion.Catalog.PromPrefix(), []change{
 		inc("reader_refreshes_total", 1),
 		inc("reader_snapshot_changes_total", 1),
 	}))
-	same := emitTyped(t, metrics.ReaderRefreshed{Changed: false})
-	compare(t, same, expected(t, prom.DefaultPrefix, []change{
+	same := emitTyped(t, shardyfusion.ReaderRefreshed{Changed: false})
+	compare(t, same, expected(t, shardyfusion.Catalog.PromPrefix(), []change{
 		inc("reader_refreshes_total", 1),
 	}))
 }
@@ -336,28 +337,28 @@ func TestConditionalCounters(t *testing.T) {
 // and counted like a negative count.
 func TestNegativeDurationIsRefused(t *testing.T) {
 	c, _ := newCollector(t)
-	metrics.Emit(context.Background(), c, metrics.ReaderGet{Duration: -3 * time.Second, Found: true})
+	metrics.Emit(context.Background(), c, shardyfusion.ReaderGet{Duration: -3 * time.Second, Found: true})
 	if c.Invalid() != 1 {
 		t.Errorf("Invalid() = %d, want 1", c.Invalid())
 	}
-	got := emitTyped(t, metrics.ReaderGet{Duration: -3 * time.Second, Found: true})
-	compare(t, got, expected(t, prom.DefaultPrefix, []change{
+	got := emitTyped(t, shardyfusion.ReaderGet{Duration: -3 * time.Second, Found: true})
+	compare(t, got, expected(t, shardyfusion.Catalog.PromPrefix(), []change{
 		inc("reader_gets_total", 1),
 	}))
 }
 
 func TestNegativeCountIsCountedNotAdded(t *testing.T) {
-	got := emitTyped(t, metrics.ShardWriteCompleted{Duration: time.Second, Rows: -5})
-	compare(t, got, expected(t, prom.DefaultPrefix, []change{
+	got := emitTyped(t, shardyfusion.ShardWriteCompleted{Duration: time.Second, Rows: -5})
+	compare(t, got, expected(t, shardyfusion.Catalog.PromPrefix(), []change{
 		inc("shard_writes_completed_total", 1),
 		obs("shard_write_duration_seconds", 1),
 	}))
 }
 
 func TestUnknownEventsIgnored(t *testing.T) {
-	c, reg := newCollector(t)
+	c, reg := newCollector(t, prom.WithCatalog(shardyfusion.Catalog))
 	before := samples(t, reg)
-	full := collectortest.FullPayload(metrics.Shardyfusion.Descriptors()[3])
+	full := collectortest.FullPayload(shardyfusion.Catalog.Descriptors()[3])
 	for _, ev := range append(slices.Clone(collectortest.Unknown), metrics.Event(len(metrics.Events())+1)) {
 		c.Emit(context.Background(), ev, full)
 	}
@@ -366,16 +367,25 @@ func TestUnknownEventsIgnored(t *testing.T) {
 	if d := diff(before, samples(t, reg)); len(d) != 0 {
 		t.Errorf("unknown events changed %v", d)
 	}
+	ignored := map[string]float64{}
+	for _, v := range c.Health() {
+		if v.Family == metrics.FamilyIgnored {
+			ignored[v.Labels[1]] = v.Value
+		}
+	}
+	if want := float64(len(collectortest.Unknown) + 1); ignored["undeclared"] != want || ignored["other_catalog"] != 1 {
+		t.Errorf("ignored by reason %v, want %v undeclared and 1 other_catalog", ignored, want)
+	}
 	var zero prom.Collector
-	metrics.Emit(context.Background(), &zero, metrics.WriteStarted{})
+	metrics.Emit(context.Background(), &zero, shardyfusion.WriteStarted{})
 	var nilc *prom.Collector
-	metrics.Emit(context.Background(), nilc, metrics.WriteStarted{})
+	metrics.Emit(context.Background(), nilc, shardyfusion.WriteStarted{})
 }
 
 func TestEmitAllocatesNothing(t *testing.T) {
 	c, _ := newCollector(t, prom.WithNativeHistograms(1.1))
 	ctx := context.Background()
-	for _, d := range metrics.Shardyfusion.Descriptors() {
+	for _, d := range shardyfusion.Catalog.Descriptors() {
 		p := collectortest.FullPayload(d)
 		c.Emit(ctx, d.Event, p) // creates a labeled series once
 		if n := testing.AllocsPerRun(200, func() { c.Emit(ctx, d.Event, p) }); n != 0 {
@@ -468,10 +478,10 @@ func TestSharedRegistry(t *testing.T) {
 		t.Fatalf("second New on one registry: %v", err)
 	}
 	for range 3 {
-		metrics.Emit(context.Background(), a, metrics.ShardWriteCompleted{Duration: time.Second})
+		metrics.Emit(context.Background(), a, shardyfusion.ShardWriteCompleted{Duration: time.Second})
 	}
 	for range 4 {
-		metrics.Emit(context.Background(), b, metrics.ShardWriteCompleted{Duration: time.Second})
+		metrics.Emit(context.Background(), b, shardyfusion.ShardWriteCompleted{Duration: time.Second})
 	}
 	s := samples(t, reg)
 	if got := s["shardyfusion_shard_writes_completed_total"]; got != 7 {
@@ -498,16 +508,16 @@ func TestSharedRegistry(t *testing.T) {
 		}
 		cs = append(cs, c)
 	}
-	metrics.Emit(context.Background(), cs[0], metrics.WriteStarted{})
-	metrics.Emit(context.Background(), cs[1], metrics.WriteStarted{})
-	metrics.Emit(context.Background(), cs[1], metrics.WriteStarted{})
+	metrics.Emit(context.Background(), cs[0], shardyfusion.WriteStarted{})
+	metrics.Emit(context.Background(), cs[1], shardyfusion.WriteStarted{})
+	metrics.Emit(context.Background(), cs[1], shardyfusion.WriteStarted{})
 	s = samples(t, reg2)
 	if a, b := s[`shardyfusion_writes_started_total{shard_set="a"}`], s[`shardyfusion_writes_started_total{shard_set="b"}`]; a != 1 || b != 2 {
 		t.Errorf("labelled series: a = %v, b = %v; want 1 and 2", a, b)
 	}
 
 	// Another prefix makes other families.
-	if _, err := prom.New(prom.WithRegisterer(reg), prom.WithPrefix("other_")); err != nil {
+	if _, err := prom.New(prom.WithRegisterer(reg), prom.WithPrefix("other_"), prom.WithCatalog(shardyfusion.Catalog)); err != nil {
 		t.Fatalf("New with another prefix: %v", err)
 	}
 }
@@ -563,7 +573,7 @@ func TestConflictingRegistration(t *testing.T) {
 			name: "native",
 			taken: prometheus.NewHistogram(prometheus.HistogramOpts{
 				Name: "shardyfusion_reader_get_duration_seconds", Help: "Time of a single-key lookup, in seconds.",
-				Buckets: prom.DefaultBuckets("reader_get_duration_seconds"),
+				Buckets: metrics.BucketsLookup, // the built-in reader_get_duration_seconds's
 			}),
 			opts:    []prom.Option{prom.WithNativeHistograms(1.1)},
 			wantErr: []string{"shardyfusion_reader_get_duration_seconds", "native"},
@@ -598,7 +608,7 @@ func TestConflictingRegistration(t *testing.T) {
 				t.Errorf("after a failed New the registry holds %v, want only the taken family", names)
 			}
 			// With another prefix the same registry is fine.
-			if _, err := prom.New(prom.WithRegisterer(reg), prom.WithPrefix("app_")); err != nil {
+			if _, err := prom.New(prom.WithRegisterer(reg), prom.WithPrefix("app_"), prom.WithCatalog(shardyfusion.Catalog)); err != nil {
 				t.Errorf("New with another prefix: %v", err)
 			}
 		})
@@ -696,28 +706,30 @@ func TestBucketOptions(t *testing.T) {
 	// Defaults come from the catalog, chosen per range.
 	_, reg := newCollector(t)
 	for _, name := range []string{"reader_get_duration_seconds", "shard_write_duration_seconds", "write_duration_seconds", "rate_limiter_wait_seconds"} {
-		want := prom.DefaultBuckets(name)
-		if len(want) == 0 {
-			t.Fatalf("DefaultBuckets(%q) is empty", name)
+		in, ok := shardyfusion.Catalog.Instrument(name)
+		if !ok || len(in.Buckets) == 0 {
+			t.Fatalf("the built-in catalog has no buckets for %q", name)
 		}
+		want := in.Buckets
 		if got := boundsOf(histogramOf(t, reg, "shardyfusion_"+name)); !slices.Equal(got, want) {
 			t.Errorf("%s: bounds %v, want %v", name, got, want)
 		}
 	}
-	if got := prom.DefaultBuckets("reader_get_duration_seconds"); got[0] > 0.001 {
+	bucketsOf := func(name string) []float64 {
+		in, _ := shardyfusion.Catalog.Instrument(name)
+		return in.Buckets
+	}
+	if got := bucketsOf("reader_get_duration_seconds"); got[0] > 0.001 {
 		t.Errorf("read buckets start at %v, want sub-millisecond", got[0])
 	}
-	if got := prom.DefaultBuckets("write_duration_seconds"); got[len(got)-1] < 600 {
+	if got := bucketsOf("write_duration_seconds"); got[len(got)-1] < 600 {
 		t.Errorf("write buckets end at %v, want minutes or more", got[len(got)-1])
-	}
-	if prom.DefaultBuckets("writes_started_total") != nil || prom.DefaultBuckets("nope") != nil {
-		t.Error("DefaultBuckets of a non-histogram is not nil")
 	}
 }
 
 func TestNativeHistograms(t *testing.T) {
 	c, reg := newCollector(t, prom.WithNativeHistograms(1.1))
-	metrics.Emit(context.Background(), c, metrics.ReaderGet{Duration: 3 * time.Millisecond})
+	metrics.Emit(context.Background(), c, shardyfusion.ReaderGet{Duration: 3 * time.Millisecond})
 	h := histogramOf(t, reg, "shardyfusion_reader_get_duration_seconds")
 	if h.Schema == nil {
 		t.Error("no native histogram schema")
@@ -725,7 +737,7 @@ func TestNativeHistograms(t *testing.T) {
 	if len(h.PositiveSpan) == 0 {
 		t.Error("the observation is not in a native bucket")
 	}
-	if got, want := boundsOf(h), prom.DefaultBuckets("reader_get_duration_seconds"); !slices.Equal(got, want) {
+	if got, want := boundsOf(h), metrics.BucketsLookup; !slices.Equal(got, want) {
 		t.Errorf("classic buckets %v, want %v kept", got, want)
 	}
 	// Two collectors with the same native settings share their families.
@@ -735,15 +747,15 @@ func TestNativeHistograms(t *testing.T) {
 }
 
 func TestPrefixAndConstLabels(t *testing.T) {
-	c, reg := newCollector(t, prom.WithPrefix("app_"), prom.WithConstLabels(prometheus.Labels{"env": "test"}),
+	c, reg := newCollector(t, prom.WithCatalog(shardyfusion.Catalog), prom.WithPrefix("app_"), prom.WithConstLabels(prometheus.Labels{"env": "test"}),
 		prom.WithConstLabels(prometheus.Labels{"zone": "a"}))
 	before := samples(t, reg)
-	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
+	metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{})
 	compare(t, diff(before, samples(t, reg)), map[string]float64{`app_writes_started_total{env="test",zone="a"}`: 1})
 
-	c, reg = newCollector(t, prom.WithPrefix(""))
+	c, reg = newCollector(t, prom.WithCatalog(shardyfusion.Catalog), prom.WithPrefix(""))
 	before = samples(t, reg)
-	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
+	metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{})
 	compare(t, diff(before, samples(t, reg)), map[string]float64{"writes_started_total": 1})
 }
 
@@ -756,7 +768,7 @@ func TestDefaultRegisterer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
+	metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{})
 	if got := samples(t, reg)["shardyfusion_writes_started_total"]; got != 1 {
 		t.Errorf("counter on the default registerer = %v, want 1", got)
 	}
@@ -791,10 +803,10 @@ func TestPrometheusServerScrapes(t *testing.T) {
 	for i := 1; i <= 7; i++ {
 		d := time.Duration(i) * 150 * time.Millisecond
 		sum += d.Seconds()
-		metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: i, Rows: 1000, Duration: d})
+		metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: i, Rows: 1000, Duration: d})
 	}
-	metrics.Emit(ctx, c, metrics.ReaderGet{Duration: time.Millisecond, Found: false})
-	metrics.Emit(ctx, c, metrics.ReaderGet{Duration: time.Millisecond, Found: true})
+	metrics.Emit(ctx, c, shardyfusion.ReaderGet{Duration: time.Millisecond, Found: false})
+	metrics.Emit(ctx, c, shardyfusion.ReaderGet{Duration: time.Millisecond, Found: true})
 
 	srv := promserver.Start(t, strings.TrimPrefix(target.URL, "http://"))
 	const wait = 30 * time.Second
@@ -808,7 +820,7 @@ func TestPrometheusServerScrapes(t *testing.T) {
 	srv.WaitFor(t, `shardyfusion_shard_write_duration_seconds_bucket{job="test",le="0.5"}`, 3, wait)
 
 	// A later emission shows up in a later scrape.
-	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{Duration: time.Second})
+	metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{Duration: time.Second})
 	srv.WaitFor(t, `shardyfusion_shard_writes_completed_total{job="test"}`, 8, wait)
 }
 
@@ -817,45 +829,5 @@ func TestWithBucketsPrefixHint(t *testing.T) {
 		prom.WithBuckets("shardyfusion_reader_get_duration_seconds", 1, 2))
 	if err == nil || !strings.Contains(err.Error(), "without the prefix") {
 		t.Errorf("WithBuckets with the prefixed name: %v", err)
-	}
-}
-
-// The bucket table in doc.go matches the catalog's defaults and names every
-// histogram of the catalog.
-func TestDocBucketsCurrent(t *testing.T) {
-	src, err := os.ReadFile("doc.go")
-	if err != nil {
-		t.Fatal(err)
-	}
-	documented := map[string]bool{}
-	lines := strings.Split(string(src), "\n")
-	for i := 0; i+1 < len(lines); i++ {
-		names := strings.TrimSpace(strings.TrimPrefix(lines[i], "//"))
-		if !strings.HasSuffix(names, "_seconds") {
-			continue
-		}
-		_, values, ok := strings.Cut(lines[i+1], ": ")
-		if !ok {
-			t.Fatalf("doc.go: no bounds after %q", names)
-		}
-		var bounds []float64
-		for _, f := range strings.Fields(values) {
-			v, err := strconv.ParseFloat(f, 64)
-			if err != nil {
-				t.Fatalf("doc.go: bound %q: %v", f, err)
-			}
-			bounds = append(bounds, v)
-		}
-		for _, name := range strings.Split(names, ", ") {
-			documented[name] = true
-			if want := prom.DefaultBuckets(name); !slices.Equal(bounds, want) {
-				t.Errorf("doc.go documents %s with %v, the catalog has %v", name, bounds, want)
-			}
-		}
-	}
-	for _, in := range metrics.Shardyfusion.Instruments() {
-		if in.Kind == metrics.Histogram && !documented[in.Name] {
-			t.Errorf("doc.go does not document the buckets of %s", in.Name)
-		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/prom"
 	"github.com/milestone-go/milestone/metrics/selfmetrics"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 	"github.com/milestone-go/milestone/metrics/slogcol"
 )
 
@@ -56,16 +57,16 @@ func TestEveryLossShowsOnTheRegistry(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	metrics.Emit(ctx, fan, metrics.ShardWriteCompleted{Rows: -5, Duration: time.Second}) // invalid, panic, log line
-	metrics.Emit(ctx, fan, metrics.ReaderGet{Duration: -time.Second})                    // invalid, panic (DEBUG: no line)
+	metrics.Emit(ctx, fan, shardyfusion.ShardWriteCompleted{Rows: -5, Duration: time.Second}) // invalid, panic, log line
+	metrics.Emit(ctx, fan, shardyfusion.ReaderGet{Duration: -time.Second})                    // invalid, panic (DEBUG: no line)
 	before := overflows(t, reg)
-	metrics.Emit(ctx, fan, metrics.WriteFailed{ErrorType: "e"})
+	metrics.Emit(ctx, fan, shardyfusion.WriteFailed{ErrorType: "e"})
 	type never struct{}
 	metrics.Emit(ctx, fan, never{})
 	if err := ev.Close(); err != nil {
 		t.Fatal(err)
 	}
-	metrics.Emit(ctx, fan, metrics.WriteStarted{})        // dropped after Close
+	metrics.Emit(ctx, fan, shardyfusion.WriteStarted{})   // dropped after Close
 	slog.New(h).Info("m", "level", "x", "a", 1, "a.b", 2) // two fields renamed (failed write)
 
 	want := map[string]float64{

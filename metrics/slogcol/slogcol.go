@@ -22,8 +22,9 @@ const (
 // Collector writes every event of every catalog declared before New as a
 // slog record. Build it with New. It is safe for concurrent use.
 type Collector struct {
-	events []*eventLogger // indexed by metrics.Event
-	now    func() time.Time
+	events  []*eventLogger // indexed by metrics.Event
+	now     func() time.Time
+	ignored *metrics.Ignored
 
 	logged   atomic.Uint64
 	errs     atomic.Uint64
@@ -40,7 +41,7 @@ type eventLogger struct {
 var _ metrics.Collector = (*Collector)(nil)
 
 // New returns a Collector for every event declared so far, of every
-// catalog; events declared later are ignored. It returns an error naming
+// catalog; events declared later are ignored and counted (Health). It returns an error naming
 // the option when an option is nil or invalid.
 func New(opts ...Option) (*Collector, error) {
 	cfg := config{clock: time.Now}
@@ -52,7 +53,7 @@ func New(opts ...Option) (*Collector, error) {
 			return nil, err
 		}
 	}
-	c := &Collector{now: cfg.clock}
+	c := &Collector{now: cfg.clock, ignored: metrics.NewIgnored("slogcol", cfg.logger)}
 	for _, d := range metrics.Descriptors() {
 		for int(d.Event) >= len(c.events) {
 			c.events = append(c.events, nil)
@@ -72,7 +73,11 @@ func New(opts ...Option) (*Collector, error) {
 // (Stats.Panics) and reported once through slog.Default; neither reaches
 // the caller.
 func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payload) {
+	if c == nil {
+		return
+	}
 	if int(ev) >= len(c.events) || c.events[ev] == nil {
+		c.ignored.Event(ev)
 		return
 	}
 	e := c.events[ev]
@@ -147,5 +152,22 @@ type Stats struct {
 
 // Stats returns the collector's counters.
 func (c *Collector) Stats() Stats {
+	if c == nil {
+		return Stats{}
+	}
 	return Stats{Logged: c.logged.Load(), Errors: c.errs.Load(), Panics: c.panics.Load()}
+}
+
+// Health reports the handlers' panics
+// (milestone_collector_panics_total{collector="slogcol"}), their errors
+// (milestone_log_lines_failed_total{handler="slogcol"}) and the events
+// ignored (milestone_events_ignored_total{collector="slogcol"}).
+func (c *Collector) Health() []metrics.HealthValue {
+	if c == nil {
+		return nil
+	}
+	st := c.Stats()
+	return append(c.ignored.Health(),
+		metrics.FamilyPanics.Count(st.Panics, "slogcol"),
+		metrics.FamilyLogFailed.Count(st.Errors, "slogcol"))
 }

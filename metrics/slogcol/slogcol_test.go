@@ -14,6 +14,7 @@ import (
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/collectortest"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 	"github.com/milestone-go/milestone/metrics/slogcol"
 )
 
@@ -65,8 +66,8 @@ func TestEventsBecomeJSONLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := logctx.With(context.Background(), "run_id", "r1")
-	metrics.Emit(ctx, c, metrics.ShardWriteCompleted{Elapsed: 852400 * time.Microsecond, DBID: 3, Rows: 5000, Duration: 1500 * time.Millisecond})
-	metrics.Emit(ctx, c, metrics.WriteFailed{Elapsed: 2 * time.Second, ErrorType: "cancelled"})
+	metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{Elapsed: 852400 * time.Microsecond, DBID: 3, Rows: 5000, Duration: 1500 * time.Millisecond})
+	metrics.Emit(ctx, c, shardyfusion.WriteFailed{Elapsed: 2 * time.Second, ErrorType: "cancelled"})
 	collectortest.SampleEvent.Emit(ctx, c, collectortest.Sample{Status: "error", Kind: "k", Note: "n\"q", Count: 7, Duration: time.Millisecond, OK: true})
 
 	got := lines(t, &buf)
@@ -107,12 +108,12 @@ func TestLevelsFollowTheCatalogLoggers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	metrics.Emit(context.Background(), c, metrics.ReaderGet{Found: true})
+	metrics.Emit(context.Background(), c, shardyfusion.ReaderGet{Found: true})
 	if buf.Len() != 0 || c.Stats().Logged != 0 {
 		t.Fatalf("a DEBUG event was written at INFO: %s", buf.String())
 	}
 	logctx.SetLevel("shardyfusion.reader", slog.LevelDebug)
-	metrics.Emit(context.Background(), c, metrics.ReaderGet{Found: true, Duration: 250 * time.Microsecond})
+	metrics.Emit(context.Background(), c, shardyfusion.ReaderGet{Found: true, Duration: 250 * time.Microsecond})
 	got := lines(t, &buf)
 	if len(got) != 1 || got[0]["level"] != "DEBUG" || got[0]["duration_ms"] != 0.25 {
 		t.Errorf("after SetLevel: %v", got)
@@ -140,8 +141,8 @@ func TestHandlerFailuresAreCountedNotPassedOn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		metrics.Emit(context.Background(), c, metrics.WriteStarted{})
-		metrics.Emit(context.Background(), c, metrics.WriteStarted{})
+		metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{})
+		metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{})
 		st := c.Stats()
 		if h.panics && (st.Panics != 2 || st.Logged != 0) || !h.panics && (st.Errors != 2 || st.Logged != 0) {
 			t.Errorf("panics=%v: stats %+v", h.panics, st)

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 type accumulator struct {
@@ -103,7 +103,7 @@ func (a *accumulator) add(r *record, body []byte) {
 	d := a.describe.lookup(r.Event)
 	if d != nil {
 		a.addGeneric(d, body)
-		s.ShardedKV = s.ShardedKV || d.Catalog == metrics.Shardyfusion
+		s.ShardedKV = s.ShardedKV || d.Catalog == shardyfusion.Catalog
 	} else {
 		a.addUndeclared(r.Event, body)
 		if s.Unknown == nil {

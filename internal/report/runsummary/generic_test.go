@@ -11,6 +11,7 @@ import (
 	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
 )
 
 // TestEventTableForAnyCatalog writes events of the suite's own catalog (not
@@ -22,7 +23,7 @@ func TestEventTableForAnyCatalog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "generic")
+	ctx := runctx.With(context.Background(), "generic")
 	rng := rand.New(rand.NewPCG(3, 4))
 	type want struct {
 		durations []float64

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // TestRecordDecodesEveryCatalogKey keeps the sharded-KV sections' reading
@@ -18,7 +18,7 @@ func TestRecordDecodesEveryCatalogKey(t *testing.T) {
 		name, _, _ := strings.Cut(rt.Field(i).Tag.Get("json"), ",")
 		decoded[name] = true
 	}
-	for _, d := range metrics.Shardyfusion.Descriptors() {
+	for _, d := range shardyfusion.Catalog.Descriptors() {
 		for _, f := range d.Fields {
 			if !decoded[f.Name] {
 				t.Errorf("%s carries %s, which runsummary does not decode", d.Wire, f.Name)

@@ -13,6 +13,8 @@ import (
 	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // writeRunsDir writes, with the real collector, three runs whose names sort
@@ -28,16 +30,16 @@ func writeRunsDir(t *testing.T) string {
 		t.Fatal(err)
 	}
 	w := &clockedLog{c: c, now: &now, t0: t0}
-	emitAt(w, "b-complete", 1*time.Second, metrics.WriteStarted{})
-	emitAt(w, "b-complete", 1*time.Second, metrics.ShardWriteRetried{DBID: 1, Attempt: 1, Backoff: time.Millisecond})
-	emitAt(w, "b-complete", 1*time.Second, metrics.S3Retry{Attempt: 1, MaxRetries: 3, Delay: time.Millisecond})
-	emitAt(w, "b-complete", 3*time.Second, metrics.WriteCompleted{Elapsed: 2 * time.Second, Rows: 500})
-	emitAt(w, "c-reader", 3*time.Second, metrics.ReaderInitialized{})
-	emitAt(w, "c-reader", 4*time.Second, metrics.ReaderGet{Duration: time.Millisecond, Found: true})
-	emitAt(w, "a-incomplete", 5*time.Second, metrics.WriteStarted{})
-	emitAt(w, "d-failed", 7*time.Second, metrics.WriteStarted{})
-	emitAt(w, "d-failed", 8*time.Second, metrics.WriteFailed{Elapsed: time.Second, ErrorType: "cancelled"})
-	emitAt(w, "a-incomplete", 6*time.Second, metrics.ShardWriteCompleted{Elapsed: time.Second, DBID: 0, Rows: 70, Duration: time.Second})
+	emitAt(w, "b-complete", 1*time.Second, shardyfusion.WriteStarted{})
+	emitAt(w, "b-complete", 1*time.Second, shardyfusion.ShardWriteRetried{DBID: 1, Attempt: 1, Backoff: time.Millisecond})
+	emitAt(w, "b-complete", 1*time.Second, shardyfusion.S3Retry{Attempt: 1, MaxRetries: 3, Delay: time.Millisecond})
+	emitAt(w, "b-complete", 3*time.Second, shardyfusion.WriteCompleted{Elapsed: 2 * time.Second, Rows: 500})
+	emitAt(w, "c-reader", 3*time.Second, shardyfusion.ReaderInitialized{})
+	emitAt(w, "c-reader", 4*time.Second, shardyfusion.ReaderGet{Duration: time.Millisecond, Found: true})
+	emitAt(w, "a-incomplete", 5*time.Second, shardyfusion.WriteStarted{})
+	emitAt(w, "d-failed", 7*time.Second, shardyfusion.WriteStarted{})
+	emitAt(w, "d-failed", 8*time.Second, shardyfusion.WriteFailed{Elapsed: time.Second, ErrorType: "cancelled"})
+	emitAt(w, "a-incomplete", 6*time.Second, shardyfusion.ShardWriteCompleted{Elapsed: time.Second, DBID: 0, Rows: 70, Duration: time.Second})
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -149,5 +151,5 @@ type clockedLog struct {
 // emitAt emits v in run at t0+at.
 func emitAt[T any](w *clockedLog, run string, at time.Duration, v T) {
 	*w.now = w.t0.Add(at)
-	metrics.Emit(eventlog.WithRun(context.Background(), run), w.c, v)
+	metrics.Emit(runctx.With(context.Background(), run), w.c, v)
 }

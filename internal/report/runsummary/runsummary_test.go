@@ -19,6 +19,8 @@ import (
 	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // script is a run as the test emits it; want holds the figures the test
@@ -62,52 +64,52 @@ func buildRun(seed uint64, nShards, nGets int) *script {
 		el += d
 		return d
 	}
-	add(s, metrics.WriteStarted{})
+	add(s, shardyfusion.WriteStarted{})
 	d := step()
-	add(s, metrics.ShardingCompleted{Elapsed: el, Duration: d})
+	add(s, shardyfusion.ShardingCompleted{Elapsed: el, Duration: d})
 	phaseStart := el
 	var rows int64
 	for i := range nShards {
-		add(s, metrics.ShardWriteStarted{Elapsed: el, DBID: i})
+		add(s, shardyfusion.ShardWriteStarted{Elapsed: el, DBID: i})
 		retries := 0
 		if i%4 == 1 {
 			for a := 1; a <= i%3+1; a++ {
 				b := time.Duration(rng.Int64N(int64(time.Second)))
 				s.backoffMS += ms(b)
-				add(s, metrics.ShardWriteRetried{Elapsed: el, DBID: i, Attempt: a, Backoff: b})
+				add(s, shardyfusion.ShardWriteRetried{Elapsed: el, DBID: i, Attempt: a, Backoff: b})
 				retries++
 			}
 		}
 		batch := 100 + rng.IntN(900)
 		s.batchRows += int64(batch)
-		add(s, metrics.BatchWritten{Elapsed: el, DBID: i, BatchSize: batch})
+		add(s, shardyfusion.BatchWritten{Elapsed: el, DBID: i, BatchSize: batch})
 		if i%5 == 0 {
 			w := time.Duration(rng.Int64N(int64(100 * time.Millisecond)))
 			s.waitMS += ms(w)
-			add(s, metrics.RateLimiterThrottled{Wait: w})
+			add(s, shardyfusion.RateLimiterThrottled{Wait: w})
 			dl := time.Duration(rng.Int64N(int64(2 * time.Second)))
 			s.delayMS += ms(dl)
-			add(s, metrics.S3Retry{Attempt: 1, MaxRetries: 3, Delay: dl})
+			add(s, shardyfusion.S3Retry{Attempt: 1, MaxRetries: 3, Delay: dl})
 		}
 		d := step()
 		n := int64(rng.IntN(10000))
 		rows += n
-		add(s, metrics.ShardWriteCompleted{Elapsed: el, DBID: i, Rows: n, Duration: d})
+		add(s, shardyfusion.ShardWriteCompleted{Elapsed: el, DBID: i, Rows: n, Duration: d})
 		s.shardMS = append(s.shardMS, ms(d))
 		s.shards[int64(i)] = runsummary.Shard{DBID: int64(i), DurationMS: ms(d), Rows: n, Retries: retries}
 	}
-	add(s, metrics.ShardWriteRetryExhausted{Elapsed: el, DBID: 99, Attempts: 5})
-	add(s, metrics.RateLimiterDenied{Tokens: 40})
-	add(s, metrics.S3RetryExhausted{Attempts: 4})
-	add(s, metrics.ShardWritesCompleted{Elapsed: el, Duration: el - phaseStart, Rows: rows})
+	add(s, shardyfusion.ShardWriteRetryExhausted{Elapsed: el, DBID: 99, Attempts: 5})
+	add(s, shardyfusion.RateLimiterDenied{Tokens: 40})
+	add(s, shardyfusion.S3RetryExhausted{Attempts: 4})
+	add(s, shardyfusion.ShardWritesCompleted{Elapsed: el, Duration: el - phaseStart, Rows: rows})
 	step()
-	add(s, metrics.ManifestPublished{Elapsed: el})
+	add(s, shardyfusion.ManifestPublished{Elapsed: el})
 	step()
-	add(s, metrics.CurrentPublished{Elapsed: el})
+	add(s, shardyfusion.CurrentPublished{Elapsed: el})
 	step()
-	add(s, metrics.WriteCompleted{Elapsed: el, Rows: rows})
+	add(s, shardyfusion.WriteCompleted{Elapsed: el, Rows: rows})
 
-	add(s, metrics.ReaderInitialized{})
+	add(s, shardyfusion.ReaderInitialized{})
 	for i := range nGets {
 		d := time.Duration(rng.ExpFloat64() * float64(300*time.Microsecond))
 		found := rng.IntN(10) != 0
@@ -115,19 +117,19 @@ func buildRun(seed uint64, nShards, nGets int) *script {
 			s.misses++
 		}
 		s.getMS = append(s.getMS, ms(d))
-		add(s, metrics.ReaderGet{Duration: d, Found: found})
+		add(s, shardyfusion.ReaderGet{Duration: d, Found: found})
 		if i%50 == 0 {
 			md := time.Duration(rng.Int64N(int64(5 * time.Millisecond)))
 			k := 1 + rng.IntN(64)
 			s.multiMS = append(s.multiMS, ms(md))
 			s.multiKeys += int64(k)
-			add(s, metrics.ReaderMultiGet{Duration: md, Keys: k})
+			add(s, shardyfusion.ReaderMultiGet{Duration: md, Keys: k})
 		}
 		if i%100 == 0 {
-			add(s, metrics.ReaderRefreshed{Changed: i%200 == 0})
+			add(s, shardyfusion.ReaderRefreshed{Changed: i%200 == 0})
 		}
 	}
-	add(s, metrics.ReaderClosed{Handles: nShards})
+	add(s, shardyfusion.ReaderClosed{Handles: nShards})
 	return s
 }
 
@@ -140,7 +142,7 @@ func write(t *testing.T, s *script) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := eventlog.WithRun(context.Background(), "summary-run")
+	ctx := runctx.With(context.Background(), "summary-run")
 	for i, e := range s.events {
 		c.Emit(ctx, e.ev, e.p)
 		if i%1000 == 0 {
@@ -168,14 +170,14 @@ func approx(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.A
 
 func checkFigures(t *testing.T, s *script, got *runsummary.Summary) {
 	t.Helper()
-	if got.TotalMS != ms(lastOf[metrics.WriteCompleted](t, s).Elapsed) {
-		t.Errorf("total %v, want %v", got.TotalMS, ms(lastOf[metrics.WriteCompleted](t, s).Elapsed))
+	if got.TotalMS != ms(lastOf[shardyfusion.WriteCompleted](t, s).Elapsed) {
+		t.Errorf("total %v, want %v", got.TotalMS, ms(lastOf[shardyfusion.WriteCompleted](t, s).Elapsed))
 	}
 	wantPhases := map[string]float64{
-		"sharding":     ms(lastOf[metrics.ShardingCompleted](t, s).Duration),
-		"shard writes": ms(lastOf[metrics.ShardWritesCompleted](t, s).Duration),
-		"manifest":     ms(lastOf[metrics.ManifestPublished](t, s).Elapsed) - ms(lastOf[metrics.ShardWritesCompleted](t, s).Elapsed),
-		"current":      ms(lastOf[metrics.CurrentPublished](t, s).Elapsed) - ms(lastOf[metrics.ManifestPublished](t, s).Elapsed),
+		"sharding":     ms(lastOf[shardyfusion.ShardingCompleted](t, s).Duration),
+		"shard writes": ms(lastOf[shardyfusion.ShardWritesCompleted](t, s).Duration),
+		"manifest":     ms(lastOf[shardyfusion.ManifestPublished](t, s).Elapsed) - ms(lastOf[shardyfusion.ShardWritesCompleted](t, s).Elapsed),
+		"current":      ms(lastOf[shardyfusion.CurrentPublished](t, s).Elapsed) - ms(lastOf[shardyfusion.ManifestPublished](t, s).Elapsed),
 	}
 	if len(got.Phases) != 4 {
 		t.Fatalf("phases %v", got.Phases)
@@ -208,9 +210,9 @@ func checkFigures(t *testing.T, s *script, got *runsummary.Summary) {
 	if !reflect.DeepEqual(sh.Exhausted, []int64{99}) {
 		t.Errorf("exhausted %v", sh.Exhausted)
 	}
-	if got.Rows.Written != lastOf[metrics.WriteCompleted](t, s).Rows || got.Rows.InShards != lastOf[metrics.ShardWritesCompleted](t, s).Rows ||
+	if got.Rows.Written != lastOf[shardyfusion.WriteCompleted](t, s).Rows || got.Rows.InShards != lastOf[shardyfusion.ShardWritesCompleted](t, s).Rows ||
 		got.Rows.InBatches != s.batchRows || got.Rows.Batches != len(s.shardMS) {
-		t.Errorf("rows %+v, want written %d, batches %d rows", got.Rows, lastOf[metrics.WriteCompleted](t, s).Rows, s.batchRows)
+		t.Errorf("rows %+v, want written %d, batches %d rows", got.Rows, lastOf[shardyfusion.WriteCompleted](t, s).Rows, s.batchRows)
 	}
 	r := got.Retries
 	retries := 0

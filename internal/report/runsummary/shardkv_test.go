@@ -12,6 +12,7 @@ import (
 	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // TestSummaryOfAShardKVRun summarizes the event log of a real shardkv
@@ -48,7 +49,7 @@ func TestSummaryOfAShardKVRun(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	shardEv := metrics.EventOf[metrics.ShardWriteCompleted]()
+	shardEv := metrics.EventOf[shardyfusion.ShardWriteCompleted]()
 	d, _ := metrics.Describe(shardEv)
 	durField, _ := d.Field("duration_ms")
 	var durations []float64
@@ -56,7 +57,7 @@ func TestSummaryOfAShardKVRun(t *testing.T) {
 		durations = append(durations, float64(p.Duration(durField))/1e6)
 	}
 	slices.Sort(durations)
-	retries := rec.Count(metrics.EventOf[metrics.S3Retry]())
+	retries := rec.Count(metrics.EventOf[shardyfusion.S3Retry]())
 	if !s.ShardedKV || s.WritesStarted != 1 || s.WritesCompleted != 1 || s.Rows.Written != n || s.Shards.Completed != shards {
 		t.Errorf("summary: %d/%d writes, %d rows, %d shards, want 1/1, %d, %d", s.WritesCompleted, s.WritesStarted, s.Rows.Written, s.Shards.Completed, n, shards)
 	}
@@ -66,7 +67,7 @@ func TestSummaryOfAShardKVRun(t *testing.T) {
 	if len(durations) != shards || !near(s.Shards.MaxMS, durations[shards-1]) || !near(s.Shards.MinMS, durations[0]) {
 		t.Errorf("shard durations min %v max %v, recorded %v", s.Shards.MinMS, s.Shards.MaxMS, durations)
 	}
-	if got := rec.Count(metrics.EventOf[metrics.BatchWritten]()); s.Rows.Batches != got {
+	if got := rec.Count(metrics.EventOf[shardyfusion.BatchWritten]()); s.Rows.Batches != got {
 		t.Errorf("%d batches, recorded %d", s.Rows.Batches, got)
 	}
 	perShard := 0

@@ -7,8 +7,10 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 
 	"github.com/milestone-go/milestone/metrics"
+
 	"github.com/milestone-go/milestone/metrics/otelcol"
 	"github.com/milestone-go/milestone/metrics/otelcol/otlpenv"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // A program exporting its metrics over OTLP, configured by the deployment:
@@ -23,7 +25,7 @@ func ExampleNewCollector() {
 	}
 	defer c.Close() // exports what is left, then shuts the provider down
 
-	metrics.Emit(ctx, c, metrics.WriteStarted{})
+	metrics.Emit(ctx, c, shardyfusion.WriteStarted{})
 }
 
 // Sharing one provider between this collector and other instrumentation.
@@ -39,5 +41,5 @@ func ExampleNewMeterProvider() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	metrics.Emit(ctx, c, metrics.ReaderInitialized{})
+	metrics.Emit(ctx, c, shardyfusion.ReaderInitialized{})
 }

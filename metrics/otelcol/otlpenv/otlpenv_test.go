@@ -11,9 +11,11 @@ import (
 	"go.opentelemetry.io/otel/sdk/resource"
 
 	"github.com/milestone-go/milestone/metrics"
+
 	"github.com/milestone-go/milestone/metrics/otelcol"
 	"github.com/milestone-go/milestone/metrics/otelcol/internal/otlpreceiver"
 	"github.com/milestone-go/milestone/metrics/otelcol/otlpenv"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // clearEnv unsets, for this test, every variable that could redirect or
@@ -36,11 +38,11 @@ func clearEnv(t *testing.T) {
 
 func emitWrite(c metrics.Collector) {
 	ctx := context.Background()
-	metrics.Emit(ctx, c, metrics.WriteStarted{})
+	metrics.Emit(ctx, c, shardyfusion.WriteStarted{})
 	for i := range 4 {
-		metrics.Emit(ctx, c, metrics.ShardWriteCompleted{DBID: i, Rows: 1000, Duration: 500 * time.Millisecond})
+		metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: i, Rows: 1000, Duration: 500 * time.Millisecond})
 	}
-	metrics.Emit(ctx, c, metrics.WriteCompleted{Elapsed: 3 * time.Second, Rows: 4000})
+	metrics.Emit(ctx, c, shardyfusion.WriteCompleted{Elapsed: 3 * time.Second, Rows: 4000})
 }
 
 func checkWrite(t *testing.T, m otlpreceiver.Metrics) {
@@ -120,7 +122,7 @@ func TestHTTPFromEnvironment(t *testing.T) {
 	}
 
 	// Close flushes what came after, then shuts the provider down.
-	metrics.Emit(context.Background(), c, metrics.WriteStarted{})
+	metrics.Emit(context.Background(), c, shardyfusion.WriteStarted{})
 	if err := c.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}

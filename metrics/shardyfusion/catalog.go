@@ -1,35 +1,24 @@
-package metrics
+package shardyfusion
 
 import (
 	"log/slog"
 	"time"
+
+	"github.com/milestone-go/milestone/metrics"
 )
 
-// Shardyfusion is the built-in catalog: the documented sharded-KV lifecycle
-// of a writer and its readers. Its namespace gives the Prometheus prefix
-// "shardyfusion_", the OTel names "shardyfusion.*" and the logger root
-// "shardyfusion".
-var Shardyfusion = MustNewCatalog("shardyfusion")
+// Catalog is the built-in catalog: the documented sharded-KV lifecycle of a
+// writer and its readers. Its namespace gives the Prometheus prefix
+// "shardyfusion_", the OTel names "shardyfusion.*" and, for programs that
+// set it (logctx.SetRootName), the logger root "shardyfusion".
+var Catalog = metrics.MustNewCatalog("shardyfusion")
 
 // The groups of the built-in catalog.
 const (
-	GroupWrite       Group = "write"
-	GroupReader      Group = "reader"
-	GroupS3          Group = "s3"
-	GroupRateLimiter Group = "rate_limiter"
-)
-
-// Default histogram bucket upper bounds, in seconds, one set per range of
-// durations the built-in catalog observes. Applications may reuse them.
-var (
-	// BucketsLookup spans a point read: 100 µs to 2.5 s.
-	BucketsLookup = []float64{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5}
-	// BucketsStep spans one step of a run (a shard, a phase): 10 ms to 10 min.
-	BucketsStep = []float64{0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600}
-	// BucketsRun spans a whole run or phase: 100 ms to 2 h.
-	BucketsRun = []float64{0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200}
-	// BucketsWait spans a backoff, retry delay or throttle wait: 1 ms to 2 min.
-	BucketsWait = []float64{0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120}
+	GroupWrite       metrics.Group = "write"
+	GroupReader      metrics.Group = "reader"
+	GroupS3          metrics.Group = "s3"
+	GroupRateLimiter metrics.Group = "rate_limiter"
 )
 
 // The built-in events. Each struct is the event's payload; its declaration
@@ -143,150 +132,150 @@ type (
 )
 
 var (
-	_ = MustDeclare[WriteStarted](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[WriteStarted](Catalog, metrics.Spec{
 		Code: 1, Wire: "write.started", Group: GroupWrite,
 		Help: "A sharded write began.", Message: "write started",
-		Instruments: []Instrument{Count("writes_started_total", "Sharded writes started.")},
+		Instruments: []metrics.Instrument{metrics.Count("writes_started_total", "Sharded writes started.")},
 	})
-	_ = MustDeclare[ShardingCompleted](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[ShardingCompleted](Catalog, metrics.Spec{
 		Code: 2, Wire: "write.sharding_completed", Group: GroupWrite,
 		Help: "Every row was assigned to its shard.", Message: "sharding completed in {duration_ms} ms",
-		Instruments: []Instrument{
-			Hist("sharding_duration_seconds", "Time spent assigning rows to shards, in seconds.", "duration_ms", BucketsStep),
+		Instruments: []metrics.Instrument{
+			metrics.Hist("sharding_duration_seconds", "Time spent assigning rows to shards, in seconds.", "duration_ms", metrics.BucketsStep),
 		},
 	})
-	_ = MustDeclare[ShardWriteStarted](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[ShardWriteStarted](Catalog, metrics.Spec{
 		Code: 3, Wire: "write.shard.started", Group: GroupWrite, Level: slog.LevelDebug,
 		Help: "A shard began writing.", Message: "shard {db_id} started",
-		Instruments: []Instrument{Count("shard_writes_started_total", "Shard writes started.")},
+		Instruments: []metrics.Instrument{metrics.Count("shard_writes_started_total", "Shard writes started.")},
 	})
-	_ = MustDeclare[ShardWriteCompleted](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[ShardWriteCompleted](Catalog, metrics.Spec{
 		Code: 4, Wire: "write.shard.completed", Group: GroupWrite,
 		Help: "A shard was written and closed.", Message: "shard {db_id} written: {row_count} rows in {duration_ms} ms",
-		Instruments: []Instrument{
-			Count("shard_writes_completed_total", "Shard writes completed."),
-			Hist("shard_write_duration_seconds", "Time to write one shard, in seconds.", "duration_ms", BucketsStep),
-			Sum("shard_rows_written_total", "Rows written into completed shards.", "row_count"),
+		Instruments: []metrics.Instrument{
+			metrics.Count("shard_writes_completed_total", "Shard writes completed."),
+			metrics.Hist("shard_write_duration_seconds", "Time to write one shard, in seconds.", "duration_ms", metrics.BucketsStep),
+			metrics.Sum("shard_rows_written_total", "Rows written into completed shards.", "row_count"),
 		},
 	})
-	_ = MustDeclare[ShardWritesCompleted](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[ShardWritesCompleted](Catalog, metrics.Spec{
 		Code: 5, Wire: "write.shards_completed", Group: GroupWrite,
 		Help: "Every shard of a write was written.", Message: "all shards written: {rows_written} rows in {duration_ms} ms",
-		Instruments: []Instrument{
-			Hist("shard_writes_phase_duration_seconds", "Time to write all shards of a write, in seconds.", "duration_ms", BucketsRun),
+		Instruments: []metrics.Instrument{
+			metrics.Hist("shard_writes_phase_duration_seconds", "Time to write all shards of a write, in seconds.", "duration_ms", metrics.BucketsRun),
 		},
 	})
-	_ = MustDeclare[BatchWritten](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[BatchWritten](Catalog, metrics.Spec{
 		Code: 6, Wire: "write.batch_written", Group: GroupWrite, Level: slog.LevelDebug,
 		Help: "A batch of rows was written into a shard.", Message: "shard {db_id}: batch of {batch_size} rows written",
-		Instruments: []Instrument{
-			Count("batches_written_total", "Batches written into shards."),
-			Sum("batch_rows_total", "Rows written in batches.", "batch_size"),
+		Instruments: []metrics.Instrument{
+			metrics.Count("batches_written_total", "Batches written into shards."),
+			metrics.Sum("batch_rows_total", "Rows written in batches.", "batch_size"),
 		},
 	})
-	_ = MustDeclare[ManifestPublished](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[ManifestPublished](Catalog, metrics.Spec{
 		Code: 7, Wire: "write.manifest_published", Group: GroupWrite,
 		Help: "The manifest listing a write's shards was published.", Message: "manifest published",
-		Instruments: []Instrument{Count("manifests_published_total", "Manifests published.")},
+		Instruments: []metrics.Instrument{metrics.Count("manifests_published_total", "Manifests published.")},
 	})
-	_ = MustDeclare[CurrentPublished](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[CurrentPublished](Catalog, metrics.Spec{
 		Code: 8, Wire: "write.current_published", Group: GroupWrite,
 		Help: "The CURRENT pointer was moved to a new manifest.", Message: "CURRENT published",
-		Instruments: []Instrument{Count("current_published_total", "CURRENT pointers published.")},
+		Instruments: []metrics.Instrument{metrics.Count("current_published_total", "CURRENT pointers published.")},
 	})
-	_ = MustDeclare[WriteCompleted](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[WriteCompleted](Catalog, metrics.Spec{
 		Code: 9, Wire: "write.completed", Group: GroupWrite, EndsRun: true,
 		Help: "A sharded write finished and its snapshot is readable.", Message: "write completed: {rows_written} rows in {elapsed_ms} ms",
-		Instruments: []Instrument{
-			Count("writes_completed_total", "Sharded writes completed."),
-			Hist("write_duration_seconds", "Time from the start of a write to its completion, in seconds.", "elapsed_ms", BucketsRun),
-			Sum("rows_written_total", "Rows written by completed writes.", "rows_written"),
+		Instruments: []metrics.Instrument{
+			metrics.Count("writes_completed_total", "Sharded writes completed."),
+			metrics.Hist("write_duration_seconds", "Time from the start of a write to its completion, in seconds.", "elapsed_ms", metrics.BucketsRun),
+			metrics.Sum("rows_written_total", "Rows written by completed writes.", "rows_written"),
 		},
 	})
-	_ = MustDeclare[ReaderInitialized](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[ReaderInitialized](Catalog, metrics.Spec{
 		Code: 10, Wire: "reader.initialized", Group: GroupReader,
 		Help: "A reader opened the current snapshot.", Message: "reader initialized",
-		Instruments: []Instrument{Count("reader_initialized_total", "Readers initialized.")},
+		Instruments: []metrics.Instrument{metrics.Count("reader_initialized_total", "Readers initialized.")},
 	})
-	_ = MustDeclare[ReaderGet](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[ReaderGet](Catalog, metrics.Spec{
 		Code: 11, Wire: "reader.get", Group: GroupReader, Level: slog.LevelDebug,
 		Help: "A reader looked up one key.", Message: "get: found={found} in {duration_ms} ms",
-		Instruments: []Instrument{
-			Count("reader_gets_total", "Single-key lookups."),
-			Hist("reader_get_duration_seconds", "Time of a single-key lookup, in seconds.", "duration_ms", BucketsLookup),
-			CountIf("reader_get_misses_total", "Single-key lookups that found no value.", "found", false),
+		Instruments: []metrics.Instrument{
+			metrics.Count("reader_gets_total", "Single-key lookups."),
+			metrics.Hist("reader_get_duration_seconds", "Time of a single-key lookup, in seconds.", "duration_ms", metrics.BucketsLookup),
+			metrics.CountIf("reader_get_misses_total", "Single-key lookups that found no value.", "found", false),
 		},
 	})
-	_ = MustDeclare[ReaderMultiGet](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[ReaderMultiGet](Catalog, metrics.Spec{
 		Code: 12, Wire: "reader.multi_get", Group: GroupReader, Level: slog.LevelDebug,
 		Help: "A reader looked up several keys at once.", Message: "multi-get of {num_keys} keys in {duration_ms} ms",
-		Instruments: []Instrument{
-			Count("reader_multi_gets_total", "Multi-key lookups."),
-			Hist("reader_multi_get_duration_seconds", "Time of a multi-key lookup, in seconds.", "duration_ms", BucketsLookup),
-			Sum("reader_multi_get_keys_total", "Keys asked for in multi-key lookups.", "num_keys"),
+		Instruments: []metrics.Instrument{
+			metrics.Count("reader_multi_gets_total", "Multi-key lookups."),
+			metrics.Hist("reader_multi_get_duration_seconds", "Time of a multi-key lookup, in seconds.", "duration_ms", metrics.BucketsLookup),
+			metrics.Sum("reader_multi_get_keys_total", "Keys asked for in multi-key lookups.", "num_keys"),
 		},
 	})
-	_ = MustDeclare[ReaderRefreshed](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[ReaderRefreshed](Catalog, metrics.Spec{
 		Code: 13, Wire: "reader.refreshed", Group: GroupReader,
 		Help: "A reader checked CURRENT for a new snapshot.", Message: "reader refreshed: changed={changed}",
-		Instruments: []Instrument{
-			Count("reader_refreshes_total", "Reader refreshes."),
-			CountIf("reader_snapshot_changes_total", "Reader refreshes that moved to a new snapshot.", "changed", true),
+		Instruments: []metrics.Instrument{
+			metrics.Count("reader_refreshes_total", "Reader refreshes."),
+			metrics.CountIf("reader_snapshot_changes_total", "Reader refreshes that moved to a new snapshot.", "changed", true),
 		},
 	})
-	_ = MustDeclare[ReaderClosed](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[ReaderClosed](Catalog, metrics.Spec{
 		Code: 14, Wire: "reader.closed", Group: GroupReader, EndsRun: true,
 		Help: "A reader closed its shard handles.", Message: "reader closed {num_handles} handles",
-		Instruments: []Instrument{Count("reader_closed_total", "Readers closed.")},
+		Instruments: []metrics.Instrument{metrics.Count("reader_closed_total", "Readers closed.")},
 	})
-	_ = MustDeclare[ShardWriteRetried](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[ShardWriteRetried](Catalog, metrics.Spec{
 		Code: 15, Wire: "write.shard.retried", Group: GroupWrite, Level: slog.LevelWarn,
 		Help:    "A shard write failed and will be tried again after a backoff.",
 		Message: "shard {db_id}: attempt {attempt} failed, retrying in {backoff_s} s",
-		Instruments: []Instrument{
-			Count("shard_write_retries_total", "Shard write attempts retried."),
-			Hist("shard_write_backoff_seconds", "Backoff before a shard write is retried, in seconds.", "backoff_s", BucketsWait),
+		Instruments: []metrics.Instrument{
+			metrics.Count("shard_write_retries_total", "Shard write attempts retried."),
+			metrics.Hist("shard_write_backoff_seconds", "Backoff before a shard write is retried, in seconds.", "backoff_s", metrics.BucketsWait),
 		},
 	})
-	_ = MustDeclare[ShardWriteRetryExhausted](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[ShardWriteRetryExhausted](Catalog, metrics.Spec{
 		Code: 16, Wire: "write.shard.retry_exhausted", Group: GroupWrite, Level: slog.LevelError,
 		Help: "A shard write failed on its last allowed attempt.", Message: "shard {db_id}: failed after {attempts} attempts",
-		Instruments: []Instrument{
-			Count("shard_write_retries_exhausted_total", "Shard writes that failed after every retry."),
+		Instruments: []metrics.Instrument{
+			metrics.Count("shard_write_retries_exhausted_total", "Shard writes that failed after every retry."),
 		},
 	})
-	_ = MustDeclare[S3Retry](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[S3Retry](Catalog, metrics.Spec{
 		Code: 17, Wire: "s3.retry", Group: GroupS3, Level: slog.LevelWarn,
 		Help:    "An object-storage request failed transiently and will be retried after a delay.",
 		Message: "storage request attempt {attempt} of {max_retries} failed, retrying in {delay_s} s",
-		Instruments: []Instrument{
-			Count("s3_retries_total", "Object-storage requests retried."),
-			Hist("s3_retry_delay_seconds", "Delay before an object-storage request is retried, in seconds.", "delay_s", BucketsWait),
+		Instruments: []metrics.Instrument{
+			metrics.Count("s3_retries_total", "Object-storage requests retried."),
+			metrics.Hist("s3_retry_delay_seconds", "Delay before an object-storage request is retried, in seconds.", "delay_s", metrics.BucketsWait),
 		},
 	})
-	_ = MustDeclare[S3RetryExhausted](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[S3RetryExhausted](Catalog, metrics.Spec{
 		Code: 18, Wire: "s3.retry_exhausted", Group: GroupS3, Level: slog.LevelError,
 		Help: "An object-storage request failed after every retry.", Message: "storage request failed after {attempts} attempts",
-		Instruments: []Instrument{
-			Count("s3_retries_exhausted_total", "Object-storage requests that failed after every retry."),
+		Instruments: []metrics.Instrument{
+			metrics.Count("s3_retries_exhausted_total", "Object-storage requests that failed after every retry."),
 		},
 	})
-	_ = MustDeclare[RateLimiterThrottled](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[RateLimiterThrottled](Catalog, metrics.Spec{
 		Code: 19, Wire: "rate_limiter.throttled", Group: GroupRateLimiter, Level: slog.LevelDebug,
 		Help: "A rate limiter made the caller wait.", Message: "rate limiter: waited {wait_seconds} s",
-		Instruments: []Instrument{
-			Count("rate_limiter_throttled_total", "Requests delayed by the rate limiter."),
-			Hist("rate_limiter_wait_seconds", "Time a request waited for the rate limiter, in seconds.", "wait_seconds", BucketsWait),
+		Instruments: []metrics.Instrument{
+			metrics.Count("rate_limiter_throttled_total", "Requests delayed by the rate limiter."),
+			metrics.Hist("rate_limiter_wait_seconds", "Time a request waited for the rate limiter, in seconds.", "wait_seconds", metrics.BucketsWait),
 		},
 	})
-	_ = MustDeclare[RateLimiterDenied](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[RateLimiterDenied](Catalog, metrics.Spec{
 		Code: 20, Wire: "rate_limiter.denied", Group: GroupRateLimiter, Level: slog.LevelWarn,
 		Help: "A rate limiter refused a request it could never satisfy in time.", Message: "rate limiter: refused {tokens_requested} tokens",
-		Instruments: []Instrument{Count("rate_limiter_denied_total", "Requests refused by the rate limiter.")},
+		Instruments: []metrics.Instrument{metrics.Count("rate_limiter_denied_total", "Requests refused by the rate limiter.")},
 	})
-	_ = MustDeclare[WriteFailed](Shardyfusion, Spec{
+	_ = metrics.MustDeclare[WriteFailed](Catalog, metrics.Spec{
 		Code: 21, Wire: "write.failed", Group: GroupWrite, Level: slog.LevelError, EndsRun: true,
 		Help: "A sharded write failed or was cancelled; no snapshot was published.", Message: "write failed ({error_type}) after {elapsed_ms} ms",
-		Instruments: []Instrument{Count("writes_failed_total", "Sharded writes that failed or were cancelled, by error type.", "error_type")},
+		Instruments: []metrics.Instrument{metrics.Count("writes_failed_total", "Sharded writes that failed or were cancelled, by error type.", "error_type")},
 	})
 )

@@ -1,0 +1,80 @@
+package otelcol_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/otelcol"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
+)
+
+// An application's catalog, declared at package level like any other.
+var appCatalog = metrics.MustNewCatalog("otel_app_test")
+
+type appJobDone struct {
+	Rows int64
+}
+
+var _ = metrics.MustDeclare[appJobDone](appCatalog, metrics.Spec{
+	Code: 1, Wire: "job.done", Group: "job", Help: "A job ended.",
+	Instruments: []metrics.Instrument{metrics.Sum("job_rows_total", "Rows of ended jobs.", "rows")},
+})
+
+type appLate struct{}
+
+var declareLate = sync.OnceValue(func() *metrics.EventType[appLate] {
+	return metrics.MustDeclare[appLate](appCatalog, metrics.Spec{
+		Code: 2, Wire: "job.late", Group: "job", Help: "Declared after New.",
+		Instruments: []metrics.Instrument{metrics.Count("late_total", "Late events.")},
+	})
+})
+
+// TestEveryCatalogCarriedByDefault: otelcol.New with no catalog option
+// carries an application's catalog on a meter named after it, and the
+// built-in one on its own; an event declared after New is ignored, counted
+// and logged once.
+func TestEveryCatalogCarriedByDefault(t *testing.T) {
+	mp, reader := sdk(t)
+	var logs bytes.Buffer
+	c := newCollector(t, otelcol.WithMeterProvider(mp), otelcol.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	ctx := context.Background()
+	metrics.Emit(ctx, c, appJobDone{Rows: 7})
+	metrics.Emit(ctx, c, shardyfusion.WriteStarted{})
+	got := collect(t, reader)
+	if p := got.sum(t, "otel_app_test.job_rows"); p.Value != 7 || got["otel_app_test.job_rows"].scope != "otel_app_test" {
+		t.Errorf("otel_app_test.job_rows = %d on meter %q, want 7 on otel_app_test", p.Value, got["otel_app_test.job_rows"].scope)
+	}
+	if p := got.sum(t, "shardyfusion.writes_started"); p.Value != 1 || got["shardyfusion.writes_started"].scope != "shardyfusion" {
+		t.Errorf("shardyfusion.writes_started = %d on meter %q, want 1 on shardyfusion", p.Value, got["shardyfusion.writes_started"].scope)
+	}
+
+	declareLate()
+	metrics.Emit(ctx, c, appLate{})
+	metrics.Emit(ctx, c, appLate{})
+	var late float64
+	for _, v := range c.Health() {
+		if v.Family == metrics.FamilyIgnored && v.Labels[0] == "otelcol" && v.Labels[1] == "declared_after_new" {
+			late = v.Value
+		}
+	}
+	if late != 2 {
+		t.Errorf("declared_after_new = %v, want 2", late)
+	}
+	if n := strings.Count(logs.String(), "event=job.late"); n != 1 {
+		t.Errorf("the late event was logged %d times, want once:\n%s", n, logs.String())
+	}
+}
+
+func TestRenamingOptionsNeedOneCatalog(t *testing.T) {
+	for _, opt := range []otelcol.Option{otelcol.WithNamespace("x"), otelcol.WithMeterName("x")} {
+		_, err := otelcol.New(opt)
+		if err == nil || !strings.Contains(err.Error(), "WithCatalog") {
+			t.Errorf("a renaming option over every catalog: %v, want an error naming WithCatalog", err)
+		}
+	}
+}

@@ -1,0 +1,107 @@
+package prom_test
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/prom"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
+)
+
+// An application's catalog, declared at package level like any other.
+var appCatalog = metrics.MustNewCatalog("prom_app_test")
+
+type appJobDone struct {
+	Rows int64
+}
+
+var _ = metrics.MustDeclare[appJobDone](appCatalog, metrics.Spec{
+	Code: 1, Wire: "job.done", Group: "job", Help: "A job ended.",
+	Instruments: []metrics.Instrument{metrics.Sum("job_rows_total", "Rows of ended jobs.", "rows")},
+})
+
+// late is declared by the test, after the collector is built.
+type appLate struct{}
+
+var declareLate = sync.OnceValue(func() *metrics.EventType[appLate] {
+	return metrics.MustDeclare[appLate](appCatalog, metrics.Spec{
+		Code: 2, Wire: "job.late", Group: "job", Help: "Declared after New.",
+		Instruments: []metrics.Instrument{metrics.Count("late_total", "Late events.")},
+	})
+})
+
+// TestEveryCatalogCarriedByDefault: prom.New with no catalog option carries
+// an application's catalog and the built-in one, each under its prefix; an
+// event declared after New is ignored, counted and logged once.
+func TestEveryCatalogCarriedByDefault(t *testing.T) {
+	var logs bytes.Buffer
+	reg := prometheus.NewRegistry()
+	c, err := prom.New(prom.WithRegisterer(reg), prom.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	metrics.Emit(ctx, c, appJobDone{Rows: 7})
+	metrics.Emit(ctx, c, shardyfusion.WriteStarted{})
+	if got := counterValue(t, reg, "prom_app_test_job_rows_total"); got != 7 {
+		t.Errorf("prom_app_test_job_rows_total = %v, want 7", got)
+	}
+	if got := counterValue(t, reg, "shardyfusion_writes_started_total"); got != 1 {
+		t.Errorf("shardyfusion_writes_started_total = %v, want 1", got)
+	}
+
+	declareLate()
+	metrics.Emit(ctx, c, appLate{})
+	metrics.Emit(ctx, c, appLate{})
+	var late float64
+	for _, v := range c.Health() {
+		if v.Family == metrics.FamilyIgnored && v.Labels[0] == "prom" && v.Labels[1] == "declared_after_new" {
+			late = v.Value
+		}
+	}
+	if late != 2 {
+		t.Errorf("declared_after_new = %v, want 2", late)
+	}
+	if n := strings.Count(logs.String(), "event=job.late"); n != 1 {
+		t.Errorf("the late event was logged %d times, want once:\n%s", n, logs.String())
+	}
+	if !strings.Contains(logs.String(), "declare events (import their catalog) before building collectors") {
+		t.Errorf("the log line does not say what to do:\n%s", logs.String())
+	}
+}
+
+func TestRenamingOptionsNeedOneCatalog(t *testing.T) {
+	_, err := prom.New(prom.WithRegisterer(prometheus.NewRegistry()), prom.WithPrefix("x_"))
+	if err == nil || !strings.Contains(err.Error(), "WithPrefix") || !strings.Contains(err.Error(), "WithCatalog") {
+		t.Errorf("WithPrefix over every catalog: %v, want an error naming WithPrefix and WithCatalog", err)
+	}
+	if _, err := prom.New(prom.WithCatalog()); err == nil || !strings.Contains(err.Error(), "WithCatalog()") {
+		t.Errorf("WithCatalog(): %v", err)
+	}
+	if _, err := prom.New(prom.WithCatalog(nil)); err == nil || !strings.Contains(err.Error(), "catalog 0 is nil") {
+		t.Errorf("WithCatalog(nil): %v", err)
+	}
+}
+
+// counterValue reads the one series of the counter family name on reg.
+func counterValue(t *testing.T, reg *prometheus.Registry, name string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name && len(mf.Metric) == 1 {
+			return mf.Metric[0].GetCounter().GetValue()
+		}
+	}
+	t.Fatalf("no family %s with one series", name)
+	return 0
+}
