@@ -24,14 +24,14 @@ func TestConfigureReplacesEarlierHandler(t *testing.T) {
 	logctx.Failure(ctx, w, "three", logctx.Critical, errors.New("bad"))
 
 	l1 := one(t, first.String(), Flat)
-	if l1["logger"] != "shardyfusion.writer" || l1["event"] != "one" || l1["run_id"] != "r1" {
+	if l1["logger"] != "app.writer" || l1["event"] != "one" || l1["run_id"] != "r1" {
 		t.Fatalf("first handler: %s", first.String())
 	}
 	ls := lines(t, second.String(), ECS)
 	if len(ls) != 2 {
 		t.Fatalf("second handler got %d lines: %s", len(ls), second.String())
 	}
-	if ls[0]["log.logger"] != "shardyfusion.writer" || ls[0]["log.level"] != "DEBUG" || ls[0]["service.name"] != "svc" {
+	if ls[0]["log.logger"] != "app.writer" || ls[0]["log.level"] != "DEBUG" || ls[0]["service.name"] != "svc" {
 		t.Fatalf("earlier logger did not follow the new configuration: %v", ls[0])
 	}
 	if ls[1]["log.level"] != "CRITICAL" || ls[1]["error.message"] != "bad" || ls[1]["error.type"] != "*errors.errorString" || ls[1]["severity"] != "critical" {
@@ -43,10 +43,10 @@ func TestConfigureHierarchyLevels(t *testing.T) {
 	defer logctx.SetHandler(nil)
 	var buf bytes.Buffer
 	Configure(Config{JSON: true, Writer: &buf})
-	defer logctx.ClearLevel("shardyfusion.reader")
+	defer logctx.ClearLevel("app.reader")
 	r := logctx.Logger("reader")
 	r.Debug("hidden")
-	logctx.SetLevel("shardyfusion.reader", slog.LevelDebug)
+	logctx.SetLevel("app.reader", slog.LevelDebug)
 	r.Debug("shown")
 	logctx.Logger("writer").Debug("hidden too")
 	ls := lines(t, buf.String(), Flat)
@@ -62,7 +62,7 @@ func TestConfigureText(t *testing.T) {
 	ctx := logctx.With(context.Background(), "run_id", "r1")
 	logctx.Failure(ctx, logctx.Logger("writer"), "boom", logctx.Critical, errors.New("bad"))
 	out := buf.String()
-	for _, want := range []string{"level=CRITICAL", "msg=boom", "logger=shardyfusion.writer", "run_id=r1", "severity=critical", "error.message=bad"} {
+	for _, want := range []string{"level=CRITICAL", "msg=boom", "logger=app.writer", "run_id=r1", "severity=critical", "error.message=bad"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q: %s", want, out)
 		}
@@ -76,7 +76,7 @@ func TestConfigureSetDefaultAndErrors(t *testing.T) {
 	var buf bytes.Buffer
 	Configure(Config{JSON: true, Writer: &buf, SetDefault: true})
 	slog.Info("via default", "k", 1)
-	if m := one(t, buf.String(), Flat); m["event"] != "via default" || m["logger"] != "shardyfusion" {
+	if m := one(t, buf.String(), Flat); m["event"] != "via default" || m["logger"] != "app" {
 		t.Fatalf("default logger: %s", buf.String())
 	}
 	if _, err := Setup(Config{Format: 5}); err == nil || !strings.Contains(err.Error(), "Format") {

@@ -4,11 +4,11 @@
 //
 // Flat (the default):
 //
-//	{"timestamp":"2026-03-14T10:30:00.000Z","level":"INFO","logger":"shardyfusion.writer","event":"manifest_published","run_id":"abc123","num_shards":8}
+//	{"timestamp":"2026-03-14T10:30:00.000Z","level":"INFO","logger":"app.writer","event":"manifest_published","run_id":"abc123","num_shards":8}
 //
 // ECS:
 //
-//	{"@timestamp":"2026-03-14T10:30:00.000Z","log.level":"INFO","message":"manifest_published","ecs.version":"8.11.0","log.logger":"shardyfusion.writer","service.name":"writer","run_id":"abc123","num_shards":8}
+//	{"@timestamp":"2026-03-14T10:30:00.000Z","log.level":"INFO","message":"manifest_published","ecs.version":"8.11.0","log.logger":"app.writer","service.name":"writer","run_id":"abc123","num_shards":8}
 //
 // The built-in keys come first, then the fields bound to the context with
 // logctx.With, then the attributes given by WithAttrs, then the record's

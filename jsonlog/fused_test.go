@@ -199,7 +199,7 @@ func TestFusedECSPathAgrees(t *testing.T) {
 	hSrc, _ := newTest(t, ECS, &Options{AddSource: true})
 	hw := h.WithAttrs([]slog.Attr{slog.String("w", "1"), slog.Int("with.deep", 2)}).(*Handler)
 	noTime, _ := newTest(t, ECS, &Options{Clock: func() time.Time { return time.Time{} }})
-	named := h.WithLoggerName("shardyfusion.writer")
+	named := h.WithLoggerName("app.writer")
 	ctx := logctx.With(context.Background(), "run_id", "r", "n", 3, "ctx.key", "x")
 	tm := time.Date(2026, 1, 2, 3, 4, 5, 600, time.FixedZone("X", 3600))
 	cases := []fusedCase{

@@ -40,10 +40,10 @@ func newTest(t testing.TB, format Format, o *Options) (*Handler, *bytes.Buffer) 
 
 func TestFlatLayout(t *testing.T) {
 	h, buf := newTest(t, Flat, nil)
-	l := slog.New(h.WithLoggerName("shardyfusion.writer"))
+	l := slog.New(h.WithLoggerName("app.writer"))
 	ctx := logctx.With(context.Background(), "run_id", "abc123")
 	l.InfoContext(ctx, "manifest_published", "num_shards", 8)
-	want := `{"timestamp":"2026-03-14T10:30:00.000Z","level":"INFO","logger":"shardyfusion.writer","event":"manifest_published","run_id":"abc123","num_shards":8}` + "\n"
+	want := `{"timestamp":"2026-03-14T10:30:00.000Z","level":"INFO","logger":"app.writer","event":"manifest_published","run_id":"abc123","num_shards":8}` + "\n"
 	if buf.String() != want {
 		t.Fatalf("got  %s\nwant %s", buf, want)
 	}
@@ -51,10 +51,10 @@ func TestFlatLayout(t *testing.T) {
 
 func TestECSLayout(t *testing.T) {
 	h, buf := newTest(t, ECS, &Options{ServiceName: "writer"})
-	l := slog.New(h.WithLoggerName("shardyfusion.writer")).With("w", true).WithGroup("req")
+	l := slog.New(h.WithLoggerName("app.writer")).With("w", true).WithGroup("req")
 	ctx := logctx.With(context.Background(), "run_id", "abc123")
 	l.InfoContext(ctx, "manifest_published", "num_shards", 8, slog.Group("g", "x", 1.5))
-	want := `{"@timestamp":"2026-03-14T10:30:00.000Z","log.level":"INFO","message":"manifest_published","ecs.version":"8.11.0","log.logger":"shardyfusion.writer","service.name":"writer","run_id":"abc123","w":true,"req.num_shards":8,"req.g.x":1.5}` + "\n"
+	want := `{"@timestamp":"2026-03-14T10:30:00.000Z","log.level":"INFO","message":"manifest_published","ecs.version":"8.11.0","log.logger":"app.writer","service.name":"writer","run_id":"abc123","w":true,"req.num_shards":8,"req.g.x":1.5}` + "\n"
 	if buf.String() != want {
 		t.Fatalf("got  %s\nwant %s", buf, want)
 	}
@@ -592,7 +592,7 @@ func TestConcurrentLines(t *testing.T) {
 func TestHandleDoesNotAllocate(t *testing.T) {
 	for _, f := range formats {
 		h := NewHandler(discard{}, &Options{Format: f})
-		hh := h.WithLoggerName("shardyfusion.writer").WithAttrs([]slog.Attr{slog.String("w", "x")})
+		hh := h.WithLoggerName("app.writer").WithAttrs([]slog.Attr{slog.String("w", "x")})
 		ctx := logctx.With(context.Background(), bound(50)...)
 		r := benchRecord()
 		_ = hh.Handle(ctx, r)

@@ -8,7 +8,7 @@
 //     is immutable; handlers that know logctx (jsonlog.Handler) encode it once
 //     per scope and reuse the bytes on every line.
 //   - Attrs and Lookup read the bound fields back; Lookup does not allocate.
-//   - Logger returns a named logger under the root ("shardyfusion" by
+//   - Logger returns a named logger under the root ("app" by
 //     default, see SetRootName). SetLevel changes at run time the level of
 //     every logger under a name prefix, the most specific prefix winning, and
 //     it affects loggers created before the call.

@@ -35,7 +35,7 @@ func ExampleEvent() {
 	ctx := logctx.With(context.Background(), "run_id", "abc123")
 	logctx.Event(ctx, logctx.Logger("writer"), "manifest_published", "num_shards", 8)
 	// Output:
-	// {"timestamp":"2026-03-14T10:30:00.000Z","level":"INFO","logger":"shardyfusion.writer","event":"manifest_published","run_id":"abc123","num_shards":8}
+	// {"timestamp":"2026-03-14T10:30:00.000Z","level":"INFO","logger":"app.writer","event":"manifest_published","run_id":"abc123","num_shards":8}
 }
 
 func ExampleFailure() {
@@ -45,7 +45,7 @@ func ExampleFailure() {
 	ctx := logctx.With(context.Background(), "run_id", "abc123")
 	logctx.Failure(ctx, nil, "publish_failed", logctx.Critical, errors.New("manifest conflict"), "db_id", 3)
 	// Output:
-	// {"timestamp":"2026-03-14T10:30:00.000Z","level":"CRITICAL","logger":"shardyfusion","event":"publish_failed","run_id":"abc123","severity":"critical","error":{"message":"manifest conflict","type":"*errors.errorString"},"db_id":3}
+	// {"timestamp":"2026-03-14T10:30:00.000Z","level":"CRITICAL","logger":"app","event":"publish_failed","run_id":"abc123","severity":"critical","error":{"message":"manifest conflict","type":"*errors.errorString"},"db_id":3}
 }
 
 func ExampleSetLevel() {
@@ -54,14 +54,14 @@ func ExampleSetLevel() {
 	reader := logctx.Logger("reader")
 
 	reader.Debug("hidden")
-	logctx.SetLevel("shardyfusion", slog.LevelDebug)        // every logger under the root
-	logctx.SetLevel("shardyfusion.writer", slog.LevelError) // the most specific prefix wins
+	logctx.SetLevel("app", slog.LevelDebug)        // every logger under the root
+	logctx.SetLevel("app.writer", slog.LevelError) // the most specific prefix wins
 	reader.Debug("shown")
 	logctx.Logger("writer").Warn("hidden")
-	logctx.ClearLevel("shardyfusion")
-	logctx.ClearLevel("shardyfusion.writer")
+	logctx.ClearLevel("app")
+	logctx.ClearLevel("app.writer")
 	// Output:
-	// {"timestamp":"2026-03-14T10:30:00.000Z","level":"DEBUG","logger":"shardyfusion.reader","event":"shown"}
+	// {"timestamp":"2026-03-14T10:30:00.000Z","level":"DEBUG","logger":"app.reader","event":"shown"}
 }
 
 func ExampleHandler() {

@@ -130,7 +130,7 @@ func TestLoggerHierarchyLevels(t *testing.T) {
 	install(t, &buf, slog.LevelInfo)
 	w := Logger("writer")
 	wd := Logger("writer.s3")
-	r := Logger("shardyfusion.reader")
+	r := Logger("app.reader")
 	if w != Logger("writer") {
 		t.Fatal("Logger must return the same logger for the same name")
 	}
@@ -138,28 +138,28 @@ func TestLoggerHierarchyLevels(t *testing.T) {
 	if w.Enabled(ctx, slog.LevelDebug) {
 		t.Fatal("DEBUG enabled before SetLevel")
 	}
-	SetLevel("shardyfusion", slog.LevelDebug)
+	SetLevel("app", slog.LevelDebug)
 	if !w.Enabled(ctx, slog.LevelDebug) || !r.Enabled(ctx, slog.LevelDebug) {
 		t.Fatal("SetLevel(root, DEBUG) did not reach loggers created earlier")
 	}
-	SetLevel("shardyfusion.writer", slog.LevelError)
+	SetLevel("app.writer", slog.LevelError)
 	if w.Enabled(ctx, slog.LevelWarn) || wd.Enabled(ctx, slog.LevelWarn) {
 		t.Fatal("more specific prefix must win")
 	}
 	if !r.Enabled(ctx, slog.LevelDebug) {
 		t.Fatal("sibling affected by writer's level")
 	}
-	SetLevel("shardyfusion.wri", slog.LevelDebug) // not a dotted prefix of writer
+	SetLevel("app.wri", slog.LevelDebug) // not a dotted prefix of writer
 	if w.Enabled(ctx, slog.LevelWarn) {
 		t.Fatal("prefix matched in the middle of a name segment")
 	}
-	ClearLevel("shardyfusion.writer")
+	ClearLevel("app.writer")
 	if !w.Enabled(ctx, slog.LevelDebug) {
 		t.Fatal("ClearLevel did not fall back to the root prefix")
 	}
 	w.DebugContext(ctx, "hello", "n", 1)
 	lines := decodeLines(t, buf.Bytes())
-	if len(lines) != 1 || lines[0]["logger"] != "shardyfusion.writer" || lines[0]["msg"] != "hello" {
+	if len(lines) != 1 || lines[0]["logger"] != "app.writer" || lines[0]["msg"] != "hello" {
 		t.Fatalf("lines = %v", lines)
 	}
 }
@@ -175,7 +175,7 @@ func TestSetHandlerSwapsEarlierLoggers(t *testing.T) {
 	if len(la) != 1 || len(lb) != 1 {
 		t.Fatalf("a=%v b=%v", la, lb)
 	}
-	if lb[0]["msg"] != "two" || lb[0]["k"] != "v" || lb[0]["logger"] != "shardyfusion.swap" {
+	if lb[0]["msg"] != "two" || lb[0]["k"] != "v" || lb[0]["logger"] != "app.swap" {
 		t.Fatalf("replayed With/name missing: %v", lb[0])
 	}
 	if g, _ := lb[0]["g"].(map[string]any); g == nil || g["x"] != float64(2) {
@@ -197,7 +197,7 @@ func TestEventAndFailure(t *testing.T) {
 		t.Fatalf("want 4 lines, got %d: %s", len(lines), buf.String())
 	}
 	ev := lines[0]
-	if ev["msg"] != "manifest_published" || ev["level"] != "INFO" || ev["run_id"] != "abc" || ev["num_shards"] != float64(8) || ev["logger"] != "shardyfusion" {
+	if ev["msg"] != "manifest_published" || ev["level"] != "INFO" || ev["run_id"] != "abc" || ev["num_shards"] != float64(8) || ev["logger"] != "app" {
 		t.Fatalf("event line: %v", ev)
 	}
 	if src, _ := ev["source"].(map[string]any); src != nil {

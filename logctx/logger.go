@@ -12,8 +12,10 @@ import (
 	"sync/atomic"
 )
 
-// DefaultRoot is the default name of the root of the logger hierarchy.
-const DefaultRoot = "shardyfusion"
+// DefaultRoot is the default name of the root of the logger hierarchy. A
+// program names its own with SetRootName (the demo service, on the built-in
+// catalog, calls it "shardyfusion").
+const DefaultRoot = "app"
 
 // LevelCritical is the level of Critical failures, above slog.LevelError.
 // Handlers render it "CRITICAL" (see LevelString).
@@ -201,7 +203,7 @@ func updateLevels(prefix string, level slog.Level, clear bool) {
 // SetLevel sets, at run time, the minimum level of every logger whose name
 // is prefix or starts with prefix and a dot (the prefix "" matches every
 // logger). The most specific prefix set wins. It affects loggers obtained
-// earlier. The prefix is a full name ("shardyfusion.writer"); use FullName
+// earlier. The prefix is a full name ("app.writer"); use FullName
 // to qualify a short one.
 func SetLevel(prefix string, level slog.Level) { updateLevels(prefix, level, false) }
 

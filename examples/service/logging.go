@@ -6,6 +6,7 @@ import (
 
 	"github.com/milestone-go/milestone/jsonlog"
 	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
 // setupLogging is configure_logging for the service: JSON lines in the
@@ -19,6 +20,11 @@ func setupLogging(format string, w io.Writer) (*jsonlog.Handler, error) {
 	}
 	h, err := jsonlog.New(w, &jsonlog.Options{Format: f, ServiceName: "milestone-demo"})
 	if err != nil {
+		return nil, err
+	}
+	// The service runs the built-in catalog's writer and reader: its
+	// loggers are shardyfusion.service, shardyfusion.http, ….
+	if err := logctx.SetRootName(shardyfusion.Catalog.Namespace()); err != nil {
 		return nil, err
 	}
 	logctx.SetHandler(h)

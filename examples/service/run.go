@@ -155,16 +155,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	s.collector = pc
-	// milestone's own health (drops, losses, write errors, panics, invalid
-	// values, label overflows) joins /metrics as milestone_* families.
-	selfSources := []any{pc, logHandler}
 	if cfg.otlp {
 		oc, err := otlpenv.NewCollector(ctx)
 		if err != nil {
 			return fmt.Errorf("-otlp: %w", err)
 		}
 		s.collector = metrics.Multi(s.collector, oc)
-		selfSources = append(selfSources, oc)
 	}
 	if cfg.clickhouse != "" {
 		ch, err := clickhouse.New(clickhouse.WithURL(cfg.clickhouse), clickhouse.WithCreateTable(),
@@ -173,7 +169,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("-clickhouse: %w", err)
 		}
 		s.collector = metrics.Multi(s.collector, ch)
-		selfSources = append(selfSources, ch)
 		s.log.Info("clickhouse_enabled", "server", ch.Target(), "table", ch.Table())
 	}
 	ev, err := eventlog.New(eventlog.WithDir(cfg.events), eventlog.WithLogger(logctx.Logger("eventlog")),
@@ -182,13 +177,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-events: %w", err)
 	}
 	s.writeCollector = metrics.Multi(s.collector, ev)
-	selfSources = append(selfSources, ev)
-	for _, c := range []metrics.Collector{s.collector, s.writeCollector} {
-		if f, ok := c.(*metrics.Fanout); ok {
-			selfSources = append(selfSources, f)
-		}
-	}
-	if err := selfmetrics.Register(s.registry, selfSources...); err != nil {
+	// milestone's own health (drops, losses, write errors, panics, invalid
+	// values, label overflows, ignored events) joins /metrics as
+	// milestone_* families: every collector of the write path, and the log
+	// handler.
+	if err := selfmetrics.Register(s.registry, s.writeCollector, logHandler); err != nil {
 		return err
 	}
 	// The collectors are flushed before the last line (service_stopped or

@@ -120,6 +120,9 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 // events were lost or dropped since the previous Flush, naming how many
 // and the last error. After Close it returns nil at once.
 func (c *Collector) Flush(ctx context.Context) error {
+	if c == nil {
+		return nil
+	}
 	if open, err := c.q.Flush(ctx); !open || err != nil {
 		return err
 	}
@@ -131,6 +134,9 @@ func (c *Collector) Flush(ctx context.Context) error {
 // error when anything was lost or dropped during the collector's life.
 // Later calls return nil; Emit after Close is ignored and counted.
 func (c *Collector) Close() error {
+	if c == nil {
+		return nil
+	}
 	var err error
 	c.closeOnce.Do(func() {
 		c.q.Close()
@@ -176,6 +182,9 @@ type Stats struct {
 
 // Stats returns the collector's counters.
 func (c *Collector) Stats() Stats {
+	if c == nil {
+		return Stats{}
+	}
 	st := Stats{
 		Accepted: c.accepted.Load(), Sent: c.sent.Load(), Dropped: c.dropped.Load(),
 		DroppedAfterClose: c.droppedLate.Load(), Lost: c.lost.Load(), Batches: c.batches.Load(),

@@ -221,6 +221,9 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 // errors or dropped from a full queue since the previous Flush, with their
 // counts. After Close it returns nil at once.
 func (c *Collector) Flush(ctx context.Context) error {
+	if c == nil {
+		return nil
+	}
 	if open, err := c.q.Flush(ctx); !open || err != nil {
 		return err
 	}
@@ -249,6 +252,9 @@ func (c *Collector) lossSinceLastFlush() error {
 // a run whose file closed long before), an error with their counts. Later
 // calls return nil; Emit after Close is ignored and counted.
 func (c *Collector) Close() error {
+	if c == nil {
+		return nil
+	}
 	var err error
 	c.closeOnce.Do(func() {
 		c.q.Close()
@@ -298,6 +304,9 @@ type Stats struct {
 // Stats returns the collector's counters. Once Flush or Close has returned,
 // Accepted equals Written plus Lost for the events accepted before it.
 func (c *Collector) Stats() Stats {
+	if c == nil {
+		return Stats{}
+	}
 	return Stats{
 		Accepted:          c.accepted.Load(),
 		Written:           c.written.Load(),

@@ -381,6 +381,9 @@ func (c *Collector) InstrumentNames() []string { return slices.Clone(c.names) }
 // WithMeterProvider, or the global one, it does nothing: flushing belongs to
 // the provider's owner. After Close it does nothing.
 func (c *Collector) Flush(ctx context.Context) error {
+	if c == nil {
+		return nil
+	}
 	if !c.owned || c.closed.Load() {
 		return nil
 	}
@@ -396,6 +399,9 @@ func (c *Collector) Flush(ctx context.Context) error {
 // provider down (which exports what it holds), waiting at most CloseTimeout.
 // It is idempotent: later calls return nil. Emit after Close is ignored.
 func (c *Collector) Close() error {
+	if c == nil {
+		return nil
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), CloseTimeout)
 	defer cancel()
 	return c.Shutdown(ctx)
@@ -405,6 +411,9 @@ func (c *Collector) Close() error {
 // collector and, when it owns its MeterProvider, shuts the provider down,
 // returning when that is done or ctx is. Only the first call does anything.
 func (c *Collector) Shutdown(ctx context.Context) error {
+	if c == nil {
+		return nil
+	}
 	var err error
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)

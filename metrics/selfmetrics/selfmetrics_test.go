@@ -52,8 +52,10 @@ func TestEveryLossShowsOnTheRegistry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fan := metrics.Multi(pc, panicky{}, ev, sc).(*metrics.Fanout)
-	if err := selfmetrics.Register(reg, pc, ev, fan, sc, h); err != nil {
+	fan := metrics.Multi(pc, panicky{}, ev, sc)
+	// What Multi returns is enough: Register reaches every member; a
+	// member given again is read once.
+	if err := selfmetrics.Register(reg, fan, h, pc); err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
@@ -146,5 +148,49 @@ func TestRegisterRefusesUnknownSources(t *testing.T) {
 	}
 	if err := selfmetrics.Register(reg); err == nil {
 		t.Error("a second registration on one registry succeeded")
+	}
+}
+
+// TestRegisterTwiceSaysSo: a second Register on one registry is refused
+// with an error that names milestone's self-metrics.
+func TestRegisterTwiceSaysSo(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	if err := selfmetrics.Register(reg); err != nil {
+		t.Fatal(err)
+	}
+	err := selfmetrics.Register(reg)
+	if err == nil || !strings.Contains(err.Error(), "milestone's self-metrics are already registered") {
+		t.Errorf("second Register: %v", err)
+	}
+	ev, err := eventlog.New(eventlog.WithDir(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ev.Close()
+	err = selfmetrics.Register(reg, ev)
+	if err == nil || !strings.Contains(err.Error(), "milestone's self-metrics are already registered") {
+		t.Errorf("second Register with other sources: %v", err)
+	}
+}
+
+// TestRegisterRefusesWhatHasNoHealth: a nil source, or a value that is
+// neither a collector nor a health reporter, is an error naming it; a
+// collector with nothing to report is accepted.
+func TestRegisterRefusesWhatHasNoHealth(t *testing.T) {
+	var nilLog *eventlog.Collector
+	for _, tc := range []struct {
+		src  any
+		want string
+	}{
+		{nil, "source 0 is a nil"},
+		{nilLog, "source 0 is a nil *eventlog.Collector"},
+		{"text", "source 0 is a string"},
+	} {
+		if err := selfmetrics.Register(prometheus.NewRegistry(), tc.src); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Register(%#v): %v, want %q", tc.src, err, tc.want)
+		}
+	}
+	if err := selfmetrics.Register(prometheus.NewRegistry(), metrics.Nop, panicky{}); err != nil {
+		t.Errorf("collectors without health: %v", err)
 	}
 }

@@ -52,11 +52,7 @@ func NewBackends(cat *metrics.Catalog, runKey, events string, extra ...metrics.C
 		return nil, err
 	}
 	all := metrics.Multi(append([]metrics.Collector{pc, ev, lc}, extra...)...)
-	fan, ok := all.(*metrics.Fanout)
-	if !ok {
-		return nil, fmt.Errorf("appkit: metrics.Multi returned %T, not a *metrics.Fanout", all)
-	}
-	if err := selfmetrics.Register(reg, pc, ev, lc, fan); err != nil {
+	if err := selfmetrics.Register(reg, all); err != nil {
 		return nil, err
 	}
 	return &Backends{Registry: reg, EventLog: ev, All: all}, nil
