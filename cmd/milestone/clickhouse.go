@@ -3,8 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/milestone-go/milestone/internal/report/runsummary"
@@ -46,35 +46,27 @@ func runsFromClickHouse(url string) ([]runsummary.RunInfo, error) {
 	return list, nil
 }
 
-// clickhouseCmd is `milestone clickhouse ddl [--database DB] [--table T]`.
-func clickhouseCmd(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 || args[0] != "ddl" {
-		fmt.Fprintf(stderr, "milestone clickhouse: want the subcommand ddl\n%s", usage)
-		return 2
-	}
-	db, table := clickhouse.DefaultDatabase, clickhouse.DefaultTable
-	for i := 1; i < len(args); i++ {
-		if i+1 == len(args) {
-			fmt.Fprintf(stderr, "milestone clickhouse ddl: %s needs a value\n%s", args[i], usage)
-			return 2
+// clickhouseDDLCmd is `milestone clickhouse ddl`.
+var clickhouseDDLCmd = &command{
+	name:  "clickhouse ddl",
+	usage: "clickhouse ddl [--database DB] [--table TABLE]",
+	about: `clickhouse ddl prints the CREATE TABLE statement of the table
+metrics/clickhouse inserts into (the demo service creates it itself with
+WithCreateTable).`,
+	flags: func(fs *flag.FlagSet) func(*env, []string) int {
+		db := fs.String("database", clickhouse.DefaultDatabase, "the database")
+		table := fs.String("table", clickhouse.DefaultTable, "the table")
+		return func(e *env, args []string) int {
+			if len(args) > 0 {
+				return e.usage("want no argument, got %q", args)
+			}
+			for _, name := range []string{*db, *table} {
+				if err := clickhouse.CheckIdentifier(name); err != nil {
+					return e.usage("%v", err)
+				}
+			}
+			fmt.Fprint(e.stdout, clickhouse.DDL(*db, *table))
+			return 0
 		}
-		switch args[i] {
-		case "--database", "-database":
-			db = args[i+1]
-		case "--table", "-table":
-			table = args[i+1]
-		default:
-			fmt.Fprintf(stderr, "milestone clickhouse ddl: unknown flag %s\n%s", args[i], usage)
-			return 2
-		}
-		i++
-	}
-	for _, name := range []string{db, table} {
-		if err := clickhouse.CheckIdentifier(name); err != nil {
-			fmt.Fprintf(stderr, "milestone clickhouse ddl: %v\n", err)
-			return 2
-		}
-	}
-	fmt.Fprint(stdout, clickhouse.DDL(db, table))
-	return 0
+	},
 }

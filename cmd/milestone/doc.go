@@ -1,27 +1,49 @@
-// Command milestone works with what milestone's collectors wrote.
+// Command milestone works with what milestone's collectors wrote: the event
+// log of metrics/eventlog and the table of metrics/clickhouse.
 //
 // Usage:
 //
 //	milestone summarize [--json] PATH
+//	milestone summarize [--json] --clickhouse URL RUN_ID
 //	milestone runs [--json] [DIR]
+//	milestone runs [--json] --clickhouse URL
+//	milestone clickhouse ddl [--database DB] [--table TABLE]
+//	milestone docs [-o FILE]
+//	milestone mixin [--catalog NS] --out DIR [--window 5m] [--warn-rate 0.1] [--warn-for 10m]
+//	                [--latency NAME=DUR] [--stall-after 1h] [--runbook-url URL]
 //
-// summarize reads a run's event log, as written by metrics/eventlog (PATH is
-// a run directory such as ~/.milestone/events/nimble-falcon-57ee1d, or its
-// events.jsonl), and reports where the run's time went: the total time; the
-// time of each phase of the write (sharding, shard writes, manifest,
-// current); the shards' min, median and max write durations and the slowest
-// shards; the rows written; retries and time spent throttled; and the
-// reader's lookups with their latency percentiles. --json prints the same
-// figures as JSON. A torn last line, as a crash leaves it, is ignored and
-// reported.
+// summarize reads one run's event log (PATH is a run directory such as
+// ~/.milestone/events/nimble-falcon-57ee1d, or its events.jsonl) and reports
+// where the run's time went: its total time and, for any catalog, a table
+// per event and label set with the count, total, p50, p99 and max of each
+// duration and the sums of counts; for the built-in catalog's writes, also
+// the time of each phase (sharding, shard writes, manifest, current), the
+// shards' durations and the slowest shards, rows written, retries, time
+// throttled and reader latency percentiles. --json prints the same figures
+// as JSON. A torn last line, as a crash leaves it, is ignored and reported.
+// With --clickhouse it reads RUN_ID's rows from ClickHouse instead and
+// prints the same report.
 //
 // runs lists the runs of an event-log directory (DIR, else
-// $MILESTONE_EVENT_LOG_DIR, else ~/.milestone/events), oldest first, one a
-// line: its id, start time, total time, writes completed of those started,
-// rows written, retries, events dropped and a status: completed, incomplete
-// (a write started and never completed), no write, or unreadable.
+// $MILESTONE_EVENT_LOG_DIR, else ~/.milestone/events), or of the ClickHouse
+// table with --clickhouse, oldest first, one a line: its id, start time,
+// total time, writes completed of those started, rows written, retries,
+// events dropped and a status: completed, failed, incomplete (a run that
+// started and never ended), no write, or unreadable.
 //
-// Exit status: 0 on success, 1 when PATH or DIR cannot be read (for runs,
-// also when one run's file cannot be; the others are listed), 2 on a usage
-// error.
+// clickhouse ddl prints the CREATE TABLE statement of the table
+// metrics/clickhouse inserts into.
+//
+// docs writes the Markdown page of the built-in catalog (docs/events.md).
+//
+// mixin writes the monitoring mixin (alerts, recording rules, a Grafana
+// dashboard and a runbook) of a catalog this binary declares into DIR.
+//
+// Every command answers -h with its usage, what it does and its flags.
+// With --clickhouse, an empty URL means $MILESTONE_CLICKHOUSE_URL; the user,
+// password, database and table come from the MILESTONE_CLICKHOUSE_*
+// variables, and the password is never printed.
+//
+// Exit status: 0 on success, 1 when the command failed (for runs, also when
+// one run's file cannot be read; the others are listed), 2 on a usage error.
 package main

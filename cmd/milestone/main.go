@@ -1,10 +1,10 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 
 	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics/catalogdoc"
@@ -17,92 +17,80 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-const usage = `usage: milestone summarize [--json] PATH
-       milestone summarize [--json] --clickhouse URL RUN_ID
-       milestone runs [--json] [DIR]
-       milestone runs [--json] --clickhouse URL
-       milestone clickhouse ddl [--database DB] [--table TABLE]
-       milestone docs [-o FILE]
-       milestone mixin [--catalog NS] --out DIR [--window 5m] [--warn-rate 0.1] [--warn-for 10m]
-                       [--latency NAME=DUR] [--stall-after 1h] [--runbook-url URL]
-
-summarize reports on one run: PATH is a run directory (<dir>/<run_id>) or its
-events.jsonl. runs lists the runs of an event-log directory, oldest first;
-DIR defaults to $MILESTONE_EVENT_LOG_DIR, else ~/.milestone/events. With
---clickhouse they read the runs from the ClickHouse table metrics/clickhouse
-writes (the URL may be "" to use $MILESTONE_CLICKHOUSE_URL; user, password,
-database and table come from the MILESTONE_CLICKHOUSE_* variables), with the
-same report as from files. clickhouse ddl prints the table's CREATE
-statement. docs writes
-the Markdown page of the built-in catalog (docs/events.md) to FILE, or to
-standard output; an application renders its own catalog's page with
-metrics/catalogdoc. mixin writes alerts.yaml, rules.yaml, dashboards/NS.json and
-runbook.md for a catalog (default shardyfusion) into DIR (metrics/mixin).
-`
-
-// run is the command with its arguments (without the program name) and
-// output streams; it returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return 2
-	}
-	switch args[0] {
-	case "summarize":
-		return summarize(args[1:], stdout, stderr)
-	case "runs":
-		return runs(args[1:], stdout, stderr)
-	case "docs":
-		return docs(args[1:], stdout, stderr)
-	case "clickhouse":
-		return clickhouseCmd(args[1:], stdout, stderr)
-	case "mixin":
-		return mixinCmd(args[1:], stderr)
-	case "help", "-h", "-help", "--help":
-		fmt.Fprint(stdout, usage)
-		return 0
-	default:
-		fmt.Fprintf(stderr, "milestone: unknown command %q\n%s", args[0], usage)
-		return 2
-	}
-}
-
-// cmdArgs are a command's parsed arguments.
-type cmdArgs struct {
-	asJSON     bool
-	clickhouse *string // set by --clickhouse URL
-	paths      []string
-}
-
-// parseArgs splits a command's arguments into --json, --clickhouse URL and
-// the rest. It returns a non-negative exit status when the command should
-// stop there (help asked for, or an unknown flag).
-func parseArgs(cmd string, args []string, stdout, stderr io.Writer) (a cmdArgs, exit int) {
-	asJSON, paths, exit := false, []string(nil), -1
-	for i := 0; i < len(args); i++ {
-		switch arg := args[i]; {
-		case arg == "--clickhouse" || arg == "-clickhouse":
-			if i+1 == len(args) {
-				fmt.Fprintf(stderr, "milestone %s: --clickhouse needs a URL\n%s", cmd, usage)
-				return a, 2
-			}
-			i++
-			url := args[i]
-			a.clickhouse = &url
-		case arg == "--json" || arg == "-json":
-			asJSON = true
-		case arg == "-h" || arg == "--help" || arg == "-help":
-			fmt.Fprint(stdout, usage)
-			return a, 0
-		case strings.HasPrefix(arg, "-") && arg != "-":
-			fmt.Fprintf(stderr, "milestone %s: unknown flag %s\n%s", cmd, arg, usage)
-			return a, 2
-		default:
-			paths = append(paths, arg)
+// summarizeCmd is `milestone summarize`.
+var summarizeCmd = &command{
+	name: "summarize",
+	usage: `summarize [--json] PATH
+summarize [--json] --clickhouse URL RUN_ID`,
+	about: `summarize reports on one run: PATH is a run directory (<dir>/<run_id>) or
+its events.jsonl. It prints the run's total time and, for any catalog, a
+table per event and label set (count, total, p50, p99 and max of each
+duration, sums of counts); for the built-in catalog's writes, also the time
+of each phase, the slowest shards, retries, throttling and reader latency.
+With --clickhouse it reads RUN_ID's rows from the ClickHouse table
+metrics/clickhouse writes and prints the same report.`,
+	flags: func(fs *flag.FlagSet) func(*env, []string) int {
+		asJSON := fs.Bool("json", false, "print the report as JSON")
+		ch := clickhouseFlag(fs)
+		return func(e *env, args []string) int {
+			return summarize(e, *asJSON, ch, args)
 		}
-	}
-	a.asJSON, a.paths = asJSON, paths
-	return a, exit
+	},
+}
+
+// runsCmd is `milestone runs`.
+var runsCmd = &command{
+	name: "runs",
+	usage: `runs [--json] [DIR]
+runs [--json] --clickhouse URL`,
+	about: `runs lists the runs of an event-log directory (DIR, else
+$MILESTONE_EVENT_LOG_DIR, else ~/.milestone/events), oldest first, one a
+line: its id, start, total time, writes, rows, retries, events dropped and
+status (completed, failed, incomplete, no write, unreadable). With
+--clickhouse it lists the runs of the ClickHouse table instead. The exit
+status is 1 when a run could not be read; the others are listed.`,
+	flags: func(fs *flag.FlagSet) func(*env, []string) int {
+		asJSON := fs.Bool("json", false, "print the list as JSON")
+		ch := clickhouseFlag(fs)
+		return func(e *env, args []string) int {
+			return runs(e, *asJSON, ch, args)
+		}
+	},
+}
+
+// docsCmd is `milestone docs`.
+var docsCmd = &command{
+	name:  "docs",
+	usage: "docs [-o FILE]",
+	about: `docs writes the Markdown page of the built-in catalog (docs/events.md) to
+FILE, or to standard output. An application renders its own catalog's page
+with metrics/catalogdoc.`,
+	flags: func(fs *flag.FlagSet) func(*env, []string) int {
+		out := fs.String("o", "", "the file to write (default: standard output)")
+		return func(e *env, args []string) int {
+			return docs(e, *out, args)
+		}
+	},
+}
+
+// chFlag is a --clickhouse URL flag: set tells whether it was given (an
+// empty URL means $MILESTONE_CLICKHOUSE_URL).
+type chFlag struct {
+	url string
+	set bool
+}
+
+func (f *chFlag) String() string { return f.url }
+
+func (f *chFlag) Set(v string) error {
+	f.url, f.set = v, true
+	return nil
+}
+
+func clickhouseFlag(fs *flag.FlagSet) *chFlag {
+	f := &chFlag{}
+	fs.Var(f, "clickhouse", "read from the ClickHouse server at `URL` (\"\" for $MILESTONE_CLICKHOUSE_URL; user, password, database and table from the MILESTONE_CLICKHOUSE_* variables)")
+	return f
 }
 
 // clickhouseOpts turns a --clickhouse URL into the reader's options.
@@ -113,20 +101,15 @@ func clickhouseOpts(url string) []clickhouse.Option {
 	return []clickhouse.Option{clickhouse.WithURL(url)}
 }
 
-func summarize(args []string, stdout, stderr io.Writer) int {
-	a, exit := parseArgs("summarize", args, stdout, stderr)
-	if exit >= 0 {
-		return exit
-	}
-	asJSON, paths := a.asJSON, a.paths
+func summarize(e *env, asJSON bool, ch *chFlag, paths []string) int {
+	stdout, stderr := e.stdout, e.stderr
 	if len(paths) != 1 {
-		fmt.Fprintf(stderr, "milestone summarize: want one PATH or RUN_ID, got %d\n%s", len(paths), usage)
-		return 2
+		return e.usage("want one PATH or RUN_ID, got %d", len(paths))
 	}
 	var s *runsummary.Summary
 	var err error
-	if a.clickhouse != nil {
-		s, err = summaryFromClickHouse(*a.clickhouse, paths[0])
+	if ch.set {
+		s, err = summaryFromClickHouse(ch.url, paths[0])
 	} else {
 		s, err = runsummary.ReadFile(paths[0])
 	}
@@ -149,18 +132,13 @@ func summarize(args []string, stdout, stderr io.Writer) int {
 // runs lists the runs of an event-log directory. Its exit status is 1 when
 // the directory cannot be read or a run's file cannot be, so that scripts
 // notice; the readable runs are listed all the same.
-func runs(args []string, stdout, stderr io.Writer) int {
-	a, exit := parseArgs("runs", args, stdout, stderr)
-	if exit >= 0 {
-		return exit
-	}
-	asJSON, paths := a.asJSON, a.paths
-	if a.clickhouse != nil {
+func runs(e *env, asJSON bool, ch *chFlag, paths []string) int {
+	stdout, stderr := e.stdout, e.stderr
+	if ch.set {
 		if len(paths) > 0 {
-			fmt.Fprintf(stderr, "milestone runs: --clickhouse takes no DIR\n%s", usage)
-			return 2
+			return e.usage("--clickhouse takes no DIR")
 		}
-		list, err := runsFromClickHouse(*a.clickhouse)
+		list, err := runsFromClickHouse(ch.url)
 		if err != nil {
 			fmt.Fprintf(stderr, "milestone runs: %v\n", err)
 			return 1
@@ -168,8 +146,7 @@ func runs(args []string, stdout, stderr io.Writer) int {
 		return writeRuns(list, asJSON, stdout, stderr)
 	}
 	if len(paths) > 1 {
-		fmt.Fprintf(stderr, "milestone runs: want at most one DIR, got %d\n%s", len(paths), usage)
-		return 2
+		return e.usage("want at most one DIR, got %d", len(paths))
 	}
 	var dir string
 	if len(paths) == 1 {
@@ -211,22 +188,21 @@ func writeRuns(list []runsummary.RunInfo, asJSON bool, stdout, stderr io.Writer)
 	return status
 }
 
-// docs writes the built-in catalog's page, to -o FILE or standard output.
-func docs(args []string, stdout, stderr io.Writer) int {
-	switch {
-	case len(args) == 0:
-		if _, err := stdout.Write(catalogdoc.Render(shardyfusion.Catalog)); err != nil {
-			fmt.Fprintf(stderr, "milestone docs: %v\n", err)
-			return 1
-		}
-		return 0
-	case len(args) == 2 && (args[0] == "-o" || args[0] == "--o"):
-		if err := catalogdoc.Write(shardyfusion.Catalog, args[1]); err != nil {
-			fmt.Fprintf(stderr, "milestone docs: %v\n", err)
-			return 1
-		}
-		return 0
+// docs writes the built-in catalog's page, to FILE or standard output.
+func docs(e *env, file string, args []string) int {
+	stdout, stderr := e.stdout, e.stderr
+	if len(args) > 0 {
+		return e.usage("want no argument but -o FILE, got %q", args)
 	}
-	fmt.Fprintf(stderr, "milestone docs: want no argument or -o FILE\n%s", usage)
-	return 2
+	var err error
+	if file == "" {
+		_, err = stdout.Write(catalogdoc.Render(shardyfusion.Catalog))
+	} else {
+		err = catalogdoc.Write(shardyfusion.Catalog, file)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "milestone docs: %v\n", err)
+		return 1
+	}
+	return 0
 }

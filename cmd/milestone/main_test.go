@@ -190,3 +190,36 @@ func TestDocsWritesTheBuiltinPage(t *testing.T) {
 		t.Errorf("docs extra: exit %d, want 2", code)
 	}
 }
+
+// TestEverySubcommandAnswersHelp: -h (and --help) prints the command's
+// usage, what it does and its flags on stdout and exits 0, for every
+// subcommand, after other arguments too.
+func TestEverySubcommandAnswersHelp(t *testing.T) {
+	for _, args := range [][]string{
+		{"summarize", "-h"}, {"summarize", "x", "--help"}, {"runs", "-h"}, {"docs", "-h"},
+		{"mixin", "-h"}, {"clickhouse", "ddl", "-h"}, {"clickhouse", "-h"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(args, &out, &errb)
+		name := args[0]
+		if name == "clickhouse" {
+			name = "clickhouse ddl"
+		}
+		if code != 0 || !strings.HasPrefix(out.String(), "usage: milestone "+name) || errb.Len() != 0 {
+			t.Errorf("run(%q) = %d, stdout %q, stderr %q; want 0 and the command's usage on stdout", args, code, out.String(), errb.String())
+		}
+		if name != "docs" && !strings.Contains(out.String(), "Flags:") {
+			t.Errorf("run(%q) lists no flags:\n%s", args, out.String())
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run([]string{"clickhouse", "ddl", "--table"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--table needs a value") {
+		t.Errorf("ddl --table: %d %q", code, errb.String())
+	}
+	// The usage text never breaks a sentence over a short line.
+	for _, line := range strings.Split(mainUsage(), "\n") {
+		if strings.HasSuffix(line, " statement.") || (len(line) > 0 && len(line) < 20 && !strings.HasPrefix(line, "usage")) {
+			t.Errorf("usage line %q", line)
+		}
+	}
+}
