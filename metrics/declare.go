@@ -212,9 +212,9 @@ func (r *registry) checkJoin(d *Descriptor) error {
 		}
 		switch {
 		case other.Code == d.Code:
-			return fmt.Errorf("code %d is already %s", d.Code, other.Wire)
+			return fmt.Errorf("code %d is already used by event %s", d.Code, other.Wire)
 		case other.Wire == d.Wire:
-			return fmt.Errorf("wire name already used by code %d", other.Code)
+			return fmt.Errorf("wire name %q is already used by the event of code %d", d.Wire, other.Code)
 		}
 		for _, f := range other.Fields {
 			if f.Label != nil {

@@ -146,10 +146,10 @@ func TestDeclareRejectsReuse(t *testing.T) {
 	if _, err := metrics.Declare[twiceA](cat, metrics.Spec{Code: 2, Wire: "a.two", Group: "g", Help: "h", Instruments: spec.Instruments}); err == nil || !strings.Contains(err.Error(), "already declared as a.one") {
 		t.Errorf("declaring a type twice: %v", err)
 	}
-	if _, err := metrics.Declare[twiceB](cat, metrics.Spec{Code: 1, Wire: "a.two", Group: "g", Help: "h", Instruments: spec.Instruments}); err == nil || !strings.Contains(err.Error(), "code 1 is already a.one") {
+	if _, err := metrics.Declare[twiceB](cat, metrics.Spec{Code: 1, Wire: "a.two", Group: "g", Help: "h", Instruments: spec.Instruments}); err == nil || !strings.Contains(err.Error(), "code 1 is already used by event a.one") {
 		t.Errorf("reusing a code: %v", err)
 	}
-	if _, err := metrics.Declare[twiceB](cat, metrics.Spec{Code: 2, Wire: "a.one", Group: "g", Help: "h", Instruments: spec.Instruments}); err == nil || !strings.Contains(err.Error(), "wire name already used") {
+	if _, err := metrics.Declare[twiceB](cat, metrics.Spec{Code: 2, Wire: "a.one", Group: "g", Help: "h", Instruments: spec.Instruments}); err == nil || !strings.Contains(err.Error(), `wire name "a.one" is already used by the event of code 1`) {
 		t.Errorf("reusing a wire name: %v", err)
 	}
 	if _, err := metrics.Declare[twiceB](cat, metrics.Spec{Code: 2, Wire: "a.two", Group: "g", Help: "h",

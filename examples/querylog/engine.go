@@ -31,7 +31,7 @@ const (
 
 // ErrUnknownColumn is the error of a query that names a column the table
 // does not have.
-var ErrUnknownColumn = errors.New("querylog: unknown column")
+var ErrUnknownColumn = errors.New("unknown column")
 
 // categories of the generated table.
 var categories = []string{"books", "games", "garden", "music", "tools", "toys", "travel", "video"}
@@ -221,7 +221,7 @@ func scan(ctx context.Context, path string, out chan<- []Row, o *opStats) error 
 		read += int64(len(line)) + 1
 		parts := strings.Split(line, ",")
 		if len(parts) != 3 {
-			return fmt.Errorf("querylog: %s: bad line %q", path, line)
+			return fmt.Errorf("%s: bad line %q", path, line)
 		}
 		id, _ := strconv.ParseInt(parts[0], 10, 64)
 		v, _ := strconv.ParseFloat(parts[2], 64)

@@ -313,6 +313,19 @@ func TestConfigurationFromTheEnvironment(t *testing.T) {
 	if _, err := clickhouse.New(); err == nil || !strings.Contains(err.Error(), clickhouse.EnvURL) {
 		t.Errorf("no URL: %v", err)
 	}
+	// A URL error names what was typed, without its password, and says
+	// what is wrong.
+	for _, tc := range []struct{ url, want string }{
+		{"127.0.0.1:18123", `WithURL("127.0.0.1:18123"): the URL needs a scheme, such as http://127.0.0.1:18123`},
+		{"u:hunter2@127.0.0.1:18123", `WithURL("u:xxxxx@127.0.0.1:18123"): the URL needs a scheme`},
+		{"ftp://u:hunter2@h", `WithURL("ftp://u:xxxxx@h"): the scheme must be http or https, not "ftp"`},
+		{"http://u:hunter2@h:bad port", `WithURL("http://u:xxxxx@h:bad port"): not a URL`},
+	} {
+		_, err := clickhouse.New(clickhouse.WithURL(tc.url))
+		if err == nil || !strings.Contains(err.Error(), tc.want) || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("WithURL(%q): %v, want %q and no password", tc.url, err, tc.want)
+		}
+	}
 	for _, opt := range []clickhouse.Option{nil, clickhouse.WithQueueSize(0), clickhouse.WithBatch(0, 0, 0), clickhouse.WithTimeout(0), clickhouse.WithTable("a b")} {
 		if _, err := clickhouse.New(clickhouse.WithURL("http://127.0.0.1:1"), opt); err == nil {
 			t.Errorf("New accepted a bad option")

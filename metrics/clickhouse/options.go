@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/milestone-go/milestone/internal/lib/sinkbase"
@@ -295,13 +296,20 @@ func (c *config) fromEnv() error {
 
 // parseURL checks that s is an http or https URL with a host and no query.
 func parseURL(s string) (*url.URL, error) {
+	if !strings.Contains(s, "://") {
+		return nil, fmt.Errorf("the URL needs a scheme, such as http://%s", redactURL(s))
+	}
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, errors.New("not a URL")
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // url.Error repeats the URL, password included
+		}
+		return nil, fmt.Errorf("not a URL: %v", err)
 	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return nil, errors.New("the scheme must be http or https")
+		return nil, fmt.Errorf("the scheme must be http or https, not %q", u.Scheme)
 	case u.Host == "":
 		return nil, errors.New("the URL has no host")
 	case u.RawQuery != "" || u.Fragment != "":
@@ -310,12 +318,27 @@ func parseURL(s string) (*url.URL, error) {
 	return u, nil
 }
 
-// redactURL returns s with the password of its userinfo replaced, for
-// printing. A string that does not parse is not printed at all.
+// redactURL returns s with the password of its userinfo replaced by
+// "xxxxx", for printing: s itself when it has none. It does not need s to
+// parse, so that a malformed URL is still shown as typed, without its
+// password.
 func redactURL(s string) string {
-	u, err := url.Parse(s)
-	if err != nil {
-		return "(unparsable URL)"
+	authority := s
+	start := 0
+	if i := strings.Index(s, "://"); i >= 0 {
+		start = i + 3
+		authority = s[start:]
 	}
-	return u.Redacted()
+	if i := strings.IndexAny(authority, "/?#"); i >= 0 {
+		authority = authority[:i]
+	}
+	at := strings.LastIndex(authority, "@")
+	if at < 0 {
+		return s
+	}
+	colon := strings.Index(authority[:at], ":")
+	if colon < 0 {
+		return s
+	}
+	return s[:start+colon+1] + "xxxxx" + s[start+at:]
 }
