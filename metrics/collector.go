@@ -1,6 +1,9 @@
 package metrics
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Collector receives the lifecycle events of a pipeline. It is the one
 // interface every backend implements and every writer and reader calls.
@@ -39,6 +42,13 @@ type Closer interface {
 	Close() error
 }
 
+// Shutdowner is implemented by a collector whose Close can wait on
+// something outside the process (an exporter, a server): Shutdown is Close
+// bounded by ctx; what it could not finish by then is lost and counted.
+type Shutdowner interface {
+	Shutdown(ctx context.Context) error
+}
+
 // Nop is a Collector that does nothing. Use it where a Collector is required
 // and no metrics are wanted.
 var Nop Collector = &nop{}
@@ -57,6 +67,18 @@ func Flush(ctx context.Context, c Collector) error {
 		return f.Flush(ctx)
 	}
 	return nil
+}
+
+// Shutdown flushes c and closes it, all within ctx: through its Shutdown
+// method when it has one (Shutdowner), else Flush(ctx) then Close. It is how
+// a program stops its collectors within a deadline, whatever state their
+// exporters and servers are in; what Multi returns shuts its members down
+// the same way.
+func Shutdown(ctx context.Context, c Collector) error {
+	if s, ok := c.(Shutdowner); ok {
+		return s.Shutdown(ctx)
+	}
+	return errors.Join(Flush(ctx, c), Close(c))
 }
 
 // Close closes c when it implements Closer, and returns nil otherwise.

@@ -112,6 +112,40 @@ func (f *Fanout) Flush(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// Shutdown shuts every member down within ctx (see metrics.Shutdown), all
+// at once, so that one slow member does not use up the others' time, and
+// returns their errors joined. It returns when ctx is done even if a member
+// has not returned yet (one that ignores ctx), naming it in the error.
+func (f *Fanout) Shutdown(ctx context.Context) error {
+	errs := make([]error, len(f.members))
+	finished := make([]atomic.Bool, len(f.members))
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, c := range f.members {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = Shutdown(ctx, c)
+			finished[i].Store(true)
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return errors.Join(errs...)
+	case <-ctx.Done():
+	}
+	var out []error
+	for i, c := range f.members {
+		if finished[i].Load() {
+			out = append(out, errs[i])
+		} else {
+			out = append(out, fmt.Errorf("metrics: %T did not shut down in time: %w", c, ctx.Err()))
+		}
+	}
+	return errors.Join(out...)
+}
+
 // Close closes every member that implements Closer, even when an earlier one
 // fails, and returns their errors joined.
 func (f *Fanout) Close() error {

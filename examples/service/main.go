@@ -8,10 +8,20 @@ import (
 	"syscall"
 )
 
+// main runs the service until SIGINT or SIGTERM, then shuts it down within
+// StopBudget; a second signal ends the shutdown at once.
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, stop := context.WithCancel(context.Background())
+	hard := make(chan struct{})
+	go func() {
+		<-sigs
+		stop()
+		<-sigs
+		close(hard)
+	}()
+	if err := run(withHardStop(ctx, hard), os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "service:", err)
 		os.Exit(1)
 	}

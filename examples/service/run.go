@@ -190,7 +190,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	flushed := false
 	defer func() {
 		if !flushed {
-			s.flushCollectors()
+			sctx, cancel := shutdownContext(ctx)
+			defer cancel()
+			s.flushCollectors(sctx)
 		}
 	}()
 
@@ -225,12 +227,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	lctx, stopLoops := context.WithCancel(ctx)
 	err = s.start(lctx, &loops, stderr)
 
-	// Shut down: stop the loops, drain the requests, close the reader, and
-	// flush the collectors (deferred above).
-	stopLoops()
-	loops.Wait()
-	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	// Shut down within StopBudget, or at once on a second signal: stop the
+	// loops, drain the requests, close the reader, and shut the collectors
+	// down.
+	sctx, cancel := shutdownContext(ctx)
 	defer cancel()
+	stopLoops()
+	waitOrDone(sctx, loops.Wait)
 	if serr := srv.Shutdown(sctx); serr != nil {
 		logctx.Failure(ctx, s.log, "http_shutdown_failed", logctx.Error, serr)
 	}
@@ -245,7 +248,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil && ctx.Err() != nil && errors.Is(err, context.Canceled) {
 		err = nil // interrupted during the first write: a clean stop
 	}
-	s.flushCollectors()
+	s.flushCollectors(sctx)
 	flushed = true
 	if err != nil {
 		logctx.Failure(ctx, s.log, "service_failed", logctx.Critical, err)
@@ -316,14 +319,51 @@ func (s *service) start(ctx context.Context, loops *sync.WaitGroup, stderr io.Wr
 // flushCollectors flushes and closes the collectors that buffer (the event
 // log, and the OTel one), so the last events are written and exported
 // before the process ends.
-func (s *service) flushCollectors() {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := metrics.Flush(ctx, s.writeCollector); err != nil {
+func (s *service) flushCollectors(ctx context.Context) {
+	if err := metrics.Shutdown(ctx, s.writeCollector); err != nil {
 		logctx.Failure(ctx, s.log, "metrics_flush_failed", logctx.Error, err)
 	}
-	if err := metrics.Close(s.writeCollector); err != nil {
-		logctx.Failure(ctx, s.log, "metrics_close_failed", logctx.Error, err)
+}
+
+// StopBudget bounds the shutdown after the first signal: the loops, the
+// HTTP server's draining, the reader and the collectors' shutdown share it,
+// so that the service stops within 5 s whatever state its exporters are in
+// (a dead OTLP endpoint, say).
+const StopBudget = 4 * time.Second
+
+// hardStopKey is the context key of the channel a second signal closes.
+type hardStopKey struct{}
+
+// withHardStop returns ctx carrying hard, closed by a second signal: the
+// shutdown then ends at once.
+func withHardStop(ctx context.Context, hard <-chan struct{}) context.Context {
+	return context.WithValue(ctx, hardStopKey{}, hard)
+}
+
+// shutdownContext returns the context the shutdown runs in, which outlives
+// ctx's cancellation: done StopBudget from now, or at once when the channel
+// of withHardStop is closed.
+func shutdownContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), StopBudget)
+	if hard, ok := ctx.Value(hardStopKey{}).(<-chan struct{}); ok {
+		go func() {
+			select {
+			case <-hard:
+				cancel()
+			case <-sctx.Done():
+			}
+		}()
+	}
+	return sctx, cancel
+}
+
+// waitOrDone runs wait and returns when it does or when ctx is done.
+func waitOrDone(ctx context.Context, wait func()) {
+	done := make(chan struct{})
+	go func() { wait(); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
 	}
 }
 

@@ -134,15 +134,32 @@ func (c *Collector) Flush(ctx context.Context) error {
 // error when anything was lost or dropped during the collector's life.
 // Later calls return nil; Emit after Close is ignored and counted.
 func (c *Collector) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), c.closeTimeout())
+	defer cancel()
+	return c.Shutdown(ctx)
+}
+
+func (c *Collector) closeTimeout() time.Duration {
+	if c == nil {
+		return 0
+	}
+	return c.cfg.closeTimeout
+}
+
+// Shutdown is Close with a deadline of the caller's choosing instead of
+// WithCloseTimeout's: it stops accepting events and sends what it holds
+// until ctx is done, when what is left is lost and counted. Only the first
+// call (of Close or Shutdown) does anything.
+func (c *Collector) Shutdown(ctx context.Context) error {
 	if c == nil {
 		return nil
 	}
 	var err error
 	c.closeOnce.Do(func() {
 		c.q.Close()
-		stop := time.AfterFunc(c.cfg.closeTimeout, c.cancel)
+		stop := context.AfterFunc(ctx, c.cancel)
 		<-c.done
-		stop.Stop()
+		stop()
 		c.cancel()
 		st := c.Stats()
 		if st.Lost+st.Dropped > 0 {

@@ -2,6 +2,7 @@ package otelcol
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -389,7 +390,7 @@ func (c *Collector) Flush(ctx context.Context) error {
 	}
 	if f, ok := c.provider.(flusher); ok {
 		if err := f.ForceFlush(ctx); err != nil {
-			return fmt.Errorf("otelcol: flush: %w", err)
+			return fmt.Errorf("otelcol: flush: %w", distinct(err))
 		}
 	}
 	return nil
@@ -419,9 +420,31 @@ func (c *Collector) Shutdown(ctx context.Context) error {
 		c.closed.Store(true)
 		if c.owned && c.shutdown != nil {
 			if e := c.shutdown(ctx); e != nil {
-				err = fmt.Errorf("otelcol: shutting down the MeterProvider: %w", e)
+				err = fmt.Errorf("otelcol: shutting down the MeterProvider: %w", distinct(e))
 			}
 		}
 	})
 	return err
+}
+
+// distinct returns err with the repeats of a joined error left out: the
+// SDK joins the context's error with its exporter's, which is often the
+// same ("context deadline exceeded" twice).
+func distinct(err error) error {
+	joined, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return err
+	}
+	var keep []error
+	seen := map[string]bool{}
+	for _, e := range joined.Unwrap() {
+		if e != nil && !seen[e.Error()] {
+			seen[e.Error()] = true
+			keep = append(keep, e)
+		}
+	}
+	if len(keep) == 1 {
+		return keep[0]
+	}
+	return errors.Join(keep...)
 }

@@ -2,6 +2,7 @@ package otelcol_test
 
 import (
 	"context"
+	"errors"
 	"math"
 	"slices"
 	"sort"
@@ -732,5 +733,20 @@ func TestCloseWhileEmitting(t *testing.T) {
 	}
 	if c.Panics() != 0 {
 		t.Errorf("Panics = %d", c.Panics())
+	}
+}
+
+// TestDistinctErrors: an error the SDK joins from two equal ones reads once.
+func TestDistinctErrors(t *testing.T) {
+	e := errors.Join(context.DeadlineExceeded, context.DeadlineExceeded)
+	if got := otelcol.Distinct(e).Error(); got != "context deadline exceeded" {
+		t.Errorf("Distinct = %q", got)
+	}
+	if !errors.Is(otelcol.Distinct(e), context.DeadlineExceeded) {
+		t.Error("Distinct lost the error's identity")
+	}
+	two := errors.Join(context.DeadlineExceeded, errors.New("dial tcp: refused"))
+	if got := otelcol.Distinct(two).Error(); got != "context deadline exceeded\ndial tcp: refused" {
+		t.Errorf("Distinct of two = %q", got)
 	}
 }

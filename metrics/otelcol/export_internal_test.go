@@ -1,0 +1,4 @@
+package otelcol
+
+// Distinct is distinct, for the external tests.
+var Distinct = distinct
