@@ -23,10 +23,26 @@
 //
 // # How a line is assembled
 //
-// Handle (handler.go) takes the first of these paths that applies
-// (line.go):
+// The files read top-down, each calling only the ones below it:
 //
-//   - fused (fused.go): no group is open; the header and the plain
+//	handler.go       the slog.Handler: options, Handle, WithAttrs, WithGroup
+//	scopes.go        the pre-encoded scopes: WithAttrs levels and context fields
+//	line.go          line assembly: the general path, and which path a line takes
+//	fastline.go      the fused fast paths line assembly tries first
+//	head.go          the head of every line: timestamp, level, logger, message
+//	source.go        the source location (Options.AddSource)
+//	flat.go          the flat layout's body
+//	ecs.go           the ECS layout's body
+//	keyfacts.go      what a key's bytes decide, cached per key string
+//	ecsmapping.go    the ECS mapping: objects, leaves, what each leaf accepts
+//	ecsfields_gen.go the ECS field table, generated from third_party/ecs
+//	values.go        the value of every slog kind, errors, floats, marshalers
+//	keyrules.go      key hashes and sets, reserved keys, renaming
+//	linebuffer.go    the line being written: a buffer with a limit, keys, strings
+//
+// Handle takes the first of these paths that applies:
+//
+//   - fused (fastline.go): no group is open; the head and the plain
 //     attributes (ASCII keys; strings, numbers, booleans, durations, times,
 //     a last error) are written in one pass, each key checked for a
 //     collision as it is written; what a key's bytes alone decide (plain,
@@ -36,15 +52,11 @@
 //     encoded again;
 //   - fast: no key of the line can collide (checked with key hashes,
 //     fastFlat in flat.go or fastECS in ecs.go); the pre-encoded scopes
-//     (scopes.go) are copied and the attributes appended;
+//     are copied and the attributes appended;
 //   - general: some key collides; every key is checked against the others
 //     and renamed as the Handler doc says (slowBodyFlat, slowBodyECS);
 //   - limited: the line is longer than Options.MaxLineBytes; it is encoded
 //     again by the general path under the limit and counted as truncated.
-//
-// The layouts differ only in the body: flat.go writes groups as nested
-// objects, ecs.go as dotted keys around the ECS fields it writes itself.
-// Values are encoded by encoder.go and encode.go, key sets by keys.go.
 //
 // # Lines Elasticsearch indexes
 //

@@ -1,7 +1,7 @@
 package jsonlog
 
-// This file is the ECS layout's body: dotted keys, the ECS fields the
-// format writes itself, and the check that an application key fits them.
+// This file is the ECS layout: dotted top-level keys around the ECS fields
+// the handler writes itself, checked against the ECS mapping (ecsmapping.go).
 
 import (
 	"log/slog"
@@ -9,31 +9,9 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
 )
-
-// ecsState is what the ECS layout keeps per handler, beside the state both
-// layouts share: the WithAttrs fragment and its key sets, and the prefix
-// the open groups give call-site keys.
-type ecsState struct {
-	frag             []byte
-	leaf             keySet
-	prefix           keySet
-	callPrefix       string
-	callPrefixEsc    []byte
-	callPrefixHash   uint64
-	callPrefixHashes []uint64
-	renamed          int // fields of frag written under another key than their own
-}
-
-type ecsCheck struct {
-	h    *Handler
-	fr   *fragment
-	leaf [2 * maxFastAttrs]uint64
-	nl   int
-	pre  [2 * maxFastAttrs]uint64
-	np   int
-}
 
 func (h *Handler) fastECS(fr *fragment, call []slog.Attr) bool {
 	if fr != nil && !h.ecsFragmentFits(fr) {
@@ -66,6 +44,29 @@ func (h *Handler) ecsFragmentFits(fr *fragment) bool {
 		}
 	}
 	return true
+}
+
+// ecsState is what the ECS layout keeps per handler, beside the state both
+// layouts share: the WithAttrs fragment and its key sets, and the prefix
+// the open groups give call-site keys.
+type ecsState struct {
+	frag             []byte
+	leaf             keySet
+	prefix           keySet
+	callPrefix       string
+	callPrefixEsc    []byte
+	callPrefixHash   uint64
+	callPrefixHashes []uint64
+	renamed          int // fields of frag written under another key than their own
+}
+
+type ecsCheck struct {
+	h    *Handler
+	fr   *fragment
+	leaf [2 * maxFastAttrs]uint64
+	nl   int
+	pre  [2 * maxFastAttrs]uint64
+	np   int
 }
 
 func (c *ecsCheck) isLeaf(k uint64) bool {
@@ -101,10 +102,6 @@ func (c *ecsCheck) addPrefix(k uint64) bool {
 	c.np++
 	return true
 }
-
-// maybeBlank reports whether a key segment starting with b may be blank
-// (see cleanKey), which only the general path decides.
-func maybeBlank(b byte) bool { return b <= ' ' || b >= utf8.RuneSelf }
 
 // key hashes key after state, recording its inner dotted prefixes; it
 // returns the hash of the key, or false on a conflict or a segment that
@@ -201,6 +198,10 @@ func (c *ecsCheck) addLeaf(k uint64) bool {
 	return true
 }
 
+// maybeBlank reports whether a key segment starting with b may be blank
+// (see cleanKey), which only the general path decides.
+func maybeBlank(b byte) bool { return b <= ' ' || b >= utf8.RuneSelf }
+
 // ecsTopLeafTaken reports whether a top-level call attribute holding v may
 // not be written under key as it is, without the general path's checks:
 // its first segment is one the format writes itself, or it is an ECS
@@ -237,23 +238,6 @@ func ecsTopLeafTaken(key string, v slog.Value) bool {
 	return ecsRoot(first) && !ecsFastFits(key, v)
 }
 
-// ecsNamespace reports whether a key's first segment seg is an ECS field's
-// or one the ECS format writes itself: such a group's keys need the
-// general path's checks.
-func ecsNamespace(seg string) bool { return ecsFirstSegment(seg) || ecsRoot(seg) }
-
-// ecsFirstSegments[c] has bit n set when a first segment of n bytes
-// starting with c is an ECS field's or one the ECS format writes: a cheap
-// test that rules out most keys before ecsTopLeafTaken's switches.
-var ecsFirstSegments = func() (t [256]uint64) {
-	for _, s := range append(ecsRootNames[:len(ecsRootNames):len(ecsRootNames)], "@timestamp", "log", "message", "ecs", "service", truncatedKey) {
-		if len(s) < 64 {
-			t[s[0]] |= 1 << len(s)
-		}
-	}
-	return t
-}()
-
 func (h *Handler) fastBodyECS(e *encoder, fr *fragment, call []slog.Attr) {
 	if fr != nil {
 		e.buf = append(e.buf, fr.data...)
@@ -287,4 +271,93 @@ func (h *Handler) slowBodyECS(e *encoder, f *logctx.Fields, call []slog.Attr) {
 	list, renamed := processECS(list)
 	e.renamed += renamed
 	e.kvs(list)
+}
+
+// flattenECS appends the attributes as dotted keys under prefix.
+func flattenECS(dst []kv, prefix string, attrs []slog.Attr, depth int) []kv {
+	for _, a := range attrs {
+		v := a.Value.Resolve()
+		if a.Key == "" && v.Kind() == slog.KindAny && v.Any() == nil {
+			continue
+		}
+		if v.Kind() == slog.KindGroup {
+			if depth >= MaxDepth {
+				dst = append(dst, kv{prefix + fixKey(a.Key), slog.StringValue(DepthMarker)})
+				continue
+			}
+			p := prefix
+			if a.Key != "" {
+				p = prefix + fixKey(a.Key) + "."
+			}
+			dst = flattenECS(dst, p, v.Group(), depth+1)
+			continue
+		}
+		key := prefix + fixKey(a.Key)
+		if key == "error" {
+			if err, ok := isError(v); ok {
+				dst = append(dst,
+					kv{"error.type", slog.StringValue(errorType(err))},
+					kv{"error.message", slog.StringValue(errorText(err))})
+				continue
+			}
+		}
+		dst = append(dst, kv{key, v})
+	}
+	return dst
+}
+
+// ecsField writes one attribute of the record in the ECS layout, its key
+// being prefix (escaped), the path and the attribute's key, dot-separated.
+func (e *encoder) ecsField(prefix []byte, path []string, a slog.Attr, depth int) {
+	v := a.Value
+	if v.Kind() == slog.KindLogValuer {
+		v = v.Resolve()
+	}
+	if a.Key == "" && v.Kind() == slog.KindAny && v.Any() == nil {
+		return
+	}
+	if v.Kind() == slog.KindGroup && depth < MaxDepth {
+		if a.Key != "" {
+			path = append(path, a.Key)
+		}
+		for _, m := range v.Group() {
+			e.ecsField(prefix, path, m, depth+1)
+		}
+		return
+	}
+	n := len(prefix) + 6*len(a.Key)
+	for _, p := range path {
+		n += 6*len(p) + 1
+	}
+	if !e.keyStart(n) {
+		return
+	}
+	e.buf = append(e.buf, prefix...)
+	for _, p := range path {
+		e.buf = jsonenc.AppendEscaped(e.buf, p)
+		e.buf = append(e.buf, '.')
+	}
+	e.buf = jsonenc.AppendEscaped(e.buf, a.Key)
+	e.buf = append(e.buf, '"', ':')
+	e.value(v, depth)
+}
+
+func (e *encoder) kvs(list []kv) {
+	for _, x := range list {
+		if e.key(x.key) {
+			e.value(x.val, 0)
+		}
+	}
+}
+
+func ecsHashes(list []kv) (leaf, pre []uint64) {
+	for _, x := range list {
+		leaf = append(leaf, hashKey(x.key))
+		for j := 0; j < len(x.key); j++ {
+			if x.key[j] == '.' {
+				pre = append(pre, hashKey(x.key[:j]))
+			}
+		}
+	}
+	return leaf, pre
 }

@@ -1,10 +1,8 @@
 package jsonlog
 
-// This file checks an application field against the ECS mapping: the
-// generated table of ECS fields (ecsfields_gen.go, from the ECS field
-// reference) says which keys are objects and what values each leaf
-// accepts, and a field that does not fit is moved under renamePrefix, where
-// ECS maps nothing.
+// This file applies the ECS mapping (the table generated from the ECS field
+// reference, ecsfields_gen.go): which fields are objects, which are leaves,
+// and which values each leaf type accepts.
 
 import (
 	"bytes"
@@ -16,6 +14,84 @@ import (
 	"strings"
 	"time"
 )
+
+// processECS applies the ECS key rules to the fields of a line and returns
+// them with the number of fields whose key it changed. Of fields sharing a
+// key, the last is kept. Blank key segments become "_" (cleanKey). A key the format writes itself, or one whose field
+// does not fit the ECS mapping, is moved under renamePrefix; a key under
+// "labels." has its inner dots, stars and backslashes replaced by '_'; a key
+// that is both a value and a dotted prefix of another key gets leafSuffix;
+// and a key changed into one the line already has gets renamePrefix again,
+// so that no field is lost.
+func processECS(list []kv) ([]kv, int) {
+	list = dedupLast(list, kvKey)
+	orig := make([]string, len(list))
+	for i := range list {
+		orig[i] = list[i].key
+		k := cleanKey(list[i].key)
+		list[i].key = k
+		switch {
+		case reservedECS(k):
+			list[i].key = renamePrefix + k
+		case strings.HasPrefix(k, "labels."): // a label is one keyword
+			list[i].key = ecsLabelKey(k)
+			list[i].val = settleAny(list[i].val)
+			if v := jsonText(list[i].val); len(v) > 0 && (v[0] == '{' || v[0] == '[' && bytes.IndexByte(v, '{') >= 0) {
+				list[i].key = renamePrefix + k
+			}
+		default:
+			root, _, _ := strings.Cut(k, ".")
+			if !ecsRoot(root) {
+				continue
+			}
+			list[i].val = settleAny(list[i].val)
+			if ecsMisfit(k, jsonText(list[i].val)) {
+				list[i].key = renamePrefix + k
+			}
+		}
+	}
+	uniqueKeys(list)
+	for iter := 0; iter <= 2*len(list); iter++ {
+		prefixes := map[string]bool{}
+		for _, x := range list {
+			for j := 0; j < len(x.key); j++ {
+				if x.key[j] == '.' {
+					prefixes[x.key[:j]] = true
+				}
+			}
+		}
+		changed := false
+		for i := range list {
+			if prefixes[list[i].key] {
+				list[i].key += leafSuffix
+				changed = true
+			}
+		}
+		if !changed {
+			break
+		}
+		uniqueKeys(list)
+	}
+	renamed := 0
+	for i := range list {
+		if list[i].key != orig[i] {
+			renamed++
+		}
+	}
+	return list, renamed
+}
+
+// uniqueKeys gives renamePrefix to every key equal to an earlier one, until
+// it is not.
+func uniqueKeys(list []kv) {
+	taken := make(map[string]bool, len(list))
+	for i := range list {
+		for taken[list[i].key] {
+			list[i].key = renamePrefix + list[i].key
+		}
+		taken[list[i].key] = true
+	}
+}
 
 // ecsClass is the class of values an ECS field's mapping accepts.
 type ecsClass uint8
@@ -87,6 +163,51 @@ func ecsMisfit(key string, val []byte) bool {
 	}
 	c := ecsFields[key]
 	return c != ecsNone && !c.accepts(val)
+}
+
+// ecsFastFits reports, without encoding v, whether a field under the full
+// dotted key, with the scalar v, surely fits the ECS mapping; false sends
+// the line to the general path, which decides on the JSON text.
+func ecsFastFits(key string, v slog.Value) bool {
+	for i := 0; i < len(key); i++ {
+		if key[i] != '.' {
+			continue
+		}
+		switch ecsFields[key[:i]] {
+		case ecsObject:
+		case ecsNone, ecsFlattened:
+			return true
+		default:
+			return false
+		}
+	}
+	switch ecsFields[key] {
+	case ecsNone:
+		return true
+	case ecsKeyword:
+		return v.Kind() != slog.KindAny && v.Kind() <= slog.KindUint64 // a scalar
+	case ecsLong:
+		return v.Kind() == slog.KindInt64 || v.Kind() == slog.KindDuration || (v.Kind() == slog.KindUint64 && v.Uint64() <= math.MaxInt64)
+	case ecsInteger:
+		return v.Kind() == slog.KindInt64 && v.Int64() >= math.MinInt32 && v.Int64() <= math.MaxInt32
+	case ecsFloat:
+		switch v.Kind() {
+		case slog.KindInt64, slog.KindUint64, slog.KindDuration:
+			return true
+		case slog.KindFloat64:
+			f := v.Float64()
+			return !math.IsNaN(f) && !math.IsInf(f, 0)
+		}
+	case ecsBoolean:
+		return v.Kind() == slog.KindBool
+	case ecsDate:
+		if v.Kind() == slog.KindTime {
+			y := v.Time().UTC().Year()
+			return y >= 0 && y <= 9999
+		}
+		return v.Kind() == slog.KindInt64
+	}
+	return false
 }
 
 // accepts reports whether the mapping of class c indexes the JSON value v.
@@ -247,153 +368,76 @@ func ecsLabelKey(key string) string {
 	return string(b)
 }
 
-// processECS applies the ECS key rules to the fields of a line and returns
-// them with the number of fields whose key it changed. Of fields sharing a
-// key, the last is kept. Blank key segments become "_" (cleanKey). A key the format writes itself, or one whose field
-// does not fit the ECS mapping, is moved under renamePrefix; a key under
-// "labels." has its inner dots, stars and backslashes replaced by '_'; a key
-// that is both a value and a dotted prefix of another key gets leafSuffix;
-// and a key changed into one the line already has gets renamePrefix again,
-// so that no field is lost.
-func processECS(list []kv) ([]kv, int) {
-	list = dedupLast(list, kvKey)
-	orig := make([]string, len(list))
-	for i := range list {
-		orig[i] = list[i].key
-		k := cleanKey(list[i].key)
-		list[i].key = k
-		switch {
-		case reservedECS(k):
-			list[i].key = renamePrefix + k
-		case strings.HasPrefix(k, "labels."): // a label is one keyword
-			list[i].key = ecsLabelKey(k)
-			list[i].val = settleAny(list[i].val)
-			if v := jsonText(list[i].val); len(v) > 0 && (v[0] == '{' || v[0] == '[' && bytes.IndexByte(v, '{') >= 0) {
-				list[i].key = renamePrefix + k
-			}
-		default:
-			root, _, _ := strings.Cut(k, ".")
-			if !ecsRoot(root) {
-				continue
-			}
-			list[i].val = settleAny(list[i].val)
-			if ecsMisfit(k, jsonText(list[i].val)) {
-				list[i].key = renamePrefix + k
-			}
-		}
-	}
-	uniqueKeys(list)
-	for iter := 0; iter <= 2*len(list); iter++ {
-		prefixes := map[string]bool{}
-		for _, x := range list {
-			for j := 0; j < len(x.key); j++ {
-				if x.key[j] == '.' {
-					prefixes[x.key[:j]] = true
-				}
-			}
-		}
-		changed := false
-		for i := range list {
-			if prefixes[list[i].key] {
-				list[i].key += leafSuffix
-				changed = true
-			}
-		}
-		if !changed {
-			break
-		}
-		uniqueKeys(list)
-	}
-	renamed := 0
-	for i := range list {
-		if list[i].key != orig[i] {
-			renamed++
-		}
-	}
-	return list, renamed
+// kv is one ECS field: a full dotted key and a value that is not a group.
+type kv struct {
+	key string
+	val slog.Value
 }
 
-// uniqueKeys gives renamePrefix to every key equal to an earlier one, until
-// it is not.
-func uniqueKeys(list []kv) {
-	taken := make(map[string]bool, len(list))
-	for i := range list {
-		for taken[list[i].key] {
-			list[i].key = renamePrefix + list[i].key
-		}
-		taken[list[i].key] = true
-	}
-}
+func kvKey(x kv) string { return x.key }
 
-// settleAny returns v with an any value replaced by what the encoder
-// writes for it (a string, or the raw JSON text), so that the user code
-// it runs (MarshalJSON, String, Error) runs once, for the check, and not
-// again for the line.
-func settleAny(v slog.Value) slog.Value {
-	if v.Kind() != slog.KindAny {
-		return v
-	}
-	raw, s, isStr := anyJSON(v.Any())
-	if isStr {
-		return slog.StringValue(s)
-	}
-	return slog.AnyValue(rawJSON(raw))
-}
+// ecsNamespace reports whether a key's first segment seg is an ECS field's
+// or one the ECS format writes itself: such a group's keys need the
+// general path's checks.
+func ecsNamespace(seg string) bool { return ecsFirstSegment(seg) || ecsRoot(seg) }
 
-// rawJSON is JSON text already produced (and compacted) by anyJSON.
-type rawJSON []byte
-
-// MarshalJSON returns the text itself.
-func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
-
-// jsonText returns the JSON text the encoder writes for v, without a limit.
-func jsonText(v slog.Value) []byte {
-	e := encoder{}
-	e.value(v, 0)
-	return e.buf
-}
-
-// ecsFastFits reports, without encoding v, whether a field under the full
-// dotted key, with the scalar v, surely fits the ECS mapping; false sends
-// the line to the general path, which decides on the JSON text.
-func ecsFastFits(key string, v slog.Value) bool {
-	for i := 0; i < len(key); i++ {
-		if key[i] != '.' {
-			continue
-		}
-		switch ecsFields[key[:i]] {
-		case ecsObject:
-		case ecsNone, ecsFlattened:
-			return true
-		default:
-			return false
+// ecsFirstSegments[c] has bit n set when a first segment of n bytes
+// starting with c is an ECS field's or one the ECS format writes: a cheap
+// test that rules out most keys before ecsTopLeafTaken's switches.
+var ecsFirstSegments = func() (t [256]uint64) {
+	for _, s := range append(ecsRootNames[:len(ecsRootNames):len(ecsRootNames)], "@timestamp", "log", "message", "ecs", "service", truncatedKey) {
+		if len(s) < 64 {
+			t[s[0]] |= 1 << len(s)
 		}
 	}
-	switch ecsFields[key] {
-	case ecsNone:
+	return t
+}()
+
+// ecsFirstSegment reports whether seg is the first segment of a key the ECS
+// format writes itself.
+func ecsFirstSegment(seg string) bool {
+	switch seg {
+	case "@timestamp", "log", "message", "ecs", "service", truncatedKey:
 		return true
-	case ecsKeyword:
-		return v.Kind() != slog.KindAny && v.Kind() <= slog.KindUint64 // a scalar
-	case ecsLong:
-		return v.Kind() == slog.KindInt64 || v.Kind() == slog.KindDuration || (v.Kind() == slog.KindUint64 && v.Uint64() <= math.MaxInt64)
-	case ecsInteger:
-		return v.Kind() == slog.KindInt64 && v.Int64() >= math.MinInt32 && v.Int64() <= math.MaxInt32
-	case ecsFloat:
-		switch v.Kind() {
-		case slog.KindInt64, slog.KindUint64, slog.KindDuration:
+	}
+	return false
+}
+
+// reservedECS reports whether the full dotted key collides with a key the
+// ECS format writes itself: equal to it, one of its parent objects, or a
+// child of one of its values.
+func reservedECS(key string) bool {
+	first := key
+	if i := strings.IndexByte(key, '.'); i >= 0 {
+		first = key[:i]
+	}
+	if !ecsFirstSegment(first) {
+		return false
+	}
+	if ecsWrittenLeaf(key) || ecsWrittenObject(key) {
+		return true
+	}
+	for i := 0; i < len(key); i++ {
+		if key[i] == '.' && ecsWrittenLeaf(key[:i]) {
 			return true
-		case slog.KindFloat64:
-			f := v.Float64()
-			return !math.IsNaN(f) && !math.IsInf(f, 0)
 		}
-	case ecsBoolean:
-		return v.Kind() == slog.KindBool
-	case ecsDate:
-		if v.Kind() == slog.KindTime {
-			y := v.Time().UTC().Year()
-			return y >= 0 && y <= 9999
-		}
-		return v.Kind() == slog.KindInt64
+	}
+	return false
+}
+
+func ecsWrittenLeaf(key string) bool {
+	switch key {
+	case "@timestamp", "log.level", "message", "ecs.version", "log.logger", "service.name",
+		"log.origin.function", "log.origin.file.name", "log.origin.file.line", truncatedKey:
+		return true
+	}
+	return false
+}
+
+func ecsWrittenObject(key string) bool {
+	switch key {
+	case "log", "ecs", "service", "log.origin", "log.origin.file":
+		return true
 	}
 	return false
 }

@@ -1,9 +1,7 @@
 package jsonlog
 
-// This file is the Flat layout's body: nested objects for groups, and the
-// check that no key of a line collides with another. The fast path (no key
-// can collide, fragments are copied) is fastFlat and fastBodyFlat; the slow
-// one slowBodyFlat.
+// This file is the flat layout: groups as nested objects, dotted keys
+// renamed where they would meet another value.
 
 import (
 	"log/slog"
@@ -161,6 +159,79 @@ func (h *Handler) slowBodyFlat(e *encoder, f *logctx.Fields, call []slog.Attr) {
 	norm = separatePaths(norm, &e.renamed)
 	e.fields(norm, 0)
 }
+
+// normalizeFlat appends to dst the attributes as the flat layout writes
+// them: values resolved, empty-key groups inlined, empty attributes and
+// groups dropped, groups deeper than MaxDepth replaced by DepthMarker, one
+// attribute per key (the last), then keys cleaned (flatKey) and, when a key
+// changed into one the level has, given renamePrefix until it is unique.
+// renamed counts the keys changed.
+func normalizeFlat(dst, attrs []slog.Attr, depth int, top, addSource bool, renamed *int) []slog.Attr {
+	start := len(dst)
+	dst = appendNormFlat(dst, attrs, depth, depth, top, addSource, renamed)
+	dst = append(dst[:start], dedupLast(dst[start:], attrKey)...)
+	level := dst[start:]
+	var taken map[string]bool // the level's keys, once one changes
+	for i := range level {
+		k := flatKey(level[i].Key, top, addSource)
+		if k == level[i].Key {
+			continue
+		}
+		if taken == nil {
+			taken = make(map[string]bool, len(level))
+			for _, a := range level {
+				taken[a.Key] = true
+			}
+		}
+		for taken[k] {
+			k = renamePrefix + k
+		}
+		taken[k] = true
+		level[i].Key = k
+		*renamed++
+	}
+	return dst
+}
+
+func appendNormFlat(dst, attrs []slog.Attr, depth, nest int, top, addSource bool, renamed *int) []slog.Attr {
+	for _, a := range attrs {
+		v := a.Value.Resolve()
+		if a.Key == "" && v.Kind() == slog.KindAny && v.Any() == nil {
+			continue
+		}
+		if v.Kind() == slog.KindGroup {
+			if nest >= MaxDepth {
+				dst = append(dst, slog.String(fixKey(a.Key), DepthMarker))
+				continue
+			}
+			if a.Key == "" {
+				dst = appendNormFlat(dst, v.Group(), depth, nest+1, top, addSource, renamed)
+				continue
+			}
+			members := normalizeFlat(nil, v.Group(), depth+1, false, addSource, renamed)
+			if len(members) == 0 {
+				continue
+			}
+			v = slog.GroupValue(members...)
+		}
+		dst = append(dst, slog.Attr{Key: fixKey(a.Key), Value: v})
+	}
+	return dst
+}
+
+// flatKey returns the key the flat layout writes for key (UTF-8 already
+// fixed): blank segments cleaned and, when top, a key whose first segment
+// is reserved moved under renamePrefix ("event.x" would be a child of the
+// format's own "event").
+func flatKey(key string, top, addSource bool) string {
+	k := cleanKey(key)
+	if first, _, _ := strings.Cut(k, "."); top && reservedFlat(first, addSource) {
+		k = renamePrefix + k
+	}
+	return k
+}
+
+func attrKey(a slog.Attr) string { return a.Key }
 
 // separatePaths applies the flat layout's dotted-path rule to normalized
 // attributes: Elasticsearch reads a key "a.b" as the path a → b, as it

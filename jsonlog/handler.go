@@ -318,6 +318,53 @@ func (h *Handler) Enabled(_ context.Context, l slog.Level) bool {
 	return l >= min
 }
 
+// Handle writes r as one line. It returns the writer's error (also counted
+// in Stats) and never panics.
+func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
+	if h.sh == nil {
+		return handleZero(ctx, r)
+	}
+	locked := false
+	defer func() {
+		if p := recover(); p != nil {
+			if locked {
+				h.sh.mu.Unlock()
+			}
+			h.sh.writeErrors.Add(1)
+			err = fmt.Errorf("jsonlog: panic while writing a record: %v", p)
+		}
+	}()
+	f := logctx.FromContext(ctx)
+	var fr *fragment
+	if f.Len() > 0 {
+		fr = h.fragment(f)
+	}
+	bp := bufPool.Get().(*[]byte)
+	e := encoder{buf: (*bp)[:0]}
+	h.encode(&e, &r, f, fr, h.fused)
+	if e.renamed > 0 {
+		h.sh.renamed.Add(uint64(e.renamed))
+	}
+	h.sh.mu.Lock()
+	locked = true
+	n, err := h.sh.w.Write(e.buf)
+	locked = false
+	h.sh.mu.Unlock()
+	if err == nil && n < len(e.buf) {
+		err = io.ErrShortWrite
+	}
+	if err != nil {
+		h.sh.writeErrors.Add(1)
+	}
+	if cap(e.buf) <= maxPooledBuffer {
+		*bp = e.buf[:0]
+		bufPool.Put(bp)
+	}
+	return err
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
+
 func (h *Handler) clone() *Handler {
 	c := *h
 	return &c
@@ -359,30 +406,6 @@ func (h *Handler) setName(name string) {
 	for i, l := range headLevels {
 		h.heads[i] = h.slowHead(nil, l)
 	}
-}
-
-var headLevels = [5]slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError, logctx.LevelCritical}
-
-func (h *Handler) head(b []byte, l slog.Level) []byte {
-	for i, hl := range headLevels {
-		if hl == l {
-			return append(b, h.heads[i]...)
-		}
-	}
-	return h.slowHead(b, l)
-}
-
-func (h *Handler) slowHead(b []byte, l slog.Level) []byte {
-	if h.format == Flat {
-		b = append(b, `"level":"`...)
-		b = appendLevel(b, l)
-		b = append(b, '"')
-		b = append(b, h.nameFrag...)
-		return append(b, `,"event":`...)
-	}
-	b = append(b, `"log.level":"`...)
-	b = appendLevel(b, l)
-	return append(b, `","message":`...)
 }
 
 // WithAttrs returns a handler whose lines carry attrs (inside the current
@@ -435,50 +458,3 @@ func handleZero(ctx context.Context, r slog.Record) error { return zeroHandler()
 type stderr struct{}
 
 func (stderr) Write(p []byte) (int, error) { return os.Stderr.Write(p) }
-
-var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
-
-// Handle writes r as one line. It returns the writer's error (also counted
-// in Stats) and never panics.
-func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
-	if h.sh == nil {
-		return handleZero(ctx, r)
-	}
-	locked := false
-	defer func() {
-		if p := recover(); p != nil {
-			if locked {
-				h.sh.mu.Unlock()
-			}
-			h.sh.writeErrors.Add(1)
-			err = fmt.Errorf("jsonlog: panic while writing a record: %v", p)
-		}
-	}()
-	f := logctx.FromContext(ctx)
-	var fr *fragment
-	if f.Len() > 0 {
-		fr = h.fragment(f)
-	}
-	bp := bufPool.Get().(*[]byte)
-	e := encoder{buf: (*bp)[:0]}
-	h.encode(&e, &r, f, fr, h.fused)
-	if e.renamed > 0 {
-		h.sh.renamed.Add(uint64(e.renamed))
-	}
-	h.sh.mu.Lock()
-	locked = true
-	n, err := h.sh.w.Write(e.buf)
-	locked = false
-	h.sh.mu.Unlock()
-	if err == nil && n < len(e.buf) {
-		err = io.ErrShortWrite
-	}
-	if err != nil {
-		h.sh.writeErrors.Add(1)
-	}
-	if cap(e.buf) <= maxPooledBuffer {
-		*bp = e.buf[:0]
-		bufPool.Put(bp)
-	}
-	return err
-}

@@ -1,8 +1,13 @@
 package jsonlog
 
+// This file caches, per key string, what its bytes alone decide for the
+// fused paths: whether it is plain, its hash, and its ECS class.
+
 import (
 	"log/slog"
+	"strings"
 
+	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/internal/lib/stringcache"
 )
 
@@ -78,4 +83,22 @@ func (f keyFacts) plain() bool { return f.flags&keyPlain != 0 }
 // key as it is.
 func (f keyFacts) ecsTaken(key string, v slog.Value) bool {
 	return f.flags&keyECSOwn != 0 || f.flags&keyECSField != 0 && !ecsFastFits(key, v)
+}
+
+// fusedKeyHash returns flatHash of k and whether k is a plain key that
+// takes the flat fast path: non-empty ASCII that JSON writes as it is, no
+// dot, not starting with a space (so not blank).
+func fusedKeyHash(k string) (uint64, bool) {
+	if plain, dotted := scanPlain(k); !plain || dotted || k[0] == ' ' {
+		return 0, false
+	}
+	return flatHash(k), true
+}
+
+// scanPlain reports whether k is non-empty ASCII that JSON writes as it is,
+// and whether it holds a dot. The fused paths look a key's facts up by
+// identity (factsOf) and scan it only on a miss, so it needs no pass of its
+// own: jsonenc.Plain reads the key by words, IndexByte finds a dot.
+func scanPlain(k string) (plain, dotted bool) {
+	return k != "" && jsonenc.Plain(k), strings.IndexByte(k, '.') >= 0
 }

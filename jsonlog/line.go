@@ -1,13 +1,12 @@
 package jsonlog
 
-// This file assembles a line: the header, then the body by the fused,
-// fast, general or limited path (see the package doc for when each is
-// taken).
+// This file assembles a line: the head every line starts with, then the
+// body of the layout (flat.go, ecs.go), by the general path that handles
+// any record. fastline.go holds the fused fast paths tried first.
 
 import (
 	"log/slog"
 
-	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
 )
 
@@ -34,6 +33,25 @@ func (h *Handler) encode(e *encoder, r *slog.Record, f *logctx.Fields, fr *fragm
 // overLimit, as generalLine's resume, says that the whole line is known to
 // be longer than the limit, so that only the limited encoding is left to do.
 const overLimit = -2
+
+// line encodes the whole line into e.
+func (h *Handler) line(e *encoder, r *slog.Record, f *logctx.Fields, fr *fragment, call []slog.Attr, fast bool) {
+	h.header(e, r)
+	switch {
+	case fast && h.format == Flat:
+		h.fastBodyFlat(e, fr, call)
+	case fast:
+		h.fastBodyECS(e, fr, call)
+	case h.format == Flat:
+		h.slowBodyFlat(e, f, call)
+	default:
+		h.slowBodyECS(e, f, call)
+	}
+	if e.cut || e.dropped > 0 {
+		e.buf = append(e.buf, `,"`+truncatedKey+`":true`...)
+	}
+	e.buf = append(e.buf, '}', '\n')
+}
 
 // generalLine encodes r into e by the fast path when no key can collide, by
 // the slow path otherwise, and again under the line limit when the line is
@@ -87,74 +105,4 @@ func (h *Handler) limitedLine(e *encoder, r *slog.Record, f *logctx.Fields, call
 	*e = encoder{buf: e.buf[:0], limit: h.maxLine - 1}
 	h.line(e, r, f, nil, call, false)
 	h.sh.truncated.Add(1)
-}
-
-// line encodes the whole line into e.
-func (h *Handler) line(e *encoder, r *slog.Record, f *logctx.Fields, fr *fragment, call []slog.Attr, fast bool) {
-	h.header(e, r)
-	switch {
-	case fast && h.format == Flat:
-		h.fastBodyFlat(e, fr, call)
-	case fast:
-		h.fastBodyECS(e, fr, call)
-	case h.format == Flat:
-		h.slowBodyFlat(e, f, call)
-	default:
-		h.slowBodyECS(e, f, call)
-	}
-	if e.cut || e.dropped > 0 {
-		e.buf = append(e.buf, `,"`+truncatedKey+`":true`...)
-	}
-	e.buf = append(e.buf, '}', '\n')
-}
-
-func (h *Handler) header(e *encoder, r *slog.Record) {
-	t := r.Time
-	if h.clock != nil {
-		t = h.clock()
-	}
-	b := append(e.buf, '{')
-	if h.format == Flat {
-		if !t.IsZero() {
-			b = append(b, `"timestamp":`...)
-			b = jsonenc.AppendTimestamp(b, t)
-			b = append(b, ',')
-		}
-		e.buf = h.head(b, r.Level)
-		e.message(r.Message)
-	} else {
-		if !t.IsZero() {
-			b = append(b, `"@timestamp":`...)
-			b = jsonenc.AppendTimestamp(b, t)
-			b = append(b, ',')
-		}
-		e.buf = h.head(b, r.Level)
-		e.message(r.Message)
-		e.buf = append(e.buf, h.nameFrag...)
-	}
-	if h.addSource && r.PC != 0 {
-		h.source(e, r.PC)
-	}
-	e.first = false
-}
-
-func appendLevel(b []byte, l slog.Level) []byte {
-	switch l {
-	case slog.LevelDebug:
-		return append(b, "DEBUG"...)
-	case slog.LevelInfo:
-		return append(b, "INFO"...)
-	case slog.LevelWarn:
-		return append(b, "WARN"...)
-	case slog.LevelError:
-		return append(b, "ERROR"...)
-	case logctx.LevelCritical:
-		return append(b, "CRITICAL"...)
-	}
-	return append(b, logctx.LevelString(l)...)
-}
-
-// isEmptyAttr reports whether a is an attribute slog leaves out.
-func isEmptyAttr(a slog.Attr) bool {
-	return a.Key == "" && a.Value.Kind() == slog.KindAny && a.Value.Any() == nil
 }

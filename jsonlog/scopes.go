@@ -124,18 +124,6 @@ func dottedKeys(attrs []slog.Attr) bool {
 	return false
 }
 
-func ecsHashes(list []kv) (leaf, pre []uint64) {
-	for _, x := range list {
-		leaf = append(leaf, hashKey(x.key))
-		for j := 0; j < len(x.key); j++ {
-			if x.key[j] == '.' {
-				pre = append(pre, hashKey(x.key[:j]))
-			}
-		}
-	}
-	return leaf, pre
-}
-
 // fragment is the encoding of one logctx scope for one handler layout.
 type fragment struct {
 	data    []byte

@@ -1,10 +1,16 @@
 package jsonlog
 
+// This file holds the key rules both layouts share: key hashes and sets,
+// reserved keys, blank segments, renaming, empty attributes.
+
 import (
+	"log/slog"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 	"unsafe"
+
+	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 )
 
 // ECS keys are hashed segment by segment: the hash of "a.b" continues the
@@ -180,51 +186,68 @@ func reservedFlat(key string, addSource bool) bool {
 	return false
 }
 
-func ecsWrittenLeaf(key string) bool {
-	switch key {
-	case "@timestamp", "log.level", "message", "ecs.version", "log.logger", "service.name",
-		"log.origin.function", "log.origin.file.name", "log.origin.file.line", truncatedKey:
-		return true
+// dedupLast keeps, for each key, only the last element with that key, in
+// order. It returns xs itself when no key repeats.
+func dedupLast[T any](xs []T, key func(T) string) []T {
+	if len(xs) < 2 {
+		return xs
 	}
-	return false
-}
-
-func ecsWrittenObject(key string) bool {
-	switch key {
-	case "log", "ecs", "service", "log.origin", "log.origin.file":
-		return true
+	last := make(map[string]int, len(xs))
+	for i, x := range xs {
+		last[key(x)] = i
 	}
-	return false
-}
-
-// ecsFirstSegment reports whether seg is the first segment of a key the ECS
-// format writes itself.
-func ecsFirstSegment(seg string) bool {
-	switch seg {
-	case "@timestamp", "log", "message", "ecs", "service", truncatedKey:
-		return true
+	if len(last) == len(xs) {
+		return xs
 	}
-	return false
-}
-
-// reservedECS reports whether the full dotted key collides with a key the
-// ECS format writes itself: equal to it, one of its parent objects, or a
-// child of one of its values.
-func reservedECS(key string) bool {
-	first := key
-	if i := strings.IndexByte(key, '.'); i >= 0 {
-		first = key[:i]
-	}
-	if !ecsFirstSegment(first) {
-		return false
-	}
-	if ecsWrittenLeaf(key) || ecsWrittenObject(key) {
-		return true
-	}
-	for i := 0; i < len(key); i++ {
-		if key[i] == '.' && ecsWrittenLeaf(key[:i]) {
-			return true
+	out := xs[:0]
+	for i, x := range xs {
+		if last[key(x)] == i {
+			out = append(out, x)
 		}
 	}
-	return false
+	return out
+}
+
+// isEmptyAttr reports whether a is an attribute slog leaves out.
+func isEmptyAttr(a slog.Attr) bool {
+	return a.Key == "" && a.Value.Kind() == slog.KindAny && a.Value.Any() == nil
+}
+
+func (e *encoder) renamedKey(k string) bool {
+	if !e.keyStart(6*len(k) + len(renamePrefix)) {
+		return false
+	}
+	e.buf = append(e.buf, renamePrefix...)
+	e.buf = jsonenc.AppendEscaped(e.buf, k)
+	e.buf = append(e.buf, '"', ':')
+	return true
+}
+
+// shortHash is flatHash of a key of n < 8 bytes, given as the little-endian
+// word w of its bytes.
+func shortHash(w uint64, n int) uint64 {
+	h := (w ^ uint64(n)*0x9E3779B97F4A7C15) * 0xBF58476D1CE4E5B9
+	return h ^ h>>31
+}
+
+// shortWord returns the bytes of s (len(s) < 8) as a little-endian word,
+// reading them with at most three loads.
+func shortWord(s string) uint64 {
+	n := len(s)
+	switch {
+	case n >= 4:
+		p := unsafe.Pointer(unsafe.StringData(s))
+		lo := uint64(load32(p))
+		hi := uint64(load32(unsafe.Add(p, n-4)))
+		return lo | hi<<(8*uint(n-4))
+	case n > 0:
+		return uint64(s[0]) | uint64(s[n/2])<<(8*uint(n/2)) | uint64(s[n-1])<<(8*uint(n-1))
+	}
+	return 0
+}
+
+// load32 reads 4 bytes at p as a little-endian word.
+func load32(p unsafe.Pointer) uint32 {
+	b := (*[4]byte)(p)
+	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
 }

@@ -1,40 +1,128 @@
 package jsonlog
 
+// This file encodes values: every slog kind, errors, floats, marshalers,
+// and the values of the fused paths.
+
 import (
 	"bytes"
 	"encoding"
 	"encoding/json"
 	"fmt"
-	"github.com/milestone-go/milestone/internal/lib/errtext"
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
+	"time"
 
+	"github.com/milestone-go/milestone/internal/lib/errtext"
 	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 )
 
-// appendEscapedLimit is jsonenc.AppendEscaped that stops, at a rune
-// boundary, before the output would grow beyond max bytes, appending
-// TruncationMarker instead. It reports whether it cut s.
-func appendEscapedLimit(b []byte, s string, max int) ([]byte, bool) {
-	if len(b)+6*len(s) <= max {
-		return jsonenc.AppendEscaped(b, s), false
-	}
-	stop := max - len(TruncationMarker)
-	var tmp [12]byte
-	for i := 0; i < len(s); {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		piece := jsonenc.AppendEscaped(tmp[:0], s[i:i+size])
-		if len(b)+len(piece) > stop {
-			return append(b, TruncationMarker...), true
+func (e *encoder) value(v slog.Value, depth int) { e.valueKind(v, v.Kind(), depth) }
+
+func (e *encoder) valueKind(v slog.Value, kind slog.Kind, depth int) {
+	switch kind {
+	case slog.KindString:
+		e.str(v.String())
+	case slog.KindInt64:
+		e.buf = strconv.AppendInt(e.buf, v.Int64(), 10)
+	case slog.KindUint64:
+		e.buf = strconv.AppendUint(e.buf, v.Uint64(), 10)
+	case slog.KindFloat64:
+		e.buf = appendFloat(e.buf, v.Float64())
+	case slog.KindBool:
+		e.buf = strconv.AppendBool(e.buf, v.Bool())
+	case slog.KindDuration:
+		e.buf = strconv.AppendInt(e.buf, int64(v.Duration()), 10)
+	case slog.KindTime:
+		e.buf = append(e.buf, '"')
+		e.buf = v.Time().UTC().AppendFormat(e.buf, time.RFC3339Nano)
+		e.buf = append(e.buf, '"')
+	case slog.KindGroup:
+		if depth >= MaxDepth {
+			e.str(DepthMarker)
+			return
 		}
-		b = append(b, piece...)
-		i += size
+		e.buf = append(e.buf, '{')
+		e.first = true
+		e.fields(v.Group(), depth+1)
+		e.buf = append(e.buf, '}')
+		e.first = false
+	case slog.KindLogValuer:
+		e.value(v.Resolve(), depth)
+	default:
+		raw, s, isStr := anyJSON(v.Any())
+		switch {
+		case isStr:
+			e.str(s)
+		case e.limit > 0 && !e.room(len(raw)):
+			e.str(string(raw))
+		default:
+			e.buf = append(e.buf, raw...)
+		}
 	}
-	return b, false
+}
+
+// fusedField writes `,"k":v`, k being a plain key (JSON writes it as it is) and v of a kind fusedKind
+// accepted.
+func (e *encoder) fusedField(k string, v slog.Value, kind slog.Kind, err error) {
+	b := e.buf
+	n := len(b)
+	if cap(b)-n < len(k)+4 {
+		b = slices.Grow(b, len(k)+4)
+	}
+	b = b[:n+len(k)+4]
+	b[n], b[n+1] = ',', '"'
+	jsonenc.CopyShort(b[n+2:n+2+len(k)], k)
+	b[n+2+len(k)], b[n+3+len(k)] = '"', ':'
+	e.buf = appendFusedValue(b, v, kind, err)
+}
+
+// fusedKind reports whether the fused path writes a value of v's kind, and
+// returns the kind and, for an error, the error. It writes scalars, and an
+// error only as the record's last attribute (as its text, as the general
+// path does): Error runs user code, and only after the last attribute can
+// the fused path no longer give up and hand the record to the general path,
+// which would call it again.
+func fusedKind(v slog.Value, last bool) (slog.Kind, error, bool) {
+	kind := v.Kind()
+	if kind == slog.KindAny {
+		err, isErr := isError(v)
+		return kind, err, isErr && last
+	}
+	return kind, nil, kind <= slog.KindUint64
+}
+
+// appendFusedValue appends v, of a kind fusedKind accepted, as the general
+// path writes it.
+func appendFusedValue(b []byte, v slog.Value, kind slog.Kind, err error) []byte {
+	switch kind {
+	case slog.KindString:
+		b = append(b, '"')
+		b = jsonenc.AppendEscaped(b, v.String())
+		b = append(b, '"')
+	case slog.KindInt64:
+		b = strconv.AppendInt(b, v.Int64(), 10)
+	case slog.KindUint64:
+		b = strconv.AppendUint(b, v.Uint64(), 10)
+	case slog.KindFloat64:
+		b = appendFloat(b, v.Float64())
+	case slog.KindBool:
+		b = strconv.AppendBool(b, v.Bool())
+	case slog.KindDuration:
+		b = strconv.AppendInt(b, int64(v.Duration()), 10)
+	case slog.KindTime:
+		b = append(b, '"')
+		b = v.Time().UTC().AppendFormat(b, time.RFC3339Nano)
+		b = append(b, '"')
+	case slog.KindAny:
+		b = append(b, '"')
+		b = jsonenc.AppendEscaped(b, errorText(err))
+		b = append(b, '"')
+	}
+	return b
 }
 
 // appendFloat appends f as encoding/json does, except that NaN, +Inf and
@@ -125,9 +213,24 @@ func appendShortFloat(b []byte, f float64) ([]byte, bool) {
 	return b, false
 }
 
+// isError reports whether v is a plain error value (not a json.Marshaler).
+func isError(v slog.Value) (error, bool) {
+	if v.Kind() != slog.KindAny {
+		return nil, false
+	}
+	a := v.Any()
+	if _, ok := a.(json.Marshaler); ok {
+		return nil, false
+	}
+	err, ok := a.(error)
+	return err, ok
+}
+
 // errorText, errorType and panicText are errtext's, shared with logctx.
-func errorText(err error) string            { return errtext.Message(err) }
-func errorType(err error) string            { return errtext.Type(err) }
+func errorText(err error) string { return errtext.Message(err) }
+
+func errorType(err error) string { return errtext.Type(err) }
+
 func panicText(method string, r any) string { return errtext.Panic(method, r) }
 
 func stringerText(x fmt.Stringer) (s string) {
@@ -271,15 +374,81 @@ func rawKeysIndexable(raw []byte) bool {
 	}
 }
 
-// isError reports whether v is a plain error value (not a json.Marshaler).
-func isError(v slog.Value) (error, bool) {
+// settleAny returns v with an any value replaced by what the encoder
+// writes for it (a string, or the raw JSON text), so that the user code
+// it runs (MarshalJSON, String, Error) runs once, for the check, and not
+// again for the line.
+func settleAny(v slog.Value) slog.Value {
 	if v.Kind() != slog.KindAny {
-		return nil, false
+		return v
 	}
-	a := v.Any()
-	if _, ok := a.(json.Marshaler); ok {
-		return nil, false
+	raw, s, isStr := anyJSON(v.Any())
+	if isStr {
+		return slog.StringValue(s)
 	}
-	err, ok := a.(error)
-	return err, ok
+	return slog.AnyValue(rawJSON(raw))
+}
+
+// rawJSON is JSON text already produced (and compacted) by anyJSON.
+type rawJSON []byte
+
+// MarshalJSON returns the text itself.
+func (r rawJSON) MarshalJSON() ([]byte, error) { return r, nil }
+
+// jsonText returns the JSON text the encoder writes for v, without a limit.
+func jsonText(v slog.Value) []byte {
+	e := encoder{}
+	e.value(v, 0)
+	return e.buf
+}
+
+// fields writes attrs as the fields of the current object (flat layout) and
+// returns how many it wrote.
+func (e *encoder) fields(attrs []slog.Attr, depth int) int {
+	n := 0
+	for i := range attrs {
+		if e.field(attrs[i], depth, false, false) {
+			n++
+		}
+	}
+	return n
+}
+
+// field writes one attribute (flat layout); rename applies the reserved
+// top-level keys. An empty attribute or group writes nothing.
+func (e *encoder) field(a slog.Attr, depth int, rename, addSource bool) bool {
+	v := a.Value
+	kind := v.Kind()
+	if kind == slog.KindLogValuer {
+		v = v.Resolve()
+		kind = v.Kind()
+	}
+	if a.Key == "" && kind == slog.KindAny && v.Any() == nil {
+		return false
+	}
+	mark, first := len(e.buf), e.first
+	var ok bool
+	if rename && reservedFlat(a.Key, addSource) {
+		ok = e.renamedKey(a.Key)
+		e.renamed++
+	} else {
+		ok = e.key(a.Key)
+	}
+	if !ok {
+		return false
+	}
+	if kind == slog.KindGroup && depth < MaxDepth {
+		e.buf = append(e.buf, '{')
+		e.first = true
+		if e.fields(v.Group(), depth+1) == 0 {
+			e.buf = e.buf[:mark]
+			e.first = first
+			return false
+		}
+		e.buf = append(e.buf, '}')
+		e.first = false
+		return true
+	}
+	e.valueKind(v, kind, depth)
+	return true
 }

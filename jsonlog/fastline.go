@@ -1,15 +1,10 @@
 package jsonlog
 
-import (
-	"log/slog"
-	"slices"
-	"strconv"
-	"strings"
-	"time"
-	"unsafe"
+// This file holds the fused fast paths of line assembly: a record whose
+// attributes are few, of plain kinds and plain keys is written in one pass,
+// without building the key sets the general path (line.go) needs.
 
-	"github.com/milestone-go/milestone/internal/lib/jsonenc"
-)
+import "log/slog"
 
 // The fused path writes the most common record in one pass: no group open,
 // and call-site attributes whose keys are plain ASCII and whose values are
@@ -23,38 +18,6 @@ import (
 // again. The fused path writes a value that runs user code (an error's
 // Error) only as the last attribute, after which it cannot give up, so
 // nothing runs twice.
-
-// shortHash is flatHash of a key of n < 8 bytes, given as the little-endian
-// word w of its bytes.
-func shortHash(w uint64, n int) uint64 {
-	h := (w ^ uint64(n)*0x9E3779B97F4A7C15) * 0xBF58476D1CE4E5B9
-	return h ^ h>>31
-}
-
-// shortWord returns the bytes of s (len(s) < 8) as a little-endian word,
-// reading them with at most three loads.
-func shortWord(s string) uint64 {
-	n := len(s)
-	switch {
-	case n >= 4:
-		p := unsafe.Pointer(unsafe.StringData(s))
-		lo := uint64(load32(p))
-		hi := uint64(load32(unsafe.Add(p, n-4)))
-		return lo | hi<<(8*uint(n-4))
-	case n > 0:
-		return uint64(s[0]) | uint64(s[n/2])<<(8*uint(n/2)) | uint64(s[n-1])<<(8*uint(n-1))
-	}
-	return 0
-}
-
-// load32 reads 4 bytes at p as a little-endian word.
-func load32(p unsafe.Pointer) uint32 {
-	b := (*[4]byte)(p)
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-
-// reservedFlatKeys lists the keys reservedFlat reports (source last).
-var reservedFlatKeys = [...]string{"timestamp", "level", "logger", "event", truncatedKey, "source"}
 
 // setFused decides whether the fused path applies to h and builds the set of
 // the top-level keys a call key must not have: the reserved keys and the
@@ -74,6 +37,9 @@ func (h *Handler) setFused() {
 	hs = append(hs, h.levels[0].hashes...)
 	h.topKeys = newKeySet(hs)
 }
+
+// reservedFlatKeys lists the keys reservedFlat reports (source last).
+var reservedFlatKeys = [...]string{"timestamp", "level", "logger", "event", truncatedKey, "source"}
 
 // fusedLine encodes r into e and reports complete, or stops at the
 // call-site attribute done that it does not handle, e then holding the
@@ -207,82 +173,4 @@ func (h *Handler) fusedECSLine(e *encoder, r *slog.Record, fr *fragment) bool {
 	}
 	e.buf = append(e.buf, '}', '\n')
 	return true
-}
-
-// fusedKind reports whether the fused path writes a value of v's kind, and
-// returns the kind and, for an error, the error. It writes scalars, and an
-// error only as the record's last attribute (as its text, as the general
-// path does): Error runs user code, and only after the last attribute can
-// the fused path no longer give up and hand the record to the general path,
-// which would call it again.
-func fusedKind(v slog.Value, last bool) (slog.Kind, error, bool) {
-	kind := v.Kind()
-	if kind == slog.KindAny {
-		err, isErr := isError(v)
-		return kind, err, isErr && last
-	}
-	return kind, nil, kind <= slog.KindUint64
-}
-
-// fusedKeyHash returns flatHash of k and whether k is a plain key that
-// takes the flat fast path: non-empty ASCII that JSON writes as it is, no
-// dot, not starting with a space (so not blank).
-func fusedKeyHash(k string) (uint64, bool) {
-	if plain, dotted := scanPlain(k); !plain || dotted || k[0] == ' ' {
-		return 0, false
-	}
-	return flatHash(k), true
-}
-
-// scanPlain reports whether k is non-empty ASCII that JSON writes as it is,
-// and whether it holds a dot. The fused paths look a key's facts up by
-// identity (factsOf) and scan it only on a miss, so it needs no pass of its
-// own: jsonenc.Plain reads the key by words, IndexByte finds a dot.
-func scanPlain(k string) (plain, dotted bool) {
-	return k != "" && jsonenc.Plain(k), strings.IndexByte(k, '.') >= 0
-}
-
-// fusedField writes `,"k":v`, k being a plain key (JSON writes it as it is) and v of a kind fusedKind
-// accepted.
-func (e *encoder) fusedField(k string, v slog.Value, kind slog.Kind, err error) {
-	b := e.buf
-	n := len(b)
-	if cap(b)-n < len(k)+4 {
-		b = slices.Grow(b, len(k)+4)
-	}
-	b = b[:n+len(k)+4]
-	b[n], b[n+1] = ',', '"'
-	jsonenc.CopyShort(b[n+2:n+2+len(k)], k)
-	b[n+2+len(k)], b[n+3+len(k)] = '"', ':'
-	e.buf = appendFusedValue(b, v, kind, err)
-}
-
-// appendFusedValue appends v, of a kind fusedKind accepted, as the general
-// path writes it.
-func appendFusedValue(b []byte, v slog.Value, kind slog.Kind, err error) []byte {
-	switch kind {
-	case slog.KindString:
-		b = append(b, '"')
-		b = jsonenc.AppendEscaped(b, v.String())
-		b = append(b, '"')
-	case slog.KindInt64:
-		b = strconv.AppendInt(b, v.Int64(), 10)
-	case slog.KindUint64:
-		b = strconv.AppendUint(b, v.Uint64(), 10)
-	case slog.KindFloat64:
-		b = appendFloat(b, v.Float64())
-	case slog.KindBool:
-		b = strconv.AppendBool(b, v.Bool())
-	case slog.KindDuration:
-		b = strconv.AppendInt(b, int64(v.Duration()), 10)
-	case slog.KindTime:
-		b = append(b, '"')
-		b = v.Time().UTC().AppendFormat(b, time.RFC3339Nano)
-		b = append(b, '"')
-	case slog.KindAny:
-		b = append(b, '"')
-		b = jsonenc.AppendEscaped(b, errorText(err))
-		b = append(b, '"')
-	}
-	return b
 }

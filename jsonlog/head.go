@@ -1,0 +1,81 @@
+package jsonlog
+
+// This file writes the head every line starts with: the timestamp, the
+// level, the logger and the message, in the order of the layout.
+
+import (
+	"log/slog"
+
+	"github.com/milestone-go/milestone/internal/lib/jsonenc"
+	"github.com/milestone-go/milestone/logctx"
+)
+
+var headLevels = [5]slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError, logctx.LevelCritical}
+
+func (h *Handler) header(e *encoder, r *slog.Record) {
+	t := r.Time
+	if h.clock != nil {
+		t = h.clock()
+	}
+	b := append(e.buf, '{')
+	if h.format == Flat {
+		if !t.IsZero() {
+			b = append(b, `"timestamp":`...)
+			b = jsonenc.AppendTimestamp(b, t)
+			b = append(b, ',')
+		}
+		e.buf = h.head(b, r.Level)
+		e.message(r.Message)
+	} else {
+		if !t.IsZero() {
+			b = append(b, `"@timestamp":`...)
+			b = jsonenc.AppendTimestamp(b, t)
+			b = append(b, ',')
+		}
+		e.buf = h.head(b, r.Level)
+		e.message(r.Message)
+		e.buf = append(e.buf, h.nameFrag...)
+	}
+	if h.addSource && r.PC != 0 {
+		h.source(e, r.PC)
+	}
+	e.first = false
+}
+
+func (h *Handler) head(b []byte, l slog.Level) []byte {
+	for i, hl := range headLevels {
+		if hl == l {
+			return append(b, h.heads[i]...)
+		}
+	}
+	return h.slowHead(b, l)
+}
+
+func (h *Handler) slowHead(b []byte, l slog.Level) []byte {
+	if h.format == Flat {
+		b = append(b, `"level":"`...)
+		b = appendLevel(b, l)
+		b = append(b, '"')
+		b = append(b, h.nameFrag...)
+		return append(b, `,"event":`...)
+	}
+	b = append(b, `"log.level":"`...)
+	b = appendLevel(b, l)
+	return append(b, `","message":`...)
+}
+
+func appendLevel(b []byte, l slog.Level) []byte {
+	switch l {
+	case slog.LevelDebug:
+		return append(b, "DEBUG"...)
+	case slog.LevelInfo:
+		return append(b, "INFO"...)
+	case slog.LevelWarn:
+		return append(b, "WARN"...)
+	case slog.LevelError:
+		return append(b, "ERROR"...)
+	case logctx.LevelCritical:
+		return append(b, "CRITICAL"...)
+	}
+	return append(b, logctx.LevelString(l)...)
+}
