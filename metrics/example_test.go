@@ -19,14 +19,7 @@ func Example() {
 	ctx := context.Background()
 	metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: 1500 * time.Millisecond})
 
-	for _, r := range rec.Records() {
-		d, _ := metrics.Describe(r.Event)
-		fmt.Print(d.Wire)
-		for _, f := range d.Fields {
-			fmt.Printf(" %s=%s", f.Name, metrics.AppendValue(nil, f, &r.Payload))
-		}
-		fmt.Println()
-	}
+	fmt.Print(rec)
 	// Output: write.shard.completed elapsed_ms=0 db_id=3 row_count=5000 duration_ms=1500
 }
 

@@ -114,6 +114,31 @@ func (r *Recorder) Filter(keep func(Record) bool) []Record {
 	return out
 }
 
+// String returns the recorded events one a line, in order: the wire name,
+// then each field as name=value in the event log's units, as
+//
+//	write.shard.completed elapsed_ms=0 db_id=3 row_count=5000 duration_ms=1500
+func (r *Recorder) String() string {
+	var b []byte
+	r.each(func(rec *Record) {
+		d, ok := Describe(rec.Event)
+		if !ok {
+			b = append(b, rec.Event.String()...)
+			b = append(b, '\n')
+			return
+		}
+		b = append(b, d.Wire...)
+		for _, f := range d.Fields {
+			b = append(b, ' ')
+			b = append(b, f.Name...)
+			b = append(b, '=')
+			b = AppendValue(b, f, &rec.Payload)
+		}
+		b = append(b, '\n')
+	})
+	return string(b)
+}
+
 // Reset forgets every record.
 func (r *Recorder) Reset() {
 	r.mu.Lock()
