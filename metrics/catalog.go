@@ -8,7 +8,7 @@ import (
 )
 
 // Catalog is a namespace of declared events: an application's own events,
-// or milestone's built-in sharded-KV lifecycle (Shardyfusion). Its namespace
+// or milestone's built-in sharded-KV lifecycle (metrics/shardyfusion). Its namespace
 // is the default of everything its backends name: the Prometheus prefix
 // ("querylog_"), the OTel instrument namespace and meter ("querylog") and the
 // logger root. Events join a catalog with Declare; a catalog is safe for
@@ -130,5 +130,5 @@ func (c *Catalog) Instrument(name string) (*Instrument, bool) {
 	return nil, false
 }
 
-// Catalogs returns every catalog of the process, the built-in one first.
+// Catalogs returns every catalog of the process, in declaration order.
 func Catalogs() []*Catalog { return slices.Clone(declared.Load().catalogs) }

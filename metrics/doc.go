@@ -31,7 +31,9 @@
 //
 // A hot path looks the declaration up once (metrics.TypeOf[QueryEnded]())
 // and calls its Emit, which skips the lookup by type. The built-in catalog,
-// Shardyfusion, declares the sharded-KV lifecycle the same way (builtin.go):
+// package metrics/shardyfusion, declares a sharded key-value writer's
+// lifecycle the same way, in a package of its own that declares it on
+// import:
 //
 //	metrics.Emit(ctx, c, shardyfusion.ShardWriteCompleted{DBID: 3, Rows: 5000, Duration: d})
 //
@@ -50,13 +52,17 @@
 // Backends build their state from the declarations when they are
 // constructed (Catalog.Descriptors, Catalog.Instruments, Descriptors) and
 // read payloads through the events' Fields (Payload.Int, Payload.Str, …);
-// none has a switch over events. The package also provides the collectors
+// none has a switch over events. Every backend carries every catalog
+// declared before it is built; an event it does not carry is counted and
+// logged once (Ignored). Every backend reports its own losses through one
+// interface, HealthReporter, which metrics/selfmetrics exports. The package also provides the collectors
 // every program needs: Nop, which does nothing; Multi, which fans one event
 // out to several collectors and isolates a panicking member; and Recorder,
 // which keeps events in order for tests (Recorded gives them back as their
 // structs). Run and Step time the phases of a run and fill the elapsed,
 // duration and cpu fields.
 //
-// A Collector may offer more by implementing the optional interfaces Flusher
-// and Closer; Multi forwards both.
+// A Collector may offer more by implementing the optional interfaces
+// Flusher, Closer and Shutdowner; Multi forwards them. Shutdown stops any
+// collector within a deadline.
 package metrics

@@ -11,8 +11,10 @@ import (
 
 // Event identifies one declared event inside this process. It is a small
 // dense number handed out by Declare in declaration order, so that backends
-// index their per-event state by it; the built-in events, declared first,
-// are 1 to 21. The zero Event is not a valid event.
+// index their per-event state by it. Which number an event gets depends on
+// the order the program's catalogs are declared in (package initialisation
+// order), so it is never written anywhere. The zero Event is not a valid
+// event.
 //
 // An Event is not a wire identity: what is stable across programs and
 // versions is the pair (Catalog namespace, Descriptor.Code), or the wire
@@ -94,7 +96,7 @@ type registry struct {
 }
 
 // declared is a pointer set by its initializer, not in init, so that it is
-// ready before the package-level variables that declare the built-in events
+// ready before the package-level variables that declare events
 // (Go initialises variables before init functions, in dependency order).
 var declared = func() *atomic.Pointer[registry] {
 	var p atomic.Pointer[registry]
@@ -124,7 +126,7 @@ func Describe(ev Event) (*Descriptor, bool) {
 }
 
 // Events lists every declared event of every catalog, in declaration order
-// (the built-in catalog first). The slice is a fresh copy.
+// The slice is a fresh copy.
 func Events() []Event {
 	evs := declared.Load().byEvent
 	out := make([]Event, 0, len(evs)-1)
