@@ -125,7 +125,7 @@ func Describe(ev Event) (*Descriptor, bool) {
 	return evs[ev], true
 }
 
-// Events lists every declared event of every catalog, in declaration order
+// Events lists every declared event of every catalog, in declaration order.
 // The slice is a fresh copy.
 func Events() []Event {
 	evs := declared.Load().byEvent
