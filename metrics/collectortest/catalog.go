@@ -1,6 +1,7 @@
 package collectortest
 
 import (
+	"sync"
 	"time"
 
 	"github.com/milestone-go/milestone/metrics"
@@ -52,4 +53,32 @@ var (
 		Help:        "An event with no field.",
 		Instruments: []metrics.Instrument{metrics.Count("empties_total", "Empty events emitted.")},
 	})
+)
+
+// Late is the suite's event that is declared only when DeclareLate is first
+// called, at run time: the event a collector built before then must ignore
+// and count (metrics.IgnoredDeclaredAfter).
+type Late struct {
+	Count int64
+}
+
+// DeclareLate declares Late in Catalog the first time it is called and
+// reports whether this call declared it; later calls only return its
+// declaration.
+func DeclareLate() (*metrics.EventType[Late], bool) {
+	first := false
+	lateOnce.Do(func() {
+		first = true
+		lateEvent = metrics.MustDeclare[Late](Catalog, metrics.Spec{
+			Code: 3, Wire: "sample.late", Group: "sample",
+			Help:        "An event declared after the collectors were built.",
+			Instruments: []metrics.Instrument{metrics.Sum("late_count_total", "The sum of the late events' counts.", "count")},
+		})
+	})
+	return lateEvent, first
+}
+
+var (
+	lateOnce  sync.Once
+	lateEvent *metrics.EventType[Late]
 )

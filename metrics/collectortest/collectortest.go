@@ -73,6 +73,7 @@ func Run(t *testing.T, newCollector func() metrics.Collector) {
 		{"HostileStrings", hostileStrings, false},
 		{"LabelOverflow", labelOverflow, false},
 		{"UnknownEvents", unknownEvents, false},
+		{"DeclaredAfterNew", declaredAfterNew, false},
 		{"Concurrent", concurrent, false},
 		{"CancelledContext", cancelledContext, false},
 		{"FlushAndClose", flushAndClose, true},
@@ -158,6 +159,39 @@ func unknownEvents(t *testing.T, c metrics.Collector) {
 		emit(t, c, context.Background(), ev, FullPayload(d))
 		emit(t, c, context.Background(), ev, metrics.Payload{})
 	}
+}
+
+// declaredAfterNew declares Late (the first time the suite runs) after the
+// collector was built and emits it: no panic, and a collector that reports
+// its health counts it as ignored, declared after New.
+func declaredAfterNew(t *testing.T, c metrics.Collector) {
+	before, _ := ignoredAfterNew(c)
+	late, declaredNow := DeclareLate()
+	for i := range 3 {
+		emit(t, c, context.Background(), late.Event(), late.Pack(Late{Count: int64(i)}))
+	}
+	if !declaredNow {
+		return // declared before this collector was built: it may carry it
+	}
+	if got, reports := ignoredAfterNew(c); reports && got-before != 3 {
+		t.Errorf("%T counted %v events declared after it was built, want 3", c, got-before)
+	}
+}
+
+// ignoredAfterNew sums c's milestone_events_ignored_total{reason="declared_after_new"},
+// and reports whether c reports that family at all.
+func ignoredAfterNew(c metrics.Collector) (n float64, reports bool) {
+	h, ok := c.(metrics.HealthReporter)
+	if !ok {
+		return 0, false
+	}
+	for _, v := range h.Health() {
+		if v.Family == metrics.FamilyIgnored && v.Labels[1] == metrics.IgnoredDeclaredAfter.String() {
+			n += v.Value
+			reports = true
+		}
+	}
+	return n, reports
 }
 
 func concurrent(t *testing.T, c metrics.Collector) {

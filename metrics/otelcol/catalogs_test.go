@@ -9,33 +9,22 @@ import (
 	"testing"
 
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/otelcol"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
-// An application's catalog, declared at package level like any other.
-var appCatalog = metrics.MustNewCatalog("otel_app_test")
-
-type appJobDone struct {
-	Rows int64
-}
-
-var _ = metrics.MustDeclare[appJobDone](appCatalog, metrics.Spec{
-	Code: 1, Wire: "job.done", Group: "job", Help: "A job ended.",
-	Instruments: []metrics.Instrument{metrics.Sum("job_rows_total", "Rows of ended jobs.", "rows")},
-})
-
 type appLate struct{}
 
 var declareLate = sync.OnceValue(func() *metrics.EventType[appLate] {
-	return metrics.MustDeclare[appLate](appCatalog, metrics.Spec{
-		Code: 2, Wire: "job.late", Group: "job", Help: "Declared after New.",
+	return metrics.MustDeclare[appLate](collectortest.Catalog, metrics.Spec{
+		Code: 100, Wire: "job.late", Group: "job", Help: "Declared after New.",
 		Instruments: []metrics.Instrument{metrics.Count("late_total", "Late events.")},
 	})
 })
 
 // TestEveryCatalogCarriedByDefault: otelcol.New with no catalog option
-// carries an application's catalog on a meter named after it, and the
+// carries another catalog (collectortest's) on a meter named after it, and the
 // built-in one on its own; an event declared after New is ignored, counted
 // and logged once.
 func TestEveryCatalogCarriedByDefault(t *testing.T) {
@@ -43,11 +32,11 @@ func TestEveryCatalogCarriedByDefault(t *testing.T) {
 	var logs bytes.Buffer
 	c := newCollector(t, otelcol.WithMeterProvider(mp), otelcol.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
 	ctx := context.Background()
-	metrics.Emit(ctx, c, appJobDone{Rows: 7})
+	metrics.Emit(ctx, c, collectortest.Sample{Count: 7, Status: "ok"})
 	metrics.Emit(ctx, c, shardyfusion.WriteStarted{})
 	got := collect(t, reader)
-	if p := got.sum(t, "otel_app_test.job_rows"); p.Value != 7 || got["otel_app_test.job_rows"].scope != "otel_app_test" {
-		t.Errorf("otel_app_test.job_rows = %d on meter %q, want 7 on otel_app_test", p.Value, got["otel_app_test.job_rows"].scope)
+	if p := got.sum(t, "collectortest.sample_count"); p.Value != 7 || got["collectortest.sample_count"].scope != "collectortest" {
+		t.Errorf("collectortest.sample_count = %d on meter %q, want 7 on collectortest", p.Value, got["collectortest.sample_count"].scope)
 	}
 	if p := got.sum(t, "shardyfusion.writes_started"); p.Value != 1 || got["shardyfusion.writes_started"].scope != "shardyfusion" {
 		t.Errorf("shardyfusion.writes_started = %d on meter %q, want 1 on shardyfusion", p.Value, got["shardyfusion.writes_started"].scope)

@@ -11,34 +11,23 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/prom"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
-
-// An application's catalog, declared at package level like any other.
-var appCatalog = metrics.MustNewCatalog("prom_app_test")
-
-type appJobDone struct {
-	Rows int64
-}
-
-var _ = metrics.MustDeclare[appJobDone](appCatalog, metrics.Spec{
-	Code: 1, Wire: "job.done", Group: "job", Help: "A job ended.",
-	Instruments: []metrics.Instrument{metrics.Sum("job_rows_total", "Rows of ended jobs.", "rows")},
-})
 
 // late is declared by the test, after the collector is built.
 type appLate struct{}
 
 var declareLate = sync.OnceValue(func() *metrics.EventType[appLate] {
-	return metrics.MustDeclare[appLate](appCatalog, metrics.Spec{
-		Code: 2, Wire: "job.late", Group: "job", Help: "Declared after New.",
+	return metrics.MustDeclare[appLate](collectortest.Catalog, metrics.Spec{
+		Code: 100, Wire: "job.late", Group: "job", Help: "Declared after New.",
 		Instruments: []metrics.Instrument{metrics.Count("late_total", "Late events.")},
 	})
 })
 
 // TestEveryCatalogCarriedByDefault: prom.New with no catalog option carries
-// an application's catalog and the built-in one, each under its prefix; an
+// another catalog (collectortest's) and the built-in one, each under its prefix; an
 // event declared after New is ignored, counted and logged once.
 func TestEveryCatalogCarriedByDefault(t *testing.T) {
 	var logs bytes.Buffer
@@ -48,10 +37,10 @@ func TestEveryCatalogCarriedByDefault(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	metrics.Emit(ctx, c, appJobDone{Rows: 7})
+	metrics.Emit(ctx, c, collectortest.Sample{Count: 7, Status: "ok"})
 	metrics.Emit(ctx, c, shardyfusion.WriteStarted{})
-	if got := counterValue(t, reg, "prom_app_test_job_rows_total"); got != 7 {
-		t.Errorf("prom_app_test_job_rows_total = %v, want 7", got)
+	if got := counterValue(t, reg, "collectortest_sample_count_total"); got != 7 {
+		t.Errorf("collectortest_sample_count_total = %v, want 7", got)
 	}
 	if got := counterValue(t, reg, "shardyfusion_writes_started_total"); got != 1 {
 		t.Errorf("shardyfusion_writes_started_total = %v, want 1", got)
