@@ -193,9 +193,9 @@ func TestRecorderManyRecords(t *testing.T) {
 func TestRunAndStepFillTimes(t *testing.T) {
 	rec := metrics.NewRecorder()
 	ctx := context.Background()
-	run := metrics.StartRun(rec)
+	ctx, run := metrics.StartRun(ctx, rec)
 	metrics.Emit(ctx, run, shardyfusion.WriteStarted{Elapsed: time.Hour}) // overridden by the run
-	step := run.Step()
+	_, step := run.Step(ctx)
 	time.Sleep(20 * time.Millisecond)
 	d := metrics.End(ctx, step, shardyfusion.ShardWriteCompleted{DBID: 3, Rows: 5})
 	metrics.Emit(ctx, run, shardyfusion.WriteCompleted{Rows: 5})
@@ -230,14 +230,15 @@ var _ = metrics.MustDeclare[cpuStep](testCatalog, metrics.Spec{
 
 func TestStepCPUMeasuresProcessTime(t *testing.T) {
 	rec := metrics.NewRecorder()
-	run := metrics.StartRun(rec)
-	step := run.StepCPU()
+	ctx, run := metrics.StartRun(context.Background(), rec)
+	_, step := run.StepCPU(ctx)
 	x := 0.0
 	for i := range 20_000_000 {
 		x += float64(i % 7)
 	}
-	metrics.End(context.Background(), step, cpuStep{})
-	metrics.End(context.Background(), run.Step(), cpuStep{CPU: time.Hour}) // no CPU clock: kept as given
+	metrics.End(ctx, step, cpuStep{})
+	_, plain := run.Step(ctx)
+	metrics.End(ctx, plain, cpuStep{CPU: time.Hour}) // no CPU clock: kept as given
 	got := metrics.Recorded[cpuStep](rec)
 	if len(got) != 2 || x == 0 {
 		t.Fatalf("recorded %d steps", len(got))
@@ -255,8 +256,8 @@ func TestStepDoneNeverChangesTheCallersError(t *testing.T) {
 	ctx := context.Background()
 	failure := errors.New("shard write failed")
 	for _, c := range []metrics.Collector{nil, metrics.Nop, panicky{}, metrics.NewRecorder()} {
-		run := metrics.StartRun(c)
-		if err := metrics.Done(ctx, run.Step(), shardyfusion.ShardWriteCompleted{}, failure); err != failure {
+		rctx, run := metrics.StartRun(ctx, c)
+		if err := metrics.Done(rctx, step(rctx, run), shardyfusion.ShardWriteCompleted{}, failure); err != failure {
 			t.Errorf("%T: Done returned %v, want the caller's error", c, err)
 		}
 		var err error
@@ -266,26 +267,32 @@ func TestStepDoneNeverChangesTheCallersError(t *testing.T) {
 					t.Errorf("%T: Done panicked: %v", c, r)
 				}
 			}()
-			err = metrics.Done(ctx, run.Step(), shardyfusion.ShardWriteCompleted{}, nil)
+			err = metrics.Done(rctx, step(rctx, run), shardyfusion.ShardWriteCompleted{}, nil)
 		}()
 		if err != nil {
 			t.Errorf("%T: Done turned success into %v", c, err)
 		}
 	}
 	rec := metrics.NewRecorder()
-	run := metrics.StartRun(rec)
-	_ = metrics.Done(ctx, run.Step(), shardyfusion.ShardWriteCompleted{}, failure)
-	_ = metrics.Done(ctx, run.Step(), shardyfusion.ShardWriteCompleted{}, nil)
+	rctx, run := metrics.StartRun(ctx, rec)
+	_ = metrics.Done(rctx, step(rctx, run), shardyfusion.ShardWriteCompleted{}, failure)
+	_ = metrics.Done(rctx, step(rctx, run), shardyfusion.ShardWriteCompleted{}, nil)
 	if rec.Count(evShardWriteCompleted) != 1 {
 		t.Errorf("Done emitted %d completions, want 1 (only the successful step)", rec.Count(evShardWriteCompleted))
 	}
 }
 
+// step starts a step of run in ctx.
+func step(ctx context.Context, run *metrics.Run) metrics.Step {
+	_, s := run.Step(ctx)
+	return s
+}
+
 func TestNilRunCostsNothing(t *testing.T) {
-	run := metrics.StartRun(nil)
+	_, run := metrics.StartRun(context.Background(), nil)
 	allocs := testing.AllocsPerRun(100, func() {
 		metrics.Emit(context.Background(), run, shardyfusion.WriteStarted{})
-		metrics.End(context.Background(), run.Step(), shardyfusion.ShardWriteCompleted{})
+		metrics.End(context.Background(), step(context.Background(), run), shardyfusion.ShardWriteCompleted{})
 	})
 	if allocs != 0 {
 		t.Errorf("a Run with no collector allocated %v times per event", allocs)

@@ -292,15 +292,24 @@ func TestCappedLabelAdmitsCapValuesThenOverflows(t *testing.T) {
 
 func TestEmitAndTimingHelpersAllocateNothing(t *testing.T) {
 	ctx := context.Background()
-	run := metrics.StartRun(metrics.Nop)
+	runCtx, run := metrics.StartRun(ctx, metrics.Nop)
 	allocs := testing.AllocsPerRun(200, func() {
 		metrics.Emit(ctx, metrics.Nop, shardyfusion.ShardWriteCompleted{DBID: 3, Rows: 5000})
 		allKindsEvent.Emit(ctx, metrics.Nop, allKinds{S: "x", L: "a"})
-		metrics.End(ctx, run.Step(), shardyfusion.ReaderGet{Found: true})
-		metrics.Emit(ctx, run, shardyfusion.WriteStarted{})
+		_, step := run.Step(ctx) // no run or span in ctx: a step with no identity
+		metrics.End(ctx, step, shardyfusion.ReaderGet{Found: true})
+		metrics.Emit(runCtx, run, shardyfusion.WriteStarted{})
 	})
 	if allocs != 0 {
-		t.Errorf("Emit allocated %v times per run", allocs)
+		t.Errorf("Emit and a step outside any run allocated %v times", allocs)
+	}
+	// A step in a run costs one allocation: its context.
+	allocs = testing.AllocsPerRun(200, func() {
+		sctx, step := run.Step(runCtx)
+		metrics.End(sctx, step, shardyfusion.ReaderGet{Found: true})
+	})
+	if allocs != 1 {
+		t.Errorf("a step in a run allocated %v times, want 1 (its context)", allocs)
 	}
 }
 

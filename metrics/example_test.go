@@ -62,18 +62,18 @@ func ExampleRun() {
 	rec := metrics.NewRecorder()
 	ctx := context.Background()
 
-	run := metrics.StartRun(rec)
+	ctx, run := metrics.StartRun(ctx, rec)
 	metrics.Emit(ctx, run, shardyfusion.WriteStarted{})
-	step := run.Step()
-	err := writeShard() // the caller's work
-	err = metrics.Done(ctx, step, shardyfusion.ShardWriteCompleted{DBID: 0, Rows: 100}, err)
+	sctx, step := run.Step(ctx)
+	err := writeShard(sctx) // the caller's work, in the step's context
+	err = metrics.Done(sctx, step, shardyfusion.ShardWriteCompleted{DBID: 0, Rows: 100}, err)
 	metrics.Emit(ctx, run, shardyfusion.WriteCompleted{Rows: 100})
 
 	fmt.Println(err, rec.Events())
 	// Output: <nil> [write.started write.shard.completed write.completed]
 }
 
-func writeShard() error { return nil }
+func writeShard(context.Context) error { return nil }
 
 // Describe exposes a declaration, from which backends build their instruments.
 func ExampleDescribe() {

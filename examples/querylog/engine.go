@@ -126,11 +126,12 @@ func (o *opStats) flush(ctx context.Context) {
 
 // Execute runs q's plan, its operators on goroutines connected by
 // channels, and emits the query's lifecycle to c. It returns the number of
-// result rows. ctx carries the query's id (logctx "query_id") and its
-// cancellation.
+// result rows. ctx carries the query's run (runctx.With, named by its
+// query id) and its cancellation; the query is the run's root span, its
+// optimization and execution steps under it, the operators under the
+// execution.
 func Execute(ctx context.Context, c metrics.Collector, q Query) (int64, error) {
-	run := metrics.StartRun(c)
-	queryStep := run.Step()
+	ctx, run := metrics.StartRun(ctx, c)
 	metrics.Emit(ctx, run, QueryStarted{Query: q.String()})
 	rows, err := execute(ctx, run, q)
 	status, errType := "ok", ""
@@ -143,18 +144,18 @@ func Execute(ctx context.Context, c metrics.Collector, q Query) (int64, error) {
 	default:
 		status, errType = "error", "io"
 	}
-	metrics.End(ctx, queryStep, QueryEnded{Status: status, ErrorType: errType})
+	metrics.EndRun(ctx, run, QueryEnded{Status: status, ErrorType: errType})
 	return rows, err
 }
 
-func execute(ctx context.Context, run *metrics.Run, q Query) (int64, error) {
-	opt := run.Step()
-	metrics.Emit(ctx, run, OptimizationStarted{})
-	metrics.End(ctx, opt, OptimizationEnded{Nodes: len(plan)})
+func execute(qctx context.Context, run *metrics.Run, q Query) (int64, error) {
+	octx, opt := run.Step(qctx)
+	metrics.Emit(octx, run, OptimizationStarted{})
+	metrics.End(octx, opt, OptimizationEnded{Nodes: len(plan)})
 
-	exec := run.Step()
-	metrics.Emit(ctx, run, ExecutionStarted{})
-	ctx, cancel := context.WithCancelCause(ctx)
+	ectx, exec := run.Step(qctx)
+	metrics.Emit(ectx, run, ExecutionStarted{})
+	ctx, cancel := context.WithCancelCause(ectx)
 	defer cancel(nil)
 	scanned := make(chan []Row, 4)
 	filtered := make(chan []Row, 4)
@@ -162,14 +163,14 @@ func execute(ctx context.Context, run *metrics.Run, q Query) (int64, error) {
 	groups := make(chan map[string]agg, 1)
 	var result int64
 	var wg sync.WaitGroup
-	operator := func(n node, body func(o *opStats) error) {
+	operator := func(n node, body func(ctx context.Context, o *opStats) error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			step := run.Step()
+			ctx, step := run.Step(ctx)
 			metrics.Emit(ctx, run, OperatorStarted{NodeID: n.id, Operator: n.name})
 			o := &opStats{n: n, c: run}
-			err := body(o)
+			err := body(ctx, o)
 			o.flush(ctx)
 			metrics.End(ctx, step, OperatorEnded{NodeID: n.id, Operator: n.name})
 			if err != nil {
@@ -177,21 +178,21 @@ func execute(ctx context.Context, run *metrics.Run, q Query) (int64, error) {
 			}
 		}()
 	}
-	operator(plan[0], func(o *opStats) error { return scan(ctx, q.Table, scanned, o) })
-	operator(plan[1], func(o *opStats) error { return filter(ctx, q, scanned, filtered, o) })
-	operator(plan[2], func(o *opStats) error { return project(ctx, filtered, projected, o) })
-	operator(plan[3], func(o *opStats) error { return aggregate(ctx, projected, groups, o) })
-	operator(plan[4], func(o *opStats) error {
+	operator(plan[0], func(ctx context.Context, o *opStats) error { return scan(ctx, q.Table, scanned, o) })
+	operator(plan[1], func(ctx context.Context, o *opStats) error { return filter(ctx, q, scanned, filtered, o) })
+	operator(plan[2], func(ctx context.Context, o *opStats) error { return project(ctx, filtered, projected, o) })
+	operator(plan[3], func(ctx context.Context, o *opStats) error { return aggregate(ctx, projected, groups, o) })
+	operator(plan[4], func(ctx context.Context, o *opStats) error {
 		n, err := sink(ctx, q.Result, groups, o)
 		result = n
 		return err
 	})
 	wg.Wait()
-	metrics.End(ctx, exec, ExecutionEnded{})
+	metrics.End(ectx, exec, ExecutionEnded{})
 	if err := context.Cause(ctx); err != nil {
 		return 0, err // an operator's error, or the query's cancellation
 	}
-	metrics.Emit(ctx, run, ResultOut{Rows: result})
+	metrics.Emit(qctx, run, ResultOut{Rows: result})
 	return result, nil
 }
 

@@ -71,7 +71,7 @@ func runQuery(ctx context.Context, c metrics.Collector, o *options) (string, err
 		return "", err
 	}
 	id := runctx.NewID()
-	qctx := logctx.With(ctx, "query_id", id)
+	qctx := runctx.With(logctx.With(ctx, "query_id", id), id)
 	metrics.Emit(qctx, c, SessionStarted{SessionID: "session-" + runctx.NewID()})
 	if o.cancelAfter > 0 {
 		var cancel context.CancelFunc

@@ -5,14 +5,18 @@ import (
 	"log/slog"
 
 	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/runctx"
 )
 
-// bindRunID binds the run id to ctx with logctx.With, so that every line
-// logged with ctx carries it, and makes sure l writes the context's fields:
-// a handler that reads them itself (jsonlog.Handler) is used as is, any
-// other is wrapped with logctx.Handler.
-func bindRunID(ctx context.Context, l *slog.Logger, runID string) (context.Context, *slog.Logger) {
-	return logctx.With(ctx, "run_id", runID), withContextFields(l)
+// startRun starts the run runID of c: its identity is bound to ctx with
+// runctx.With, so that every event and log line of ctx carries its run id
+// and trace, and l is made to write the context's fields: a handler that
+// reads them itself (jsonlog.Handler) is used as is, any other is wrapped
+// with logctx.Handler.
+func startRun(ctx context.Context, c metrics.Collector, l *slog.Logger, runID string) (context.Context, *metrics.Run, *slog.Logger) {
+	ctx, run := metrics.StartRun(runctx.With(ctx, runID), c)
+	return ctx, run, withContextFields(l)
 }
 
 // withContextFields returns a logger that writes the fields bound to the

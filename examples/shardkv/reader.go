@@ -96,7 +96,8 @@ func Open(ctx context.Context, dir string, opts ReadOptions) (*Reader, error) {
 	} else if !st.IsDir() {
 		return nil, fmt.Errorf("shardkv: Open: %s is not a directory", dir)
 	}
-	r := &Reader{opts: opts, run: metrics.StartRun(opts.Collector), log: withContextFields(opts.Logger)}
+	r := &Reader{opts: opts, log: withContextFields(opts.Logger)}
+	ctx, r.run = metrics.StartRun(ctx, opts.Collector)
 	store, err := buildStorage(dir, opts.Faults, opts.StorageRetry, r.run, r.log)
 	if err != nil {
 		return nil, err
@@ -145,7 +146,7 @@ func (r *Reader) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 	if err := r.opts.RateLimit.wait(ctx, r.run, r.log, 1); err != nil {
 		return nil, false, err
 	}
-	step := r.run.Step()
+	ctx, step := r.run.Step(ctx)
 	r.mu.RLock()
 	if r.closed {
 		r.mu.RUnlock()
@@ -169,7 +170,7 @@ func (r *Reader) MultiGet(ctx context.Context, keys [][]byte) ([][]byte, error) 
 	if err := r.opts.RateLimit.wait(ctx, r.run, r.log, len(keys)); err != nil {
 		return nil, err
 	}
-	step := r.run.Step()
+	ctx, step := r.run.Step(ctx)
 	vals := make([][]byte, len(keys))
 	r.mu.RLock()
 	if r.closed {

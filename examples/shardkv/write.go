@@ -156,8 +156,8 @@ func Write(ctx context.Context, dir string, rows iter.Seq2[[]byte, []byte], opts
 	if rows == nil {
 		return nil, errors.New("shardkv: Write: nil rows")
 	}
-	w := &writer{opts: opts, run: metrics.StartRun(opts.Collector)}
-	ctx, w.log = bindRunID(ctx, opts.Logger, opts.RunID)
+	w := &writer{opts: opts}
+	ctx, w.run, w.log = startRun(ctx, opts.Collector, opts.Logger, opts.RunID)
 	store, err := buildStorage(dir, opts.Faults, opts.StorageRetry, w.run, w.log)
 	if err != nil {
 		return nil, err
@@ -202,18 +202,19 @@ func (w *writer) write(ctx context.Context, rows iter.Seq2[[]byte, []byte]) (*Re
 	logctx.Event(ctx, w.log, "write_started", "num_shards", o.NumShards, "batch_size", o.BatchSize)
 
 	// Sharding: assign every row to its shard, then sort each shard.
-	step := w.run.Step()
-	buckets, total, err := w.shard(ctx, rows)
+	shardingCtx, step := w.run.Step(ctx)
+	buckets, total, err := w.shard(shardingCtx, rows)
 	if err != nil {
 		return nil, err
 	}
-	d := metrics.End(ctx, step, shardyfusion.ShardingCompleted{})
+	d := metrics.End(shardingCtx, step, shardyfusion.ShardingCompleted{})
 	logctx.Event(ctx, w.log, "sharding_completed", "rows", total, "duration_ms", ms(d))
 
-	// Shard writes, Concurrency at a time; the first failure cancels the rest.
-	step = w.run.Step()
+	// Shard writes, Concurrency at a time, each a step within this phase's
+	// step; the first failure cancels the rest.
+	phaseCtx, step := w.run.Step(ctx)
 	infos := make([]ShardInfo, o.NumShards)
-	sctx, cancel := context.WithCancel(ctx)
+	sctx, cancel := context.WithCancel(phaseCtx)
 	defer cancel()
 	var (
 		wg    sync.WaitGroup
@@ -261,7 +262,7 @@ feed:
 	for _, in := range infos {
 		written += in.Rows
 	}
-	d = metrics.End(ctx, step, shardyfusion.ShardWritesCompleted{Rows: written})
+	d = metrics.End(phaseCtx, step, shardyfusion.ShardWritesCompleted{Rows: written})
 	logctx.Event(ctx, w.log, "shard_writes_completed", "num_shards", o.NumShards, "rows_written", written, "duration_ms", ms(d))
 
 	// Manifest, then CURRENT.
@@ -337,7 +338,7 @@ func (w *writer) shard(ctx context.Context, rows iter.Seq2[[]byte, []byte]) ([]b
 // attempt fails for a reason a retry may cure.
 func (w *writer) writeShard(ctx context.Context, id int, b *bucket) (ShardInfo, error) {
 	p := w.opts.ShardRetry
-	step := w.run.Step()
+	ctx, step := w.run.Step(ctx)
 	metrics.Emit(ctx, w.run, shardyfusion.ShardWriteStarted{DBID: id})
 	for attempt := 1; ; attempt++ {
 		info, err := w.shardAttempt(ctx, id, b)

@@ -76,16 +76,17 @@ func runTask(ctx context.Context, c metrics.Collector, o *options) (string, erro
 	id := runctx.NewID()
 	// The run-level context, bound once: every event and log line of the
 	// execution carries it.
+	// The execution is the run: its trace's root span, with each step a
+	// child span.
 	ctx = logctx.With(ctx, "execution_id", id, "task_name", o.task, "project", o.project, "domain", o.domain)
-	clock := metrics.StartRun(c)
+	ctx, clock := metrics.StartRun(runctx.With(ctx, id), c)
 	r := &runner{data: o.data, remote: remote, work: filepath.Join(o.data, "work", id), run: clock, fail: o.fail}
-	task := clock.Step()
 	metrics.Emit(ctx, clock, TaskStarted{Inputs: o.inputs})
 	failed, err := r.Execute(ctx)
 	status := "success"
 	if err != nil {
 		status = "error"
 	}
-	metrics.End(ctx, task, TaskEnded{Status: status, FailedStep: failed})
+	metrics.EndRun(ctx, clock, TaskEnded{Status: status, FailedStep: failed})
 	return id, err
 }

@@ -257,7 +257,8 @@ func TestStepReturnsTheErrorUnchanged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &runner{run: metrics.StartRun(b.All)}
+	_, run := metrics.StartRun(context.Background(), b.All)
+	r := &runner{run: run}
 	sentinel := &fs.PathError{Op: "open", Path: "x", Err: fs.ErrPermission}
 	ctx := logctx.With(context.Background(), "execution_id", "unchanged")
 	if got := r.step(ctx, "load_task", func(context.Context) error { return sentinel }); got != sentinel {

@@ -78,7 +78,7 @@ type runner struct {
 // time) and emits its step event, with status error and the error's type
 // when fn fails. It returns fn's error unchanged.
 func (r *runner) step(ctx context.Context, name string, fn func(ctx context.Context) error) error {
-	s := r.run.StepCPU()
+	ctx, s := r.run.StepCPU(ctx)
 	err := fn(ctx)
 	ev := StepEnded{Step: name, Status: "success"}
 	if err != nil {

@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"math/big"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/milestone-go/milestone/logctx"
 )
 
@@ -14,13 +16,15 @@ import (
 // With, and the key sinks write the run id under by default.
 const Field = "run_id"
 
-type runKey struct{}
-
-// With returns a copy of ctx whose events belong to the run id, and whose
-// log lines carry it as the run_id field (it is bound with logctx.With too,
-// unless that scope already holds the same value). It takes precedence
-// over a run_id field bound earlier with logctx.With. An empty id returns
-// ctx unchanged.
+// With returns a copy of ctx whose events belong to the run id: it holds
+// the run's root span (see Span), and its log lines carry the id as the
+// run_id field (bound with logctx.With too, unless that scope already holds
+// it). It takes precedence over a run_id field bound earlier with
+// logctx.With, and over an outer run. When ctx holds a span of another
+// trace (an HTTP request's), the run joins it: same trace id, that span as
+// the root's parent, its sampled flag; otherwise the trace id and root span
+// id are Derive(id), and the run is sampled. An empty id returns ctx
+// unchanged.
 func With(ctx context.Context, id string) context.Context {
 	if id == "" {
 		return ctx
@@ -28,10 +32,21 @@ func With(ctx context.Context, id string) context.Context {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx = context.WithValue(ctx, runKey{}, id)
+	outer := trace.SpanFromContext(ctx)
 	if cur, ok := FieldValue(ctx, Field); !ok || cur != id {
 		ctx = logctx.With(ctx, Field, id)
 	}
+	ctx, _ = withSpan(ctx, func(s *Span) {
+		s.run, s.root = id, true
+		sc := outer.SpanContext()
+		if _, ours := outer.(*Span); sc.IsValid() && !ours {
+			s.trace, s.parent, s.flags = sc.TraceID(), sc.SpanID(), sc.TraceFlags()
+			s.id = newSpanID()
+			return
+		}
+		s.trace, s.id = Derive(id)
+		s.flags = trace.FlagsSampled
+	})
 	return ctx
 }
 
@@ -44,11 +59,8 @@ func ID(ctx context.Context) (string, bool) { return IDOr(ctx, Field) }
 // with logctx.With (see FieldValue): how a sink that names runs by another
 // key (eventlog's WithRunKey("query_id")) finds them.
 func IDOr(ctx context.Context, key string) (string, bool) {
-	if ctx == nil {
-		return "", false
-	}
-	if id, ok := ctx.Value(runKey{}).(string); ok && id != "" {
-		return id, true
+	if s := SpanOf(ctx); s != nil && s.run != "" {
+		return s.run, true
 	}
 	return FieldValue(ctx, key)
 }

@@ -11,11 +11,11 @@
 // The page docs/events.md lists every event, field and instrument; it is
 // generated from these declarations (go generate ./...).
 //
-//	run := metrics.StartRun(c)
+//	ctx, run := metrics.StartRun(ctx, c)
 //	metrics.Emit(ctx, run, shardyfusion.WriteStarted{})
-//	step := run.Step()
-//	rows, err := writeShard(3)
-//	metrics.Done(ctx, step, shardyfusion.ShardWriteCompleted{DBID: 3, Rows: rows}, err)
+//	sctx, step := run.Step(ctx)
+//	rows, err := writeShard(sctx, 3)
+//	metrics.Done(sctx, step, shardyfusion.ShardWriteCompleted{DBID: 3, Rows: rows}, err)
 //
 // examples/shardkv is a real sharded writer and reader that emits every
 // event of the catalog.
