@@ -42,10 +42,11 @@ func With(ctx context.Context, id string) context.Context {
 		if _, ours := outer.(*Span); sc.IsValid() && !ours {
 			s.trace, s.parent, s.flags = sc.TraceID(), sc.SpanID(), sc.TraceFlags()
 			s.id = newSpanID()
-			return
+		} else {
+			s.trace, s.id = Derive(id)
+			s.flags = trace.FlagsSampled
 		}
-		s.trace, s.id = Derive(id)
-		s.flags = trace.FlagsSampled
+		s.rootID, s.rootParent = s.id, s.parent
 	})
 	return ctx
 }

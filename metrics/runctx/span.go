@@ -31,6 +31,9 @@ type Span struct {
 	parent trace.SpanID // zero for a run's root span with no parent
 	flags  trace.TraceFlags
 	root   bool
+	// rootID and rootParent are the run's root span and its parent (zero
+	// for a step of another tracer's trace, outside any run).
+	rootID, rootParent trace.SpanID
 	// parentCtx is the context the span was started in: the one that holds
 	// its parent.
 	parentCtx context.Context
@@ -52,6 +55,11 @@ func (s *Span) Parent() (trace.SpanID, bool) { return s.parent, s.parent.IsValid
 
 // IsRoot reports whether s is a run's root span (runctx.With), not a step.
 func (s *Span) IsRoot() bool { return s.root }
+
+// RunRoot returns the id of the root span of the span's run and that root's
+// parent (a span of another trace the run joined, or zero); the root id is
+// zero for a step of another tracer's trace outside any run.
+func (s *Span) RunRoot() (root, parent trace.SpanID) { return s.rootID, s.rootParent }
 
 // Sampled reports whether the span's run is sampled: its spans are
 // exported and its histogram observations carry exemplars.
@@ -207,6 +215,7 @@ func StartStep(ctx context.Context) (context.Context, *Span) {
 		s.id = newSpanID()
 		if p, ok := parent.(*Span); ok {
 			s.run, s.trace, s.parent, s.flags = p.run, p.trace, p.id, p.flags
+			s.rootID, s.rootParent = p.rootID, p.rootParent
 			return
 		}
 		s.run, _ = ID(ctx)
@@ -216,6 +225,7 @@ func StartStep(ctx context.Context) (context.Context, *Span) {
 		}
 		s.flags = trace.FlagsSampled
 		s.trace, s.parent = Derive(s.run)
+		s.rootID = s.parent
 	})
 }
 

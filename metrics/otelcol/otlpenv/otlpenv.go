@@ -14,15 +14,16 @@ import (
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 	"go.opentelemetry.io/otel/sdk/resource"
 
+	"github.com/milestone-go/milestone/internal/lib/otlpproto"
 	"github.com/milestone-go/milestone/metrics/otelcol"
 )
 
 // The OTLP protocols this package exports with.
 const (
 	// ProtocolHTTP is OTLP over HTTP with protobuf bodies, the default.
-	ProtocolHTTP = "http/protobuf"
+	ProtocolHTTP = otlpproto.HTTP
 	// ProtocolGRPC is OTLP over gRPC.
-	ProtocolGRPC = "grpc"
+	ProtocolGRPC = otlpproto.GRPC
 )
 
 // The environment variables this package reads itself.
@@ -31,7 +32,7 @@ const (
 	// EnvProtocol.
 	EnvMetricsProtocol = "OTEL_EXPORTER_OTLP_METRICS_PROTOCOL"
 	// EnvProtocol selects the protocol for every signal.
-	EnvProtocol = "OTEL_EXPORTER_OTLP_PROTOCOL"
+	EnvProtocol = otlpproto.EnvProtocol
 	// EnvExportInterval is the time between two exports, in milliseconds.
 	EnvExportInterval = "OTEL_METRIC_EXPORT_INTERVAL"
 	// EnvExportTimeout bounds one export, in milliseconds.
@@ -72,23 +73,7 @@ func WithViews(views ...sdkmetric.View) Option {
 // OTEL_EXPORTER_OTLP_METRICS_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else
 // ProtocolHTTP. It returns an error naming the variable for any other value
 // than ProtocolHTTP and ProtocolGRPC.
-func Protocol() (string, error) {
-	for _, name := range []string{EnvMetricsProtocol, EnvProtocol} {
-		v := strings.TrimSpace(os.Getenv(name))
-		if v == "" {
-			continue
-		}
-		switch v {
-		case ProtocolHTTP, ProtocolGRPC:
-			return v, nil
-		case "http/json":
-			return "", fmt.Errorf("otlpenv: %s=%q: the Go OTLP exporters do not support http/json; use %q or %q", name, v, ProtocolHTTP, ProtocolGRPC)
-		default:
-			return "", fmt.Errorf("otlpenv: %s=%q: want %q or %q", name, v, ProtocolHTTP, ProtocolGRPC)
-		}
-	}
-	return ProtocolHTTP, nil
-}
+func Protocol() (string, error) { return otlpproto.Protocol("otlpenv", EnvMetricsProtocol) }
 
 // envMillis reads a positive whole number of milliseconds from the variable
 // name; ok is false when it is unset.
