@@ -5,8 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 
-	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/resource"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // Defaults of the options.
@@ -23,12 +23,12 @@ const (
 type Option func(*config) error
 
 type config struct {
-	exporter      sdktrace.SpanExporter
-	resource      *resource.Resource
-	logger        *slog.Logger
-	maxEvents     int
-	maxRuns       int
-	syncExport    bool
+	exporter   sdktrace.SpanExporter
+	resource   *resource.Resource
+	logger     *slog.Logger
+	maxEvents  int
+	maxRuns    int
+	syncExport bool
 }
 
 // WithExporter sends the spans to exp, through a batching span processor
