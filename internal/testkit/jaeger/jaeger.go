@@ -66,9 +66,9 @@ type Server struct {
 	OTLPGRPC string
 	// Query is the query API's base URL.
 	Query string
-	cmd  *exec.Cmd
-	done chan struct{}
-	log  *testutil.SyncBuffer
+	cmd   *exec.Cmd
+	done  chan struct{}
+	log   *testutil.SyncBuffer
 }
 
 // Start starts Jaeger on free ports of 127.0.0.1 and stops it when tb ends.
@@ -325,4 +325,3 @@ func (s *Server) getTrace(ctx context.Context, id string) (*Trace, error) {
 	}
 	return &body.Data[0], nil
 }
-
