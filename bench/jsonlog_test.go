@@ -10,11 +10,13 @@ import (
 	"testing"
 
 	"github.com/rs/zerolog"
+	"go.opentelemetry.io/otel/trace"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
 	"github.com/milestone-go/milestone/jsonlog"
 	"github.com/milestone-go/milestone/logctx"
+	"github.com/milestone-go/milestone/metrics/runctx"
 )
 
 // The workload of the JSON logging benchmarks: 5 attributes at the call site
@@ -240,5 +242,39 @@ func benchRuntimeKeys(b *testing.B, l *slog.Logger, ctx context.Context) {
 		if i++; i == len(keys) {
 			i = 0
 		}
+	}
+}
+
+// tracedCtx returns ctx holding a milestone step span under a request's
+// span (the workload's call attributes already name the run, so the run id
+// is not bound again).
+func tracedCtx(ctx context.Context) context.Context {
+	ctx = trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
+		TraceID: trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36},
+		SpanID:  trace.SpanID{0, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7}, TraceFlags: trace.FlagsSampled}))
+	ctx, _ = runctx.StartStep(ctx)
+	return ctx
+}
+
+// BenchmarkJSONLogTraceIDs: BenchmarkJSONLogMilestone logged in a step's
+// context, so the line also carries trace_id and span_id (compare with
+// BenchmarkJSONLogMilestone, the same line without them).
+func BenchmarkJSONLogTraceIDs(b *testing.B) {
+	l := slog.New(jsonlog.NewHandler(io.Discard, nil))
+	ctx := tracedCtx(logctx.With(context.Background(), jsonlogBound(10)...))
+	b.ReportAllocs()
+	for b.Loop() {
+		jsonlogCall(l, ctx)
+	}
+}
+
+// BenchmarkJSONLogTraceIDsECS: BenchmarkJSONLogMilestoneECS with trace.id
+// and span.id.
+func BenchmarkJSONLogTraceIDsECS(b *testing.B) {
+	l := slog.New(jsonlog.NewHandler(io.Discard, &jsonlog.Options{Format: jsonlog.ECS}))
+	ctx := tracedCtx(logctx.With(context.Background(), jsonlogBound(10)...))
+	b.ReportAllocs()
+	for b.Loop() {
+		jsonlogCall(l, ctx)
 	}
 }

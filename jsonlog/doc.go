@@ -10,9 +10,11 @@
 //
 //	{"@timestamp":"2026-03-14T10:30:00.000Z","log.level":"INFO","message":"manifest_published","ecs.version":"8.11.0","log.logger":"app.writer","service.name":"writer","run_id":"abc123","num_shards":8}
 //
-// The built-in keys come first, then the fields bound to the context with
-// logctx.With, then the attributes given by WithAttrs, then the record's
-// attributes. Context fields and WithAttrs attributes are encoded once and
+// The built-in keys come first, then the ids of the span the context holds
+// (a milestone run's or step's, or any OpenTelemetry span's: trace_id and
+// span_id in Flat, trace.id and span.id in ECS), then the fields bound to
+// the context with logctx.With, then the attributes given by WithAttrs,
+// then the record's attributes. Context fields and WithAttrs attributes are encoded once and
 // copied into each line; a line is assembled in a pooled buffer without
 // allocating and written with one Write under a mutex shared by every clone
 // of the handler. Levels are written DEBUG, INFO, WARN, ERROR and CRITICAL

@@ -385,7 +385,7 @@ func ecsNamespace(seg string) bool { return ecsFirstSegment(seg) || ecsRoot(seg)
 // starting with c is an ECS field's or one the ECS format writes: a cheap
 // test that rules out most keys before ecsTopLeafTaken's switches.
 var ecsFirstSegments = func() (t [256]uint64) {
-	for _, s := range append(ecsRootNames[:len(ecsRootNames):len(ecsRootNames)], "@timestamp", "log", "message", "ecs", "service", truncatedKey) {
+	for _, s := range append(ecsRootNames[:len(ecsRootNames):len(ecsRootNames)], "@timestamp", "log", "message", "ecs", "service", "trace", "span", truncatedKey) {
 		if len(s) < 64 {
 			t[s[0]] |= 1 << len(s)
 		}
@@ -397,7 +397,7 @@ var ecsFirstSegments = func() (t [256]uint64) {
 // format writes itself.
 func ecsFirstSegment(seg string) bool {
 	switch seg {
-	case "@timestamp", "log", "message", "ecs", "service", truncatedKey:
+	case "@timestamp", "log", "message", "ecs", "service", "trace", "span", truncatedKey:
 		return true
 	}
 	return false
@@ -428,7 +428,7 @@ func reservedECS(key string) bool {
 func ecsWrittenLeaf(key string) bool {
 	switch key {
 	case "@timestamp", "log.level", "message", "ecs.version", "log.logger", "service.name",
-		"log.origin.function", "log.origin.file.name", "log.origin.file.line", truncatedKey:
+		"log.origin.function", "log.origin.file.name", "log.origin.file.line", truncatedKey, "trace.id", "span.id":
 		return true
 	}
 	return false
@@ -436,7 +436,7 @@ func ecsWrittenLeaf(key string) bool {
 
 func ecsWrittenObject(key string) bool {
 	switch key {
-	case "log", "ecs", "service", "log.origin", "log.origin.file":
+	case "log", "ecs", "service", "log.origin", "log.origin.file", "trace", "span":
 		return true
 	}
 	return false

@@ -39,7 +39,7 @@ func (h *Handler) setFused() {
 }
 
 // reservedFlatKeys lists the keys reservedFlat reports (source last).
-var reservedFlatKeys = [...]string{"timestamp", "level", "logger", "event", truncatedKey, "source"}
+var reservedFlatKeys = [...]string{"timestamp", "level", "logger", "event", truncatedKey, "trace_id", "span_id", "source"}
 
 // fusedLine encodes r into e and reports complete, or stops at the
 // call-site attribute done that it does not handle, e then holding the

@@ -16,6 +16,7 @@ import (
 	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Format selects the layout of a line.
@@ -129,8 +130,11 @@ type level struct {
 }
 
 // Handler is a slog.Handler writing one JSON object per line. It reads the
-// fields bound by logctx.With from the context of each record and writes
-// them after the built-in keys and before the record's attributes; context
+// span the context of each record holds (an OpenTelemetry span: a milestone
+// run's or step's, or any tracer's) and writes its ids after the built-in
+// keys: trace_id and span_id in Flat, trace.id and span.id in ECS. It reads
+// the fields bound by logctx.With from the context and writes them after
+// those and before the record's attributes; context
 // fields and WithAttrs attributes are encoded once (per scope, per handler)
 // and copied. Context fields are always top-level fields, outside any group
 // opened by WithGroup. Each line is written with a single Write, under a mutex shared
@@ -143,11 +147,11 @@ type level struct {
 //
 //   - Reserved keys: a field whose top-level key is one the format writes
 //     itself, or under one (Flat: timestamp, level, logger, event,
-//     _truncated, and source with AddSource, and their children such as
-//     event.x; ECS: @timestamp, log.level, message, ecs.version,
-//     log.logger, service.name, log.origin.*, _truncated, their parents
-//     log, ecs, service and children such as message.x) is moved to
-//     "fields.<key>".
+//     _truncated, trace_id, span_id, and source with AddSource, and their
+//     children such as event.x; ECS: @timestamp, log.level, message,
+//     ecs.version, log.logger, service.name, log.origin.*, trace.id,
+//     span.id, _truncated, their parents log, ecs, service, trace, span and
+//     children such as message.x) is moved to "fields.<key>".
 //   - Duplicates: a line never holds a key twice. When context fields,
 //     WithAttrs attributes and record attributes share a key, the
 //     record's wins over WithAttrs, which wins over the context (and a
@@ -340,7 +344,7 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
 		fr = h.fragment(f)
 	}
 	bp := bufPool.Get().(*[]byte)
-	e := encoder{buf: (*bp)[:0]}
+	e := encoder{buf: (*bp)[:0], span: trace.SpanContextFromContext(ctx)}
 	h.encode(&e, &r, f, fr, h.fused)
 	if e.renamed > 0 {
 		h.sh.renamed.Add(uint64(e.renamed))

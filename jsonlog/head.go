@@ -5,9 +5,11 @@ package jsonlog
 
 import (
 	"log/slog"
+	"slices"
 
 	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
+	"go.opentelemetry.io/otel/trace"
 )
 
 var headLevels = [5]slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError, logctx.LevelCritical}
@@ -39,7 +41,43 @@ func (h *Handler) header(e *encoder, r *slog.Record) {
 	if h.addSource && r.PC != 0 {
 		h.source(e, r.PC)
 	}
+	if e.span.IsValid() {
+		e.buf = h.appendSpan(e.buf, e.span)
+	}
 	e.first = false
+}
+
+// appendSpan appends the ids of the span the record's context holds:
+// trace_id and span_id in Flat, trace.id and span.id in ECS (as the ECS
+// logging spec names them), as lowercase hex.
+func (h *Handler) appendSpan(b []byte, sc trace.SpanContext) []byte {
+	if h.format == Flat {
+		b = append(b, `,"trace_id":"`...)
+	} else {
+		b = append(b, `,"trace.id":"`...)
+	}
+	t := sc.TraceID()
+	b = appendHex(b, t[:])
+	if h.format == Flat {
+		b = append(b, `","span_id":"`...)
+	} else {
+		b = append(b, `","span.id":"`...)
+	}
+	s := sc.SpanID()
+	b = appendHex(b, s[:])
+	return append(b, '"')
+}
+
+// appendHex appends p as lowercase hex, growing b once.
+func appendHex(b []byte, p []byte) []byte {
+	const digits = "0123456789abcdef"
+	n := len(b)
+	b = slices.Grow(b, 2*len(p))[:n+2*len(p)]
+	out := b[n:]
+	for i, c := range p {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return b
 }
 
 func (h *Handler) head(b []byte, l slog.Level) []byte {

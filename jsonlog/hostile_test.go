@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/milestone-go/milestone/logctx"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // hostileRecords are records whose keys Elasticsearch, or an index with
@@ -27,6 +28,8 @@ var hostileRecords = []struct {
 	group string
 	call  []any
 }{
+	{name: "trace keys everywhere", ctx: []any{"trace_id", "v-ctx-trace", "span.id", "v-ctx-span"},
+		with: []any{"span_id", "v-with-span", "trace", "v-with-trace"}, call: []any{"trace.id", "v-call-tid", "span", "v-call-span"}},
 	{name: "value and dotted child", call: []any{"error", "v-err", "error.message", "v-msg"}},
 	{name: "dotted child first", call: []any{"a.b", "v-ab", "a", "v-a"}},
 	{name: "group beside dotted key", call: []any{slog.Group("a", slog.String("b", "v-grp")), "a.b", "v-dot"}},
@@ -59,39 +62,58 @@ func TestHostileRecordsStayIndexable(t *testing.T) {
 		t.Fatal(problem)
 	}
 	for _, format := range []Format{Flat, ECS} {
-		for _, tc := range hostileRecords {
-			t.Run(format.String()+"/"+tc.name, func(t *testing.T) {
-				var buf bytes.Buffer
-				h := NewHandler(&buf, &Options{Format: format, Clock: fixedClock})
-				var hh slog.Handler = h
-				if tc.with != nil {
-					hh = hh.WithAttrs(argsToAttrs(tc.with))
+		for _, traced := range []bool{false, true} {
+			for _, tc := range hostileRecords {
+				name := format.String() + "/" + tc.name
+				if traced {
+					name += "/traced"
 				}
-				if tc.group != "" {
-					hh = hh.WithGroup(tc.group)
-				}
-				ctx := context.Background()
-				if tc.ctx != nil {
-					ctx = logctx.With(ctx, tc.ctx...)
-				}
-				slog.New(hh).InfoContext(ctx, "hostile", tc.call...)
-				one(t, buf.String(), format) // parses and checks indexability
-				values := lineValues(t, buf.String())
-				for _, want := range loggedValues(tc.ctx, tc.with, tc.call) {
-					if format == ECS && want == `"v-grp"` {
-						continue // in ECS the group a holding b and "a.b" are one key: the later wins
+				t.Run(name, func(t *testing.T) {
+					var buf bytes.Buffer
+					h := NewHandler(&buf, &Options{Format: format, Clock: fixedClock})
+					var hh slog.Handler = h
+					if tc.with != nil {
+						hh = hh.WithAttrs(argsToAttrs(tc.with))
 					}
-					if !values[want] {
-						t.Errorf("value %s is not in the line:\n%s", want, buf.String())
+					if tc.group != "" {
+						hh = hh.WithGroup(tc.group)
 					}
-				}
-				if strings.Contains(tc.name, "fits") && h.Stats().Renamed != 0 {
-					t.Errorf("Renamed = %d for fields that fit:\n%s", h.Stats().Renamed, buf.String())
-				}
-			})
+					ctx := context.Background()
+					if traced {
+						ctx = trace.ContextWithSpanContext(ctx, testSpan)
+					}
+					if tc.ctx != nil {
+						ctx = logctx.With(ctx, tc.ctx...)
+					}
+					slog.New(hh).InfoContext(ctx, "hostile", tc.call...)
+					one(t, buf.String(), format) // parses and checks indexability
+					if traced && !strings.Contains(buf.String(), testSpan.TraceID().String()) {
+						t.Errorf("the line lacks the trace id:\n%s", buf.String())
+					}
+					values := lineValues(t, buf.String())
+					for _, want := range loggedValues(tc.ctx, tc.with, tc.call) {
+						if format == ECS && want == `"v-grp"` {
+							continue // in ECS the group a holding b and "a.b" are one key: the later wins
+						}
+						if !values[want] {
+							t.Errorf("value %s is not in the line:\n%s", want, buf.String())
+						}
+					}
+					if strings.Contains(tc.name, "fits") && h.Stats().Renamed != 0 {
+						t.Errorf("Renamed = %d for fields that fit:\n%s", h.Stats().Renamed, buf.String())
+					}
+				})
+			}
 		}
 	}
 }
+
+// testSpan is a sampled span context the traced cases log in.
+var testSpan = trace.NewSpanContext(trace.SpanContextConfig{
+	TraceID:    trace.TraceID{0x4b, 0xf9, 0x2f, 0x35, 0x77, 0xb3, 0x4d, 0xa6, 0xa3, 0xce, 0x92, 0x9d, 0x0e, 0x0e, 0x47, 0x36},
+	SpanID:     trace.SpanID{0x00, 0xf0, 0x67, 0xaa, 0x0b, 0xa9, 0x02, 0xb7},
+	TraceFlags: trace.FlagsSampled,
+})
 
 func argsToAttrs(args []any) []slog.Attr {
 	var r slog.Record

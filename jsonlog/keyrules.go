@@ -178,7 +178,7 @@ const truncatedKey = "_truncated"
 // reservedFlat reports whether key is a top-level key of the Flat format.
 func reservedFlat(key string, addSource bool) bool {
 	switch key {
-	case "timestamp", "level", "logger", "event", truncatedKey:
+	case "timestamp", "level", "logger", "event", truncatedKey, "trace_id", "span_id":
 		return true
 	case "source":
 		return addSource

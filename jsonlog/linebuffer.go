@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/milestone-go/milestone/internal/lib/jsonenc"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // encoder appends one line. With limit > 0 it keeps the line within limit
@@ -19,6 +20,9 @@ type encoder struct {
 	dropped int
 	first   bool // the next field is the first of its object
 	renamed int  // fields written under another key than their own
+	// span is the span the record's context holds, whose ids the head
+	// writes (none when it is not valid).
+	span trace.SpanContext
 }
 
 func (e *encoder) room(n int) bool {
