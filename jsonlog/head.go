@@ -5,7 +5,6 @@ package jsonlog
 
 import (
 	"log/slog"
-	"slices"
 
 	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
@@ -57,27 +56,15 @@ func (h *Handler) appendSpan(b []byte, sc trace.SpanContext) []byte {
 		b = append(b, `,"trace.id":"`...)
 	}
 	t := sc.TraceID()
-	b = appendHex(b, t[:])
+	b = jsonenc.AppendHex(b, t[:])
 	if h.format == Flat {
 		b = append(b, `","span_id":"`...)
 	} else {
 		b = append(b, `","span.id":"`...)
 	}
 	s := sc.SpanID()
-	b = appendHex(b, s[:])
+	b = jsonenc.AppendHex(b, s[:])
 	return append(b, '"')
-}
-
-// appendHex appends p as lowercase hex, growing b once.
-func appendHex(b []byte, p []byte) []byte {
-	const digits = "0123456789abcdef"
-	n := len(b)
-	b = slices.Grow(b, 2*len(p))[:n+2*len(p)]
-	out := b[n:]
-	for i, c := range p {
-		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
-	}
-	return b
 }
 
 func (h *Handler) head(b []byte, l slog.Level) []byte {

@@ -110,9 +110,7 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 		c.ignored.Event(ev)
 		return
 	}
-	run := c.cfg.Run(ctx)
-	nanos := c.cfg.Clock().UnixNano()
-	c.q.PushCounting(message{Ev: ev, Nanos: nanos, Run: run, P: p}, &c.dropped, &c.droppedLate)
+	c.q.PushCounting(c.cfg.Message(ctx, ev, &p), &c.dropped, &c.droppedLate)
 }
 
 // Flush waits until every event accepted before the call has been

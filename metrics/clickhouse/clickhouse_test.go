@@ -355,7 +355,8 @@ func TestSelfMetricsAndReadBack(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Split(strings.TrimSpace(string(lines)), "\n")
-	want0 := `"run_id":"it's \\ a run","elapsed_ms":852.4,"db_id":3,"row_count":5000,"duration_ms":12.5}`
+	tr, sp := runctx.Derive("it's \\ a run")
+	want0 := `"run_id":"it's \\ a run","trace_id":"` + tr.String() + `","span_id":"` + sp.String() + `","elapsed_ms":852.4,"db_id":3,"row_count":5000,"duration_ms":12.5}`
 	if len(got) != 2 || !strings.HasPrefix(got[0], `{"event":"write.shard.completed","ts":"`) || !strings.HasSuffix(got[0], want0) ||
 		!strings.HasSuffix(got[1], `"duration_ms":0.25,"found":false}`) {
 		t.Errorf("ReadRun:\n%s", lines)

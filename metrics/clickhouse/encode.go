@@ -6,6 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/milestone-go/milestone/internal/lib/jsonenc"
+	"github.com/milestone-go/milestone/internal/lib/sinkbase"
 	"github.com/milestone-go/milestone/metrics"
 )
 
@@ -78,9 +79,10 @@ func appendNames(b []byte, fs []*metrics.Field) []byte {
 	return append(b, ']')
 }
 
-// appendRow appends the JSONEachRow line of m, the seq-th row of its run.
-// scratch is reused for the rendered message and returned.
-func (rc *rowCodec) appendRow(b []byte, m *message, seq uint64, scratch []byte) ([]byte, []byte) {
+// appendRow appends the JSONEachRow line of m, the seq-th row of its run,
+// whose place in its trace is id. scratch is reused for the rendered
+// message and returned.
+func (rc *rowCodec) appendRow(b []byte, m *message, id sinkbase.SpanIDs, seq uint64, scratch []byte) ([]byte, []byte) {
 	sec, ns := m.Nanos/1e9, m.Nanos%1e9
 	if ns < 0 {
 		sec, ns = sec-1, ns+1e9
@@ -93,6 +95,15 @@ func (rc *rowCodec) appendRow(b []byte, m *message, seq uint64, scratch []byte) 
 	b = jsonenc.AppendString(b, m.Run)
 	b = append(b, `,"seq":`...)
 	b = strconv.AppendUint(b, seq, 10)
+	b = append(b, `,"trace_id":"`...)
+	b = jsonenc.AppendHex(b, id.Trace[:])
+	b = append(b, `","span_id":"`...)
+	b = jsonenc.AppendHex(b, id.Span[:])
+	if id.Step {
+		b = append(b, `","parent_span_id":"`...)
+		b = jsonenc.AppendHex(b, id.Parent[:])
+	}
+	b = append(b, '"')
 	b = append(b, rc.fixed...)
 	if rc.levels != nil {
 		if i := m.P.LabelIndex(rc.d.LevelBy); i >= 0 && i < len(rc.levels) {

@@ -39,7 +39,7 @@ const (
 	DefaultTimeout       = 30 * time.Second
 	DefaultRetryFor      = 5 * time.Minute
 	DefaultCloseTimeout  = 30 * time.Second
-	// MaxQueueSize bounds WithQueueSize: about 160 MB of queue.
+	// MaxQueueSize bounds WithQueueSize: about 200 MB of queue.
 	MaxQueueSize = 1 << 20
 )
 

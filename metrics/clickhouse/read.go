@@ -24,6 +24,9 @@ type storedRow struct {
 	TSMillis  int64     `json:"ts_ms"`
 	RunID     string    `json:"run_id"`
 	Seq       uint64    `json:"seq"`
+	TraceID   string    `json:"trace_id"`
+	SpanID    string    `json:"span_id"`
+	ParentID  string    `json:"parent_span_id"`
 	Catalog   string    `json:"catalog"`
 	Event     string    `json:"event"`
 	NumKeys   []string  `json:"num_keys"`
@@ -60,7 +63,7 @@ func readRuns(ctx context.Context, where string, opts []Option) (map[string][]by
 	u.User = nil
 	q := url.Values{}
 	q.Set("output_format_json_quote_64bit_integers", "0")
-	sql := "SELECT toUnixTimestamp(ts) AS t, ts_ms, run_id, seq, catalog, event, num_keys, num_values, str_keys, str_values FROM " +
+	sql := "SELECT toUnixTimestamp(ts) AS t, ts_ms, run_id, seq, trace_id, span_id, parent_span_id, catalog, event, num_keys, num_values, str_keys, str_values FROM " +
 		cfg.database + "." + cfg.table + " " + where + " ORDER BY run_id, seq FORMAT JSONEachRow"
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
@@ -114,6 +117,16 @@ func appendLine(b []byte, r *storedRow) []byte {
 	b = jsonenc.AppendTimestamp(b, time.Unix(r.TS, r.TSMillis*1e6))
 	b = append(b, `,"run_id":`...)
 	b = jsonenc.AppendString(b, r.RunID)
+	if r.TraceID != "" {
+		b = append(b, `,"trace_id":`...)
+		b = jsonenc.AppendString(b, r.TraceID)
+		b = append(b, `,"span_id":`...)
+		b = jsonenc.AppendString(b, r.SpanID)
+		if r.ParentID != "" {
+			b = append(b, `,"parent_span_id":`...)
+			b = jsonenc.AppendString(b, r.ParentID)
+		}
+	}
 	nums := map[string]float64{}
 	for i, k := range r.NumKeys {
 		if i < len(r.NumValues) {

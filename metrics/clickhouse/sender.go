@@ -15,12 +15,15 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/milestone-go/milestone/internal/lib/sinkbase"
 )
 
 // sender is the goroutine that drains the queue, encodes rows into a batch
 // and delivers it.
 type sender struct {
 	c        *Collector
+	ids      sinkbase.Deriver
 	seq      map[string]uint64 // the last seq of each run
 	batch    []byte
 	rows     int
@@ -85,7 +88,7 @@ func (s *sender) add(ctx context.Context, m *message) {
 	if s.rows == 0 {
 		s.first = time.Now()
 	}
-	s.batch, s.scratch = rc.appendRow(s.batch, m, seq, s.scratch)
+	s.batch, s.scratch = rc.appendRow(s.batch, m, s.ids.IDs(m), seq, s.scratch)
 	s.rows++
 	if s.rows >= s.c.cfg.batchRows || len(s.batch) >= s.c.cfg.batchBytes {
 		s.send(ctx)

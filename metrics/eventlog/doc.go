@@ -10,13 +10,22 @@
 //
 // ends_run lists the wire names of the declared events that end a run, so a
 // reader that does not declare this program's catalogs can still tell a run
-// that ended from one that stopped. And each event follows with its wire name and its fields, in declaration
-// order: integers, floats, booleans, strings as emitted (a label's original
-// value, not its bounded one), and durations in the unit their name ends in
-// (milliseconds for *_ms, seconds for *_s and *_seconds). Every declared
-// event of every catalog is written:
+// that ended from one that stopped. And each event follows with its wire
+// name, its time, its run, its place in the run's trace and its fields, in
+// declaration order: integers, floats, booleans, strings as emitted (a
+// label's original value, not its bounded one), and durations in the unit
+// their name ends in (milliseconds for *_ms, seconds for *_s and
+// *_seconds). Every declared event of every catalog is written:
 //
-//	{"event":"write.shard.completed","ts":"2026-03-17T23:33:54.953Z","run_id":"r1","elapsed_ms":852.4,"db_id":3,"row_count":5000,"duration_ms":12.5}
+//	{"event":"write.shard.completed","ts":"2026-03-17T23:33:54.953Z","run_id":"r1","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","parent_span_id":"5c2a1c8e2fb8b1a3","elapsed_ms":852.4,"db_id":3,"row_count":5000,"duration_ms":12.5}
+//
+// trace_id and span_id are those of the span the event's context held (see
+// metrics/runctx): a step's, with parent_span_id its parent, or the run's
+// root, with trace_parent_id the span of another trace the run joined, if
+// any. When the context held no span, they are the ids runctx.Derive gives
+// for the run id, which a run of its own has too: one trace id for every
+// line of the run, the one metrics/tracing exports, so that `milestone
+// trace` rebuilds the run's trace from this file.
 //
 // ts is the time Emit was called, RFC 3339 in UTC with milliseconds. When the
 // queue was full and events were dropped, a line
@@ -27,8 +36,10 @@
 //
 // # Runs
 //
-// The run an event belongs to is, in order of precedence: the id bound with
-// WithRun; the "run_id" field bound to the context with logctx.With; or the
+// The run an event belongs to is, in order of precedence: the run the
+// context's span belongs to (runctx.With, metrics.StartRun); the "run_id"
+// field bound to the context with logctx.With (or the field WithRunKey
+// names); or the
 // collector's default run, a human-readable id such as
 // "nimble-falcon-57ee1d" generated once per Collector (or set with
 // WithDefaultRun) and stable for the collector's life (see DefaultRun).

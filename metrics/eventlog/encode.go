@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/milestone-go/milestone/internal/lib/jsonenc"
+	"github.com/milestone-go/milestone/internal/lib/sinkbase"
 	"github.com/milestone-go/milestone/metrics"
 )
 
@@ -55,6 +56,25 @@ func buildCodecs() *codecTable {
 		codecs.byEvent[d.Event] = c
 	}
 	return codecs
+}
+
+// appendSpanIDs appends the event's place in its trace: trace_id and
+// span_id, and parent_span_id for a step's event (trace_parent_id for a
+// run's root that joined another trace), as lowercase hex.
+func appendSpanIDs(b []byte, id sinkbase.SpanIDs) []byte {
+	b = append(b, `,"trace_id":"`...)
+	b = jsonenc.AppendHex(b, id.Trace[:])
+	b = append(b, `","span_id":"`...)
+	b = jsonenc.AppendHex(b, id.Span[:])
+	if id.Parent.IsValid() {
+		if id.Step {
+			b = append(b, `","parent_span_id":"`...)
+		} else {
+			b = append(b, `","trace_parent_id":"`...)
+		}
+		b = jsonenc.AppendHex(b, id.Parent[:])
+	}
+	return append(b, '"')
 }
 
 // appendFields appends every field of the event in p, in declaration order.

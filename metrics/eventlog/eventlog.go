@@ -29,7 +29,7 @@ const (
 	DefaultQueueSize    = 8192
 	DefaultBufferSize   = 64 << 10
 	DefaultMaxOpenFiles = 256
-	// MaxQueueSize bounds WithQueueSize: about 320 MB of queue.
+	// MaxQueueSize bounds WithQueueSize: about 400 MB of queue.
 	MaxQueueSize = 1 << 20
 )
 
@@ -209,10 +209,8 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 		c.ignored.Event(ev)
 		return
 	}
-	run := c.run.Run(ctx)
-	nanos := c.run.Clock().UnixNano()
 	// A drop is also said in the run's file when the writer next runs.
-	c.q.PushCounting(message{Ev: ev, Nanos: nanos, Run: run, P: p}, &c.dropped, &c.droppedLate)
+	c.q.PushCounting(c.run.Message(ctx, ev, &p), &c.dropped, &c.droppedLate)
 }
 
 // Flush waits until every event accepted before the call has been written to

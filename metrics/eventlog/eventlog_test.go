@@ -161,7 +161,7 @@ func wantValue(f *metrics.Field, p metrics.Payload) any {
 func checkEventLine(t *testing.T, got line, run string, ts time.Time, e emitted) {
 	t.Helper()
 	d, _ := metrics.Describe(e.ev)
-	wantKeys := []string{"event", "ts", "run_id"}
+	wantKeys := []string{"event", "ts", "run_id", "trace_id", "span_id"}
 	for _, f := range d.Fields {
 		wantKeys = append(wantKeys, f.Name)
 	}
@@ -176,6 +176,10 @@ func checkEventLine(t *testing.T, got line, run string, ts time.Time, e emitted)
 	}
 	if got.fields["run_id"] != run {
 		t.Errorf("%s: run_id %v, want %v", e.ev, got.fields["run_id"], run)
+	}
+	// No span in the context: the ids of the run's root, derived from its id.
+	if tr, sp := runctx.Derive(run); got.fields["trace_id"] != tr.String() || got.fields["span_id"] != sp.String() {
+		t.Errorf("%s: trace_id %v span_id %v, want the ids derived from run %q", e.ev, got.fields["trace_id"], got.fields["span_id"], run)
 	}
 	for _, f := range d.Fields {
 		v := got.fields[f.Name]
@@ -244,8 +248,8 @@ func TestScriptedRunLineSequence(t *testing.T) {
 	for i, e := range script {
 		checkEventLine(t, lines[i+1], "r1", start.Add(time.Duration(i)*7*time.Millisecond), e)
 	}
-	// The issue's example line, byte for byte.
-	const want = `{"event":"write.shard.completed","ts":"2026-03-17T23:33:55.002Z","run_id":"r1","elapsed_ms":852.4,"db_id":0,"row_count":5000,"duration_ms":12.5}`
+	// The documented line, byte for byte (the ids derived from "r1").
+	const want = `{"event":"write.shard.completed","ts":"2026-03-17T23:33:55.002Z","run_id":"r1","trace_id":"d3a0ea7a7438a748ed40acd020cecdff","span_id":"c292d594ff5f9dbd","elapsed_ms":852.4,"db_id":0,"row_count":5000,"duration_ms":12.5}`
 	if got := lines[8].raw; got != want {
 		t.Errorf("shard line\n got %s\nwant %s", got, want)
 	}

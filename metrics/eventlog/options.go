@@ -23,8 +23,8 @@ type config struct {
 }
 
 // WithQueueSize sets how many events may wait for the writer goroutine
-// (default 8192). The queue holds two arrays of n events of 160 bytes each
-// on 64-bit (about 2.6 MB at the default). When the queue is full, Emit
+// (default 8192). The queue holds two arrays of n events of 200 bytes each
+// on 64-bit (about 3.3 MB at the default). When the queue is full, Emit
 // drops the event and counts it. n must be between 1 and MaxQueueSize.
 func WithQueueSize(n int) Option { return func(c *config) error { return c.SetQueueSize(n) } }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/internal/lib/jsonenc"
+	"github.com/milestone-go/milestone/internal/lib/sinkbase"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/runctx"
 )
@@ -47,6 +48,7 @@ type runFile struct {
 type writer struct {
 	c       *Collector
 	codecs  *codecTable
+	ids     sinkbase.Deriver
 	header  []byte // `,"version":…,"host":…,"pid":…}` and a newline
 	bufSize int
 	flushAt int
@@ -159,6 +161,7 @@ func (w *writer) event(m *message) {
 		b := append(rf.buf, codec.prefix...)
 		b = jsonenc.AppendTimestamp(b, time.Unix(0, m.Nanos))
 		b = append(b, rf.runJSON...)
+		b = appendSpanIDs(b, w.ids.IDs(m))
 		b = codec.appendFields(b, &m.P)
 		rf.buf = append(b, '}', '\n')
 		rf.pending++

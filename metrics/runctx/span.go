@@ -243,9 +243,10 @@ type Identity struct {
 }
 
 // From returns ctx's identity: from a milestone span, everything; from a
-// span of another tracer, its trace and span ids and the run that ID finds
-// with key; with no span, only that run. key is the logctx field a sink
-// reads runs from (Field unless the sink names another).
+// span of another tracer, its trace and span ids and the run that IDOr
+// finds with key; with no span, only that run. key is the logctx field a
+// sink reads runs from (Field unless the sink names another). It allocates
+// nothing for a string run id.
 func From(ctx context.Context, key string) Identity {
 	if ctx == nil {
 		return Identity{}
@@ -253,10 +254,8 @@ func From(ctx context.Context, key string) Identity {
 	sp := trace.SpanFromContext(ctx)
 	if s, ok := sp.(*Span); ok {
 		id := Identity{Run: s.run, Trace: s.trace, Span: s.id, Parent: s.parent, Step: !s.root}
-		if key != Field {
-			if r, ok := FieldValue(ctx, key); ok {
-				id.Run = r
-			}
+		if id.Run == "" {
+			id.Run, _ = FieldValue(ctx, key)
 		}
 		return id
 	}

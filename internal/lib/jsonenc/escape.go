@@ -150,3 +150,16 @@ func AppendString(b []byte, s string) []byte {
 	b = AppendEscaped(b, s)
 	return append(b, '"')
 }
+
+// AppendHex appends p as lowercase hex (a trace or span id), growing b
+// once.
+func AppendHex(b []byte, p []byte) []byte {
+	const digits = "0123456789abcdef"
+	n := len(b)
+	b = slices.Grow(b, 2*len(p))[:n+2*len(p)]
+	out := b[n:]
+	for i, c := range p {
+		out[2*i], out[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return b
+}

@@ -7,17 +7,25 @@ import (
 	"os"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/runctx"
 )
 
 // Message is one queued event: everything a sink's writer needs to encode
-// it, with no pointer but the run id's string.
+// it, with no pointer but the run id's string. Trace is zero when the
+// event's context held no span: the writer then writes the ids
+// runctx.Derive gives for Run.
 type Message struct {
-	Ev    metrics.Event
-	Nanos int64
-	Run   string
-	P     metrics.Payload
+	Ev     metrics.Event
+	Nanos  int64
+	Run    string
+	Trace  trace.TraceID
+	Span   trace.SpanID
+	Parent trace.SpanID
+	Step   bool // Span is a step's (Parent its parent), not a run's root
+	P      metrics.Payload
 }
 
 // Config is the configuration every queued sink shares. Sink names the sink
@@ -107,4 +115,49 @@ func (c *Config) Run(ctx context.Context) string {
 		return id
 	}
 	return c.DefaultRun
+}
+
+// Message returns the queued message of event ev emitted with ctx: its run
+// and its span's ids (see Run and runctx.From), stamped with the clock. It
+// allocates nothing.
+func (c *Config) Message(ctx context.Context, ev metrics.Event, p *metrics.Payload) Message {
+	id := runctx.From(ctx, c.RunKey)
+	if id.Run == "" {
+		id.Run = c.DefaultRun
+	}
+	return Message{Ev: ev, Nanos: c.Clock().UnixNano(), Run: id.Run, Trace: id.Trace, Span: id.Span,
+		Parent: id.Parent, Step: id.Step, P: *p}
+}
+
+// SpanIDs is what a sink writes of an event's place in its trace: the
+// trace and span ids, and the parent span's (valid for a step, or for a
+// run's root that joined another trace).
+type SpanIDs struct {
+	Trace  trace.TraceID
+	Span   trace.SpanID
+	Parent trace.SpanID
+	Step   bool
+}
+
+// Deriver gives a message its span ids: those of its context's span, or
+// when that held none, the ids runctx.Derive gives for its run (the run's
+// root span), remembered for the last run so that a run's events hash its
+// id once. A sink's writer goroutine keeps one; it is not safe for
+// concurrent use.
+type Deriver struct {
+	run   string
+	trace trace.TraceID
+	span  trace.SpanID
+}
+
+// IDs returns m's span ids.
+func (d *Deriver) IDs(m *Message) SpanIDs {
+	if m.Trace.IsValid() {
+		return SpanIDs{Trace: m.Trace, Span: m.Span, Parent: m.Parent, Step: m.Step}
+	}
+	if m.Run != d.run || !d.trace.IsValid() {
+		d.run = m.Run
+		d.trace, d.span = runctx.Derive(m.Run)
+	}
+	return SpanIDs{Trace: d.trace, Span: d.span}
 }
