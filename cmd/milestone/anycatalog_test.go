@@ -75,7 +75,7 @@ func TestSummarizeAnotherProgramsRun(t *testing.T) {
 		t.Fatalf("runs: %d %s", code, errb.String())
 	}
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
-	if len(lines) != 3 || !strings.HasSuffix(lines[1], "failed") || !strings.HasSuffix(lines[2], "incomplete") {
+	if len(lines) != 3 || !strings.HasSuffix(lines[1], "-      failed") || !strings.HasSuffix(lines[2], "-      incomplete") {
 		t.Errorf("runs:\n%s\nwant a-failed failed and b-stopped incomplete", out.String())
 	}
 }

@@ -79,7 +79,7 @@ func Example_runs() {
 	}
 	run([]string{"runs", dir}, os.Stdout, os.Stderr)
 	// Output:
-	// RUN      STARTED                   TOTAL  WRITES  ROWS   RETRIES  DROPPED  STATUS
-	// nightly  2026-03-17T23:00:00.000Z  4.5s   1/1     10000  0        0        completed
-	// crashed  2026-03-18T23:00:00.000Z  1s     0/1     0      1        0        incomplete
+	// RUN      STARTED                   TOTAL  WRITES  ROWS   RETRIES  DROPPED  TRACE  STATUS
+	// nightly  2026-03-17T23:00:00.000Z  4.5s   1/1     10000  0        0        -      completed
+	// crashed  2026-03-18T23:00:00.000Z  1s     0/1     0      1        0        -      incomplete
 }

@@ -144,7 +144,8 @@ func TestRuns(t *testing.T) {
 	if len(lines) != 2 || !strings.HasPrefix(lines[0], "RUN") {
 		t.Fatalf("text:\n%s", out.String())
 	}
-	if got := strings.Fields(lines[1]); len(got) != 8 || got[0] != "cli-run" || got[2] != "140ms" || got[3] != "1/1" || got[4] != "3000" || got[5] != "1" || got[7] != "completed" {
+	trace, _ := runctx.Derive("cli-run")
+	if got := strings.Fields(lines[1]); len(got) != 9 || got[0] != "cli-run" || got[2] != "140ms" || got[3] != "1/1" || got[4] != "3000" || got[5] != "1" || got[7] != trace.String() || got[8] != "completed" {
 		t.Errorf("run line %q", lines[1])
 	}
 

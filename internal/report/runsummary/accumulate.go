@@ -7,6 +7,7 @@ package runsummary
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -73,6 +74,9 @@ func (a *accumulator) add(r *record, body []byte) {
 	if r.RunID != nil && !a.runs[*r.RunID] {
 		a.runs[*r.RunID] = true
 		s.RunIDs = append(s.RunIDs, *r.RunID)
+	}
+	if r.TraceID != "" && !slices.Contains(s.TraceIDs, r.TraceID) {
+		s.TraceIDs = append(s.TraceIDs, r.TraceID)
 	}
 	elapsed := func() float64 {
 		if r.ElapsedMS != nil {

@@ -29,6 +29,9 @@ func (s *Summary) WriteText(w io.Writer) error {
 		runs = "(no run id)"
 	}
 	p("run\t%s\n", runs)
+	if len(s.TraceIDs) > 0 {
+		p("trace\t%s\n", strings.Join(s.TraceIDs, ", "))
+	}
 	if s.Path != "" {
 		p("file\t%s\n", s.Path)
 	}

@@ -18,6 +18,7 @@ type record struct {
 	Event       string   `json:"event"`
 	TS          string   `json:"ts"`
 	RunID       *string  `json:"run_id"`
+	TraceID     string   `json:"trace_id"`
 	RunKey      string   `json:"run_key"`
 	EndsRun     []string `json:"ends_run"`
 	Status      string   `json:"status"`

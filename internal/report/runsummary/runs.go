@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -161,7 +162,7 @@ func WriteRunsJSON(w io.Writer, runs []RunInfo) error {
 // WriteRunsText writes runs as a table for people, one run a line.
 func WriteRunsText(w io.Writer, runs []RunInfo) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "RUN\tSTARTED\tTOTAL\tWRITES\tROWS\tRETRIES\tDROPPED\tSTATUS")
+	fmt.Fprintln(tw, "RUN\tSTARTED\tTOTAL\tWRITES\tROWS\tRETRIES\tDROPPED\tTRACE\tSTATUS")
 	for _, r := range runs {
 		id := r.RunID()
 		if id == "" {
@@ -169,7 +170,7 @@ func WriteRunsText(w io.Writer, runs []RunInfo) error {
 		}
 		s := r.Summary
 		if s == nil {
-			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\t?\t?\t%s: %s\n", id, r.Status, r.Err)
+			fmt.Fprintf(tw, "%s\t?\t?\t?\t?\t?\t?\t?\t%s: %s\n", id, r.Status, r.Err)
 			continue
 		}
 		status := r.Status
@@ -178,11 +179,23 @@ func WriteRunsText(w io.Writer, runs []RunInfo) error {
 		}
 		if !s.ShardedKV {
 			// Writes, rows and retries are the built-in catalog's.
-			fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\t-\t%d\t%s\n", id, stamp(s.First), Millis(s.TotalMS), s.Dropped, status)
+			fmt.Fprintf(tw, "%s\t%s\t%s\t-\t-\t-\t%d\t%s\t%s\n", id, stamp(s.First), Millis(s.TotalMS), s.Dropped, traceCell(s), status)
 			continue
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%d\t%d\t%s\n", id, stamp(s.First), Millis(s.TotalMS),
-			s.WritesCompleted, s.WritesStarted, s.Rows.Written, s.Retries.ShardRetries+s.Retries.S3Retries, s.Dropped, status)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d/%d\t%d\t%d\t%d\t%s\t%s\n", id, stamp(s.First), Millis(s.TotalMS),
+			s.WritesCompleted, s.WritesStarted, s.Rows.Written, s.Retries.ShardRetries+s.Retries.S3Retries, s.Dropped, traceCell(s), status)
 	}
 	return tw.Flush()
+}
+
+// traceCell is the run's trace id, the first when there are several, or
+// "-" for a log written before events carried them.
+func traceCell(s *Summary) string {
+	switch len(s.TraceIDs) {
+	case 0:
+		return "-"
+	case 1:
+		return s.TraceIDs[0]
+	}
+	return s.TraceIDs[0] + " +" + strconv.Itoa(len(s.TraceIDs)-1)
 }

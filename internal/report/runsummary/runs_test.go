@@ -95,16 +95,17 @@ func TestListRuns(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(text.String()), "\n")
-	if len(lines) != 6 || strings.Join(strings.Fields(lines[0]), " ") != "RUN STARTED TOTAL WRITES ROWS RETRIES DROPPED STATUS" {
+	if len(lines) != 6 || strings.Join(strings.Fields(lines[0]), " ") != "RUN STARTED TOTAL WRITES ROWS RETRIES DROPPED TRACE STATUS" {
 		t.Fatalf("text:\n%s", text.String())
 	}
-	if got := strings.Join(strings.Fields(lines[1]), " "); got != "b-complete 2026-11-30T09:00:01.000Z 2s 1/1 500 2 0 completed" {
+	trace := func(run string) string { t, _ := runctx.Derive(run); return t.String() }
+	if got := strings.Join(strings.Fields(lines[1]), " "); got != "b-complete 2026-11-30T09:00:01.000Z 2s 1/1 500 2 0 "+trace("b-complete")+" completed" {
 		t.Errorf("b-complete line %q", got)
 	}
-	if got := strings.Join(strings.Fields(lines[3]), " "); !strings.HasPrefix(got, "a-incomplete 2026-11-30T09:00:05.000Z") || !strings.HasSuffix(got, "0/1 70 0 0 incomplete") {
+	if got := strings.Join(strings.Fields(lines[3]), " "); !strings.HasPrefix(got, "a-incomplete 2026-11-30T09:00:05.000Z") || !strings.HasSuffix(got, "0/1 70 0 0 "+trace("a-incomplete")+" incomplete") {
 		t.Errorf("a-incomplete line %q", got)
 	}
-	if got := strings.Join(strings.Fields(lines[4]), " "); !strings.HasSuffix(got, "0/1 0 0 0 failed") {
+	if got := strings.Join(strings.Fields(lines[4]), " "); !strings.HasSuffix(got, "0/1 0 0 0 "+trace("d-failed")+" failed") {
 		t.Errorf("d-failed line %q", got)
 	}
 	if !strings.Contains(lines[5], "unreadable: ") {

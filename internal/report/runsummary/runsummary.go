@@ -17,6 +17,10 @@ type Summary struct {
 	// RunIDs lists the run ids found, in order of appearance (one for a file
 	// written by eventlog).
 	RunIDs []string `json:"run_ids"`
+	// TraceIDs lists the trace ids of the events, in order of appearance:
+	// one for a run, the id its trace has in a trace store (see
+	// metrics/tracing).
+	TraceIDs []string `json:"trace_ids"`
 	// Version, Host and PID come from the first event_log_started line.
 	Version string `json:"version,omitempty"`
 	Host    string `json:"host,omitempty"`
