@@ -46,6 +46,9 @@ func TestEveryCatalogCarriedByDefault(t *testing.T) {
 		t.Errorf("shardyfusion_writes_started_total = %v, want 1", got)
 	}
 
+	// With -count above 1, a later run finds appLate declared before New:
+	// then it is carried, neither ignored nor logged.
+	lateNow := metrics.EventOf[appLate]() == 0
 	declareLate()
 	metrics.Emit(ctx, c, appLate{})
 	metrics.Emit(ctx, c, appLate{})
@@ -55,13 +58,17 @@ func TestEveryCatalogCarriedByDefault(t *testing.T) {
 			late = v.Value
 		}
 	}
-	if late != 2 {
-		t.Errorf("declared_after_new = %v, want 2", late)
+	wantLate, wantLogged := 2.0, 1
+	if !lateNow {
+		wantLate, wantLogged = 0, 0
 	}
-	if n := strings.Count(logs.String(), "event=job.late"); n != 1 {
-		t.Errorf("the late event was logged %d times, want once:\n%s", n, logs.String())
+	if late != wantLate {
+		t.Errorf("declared_after_new = %v, want %v", late, wantLate)
 	}
-	if !strings.Contains(logs.String(), "declare events (import their catalog) before building collectors") {
+	if n := strings.Count(logs.String(), "event=job.late"); n != wantLogged {
+		t.Errorf("the late event was logged %d times, want %d:\n%s", n, wantLogged, logs.String())
+	}
+	if lateNow && !strings.Contains(logs.String(), "declare events (import their catalog) before building collectors") {
 		t.Errorf("the log line does not say what to do:\n%s", logs.String())
 	}
 }

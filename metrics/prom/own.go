@@ -1,6 +1,8 @@
 package prom
 
 import (
+	"encoding/binary"
+	"encoding/hex"
 	"math"
 	"sort"
 	"sync/atomic"
@@ -8,6 +10,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"go.opentelemetry.io/otel/trace"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // counter is prom's own prometheus.Counter for an unlabeled family (see
@@ -62,6 +67,65 @@ type histogram struct {
 	counts  []atomic.Uint64 // per bucket, not cumulative; the last for +Inf
 	sum     atomic.Uint64   // math.Float64bits of the sum
 	created time.Time
+	// exemplars holds the last exemplar of each bucket, the last for +Inf.
+	exemplars []exemplarSlot
+}
+
+// exemplarSlot is one bucket's last exemplar: the observed value, the span
+// it was observed in and when, in atomic words under a sequence number
+// (odd while a writer fills it), so that recording one allocates nothing
+// and a scrape reads a consistent one.
+type exemplarSlot struct {
+	seq                    atomic.Uint64
+	value, nanos           atomic.Uint64
+	trace0, trace1, spanID atomic.Uint64
+}
+
+// store records an exemplar, unless another goroutine is recording one in
+// the same bucket at this instant (the bucket keeps one or the other).
+func (e *exemplarSlot) store(v float64, sc trace.SpanContext, now time.Time) {
+	seq := e.seq.Load()
+	if seq&1 == 1 || !e.seq.CompareAndSwap(seq, seq+1) {
+		return
+	}
+	t, s := sc.TraceID(), sc.SpanID()
+	e.value.Store(math.Float64bits(v))
+	e.nanos.Store(uint64(now.UnixNano()))
+	e.trace0.Store(binary.BigEndian.Uint64(t[:8]))
+	e.trace1.Store(binary.BigEndian.Uint64(t[8:]))
+	e.spanID.Store(binary.BigEndian.Uint64(s[:]))
+	e.seq.Store(seq + 2)
+}
+
+// load returns the slot's exemplar, and false when it has none.
+func (e *exemplarSlot) load() (*dto.Exemplar, bool) {
+	for range 4 {
+		seq := e.seq.Load()
+		if seq == 0 {
+			return nil, false
+		}
+		if seq&1 == 1 {
+			continue
+		}
+		v, nanos := e.value.Load(), e.nanos.Load()
+		var t [16]byte
+		var s [8]byte
+		binary.BigEndian.PutUint64(t[:8], e.trace0.Load())
+		binary.BigEndian.PutUint64(t[8:], e.trace1.Load())
+		binary.BigEndian.PutUint64(s[:], e.spanID.Load())
+		if e.seq.Load() != seq {
+			continue
+		}
+		return &dto.Exemplar{
+			Label: []*dto.LabelPair{
+				{Name: proto.String("span_id"), Value: proto.String(hex.EncodeToString(s[:]))},
+				{Name: proto.String("trace_id"), Value: proto.String(hex.EncodeToString(t[:]))},
+			},
+			Value:     proto.Float64(math.Float64frombits(v)),
+			Timestamp: timestamppb.New(time.Unix(0, int64(nanos))),
+		}, true
+	}
+	return nil, false
 }
 
 func newHistogram(opts prometheus.HistogramOpts) *histogram {
@@ -77,6 +141,8 @@ func newHistogram(opts prometheus.HistogramOpts) *histogram {
 		upper:   upper,
 		counts:  make([]atomic.Uint64, len(upper)+1),
 		created: time.Now(),
+
+		exemplars: make([]exemplarSlot, len(upper)+1),
 	}
 }
 
@@ -86,7 +152,18 @@ const linearBuckets = 35
 
 // Observe adds v to its bucket, the first whose upper bound is v or more,
 // and to the sum.
-func (h *histogram) Observe(v float64) {
+func (h *histogram) Observe(v float64) { h.observe(v) }
+
+// ObserveInSpan is Observe made in the span sc: the bucket keeps v as its
+// exemplar, labeled with sc's trace_id and span_id (exported over
+// OpenMetrics only, as client_golang does).
+func (h *histogram) ObserveInSpan(v float64, sc trace.SpanContext) {
+	i := h.observe(v)
+	h.exemplars[i].store(v, sc, time.Now())
+}
+
+// observe records v and returns its bucket.
+func (h *histogram) observe(v float64) int {
 	i := len(h.upper)
 	if i <= linearBuckets {
 		for j, u := range h.upper {
@@ -102,7 +179,7 @@ func (h *histogram) Observe(v float64) {
 	for {
 		old := h.sum.Load()
 		if h.sum.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+v)) {
-			return
+			return i
 		}
 	}
 }
@@ -110,8 +187,9 @@ func (h *histogram) Observe(v float64) {
 // Desc returns the histogram's descriptor.
 func (h *histogram) Desc() *prometheus.Desc { return h.desc }
 
-// Write writes the histogram's cumulative buckets, count, sum and creation
-// time to m.
+// Write writes the histogram's cumulative buckets, count, sum, creation
+// time and exemplars to m. The +Inf bucket is written explicitly only when
+// it holds an exemplar, as client_golang does.
 func (h *histogram) Write(m *dto.Metric) error {
 	buckets := make(map[float64]uint64, len(h.upper))
 	var count uint64
@@ -120,8 +198,22 @@ func (h *histogram) Write(m *dto.Metric) error {
 		buckets[u] = count
 	}
 	count += h.counts[len(h.upper)].Load()
-	return prometheus.MustNewConstHistogramWithCreatedTimestamp(h.desc, count,
-		math.Float64frombits(h.sum.Load()), buckets, h.created).Write(m)
+	if err := prometheus.MustNewConstHistogramWithCreatedTimestamp(h.desc, count,
+		math.Float64frombits(h.sum.Load()), buckets, h.created).Write(m); err != nil {
+		return err
+	}
+	for i, b := range m.Histogram.Bucket {
+		if i < len(h.upper) {
+			if e, ok := h.exemplars[i].load(); ok {
+				b.Exemplar = e
+			}
+		}
+	}
+	if e, ok := h.exemplars[len(h.upper)].load(); ok {
+		m.Histogram.Bucket = append(m.Histogram.Bucket, &dto.Bucket{
+			CumulativeCount: proto.Uint64(count), UpperBound: proto.Float64(math.Inf(1)), Exemplar: e})
+	}
+	return nil
 }
 
 // Describe sends the histogram's descriptor.

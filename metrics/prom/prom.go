@@ -9,6 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/milestone-go/milestone/metrics"
 )
@@ -126,7 +127,7 @@ func New(opts ...Option) (c *Collector, err error) {
 // anything but the instruments' atomics. A negative count or duration is
 // not recorded; it is counted (Invalid, and milestone_invalid_values_total
 // through metrics/selfmetrics).
-func (c *Collector) Emit(_ context.Context, ev metrics.Event, p metrics.Payload) {
+func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payload) {
 	if c == nil {
 		return
 	}
@@ -159,7 +160,7 @@ func (c *Collector) Emit(_ context.Context, ev metrics.Event, p metrics.Payload)
 			}
 		case opObserve:
 			if v := p.Seconds(h.val); v >= 0 {
-				h.hist.Observe(v)
+				observe(ctx, h.hist, v)
 			} else {
 				c.invalid.Add(1)
 			}
@@ -171,11 +172,35 @@ func (c *Collector) Emit(_ context.Context, ev metrics.Event, p metrics.Payload)
 			}
 		case opObservation:
 			if v, ok := h.in.Observation(&p); ok {
-				h.hist.Observe(v)
+				observe(ctx, h.hist, v)
 			} else if v < 0 {
 				c.invalid.Add(1)
 			}
 		}
+	}
+}
+
+// observe records v in hist; when ctx holds a sampled span (a milestone
+// run's or step's, or any OTel span's), with an exemplar labeled with its
+// trace_id and span_id, which Prometheus reads over OpenMetrics. prom's own
+// histograms record it without allocating; client_golang's (labeled and
+// native ones) through their ExemplarObserver, which allocates the labels.
+func observe(ctx context.Context, hist prometheus.Observer, v float64) {
+	var sc trace.SpanContext
+	if ctx != nil {
+		sc = trace.SpanContextFromContext(ctx)
+	}
+	if !sc.IsSampled() {
+		hist.Observe(v)
+		return
+	}
+	switch o := hist.(type) {
+	case *histogram:
+		o.ObserveInSpan(v, sc)
+	case prometheus.ExemplarObserver:
+		o.ObserveWithExemplar(v, prometheus.Labels{"trace_id": sc.TraceID().String(), "span_id": sc.SpanID().String()})
+	default:
+		hist.Observe(v)
 	}
 }
 
