@@ -7,6 +7,7 @@
 //	milestone summarize [--json] --clickhouse URL RUN_ID
 //	milestone runs [--json] [DIR]
 //	milestone runs [--json] --clickhouse URL
+//	milestone trace PATH
 //	milestone clickhouse ddl [--database DB] [--table TABLE]
 //	milestone docs [-o FILE]
 //	milestone mixin [--catalog NS] --out DIR [--window 5m] [--warn-rate 0.1] [--warn-for 10m]
@@ -24,12 +25,19 @@
 // With --clickhouse it reads RUN_ID's rows from ClickHouse instead and
 // prints the same report.
 //
+// Both print the run's trace id, which a trace store (Jaeger) finds the
+// run by.
+//
 // runs lists the runs of an event-log directory (DIR, else
 // $MILESTONE_EVENT_LOG_DIR, else ~/.milestone/events), or of the ClickHouse
 // table with --clickhouse, oldest first, one a line: its id, start time,
 // total time, writes completed of those started, rows written, retries,
 // events dropped and a status: completed, failed, incomplete (a run that
 // started and never ended), no write, or unreadable.
+//
+// trace rebuilds a finished run's trace from its event log and sends it
+// over OTLP (configured by the standard OTEL_* variables), on the ids the
+// live metrics/tracing collector used, and prints its trace id.
 //
 // clickhouse ddl prints the CREATE TABLE statement of the table
 // metrics/clickhouse inserts into.

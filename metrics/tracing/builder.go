@@ -34,6 +34,33 @@ type ident struct {
 	ends bool
 }
 
+// evt is what the builder needs of an event: its name and group, whether
+// it ends its run, its duration, its error type (ERROR-level events) and
+// its fields as attributes. The live collector makes it from a
+// declaration and a payload (evtOf); a rebuild from an event-log line.
+type evt struct {
+	name, group string
+	endsRun     bool
+	dur         time.Duration
+	hasDur      bool
+	errType     string
+	attrs       []attribute.KeyValue
+}
+
+// evtOf returns the evt of a declared event.
+func evtOf(d *metrics.Descriptor, p *metrics.Payload) evt {
+	e := evt{name: d.Wire, group: string(d.Group), endsRun: d.EndsRun, errType: errorType(d, p), attrs: attributes(d, p)}
+	e.dur, e.hasDur = duration(d, p)
+	return e
+}
+
+// withRun returns attrs with the event's name and run added, as step and
+// root spans carry them.
+func (e *evt) withRun(run string) []attribute.KeyValue {
+	return append(append(make([]attribute.KeyValue, 0, len(e.attrs)+2), e.attrs...),
+		attribute.String("milestone.event", e.name), attribute.String("milestone.run_id", run))
+}
+
 // spanEvent is an event kept for a span that has not ended yet.
 type spanEvent struct {
 	name  string
@@ -95,25 +122,24 @@ func newBuilder(maxEvents, maxRuns int, st *stats) *builder {
 // add takes one event and returns the spans it finishes: a step it ends, a
 // child span of its own, the run's root span (and the run's steps left
 // open) when it ends the run.
-func (b *builder) add(id ident, d *metrics.Descriptor, p *metrics.Payload, at time.Time) []finished {
-	dur, hasDur := duration(d, p)
+func (b *builder) add(id ident, e *evt, at time.Time) []finished {
 	var out []finished
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	rs := b.run(id, at)
 	switch {
-	case hasDur && id.step && id.ends:
-		out = append(out, b.endStep(rs, id, d, p, at, dur))
-	case hasDur && (!d.EndsRun || id.step):
+	case e.hasDur && id.step && id.ends:
+		out = append(out, b.endStep(rs, id, e, at))
+	case e.hasDur && (!e.endsRun || id.step):
 		child := id
 		child.parent, child.step = id.span, true
-		out = append(out, finished{id: child, name: d.Wire, start: at.Add(-dur), end: at,
-			attrs: attributes(d, p, id.run), errType: errorType(d, p), newID: true})
-	case !d.EndsRun:
-		b.event(rs, id, d, p, at)
+		out = append(out, finished{id: child, name: e.name, start: at.Add(-e.dur), end: at,
+			attrs: e.withRun(id.run), errType: e.errType, newID: true})
+	case !e.endsRun:
+		b.event(rs, id, e, at)
 	}
-	if d.EndsRun && rs != nil {
-		out = append(out, b.endRun(rs, id, d, p, at, dur, hasDur)...)
+	if e.endsRun && rs != nil {
+		out = append(out, b.endRun(rs, id, e, at)...)
 	}
 	return out
 }
@@ -152,7 +178,7 @@ func (b *builder) evictOldest() {
 }
 
 // event keeps an event without a duration for the span it was emitted in.
-func (b *builder) event(rs *runState, id ident, d *metrics.Descriptor, p *metrics.Payload, at time.Time) {
+func (b *builder) event(rs *runState, id ident, e *evt, at time.Time) {
 	if rs == nil {
 		return
 	}
@@ -169,12 +195,12 @@ func (b *builder) event(rs *runState, id ident, d *metrics.Descriptor, p *metric
 		b.stats.eventsDropped.Add(1)
 		return
 	}
-	sp.events = append(sp.events, spanEvent{name: d.Wire, at: at, attrs: attributes(d, p, "")})
+	sp.events = append(sp.events, spanEvent{name: e.name, at: at, attrs: e.attrs})
 }
 
 // endStep finishes the step id.span, with the events kept for it.
-func (b *builder) endStep(rs *runState, id ident, d *metrics.Descriptor, p *metrics.Payload, at time.Time, dur time.Duration) finished {
-	f := finished{id: id, name: d.Wire, start: at.Add(-dur), end: at, attrs: attributes(d, p, id.run), errType: errorType(d, p)}
+func (b *builder) endStep(rs *runState, id ident, e *evt, at time.Time) finished {
+	f := finished{id: id, name: e.name, start: at.Add(-e.dur), end: at, attrs: e.withRun(id.run), errType: e.errType}
 	if rs != nil {
 		if sp := rs.steps[id.span]; sp != nil {
 			f.events, f.droppedEvts = sp.events, sp.dropped
@@ -187,23 +213,21 @@ func (b *builder) endStep(rs *runState, id ident, d *metrics.Descriptor, p *metr
 // endRun finishes the run's root span (named after the ending event's
 // group, from its first event, or its duration's start when earlier, to
 // this event) and the steps it left open, which end with it in error.
-func (b *builder) endRun(rs *runState, id ident, d *metrics.Descriptor, p *metrics.Payload, at time.Time, dur time.Duration, hasDur bool) []finished {
+func (b *builder) endRun(rs *runState, id ident, e *evt, at time.Time) []finished {
 	start := rs.root.first
-	if hasDur && !id.step && at.Add(-dur).Before(start) {
-		start = at.Add(-dur)
+	if e.hasDur && !id.step && at.Add(-e.dur).Before(start) {
+		start = at.Add(-e.dur)
 	}
-	rootID := rs.id
-	errType := errorType(d, p)
 	result := "success"
-	if errType != "" {
+	if e.errType != "" {
 		result = "failure"
 	}
-	attrs := append(attributes(d, p, id.run),
+	attrs := append(e.withRun(id.run),
 		attribute.String("cicd.pipeline.run.id", id.run),
 		attribute.String("cicd.pipeline.result", result))
-	events := append(rs.root.events, spanEvent{name: d.Wire, at: at, attrs: attributes(d, p, "")})
-	out := []finished{{id: rootID, name: string(d.Group), start: start, end: at, attrs: attrs, events: events,
-		droppedEvts: rs.root.dropped, errType: errType}}
+	events := append(rs.root.events, spanEvent{name: e.name, at: at, attrs: e.attrs})
+	out := []finished{{id: rs.id, name: e.group, start: start, end: at, attrs: attrs, events: events,
+		droppedEvts: rs.root.dropped, errType: e.errType}}
 	for spanID, sp := range rs.steps {
 		b.stats.stepsUnended.Add(1)
 		step := ident{trace: id.trace, span: spanID, root: id.root, run: id.run, step: true}
@@ -262,9 +286,8 @@ func errorType(d *metrics.Descriptor, p *metrics.Payload) string {
 const maxAttrLen = 256
 
 // attributes returns the event's fields as attributes (durations in their
-// field's unit, strings cut to maxAttrLen bytes), and with run set, the
-// event's name and its run.
-func attributes(d *metrics.Descriptor, p *metrics.Payload, run string) []attribute.KeyValue {
+// field's unit, strings cut to maxAttrLen bytes).
+func attributes(d *metrics.Descriptor, p *metrics.Payload) []attribute.KeyValue {
 	out := make([]attribute.KeyValue, 0, len(d.Fields)+2)
 	for _, f := range d.Fields {
 		switch f.Kind {
@@ -283,9 +306,6 @@ func attributes(d *metrics.Descriptor, p *metrics.Payload, run string) []attribu
 			}
 			out = append(out, attribute.String(f.Name, s))
 		}
-	}
-	if run != "" {
-		out = append(out, attribute.String("milestone.event", d.Wire), attribute.String("milestone.run_id", run))
 	}
 	return out
 }

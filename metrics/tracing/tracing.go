@@ -130,12 +130,13 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	root, rootParent := s.RunRoot()
 	id := ident{trace: s.TraceID(), span: s.SpanID(), root: root, rootParent: rootParent, run: s.RunID(), step: !s.IsRoot()}
 	id.parent, _ = s.Parent()
-	if _, hasDur := duration(d, &p); hasDur && id.step {
+	e := evtOf(d, &p)
+	if e.hasDur && id.step {
 		// The first event with a duration in a step's context ends the
 		// step; a later one is a child span of its own.
 		id.ends = s.Claim()
 	}
-	for _, f := range c.b.add(id, d, &p, at) {
+	for _, f := range c.b.add(id, &e, at) {
 		c.export(f, nil)
 	}
 }
@@ -151,12 +152,12 @@ func (c *Collector) foreign(ctx context.Context, sp trace.Span, d *metrics.Descr
 	dur, hasDur := duration(d, p)
 	if !hasDur {
 		if sp.IsRecording() {
-			sp.AddEvent(d.Wire, trace.WithTimestamp(at), trace.WithAttributes(attributes(d, p, "")...))
+			sp.AddEvent(d.Wire, trace.WithTimestamp(at), trace.WithAttributes(attributes(d, p)...))
 		}
 		return
 	}
 	f := finished{id: ident{trace: sc.TraceID(), parent: sc.SpanID()}, name: d.Wire, start: at.Add(-dur), end: at,
-		attrs: attributes(d, p, ""), errType: errorType(d, p), newID: true, foreignChild: true}
+		attrs: attributes(d, p), errType: errorType(d, p), newID: true, foreignChild: true}
 	c.export(f, ctx)
 }
 
