@@ -8,9 +8,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	colmetricpb "go.opentelemetry.io/proto/otlp/collector/metrics/v1"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
 )
 
 // otlpReceiver is an OTLP/HTTP metrics endpoint that decodes each request

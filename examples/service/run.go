@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/logctx"
@@ -26,6 +27,7 @@ import (
 	"github.com/milestone-go/milestone/metrics/otelcol/otlpenv"
 	"github.com/milestone-go/milestone/metrics/prom"
 	"github.com/milestone-go/milestone/metrics/selfmetrics"
+	"github.com/milestone-go/milestone/metrics/tracing"
 )
 
 // config holds the command line.
@@ -119,6 +121,7 @@ type service struct {
 	log            *slog.Logger // shardyfusion.service
 	httpLog        *slog.Logger // shardyfusion.http
 	writeLim       *shardkv.Limiter
+	tracer         trace.Tracer // with -otlp, for the HTTP requests' spans
 	readLim        *shardkv.Limiter
 
 	reader atomic.Pointer[shardkv.Reader] // nil until the first snapshot is open
@@ -160,7 +163,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("-otlp: %w", err)
 		}
-		s.collector = metrics.Multi(s.collector, oc)
+		// Traces too: every write is a trace, and the HTTP requests are
+		// spans, the parents of the reader's lookups.
+		tc, err := tracing.NewFromEnv(ctx, tracing.WithLogger(logctx.Logger("tracing")))
+		if err != nil {
+			return fmt.Errorf("-otlp: %w", err)
+		}
+		s.tracer = tc.TracerProvider().Tracer("milestone-demo/http")
+		s.collector = metrics.Multi(s.collector, oc, tc)
 	}
 	if cfg.clickhouse != "" {
 		ch, err := clickhouse.New(clickhouse.WithURL(cfg.clickhouse), clickhouse.WithCreateTable(),

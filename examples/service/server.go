@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
 
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/logctx"
@@ -22,9 +25,11 @@ const maxKeys = 10000
 func (s *service) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{
-		Registry:          s.registry, // counts its own errors as promhttp_metric_handler_errors_total
-		ErrorLog:          slog.NewLogLogger(s.httpLog.Handler(), slog.LevelError),
-		EnableOpenMetrics: false,
+		Registry: s.registry, // counts its own errors as promhttp_metric_handler_errors_total
+		ErrorLog: slog.NewLogLogger(s.httpLog.Handler(), slog.LevelError),
+		// A scraper that asks for OpenMetrics (Prometheus does) gets the
+		// histograms' exemplars; one that does not, the text format 0.0.4.
+		EnableOpenMetrics: true,
 	}))
 	mux.HandleFunc("GET /get", s.handleGet)
 	mux.HandleFunc("POST /refresh", s.handleRefresh)
@@ -69,6 +74,14 @@ func (s *service) withRequestID(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		ctx := logctx.With(r.Context(), "request_id", id, "method", r.Method, "path", r.URL.Path)
+		var span trace.Span
+		if s.tracer != nil && r.URL.Path != "/metrics" && r.URL.Path != "/healthz" {
+			// The request's span: the reader's lookups made for it are its
+			// children, and its log lines carry its trace and span ids.
+			ctx, span = s.tracer.Start(ctx, r.Method+" "+r.URL.Path, trace.WithSpanKind(trace.SpanKindServer),
+				trace.WithAttributes(attribute.String("http.request.method", r.Method), attribute.String("url.path", r.URL.Path),
+					attribute.String("request_id", id)))
+		}
 		w.Header().Set("X-Request-Id", id)
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r.WithContext(ctx))
@@ -78,6 +91,13 @@ func (s *service) withRequestID(next http.Handler) http.Handler {
 		}
 		if sw.status == 0 {
 			sw.status = http.StatusOK
+		}
+		if span != nil {
+			span.SetAttributes(attribute.Int("http.response.status_code", sw.status))
+			if sw.status >= 500 {
+				span.SetStatus(codes.Error, http.StatusText(sw.status))
+			}
+			span.End()
 		}
 		s.httpLog.Log(ctx, level, "request_completed", "status", sw.status, "bytes", sw.bytes,
 			"duration_ms", float64(time.Since(start))/float64(time.Millisecond), "remote_addr", r.RemoteAddr)

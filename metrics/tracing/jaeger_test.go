@@ -84,3 +84,43 @@ func TestJaegerHoldsTheWrite(t *testing.T) {
 		})
 	}
 }
+
+// TestJaegerHoldsTheFailedWrite: a write that fails is a root span in
+// error status in Jaeger, with its error type.
+func TestJaegerHoldsTheFailedWrite(t *testing.T) {
+	j := jaeger.Start(t)
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", j.OTLPHTTP)
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	ctx := context.Background()
+	c, err := tracing.NewFromEnv(ctx, tracing.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	faults := shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00001", 100)
+	if _, err := shardkv.Write(ctx, t.TempDir(), rows(2000), shardkv.WriteOptions{
+		NumShards: 4, Collector: c, Faults: faults, RunID: "jaeger-failed", Logger: slog.New(slog.DiscardHandler),
+		ShardRetry: shardkv.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond},
+	}); err == nil {
+		t.Fatal("the write succeeded")
+	}
+	if err := c.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	traceID, rootID := runctx.Derive("jaeger-failed")
+	tr, err := j.Trace(ctx, traceID.String(), 1, 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range tr.Spans {
+		if s.SpanID != rootID.String() {
+			continue
+		}
+		status, _ := s.Tag("otel.status_code")
+		errType, _ := s.Tag("error.type")
+		if s.OperationName != "write" || status != "ERROR" || errType != "injected_fault" {
+			t.Errorf("root span %s: status %q, error.type %q; want write, ERROR, injected_fault", s.OperationName, status, errType)
+		}
+		return
+	}
+	t.Fatalf("no root span %s in %+v", rootID, tr.Spans)
+}

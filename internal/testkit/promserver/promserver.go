@@ -117,6 +117,9 @@ type Config struct {
 	RuleFiles []string
 	// Alertmanager is the host:port of an Alertmanager to send alerts to.
 	Alertmanager string
+	// Features are feature flags to enable (--enable-feature), such as
+	// "exemplar-storage".
+	Features []string
 }
 
 // StartConfig starts prometheus with cfg, scraping and evaluating every
@@ -131,7 +134,7 @@ func StartConfig(t testing.TB, cfg Config) *Server {
 	}
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		s, err := start(t, bin, dir, config)
+		s, err := start(t, bin, dir, config, cfg.Features)
 		if err == nil {
 			return s
 		}
@@ -172,7 +175,7 @@ func (c Config) yaml() []byte {
 	return []byte(b.String())
 }
 
-func start(t testing.TB, bin, dir, config string) (*Server, error) {
+func start(t testing.TB, bin, dir, config string, features []string) (*Server, error) {
 	t.Helper()
 	addr, err := testutil.FreeAddr()
 	if err != nil {
@@ -183,11 +186,11 @@ func start(t testing.TB, bin, dir, config string) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{URL: "http://" + addr, Dir: dir, log: &logBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(bin,
-		"--config.file="+config,
-		"--storage.tsdb.path="+storage,
-		"--web.listen-address="+addr,
-	)
+	args := []string{"--config.file=" + config, "--storage.tsdb.path=" + storage, "--web.listen-address=" + addr}
+	if len(features) > 0 {
+		args = append(args, "--enable-feature="+strings.Join(features, ","))
+	}
+	s.cmd = exec.Command(bin, args...)
 	s.cmd.Dir = dir
 	s.cmd.Stdout = s.log
 	s.cmd.Stderr = s.log
@@ -402,4 +405,55 @@ func (l *logBuffer) tail() string {
 		b = b[len(b)-logKeep:]
 	}
 	return string(b)
+}
+
+// Exemplar is one exemplar /api/v1/query_exemplars returns.
+type Exemplar struct {
+	// Series is the labels of the series (the bucket) it belongs to.
+	Series map[string]string
+	// Labels are its own labels (trace_id, span_id).
+	Labels map[string]string
+	Value  float64
+}
+
+// Exemplars returns the exemplars of the series expr selects over the last
+// hour (Prometheus keeps them only with the exemplar-storage feature).
+func (s *Server) Exemplars(ctx context.Context, expr string) ([]Exemplar, error) {
+	now := time.Now()
+	q := url.Values{"query": {expr}, "start": {strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)},
+		"end": {strconv.FormatInt(now.Add(time.Minute).Unix(), 10)}}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api/v1/query_exemplars?"+q.Encode(), nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		Status string `json:"status"`
+		Error  string `json:"error"`
+		Data   []struct {
+			SeriesLabels map[string]string `json:"seriesLabels"`
+			Exemplars    []struct {
+				Labels map[string]string `json:"labels"`
+				Value  string            `json:"value"`
+			} `json:"exemplars"`
+		} `json:"data"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
+		return nil, fmt.Errorf("query_exemplars %s: %d: %w", expr, resp.StatusCode, err)
+	}
+	if body.Status != "success" {
+		return nil, fmt.Errorf("query_exemplars %s: %s", expr, body.Error)
+	}
+	var out []Exemplar
+	for _, d := range body.Data {
+		for _, e := range d.Exemplars {
+			v, _ := strconv.ParseFloat(e.Value, 64)
+			out = append(out, Exemplar{Series: d.SeriesLabels, Labels: e.Labels, Value: v})
+		}
+	}
+	return out, nil
 }
