@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -19,6 +20,7 @@ import (
 	"github.com/milestone-go/milestone/metrics/prom"
 	"github.com/milestone-go/milestone/metrics/selfmetrics"
 	"github.com/milestone-go/milestone/metrics/slogcol"
+	"github.com/milestone-go/milestone/metrics/tracing"
 )
 
 // Backends are the collectors one run of a program feeds.
@@ -83,7 +85,10 @@ type Program struct {
 	// Noun starts the line naming the run's event log: "query", "execution".
 	Noun string
 	// PrintMetrics prints the registry to Stdout after the run.
-	PrintMetrics   bool
+	PrintMetrics bool
+	// OTLP also sends the run's trace over OTLP (metrics/tracing,
+	// configured by the OTEL_* variables).
+	OTLP           bool
 	Stdout, Stderr io.Writer
 }
 
@@ -92,12 +97,22 @@ type Program struct {
 // metrics) on p.Stdout, and returns fn's error, else the close error.
 func (p Program) Run(ctx context.Context, fn func(context.Context, metrics.Collector) (string, error)) error {
 	logctx.SetHandler(jsonlog.NewHandler(p.Stderr, nil))
-	b, err := NewBackends(p.Catalog, p.RunKey, p.Events)
+	var extra []metrics.Collector
+	if p.OTLP {
+		tc, err := tracing.NewFromEnv(ctx)
+		if err != nil {
+			return fmt.Errorf("-otlp: %w", err)
+		}
+		extra = append(extra, tc)
+	}
+	b, err := NewBackends(p.Catalog, p.RunKey, p.Events, extra...)
 	if err != nil {
 		return err
 	}
 	id, runErr := fn(ctx, b.All)
-	closeErr := metrics.Close(b.All)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	closeErr := metrics.Shutdown(sctx, b.All)
+	cancel()
 	fmt.Fprintf(p.Stdout, "%s %s: event log %s\n", p.Noun, id, b.EventLog.Path(id))
 	if p.PrintMetrics {
 		if err := WriteMetrics(p.Stdout, b.Registry); err != nil {
