@@ -32,6 +32,10 @@ type ident struct {
 	// ends reports that this event, which has a duration, is the first of
 	// its step's and so ends it.
 	ends bool
+	// live are the contexts of a live event: ctx, the event's (which holds
+	// span), and parentCtx, the one span was started in (which holds its
+	// parent); nil when rebuilding, where the ids alone say the parent.
+	ctx, parentCtx context.Context
 }
 
 // evt is what the builder needs of an event: its name and group, whether
@@ -47,17 +51,19 @@ type evt struct {
 	attrs       []attribute.KeyValue
 }
 
-// evtOf returns the evt of a declared event.
-func evtOf(d *metrics.Descriptor, p *metrics.Payload) evt {
-	e := evt{name: d.Wire, group: string(d.Group), endsRun: d.EndsRun, errType: errorType(d, p), attrs: attributes(d, p)}
+// evtOf returns the evt of a declared event, its attributes appended to
+// attrs (which must have room for two more, for withRun).
+func evtOf(d *metrics.Descriptor, p *metrics.Payload, attrs []attribute.KeyValue) evt {
+	e := evt{name: d.Wire, group: string(d.Group), endsRun: d.EndsRun, errType: errorType(d, p), attrs: appendAttributes(attrs, d, p)}
 	e.dur, e.hasDur = duration(d, p)
 	return e
 }
 
 // withRun returns attrs with the event's name and run added, as step and
-// root spans carry them.
+// root spans carry them. It appends in place when attrs has room (an evt is
+// used for one span), so that a live event allocates its attributes once.
 func (e *evt) withRun(run string) []attribute.KeyValue {
-	return append(append(make([]attribute.KeyValue, 0, len(e.attrs)+2), e.attrs...),
+	return append(e.attrs[:len(e.attrs):cap(e.attrs)],
 		attribute.String("milestone.event", e.name), attribute.String("milestone.run_id", run))
 }
 
@@ -87,15 +93,20 @@ type runState struct {
 
 // finished is one span to hand to the SDK.
 type finished struct {
-	id           ident
-	name         string
-	start, end   time.Time
-	attrs        []attribute.KeyValue
-	events       []spanEvent
-	droppedEvts  int
-	errType      string // non-empty: status error
-	newID        bool   // a child span with an id of its own (not a step's)
-	foreignChild bool   // a child of another tracer's span: ctx holds the parent
+	id          ident
+	name        string
+	start, end  time.Time
+	attrs       []attribute.KeyValue
+	events      []spanEvent
+	droppedEvts int
+	errType     string // non-empty: status error
+	newID       bool   // a child span with an id of its own (not a step's)
+	// parentCtx holds the span's parent when the span is live (see
+	// ident); nil when the ids say it (a rebuild, a root, a drain).
+	parentCtx context.Context
+	// exactEnd ends the span at end; a live span ends when it is handed to
+	// the SDK, the instant of its event.
+	exactEnd bool
 }
 
 // builder keeps the open runs and steps and turns events into finished
@@ -122,8 +133,7 @@ func newBuilder(maxEvents, maxRuns int, st *stats) *builder {
 // add takes one event and returns the spans it finishes: a step it ends, a
 // child span of its own, the run's root span (and the run's steps left
 // open) when it ends the run.
-func (b *builder) add(id ident, e *evt, at time.Time) []finished {
-	var out []finished
+func (b *builder) add(out []finished, id ident, e *evt, at time.Time) []finished {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	rs := b.run(id, at)
@@ -134,12 +144,12 @@ func (b *builder) add(id ident, e *evt, at time.Time) []finished {
 		child := id
 		child.parent, child.step = id.span, true
 		out = append(out, finished{id: child, name: e.name, start: at.Add(-e.dur), end: at,
-			attrs: e.withRun(id.run), errType: e.errType, newID: true})
+			attrs: e.withRun(id.run), errType: e.errType, newID: true, parentCtx: id.ctx, exactEnd: id.ctx == nil})
 	case !e.endsRun:
 		b.event(rs, id, e, at)
 	}
 	if e.endsRun && rs != nil {
-		out = append(out, b.endRun(rs, id, e, at)...)
+		out = b.endRun(out, rs, id, e, at)
 	}
 	return out
 }
@@ -200,7 +210,8 @@ func (b *builder) event(rs *runState, id ident, e *evt, at time.Time) {
 
 // endStep finishes the step id.span, with the events kept for it.
 func (b *builder) endStep(rs *runState, id ident, e *evt, at time.Time) finished {
-	f := finished{id: id, name: e.name, start: at.Add(-e.dur), end: at, attrs: e.withRun(id.run), errType: e.errType}
+	f := finished{id: id, name: e.name, start: at.Add(-e.dur), end: at, attrs: e.withRun(id.run), errType: e.errType,
+		parentCtx: id.parentCtx, exactEnd: id.parentCtx == nil}
 	if rs != nil {
 		if sp := rs.steps[id.span]; sp != nil {
 			f.events, f.droppedEvts = sp.events, sp.dropped
@@ -213,7 +224,7 @@ func (b *builder) endStep(rs *runState, id ident, e *evt, at time.Time) finished
 // endRun finishes the run's root span (named after the ending event's
 // group, from its first event, or its duration's start when earlier, to
 // this event) and the steps it left open, which end with it in error.
-func (b *builder) endRun(rs *runState, id ident, e *evt, at time.Time) []finished {
+func (b *builder) endRun(out []finished, rs *runState, id ident, e *evt, at time.Time) []finished {
 	start := rs.root.first
 	if e.hasDur && !id.step && at.Add(-e.dur).Before(start) {
 		start = at.Add(-e.dur)
@@ -226,8 +237,8 @@ func (b *builder) endRun(rs *runState, id ident, e *evt, at time.Time) []finishe
 		attribute.String("cicd.pipeline.run.id", id.run),
 		attribute.String("cicd.pipeline.result", result))
 	events := append(rs.root.events, spanEvent{name: e.name, at: at, attrs: e.attrs})
-	out := []finished{{id: rs.id, name: e.group, start: start, end: at, attrs: attrs, events: events,
-		droppedEvts: rs.root.dropped, errType: e.errType}}
+	out = append(out, finished{id: rs.id, name: e.group, start: start, end: at, attrs: attrs, events: events,
+		droppedEvts: rs.root.dropped, errType: e.errType, exactEnd: true})
 	for spanID, sp := range rs.steps {
 		b.stats.stepsUnended.Add(1)
 		step := ident{trace: id.trace, span: spanID, root: id.root, run: id.run, step: true}
@@ -236,7 +247,7 @@ func (b *builder) endRun(rs *runState, id ident, e *evt, at time.Time) []finishe
 			start = sp.events[0].at
 		}
 		out = append(out, finished{id: step, name: "step not ended", start: start, end: at, events: sp.events,
-			droppedEvts: sp.dropped, errType: "not_ended", attrs: []attribute.KeyValue{attribute.String("milestone.run_id", id.run)}})
+			droppedEvts: sp.dropped, errType: "not_ended", exactEnd: true, attrs: []attribute.KeyValue{attribute.String("milestone.run_id", id.run)}})
 	}
 	delete(b.runs, id.root)
 	return out
@@ -251,7 +262,7 @@ func (b *builder) drain(now time.Time) []finished {
 	var out []finished
 	for root, rs := range b.runs {
 		out = append(out, finished{id: rs.id, name: "run not ended", start: rs.root.first, end: now,
-			events: rs.root.events, droppedEvts: rs.root.dropped, errType: "not_ended",
+			events: rs.root.events, droppedEvts: rs.root.dropped, errType: "not_ended", exactEnd: true,
 			attrs: []attribute.KeyValue{attribute.String("milestone.run_id", rs.id.run), attribute.String("cicd.pipeline.run.id", rs.id.run)}})
 		delete(b.runs, root)
 	}
@@ -286,9 +297,13 @@ func errorType(d *metrics.Descriptor, p *metrics.Payload) string {
 const maxAttrLen = 256
 
 // attributes returns the event's fields as attributes (durations in their
-// field's unit, strings cut to maxAttrLen bytes).
+// field's unit, strings cut to maxAttrLen bytes), with room for two more.
 func attributes(d *metrics.Descriptor, p *metrics.Payload) []attribute.KeyValue {
-	out := make([]attribute.KeyValue, 0, len(d.Fields)+2)
+	return appendAttributes(make([]attribute.KeyValue, 0, len(d.Fields)+2), d, p)
+}
+
+// appendAttributes appends the event's fields to out as attributes.
+func appendAttributes(out []attribute.KeyValue, d *metrics.Descriptor, p *metrics.Payload) []attribute.KeyValue {
 	for _, f := range d.Fields {
 		switch f.Kind {
 		case metrics.KindInt:
@@ -318,12 +333,25 @@ type wantIDs struct {
 	span  trace.SpanID
 }
 
+// idsCtx is a context that holds the ids a span being started must get,
+// in one allocation where context.WithValue and the ids would be two.
+type idsCtx struct {
+	context.Context
+	want wantIDs
+}
+
+func (c *idsCtx) Value(key any) any {
+	if key == (idsKey{}) {
+		return &c.want
+	}
+	return c.Context.Value(key)
+}
+
 // export starts and ends f on tracer with its times, ids, events and
-// status. parent is the context holding another tracer's span, for a child
-// of it.
-func export(tracer trace.Tracer, f finished, parent context.Context) {
-	ctx := parent
-	if !f.foreignChild || ctx == nil {
+// status.
+func export(tracer trace.Tracer, f finished) {
+	ctx := f.parentCtx
+	if ctx == nil {
 		ctx = context.Background()
 		if f.id.parent.IsValid() {
 			ctx = trace.ContextWithSpanContext(ctx, trace.NewSpanContext(trace.SpanContextConfig{
@@ -331,9 +359,10 @@ func export(tracer trace.Tracer, f finished, parent context.Context) {
 		}
 	}
 	if !f.newID {
-		ctx = context.WithValue(ctx, idsKey{}, &wantIDs{trace: f.id.trace, span: f.id.span})
+		ctx = &idsCtx{Context: ctx, want: wantIDs{trace: f.id.trace, span: f.id.span}}
 	}
-	_, sp := tracer.Start(ctx, f.name, trace.WithTimestamp(f.start), trace.WithAttributes(f.attrs...))
+	_, sp := tracer.Start(ctx, f.name, trace.WithTimestamp(f.start))
+	sp.SetAttributes(f.attrs...)
 	for _, e := range f.events {
 		sp.AddEvent(e.name, trace.WithTimestamp(e.at), trace.WithAttributes(e.attrs...))
 	}
@@ -344,5 +373,9 @@ func export(tracer trace.Tracer, f finished, parent context.Context) {
 		sp.SetAttributes(attribute.String("error.type", f.errType))
 		sp.SetStatus(codes.Error, f.errType)
 	}
-	sp.End(trace.WithTimestamp(f.end))
+	if f.exactEnd {
+		sp.End(trace.WithTimestamp(f.end))
+	} else {
+		sp.End()
+	}
 }

@@ -74,8 +74,8 @@ func (c *Collector) Rebuild(r io.Reader) (Rebuilt, error) {
 			out.Traces = append(out.Traces, id.trace)
 		}
 		last = at
-		for _, f := range b.add(id, &e, at) {
-			export(c.tracer, f, nil)
+		for _, f := range b.add(nil, id, &e, at) {
+			export(c.tracer, f)
 			out.Spans++
 		}
 	}
@@ -83,7 +83,7 @@ func (c *Collector) Rebuild(r io.Reader) (Rebuilt, error) {
 		return out, fmt.Errorf("tracing: Rebuild: %w", err)
 	}
 	for _, f := range b.drain(last) {
-		export(c.tracer, f, nil)
+		export(c.tracer, f)
 		out.Spans++
 	}
 	c.st.spans.Add(uint64(out.Spans))

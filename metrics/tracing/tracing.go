@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"go.opentelemetry.io/otel/attribute"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/trace"
 
@@ -128,18 +129,37 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 		return
 	}
 	root, rootParent := s.RunRoot()
-	id := ident{trace: s.TraceID(), span: s.SpanID(), root: root, rootParent: rootParent, run: s.RunID(), step: !s.IsRoot()}
+	id := ident{trace: s.TraceID(), span: s.SpanID(), root: root, rootParent: rootParent, run: s.RunID(), step: !s.IsRoot(),
+		ctx: ctx, parentCtx: s.ParentContext()}
 	id.parent, _ = s.Parent()
-	e := evtOf(d, &p)
+	// An event with a duration becomes a span at once, and the SDK copies
+	// its attributes: they can come from a pool. One without is kept for
+	// its span until that ends: its attributes are its own.
+	var attrs []attribute.KeyValue
+	_, pooled := duration(d, &p)
+	if pooled {
+		ap := attrPool.Get().(*[]attribute.KeyValue)
+		defer func() { *ap = (*ap)[:0]; attrPool.Put(ap) }()
+		attrs = *ap
+	} else {
+		attrs = make([]attribute.KeyValue, 0, len(d.Fields)+2)
+	}
+	e := evtOf(d, &p, attrs)
 	if e.hasDur && id.step {
 		// The first event with a duration in a step's context ends the
 		// step; a later one is a child span of its own.
 		id.ends = s.Claim()
 	}
-	for _, f := range c.b.add(id, &e, at) {
-		c.export(f, nil)
+	var buf [2]finished
+	for _, f := range c.b.add(buf[:0], id, &e, at) {
+		c.export(f)
 	}
 }
+
+// attrPool holds attribute slices for the events that become spans at
+// once: the SDK copies a span's attributes, so the slice is free again when
+// the span is handed over.
+var attrPool = sync.Pool{New: func() any { s := make([]attribute.KeyValue, 0, metrics.NumSlots+metrics.StrSlots+4); return &s }}
 
 // foreign traces an event in the context of another tracer's span (an
 // HTTP server's): with a duration, a child span of it; without, an event
@@ -157,13 +177,13 @@ func (c *Collector) foreign(ctx context.Context, sp trace.Span, d *metrics.Descr
 		return
 	}
 	f := finished{id: ident{trace: sc.TraceID(), parent: sc.SpanID()}, name: d.Wire, start: at.Add(-dur), end: at,
-		attrs: attributes(d, p), errType: errorType(d, p), newID: true, foreignChild: true}
-	c.export(f, ctx)
+		attrs: attributes(d, p), errType: errorType(d, p), newID: true, parentCtx: ctx}
+	c.export(f)
 }
 
 // export hands one finished span to the SDK.
-func (c *Collector) export(f finished, parent context.Context) {
-	export(c.tracer, f, parent)
+func (c *Collector) export(f finished) {
+	export(c.tracer, f)
 	c.st.spans.Add(1)
 }
 
@@ -196,7 +216,7 @@ func (c *Collector) Shutdown(ctx context.Context) error {
 	c.closeOnce.Do(func() {
 		c.closed.Store(true)
 		for _, f := range c.b.drain(c.now()) {
-			c.export(f, nil)
+			c.export(f)
 		}
 		if err := c.tp.Shutdown(ctx); err != nil {
 			c.closeErr = fmt.Errorf("tracing: shutting down the TracerProvider: %w", err)
