@@ -39,6 +39,10 @@ type runFile struct {
 	// failing is set from a failure of this file to its next success.
 	failing bool
 	runJSON []byte // `,"run_id":"<id>"`
+	// ids and idsJSON are the span ids of the run's last line and their
+	// encoding: the lines of one span repeat them.
+	ids     sinkbase.SpanIDs
+	idsJSON []byte
 	dirty   bool
 	closed  bool
 	lastUse uint64
@@ -161,7 +165,10 @@ func (w *writer) event(m *message) {
 		b := append(rf.buf, codec.prefix...)
 		b = jsonenc.AppendTimestamp(b, time.Unix(0, m.Nanos))
 		b = append(b, rf.runJSON...)
-		b = appendSpanIDs(b, w.ids.IDs(m))
+		if ids := w.ids.IDs(m); ids != rf.ids || rf.idsJSON == nil {
+			rf.ids, rf.idsJSON = ids, appendSpanIDs(rf.idsJSON[:0], ids)
+		}
+		b = append(b, rf.idsJSON...)
 		b = codec.appendFields(b, &m.P)
 		rf.buf = append(b, '}', '\n')
 		rf.pending++

@@ -150,20 +150,18 @@ func newHistogram(opts prometheus.HistogramOpts) *histogram {
 // order rather than searching: a scan of a few bounds is faster.
 const linearBuckets = 35
 
-// Observe adds v to its bucket, the first whose upper bound is v or more,
-// and to the sum.
-func (h *histogram) Observe(v float64) { h.observe(v) }
-
 // ObserveInSpan is Observe made in the span sc: the bucket keeps v as its
 // exemplar, labeled with sc's trace_id and span_id (exported over
 // OpenMetrics only, as client_golang does).
 func (h *histogram) ObserveInSpan(v float64, sc trace.SpanContext) {
-	i := h.observe(v)
-	h.exemplars[i].store(v, sc, time.Now())
+	h.Observe(v)
+	// The bucket Observe chose: the first whose bound is v or more.
+	h.exemplars[sort.SearchFloat64s(h.upper, v)].store(v, sc, time.Now())
 }
 
-// observe records v and returns its bucket.
-func (h *histogram) observe(v float64) int {
+// Observe adds v to its bucket, the first whose upper bound is v or more,
+// and to the sum.
+func (h *histogram) Observe(v float64) {
 	i := len(h.upper)
 	if i <= linearBuckets {
 		for j, u := range h.upper {
@@ -179,7 +177,7 @@ func (h *histogram) observe(v float64) int {
 	for {
 		old := h.sum.Load()
 		if h.sum.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+v)) {
-			return i
+			return
 		}
 	}
 }

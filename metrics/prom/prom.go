@@ -9,9 +9,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
-	"go.opentelemetry.io/otel/trace"
 
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/runctx"
 )
 
 // Collector is a metrics.Collector that records the events of every catalog
@@ -53,7 +53,13 @@ const (
 	opObserve                   // histogram: observe a duration field in seconds (count negatives as invalid)
 	opDelta                     // counter: Instrument.Delta
 	opObservation               // histogram: Instrument.Observation
+	opIgnore                    // an event the collector does not carry: count it (Health)
 )
+
+// ignoreHandles is the handles of an event declared before New that the
+// collector does not carry: one op that counts it as ignored, so that Emit
+// tells it apart with no test of its own.
+var ignoreHandles = []handle{{op: opIgnore}}
 
 var _ metrics.Collector = (*Collector)(nil)
 
@@ -131,7 +137,7 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	if c == nil {
 		return
 	}
-	if int(ev) >= len(c.events) || c.events[ev] == nil {
+	if int(ev) >= len(c.events) {
 		c.ignored.Event(ev)
 		return
 	}
@@ -160,7 +166,11 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 			}
 		case opObserve:
 			if v := p.Seconds(h.val); v >= 0 {
-				observe(ctx, h.hist, v)
+				if sp := runctx.SpanValue(ctx); sp != nil {
+					observeInSpan(h.hist, v, sp)
+				} else {
+					h.hist.Observe(v)
+				}
 			} else {
 				c.invalid.Add(1)
 			}
@@ -170,9 +180,15 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 			} else if d < 0 {
 				c.invalid.Add(1)
 			}
+		case opIgnore:
+			c.ignored.Event(ev)
 		case opObservation:
 			if v, ok := h.in.Observation(&p); ok {
-				observe(ctx, h.hist, v)
+				if sp := runctx.SpanValue(ctx); sp != nil {
+					observeInSpan(h.hist, v, sp)
+				} else {
+					h.hist.Observe(v)
+				}
 			} else if v < 0 {
 				c.invalid.Add(1)
 			}
@@ -180,17 +196,15 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	}
 }
 
-// observe records v in hist; when ctx holds a sampled span (a milestone
-// run's or step's, or any OTel span's), with an exemplar labeled with its
-// trace_id and span_id, which Prometheus reads over OpenMetrics. prom's own
-// histograms record it without allocating; client_golang's (labeled and
-// native ones) through their ExemplarObserver, which allocates the labels.
-func observe(ctx context.Context, hist prometheus.Observer, v float64) {
-	var sc trace.SpanContext
-	if ctx != nil {
-		sc = trace.SpanContextFromContext(ctx)
-	}
-	if !sc.IsSampled() {
+// observeInSpan records v, observed in a context holding the span sp (a
+// milestone run's or step's, or any OTel span's), in hist; when sp is
+// sampled, with an exemplar labeled with its trace_id and span_id, which
+// Prometheus reads over OpenMetrics. prom's own histograms record it without
+// allocating; client_golang's (labeled and native ones) through their
+// ExemplarObserver, which allocates the labels.
+func observeInSpan(hist prometheus.Observer, v float64, sp any) {
+	sc, sampled := runctx.SampledOf(sp)
+	if !sampled {
 		hist.Observe(v)
 		return
 	}
@@ -298,6 +312,18 @@ func (b *builder) build() (*Collector, error) {
 			}
 			h.op = opFor(h.in, b.cfg.generic)
 			h.val, h.cond, h.want = h.in.ValueField(), h.in.CondField(), h.in.IfValue
+		}
+	}
+	// Every event declared now that no carried catalog has, and the Event
+	// values no declaration has (0), are ignored and counted.
+	for _, d := range metrics.Descriptors() {
+		for int(d.Event) >= len(events) {
+			events = append(events, nil)
+		}
+	}
+	for ev, hs := range events {
+		if hs == nil {
+			events[ev] = ignoreHandles
 		}
 	}
 	return &Collector{events: events, ignored: b.ignored}, nil

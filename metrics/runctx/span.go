@@ -158,6 +158,9 @@ func SpanOf(ctx context.Context) *Span {
 
 // withSpan returns ctx holding a new span filled by fill.
 func withSpan(ctx context.Context, fill func(*Span)) (context.Context, *Span) {
+	if !active.Load() {
+		active.Store(true)
+	}
 	c := &spanCtx{Context: ctx}
 	fill(&c.span)
 	c.span.parentCtx = ctx
@@ -251,18 +254,57 @@ func From(ctx context.Context, key string) Identity {
 	if ctx == nil {
 		return Identity{}
 	}
-	sp := trace.SpanFromContext(ctx)
-	if s, ok := sp.(*Span); ok {
-		id := Identity{Run: s.run, Trace: s.trace, Span: s.id, Parent: s.parent, Step: !s.root}
-		if id.Run == "" {
-			id.Run, _ = FieldValue(ctx, key)
+	var id Identity
+	switch s := ctx.Value(otelSpanKey).(type) {
+	case *Span:
+		id = Identity{Run: s.run, Trace: s.trace, Span: s.id, Parent: s.parent, Step: !s.root}
+	case trace.Span:
+		if sc := s.SpanContext(); sc.IsValid() {
+			id.Trace, id.Span = sc.TraceID(), sc.SpanID()
 		}
-		return id
 	}
-	id := Identity{}
-	id.Run, _ = IDOr(ctx, key)
-	if sc := sp.SpanContext(); sc.IsValid() {
-		id.Trace, id.Span = sc.TraceID(), sc.SpanID()
+	if id.Run == "" {
+		id.Run, _ = FieldValue(ctx, key)
 	}
 	return id
+}
+
+// SpanValue returns what ctx holds under OTel's span key: a milestone
+// run's or step's *Span, another tracer's trace.Span, or nil. It is one
+// context lookup and inlines, for a hot path that wants to know whether
+// there is a span at all before SampledOf says whether it is sampled
+// (prom's histograms, for their exemplars).
+//
+// It looks only once the process has made a milestone span (With,
+// StartStep) or a tracing collector (Activate): until then it returns nil
+// without touching ctx, so that code that never traces pays one load.
+func SpanValue(ctx context.Context) any {
+	if !active.Load() || ctx == nil {
+		return nil
+	}
+	return ctx.Value(otelSpanKey)
+}
+
+// active is set once a span can be in a context SpanValue is asked about.
+var active atomic.Bool
+
+// Activate makes SpanValue look for spans from now on. metrics/tracing calls
+// it; a program whose only spans are another tracer's (an HTTP server's,
+// with no milestone run) calls it to get exemplars of them.
+func Activate() { active.Store(true) }
+
+// SampledOf returns the span context of v, what SpanValue returned, when it
+// is a sampled span.
+func SampledOf(v any) (trace.SpanContext, bool) {
+	switch s := v.(type) {
+	case *Span:
+		if s.flags.IsSampled() {
+			return s.SpanContext(), true
+		}
+	case trace.Span:
+		if sc := s.SpanContext(); sc.IsSampled() {
+			return sc, true
+		}
+	}
+	return trace.SpanContext{}, false
 }

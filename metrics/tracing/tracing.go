@@ -75,6 +75,7 @@ func New(opts ...Option) (*Collector, error) {
 	if cfg.resource != nil {
 		tpOpts = append(tpOpts, sdktrace.WithResource(cfg.resource))
 	}
+	runctx.Activate() // spans of other tracers too are worth exemplars now
 	c := &Collector{now: time.Now, ignored: metrics.NewIgnored("tracing", cfg.logger)}
 	c.tp = sdktrace.NewTracerProvider(tpOpts...)
 	c.tracer = c.tp.Tracer(ScopeName)
