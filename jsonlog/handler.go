@@ -16,7 +16,7 @@ import (
 	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
-	"go.opentelemetry.io/otel/trace"
+	"github.com/milestone-go/milestone/metrics/runctx"
 )
 
 // Format selects the layout of a line.
@@ -344,7 +344,8 @@ func (h *Handler) Handle(ctx context.Context, r slog.Record) (err error) {
 		fr = h.fragment(f)
 	}
 	bp := bufPool.Get().(*[]byte)
-	e := encoder{buf: (*bp)[:0], span: trace.SpanContextFromContext(ctx)}
+	e := encoder{buf: (*bp)[:0]}
+	e.traceID, e.spanID, e.hasSpan = runctx.IDs(ctx)
 	h.encode(&e, &r, f, fr, h.fused)
 	if e.renamed > 0 {
 		h.sh.renamed.Add(uint64(e.renamed))

@@ -6,9 +6,10 @@ package jsonlog
 import (
 	"log/slog"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"github.com/milestone-go/milestone/logctx"
-	"go.opentelemetry.io/otel/trace"
 )
 
 var headLevels = [5]slog.Level{slog.LevelDebug, slog.LevelInfo, slog.LevelWarn, slog.LevelError, logctx.LevelCritical}
@@ -40,8 +41,8 @@ func (h *Handler) header(e *encoder, r *slog.Record) {
 	if h.addSource && r.PC != 0 {
 		h.source(e, r.PC)
 	}
-	if e.span.IsValid() {
-		e.buf = h.appendSpan(e.buf, e.span)
+	if e.hasSpan {
+		e.buf = h.appendSpan(e.buf, e.traceID, e.spanID)
 	}
 	e.first = false
 }
@@ -49,20 +50,18 @@ func (h *Handler) header(e *encoder, r *slog.Record) {
 // appendSpan appends the ids of the span the record's context holds:
 // trace_id and span_id in Flat, trace.id and span.id in ECS (as the ECS
 // logging spec names them), as lowercase hex.
-func (h *Handler) appendSpan(b []byte, sc trace.SpanContext) []byte {
+func (h *Handler) appendSpan(b []byte, t trace.TraceID, s trace.SpanID) []byte {
 	if h.format == Flat {
 		b = append(b, `,"trace_id":"`...)
 	} else {
 		b = append(b, `,"trace.id":"`...)
 	}
-	t := sc.TraceID()
 	b = jsonenc.AppendHex(b, t[:])
 	if h.format == Flat {
 		b = append(b, `","span_id":"`...)
 	} else {
 		b = append(b, `","span.id":"`...)
 	}
-	s := sc.SpanID()
 	b = jsonenc.AppendHex(b, s[:])
 	return append(b, '"')
 }

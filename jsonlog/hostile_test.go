@@ -10,8 +10,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/milestone-go/milestone/logctx"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/milestone-go/milestone/logctx"
 )
 
 // hostileRecords are records whose keys Elasticsearch, or an index with

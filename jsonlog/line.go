@@ -91,7 +91,7 @@ func (h *Handler) generalLine(e *encoder, r *slog.Record, f *logctx.Fields, fr *
 		}
 		e.buf = append(e.buf, '}', '\n')
 	} else {
-		*e = encoder{buf: e.buf[:0], span: e.span}
+		*e = encoder{buf: e.buf[:0], traceID: e.traceID, spanID: e.spanID, hasSpan: e.hasSpan}
 		h.line(e, r, f, fr, call, fast)
 	}
 	if len(e.buf) > h.maxLine {
@@ -102,7 +102,7 @@ func (h *Handler) generalLine(e *encoder, r *slog.Record, f *logctx.Fields, fr *
 // limitedLine encodes the line again under the line limit, by the slow path,
 // and counts it as truncated.
 func (h *Handler) limitedLine(e *encoder, r *slog.Record, f *logctx.Fields, call []slog.Attr) {
-	*e = encoder{buf: e.buf[:0], limit: h.maxLine - 1, span: e.span}
+	*e = encoder{buf: e.buf[:0], limit: h.maxLine - 1, traceID: e.traceID, spanID: e.spanID, hasSpan: e.hasSpan}
 	h.line(e, r, f, nil, call, false)
 	h.sh.truncated.Add(1)
 }

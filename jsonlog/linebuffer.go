@@ -6,8 +6,9 @@ package jsonlog
 import (
 	"unicode/utf8"
 
-	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 	"go.opentelemetry.io/otel/trace"
+
+	"github.com/milestone-go/milestone/internal/lib/jsonenc"
 )
 
 // encoder appends one line. With limit > 0 it keeps the line within limit
@@ -20,9 +21,11 @@ type encoder struct {
 	dropped int
 	first   bool // the next field is the first of its object
 	renamed int  // fields written under another key than their own
-	// span is the span the record's context holds, whose ids the head
-	// writes (none when it is not valid).
-	span trace.SpanContext
+	// traceID and spanID are the ids of the span the record's context
+	// holds, which the head writes when hasSpan.
+	traceID trace.TraceID
+	spanID  trace.SpanID
+	hasSpan bool
 }
 
 func (e *encoder) room(n int) bool {

@@ -293,6 +293,25 @@ var active atomic.Bool
 // with no milestone run) calls it to get exemplars of them.
 func Activate() { active.Store(true) }
 
+// IDs returns the trace and span ids of the span ctx holds (a milestone
+// run's or step's, or any tracer's valid span), and false when it holds
+// none: what a log line carries. It is one context lookup; for milestone's
+// own spans it builds no span context.
+func IDs(ctx context.Context) (trace.TraceID, trace.SpanID, bool) {
+	if ctx == nil {
+		return trace.TraceID{}, trace.SpanID{}, false
+	}
+	switch s := ctx.Value(otelSpanKey).(type) {
+	case *Span:
+		return s.trace, s.id, true
+	case trace.Span:
+		if sc := s.SpanContext(); sc.IsValid() {
+			return sc.TraceID(), sc.SpanID(), true
+		}
+	}
+	return trace.TraceID{}, trace.SpanID{}, false
+}
+
 // SampledOf returns the span context of v, what SpanValue returned, when it
 // is a sampled span.
 func SampledOf(v any) (trace.SpanContext, bool) {
