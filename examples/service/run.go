@@ -61,7 +61,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.events, "events", "", "directory of the per-write event logs (default <data>/events)")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:9464", "address to serve on (port 0 picks a free port)")
 	fs.StringVar(&c.logFormat, "log-format", "flat", "JSON log format on stdout: flat or ecs")
-	fs.BoolVar(&c.otlp, "otlp", false, "also export metrics over OTLP, configured by the OTEL_* environment variables")
+	fs.BoolVar(&c.otlp, "otlp", false, "also export metrics and traces over OTLP, configured by the OTEL_* environment variables")
 	fs.StringVar(&c.clickhouse, "clickhouse", os.Getenv(clickhouse.EnvURL),
 		"also insert every event into ClickHouse at this URL, creating the table when missing (default $"+clickhouse.EnvURL+"; user, password, database and table from the other MILESTONE_CLICKHOUSE_* variables)")
 	fs.IntVar(&c.rows, "rows", 200000, "rows in each demo snapshot")

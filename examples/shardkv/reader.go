@@ -9,8 +9,11 @@ import (
 	"sync"
 	"time"
 
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/runctx"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
@@ -43,7 +46,10 @@ type Reader struct {
 	store Storage
 	opts  ReadOptions
 	run   *metrics.Run
-	log   *slog.Logger
+	// runCtx is the context of the reader's run, its life: the events of a
+	// lookup made outside any run or trace of the caller's belong to it.
+	runCtx context.Context
+	log    *slog.Logger
 
 	refreshMu sync.Mutex // one Refresh at a time
 
@@ -98,6 +104,7 @@ func Open(ctx context.Context, dir string, opts ReadOptions) (*Reader, error) {
 	}
 	r := &Reader{opts: opts, log: withContextFields(opts.Logger)}
 	ctx, r.run = metrics.StartRun(ctx, opts.Collector)
+	r.runCtx = context.WithoutCancel(ctx)
 	store, err := buildStorage(dir, opts.Faults, opts.StorageRetry, r.run, r.log)
 	if err != nil {
 		return nil, err
@@ -140,13 +147,26 @@ func (r *Reader) load(ctx context.Context, name string) (_ *snapshot, err error)
 	return s, nil
 }
 
+// eventCtx is the context a lookup's events are emitted in: ctx when it
+// holds a span (a request's: the lookup is its child) or names a run, else
+// the reader's own run.
+func (r *Reader) eventCtx(ctx context.Context) context.Context {
+	if trace.SpanContextFromContext(ctx).IsValid() {
+		return ctx
+	}
+	if _, ok := runctx.ID(ctx); ok {
+		return ctx
+	}
+	return r.runCtx
+}
+
 // Get returns the value stored under key, and whether it was found. It
 // emits reader.get with the lookup's duration.
 func (r *Reader) Get(ctx context.Context, key []byte) ([]byte, bool, error) {
 	if err := r.opts.RateLimit.wait(ctx, r.run, r.log, 1); err != nil {
 		return nil, false, err
 	}
-	ctx, step := r.run.Step(ctx)
+	ctx, step := r.run.Step(r.eventCtx(ctx))
 	r.mu.RLock()
 	if r.closed {
 		r.mu.RUnlock()
@@ -170,7 +190,7 @@ func (r *Reader) MultiGet(ctx context.Context, keys [][]byte) ([][]byte, error) 
 	if err := r.opts.RateLimit.wait(ctx, r.run, r.log, len(keys)); err != nil {
 		return nil, err
 	}
-	ctx, step := r.run.Step(ctx)
+	ctx, step := r.run.Step(r.eventCtx(ctx))
 	vals := make([][]byte, len(keys))
 	r.mu.RLock()
 	if r.closed {
@@ -230,7 +250,7 @@ func (r *Reader) Refresh(ctx context.Context) (changed bool, err error) {
 		}
 		changed = true
 	}
-	metrics.Emit(ctx, r.run, shardyfusion.ReaderRefreshed{Changed: changed})
+	metrics.Emit(r.eventCtx(ctx), r.run, shardyfusion.ReaderRefreshed{Changed: changed})
 	if changed {
 		s := r.Snapshot()
 		logctx.Event(ctx, r.log, "reader_refreshed", "changed", true, "snapshot", s.RunID, "previous", cur.m.RunID, "rows", s.Rows)
@@ -261,8 +281,7 @@ func (r *Reader) Close() error {
 	s := r.snap
 	r.mu.Unlock()
 	err := s.close()
-	ctx := context.Background()
-	metrics.Emit(ctx, r.run, shardyfusion.ReaderClosed{Handles: len(s.shards)})
-	logctx.Event(ctx, r.log, "reader_closed", "num_handles", len(s.shards), "snapshot", s.m.RunID)
+	metrics.Emit(r.runCtx, r.run, shardyfusion.ReaderClosed{Handles: len(s.shards)})
+	logctx.Event(r.runCtx, r.log, "reader_closed", "num_handles", len(s.shards), "snapshot", s.m.RunID)
 	return err
 }
