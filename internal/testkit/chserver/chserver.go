@@ -8,13 +8,13 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/testkit/serverproc"
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 )
 
@@ -28,17 +28,7 @@ const ReadyTimeout = 60 * time.Second
 // on PATH (or in /usr/sbin) it skips tb, or fails it when CI is set.
 func Require(tb testing.TB) string {
 	tb.Helper()
-	path, err := exec.LookPath("clickhouse-server")
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/clickhouse-server"); serr == nil {
-			return "/usr/sbin/clickhouse-server"
-		}
-		if os.Getenv("CI") != "" {
-			tb.Fatalf("clickhouse-server is required when CI is set: %v (install the Debian package clickhouse-server)", err)
-		}
-		tb.Skipf("clickhouse-server not found (%v); install the Debian package clickhouse-server to run this test", err)
-	}
-	return path
+	return serverproc.Find(tb, "install the Debian package clickhouse-server", "clickhouse-server", "/usr/sbin/clickhouse-server")
 }
 
 // Server is a clickhouse-server process started by Start.
@@ -50,8 +40,7 @@ type Server struct {
 
 	bin, config string
 	mu          sync.Mutex
-	cmd         *exec.Cmd
-	done        chan struct{}
+	proc        *serverproc.Process // nil while stopped
 }
 
 // Start starts a server and stops it when tb ends.
@@ -132,32 +121,15 @@ func (s *Server) writeConfig(httpPort, tcpPort string) error {
 func (s *Server) start() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cmd := exec.Command(s.bin, "--config-file="+s.config)
-	cmd.Dir = s.Dir
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
+	proc, err := serverproc.Start(s.bin, s.Dir, "--config-file="+s.config)
+	if err != nil {
 		return err
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
-	s.cmd, s.done = cmd, done
-	deadline := time.Now().Add(ReadyTimeout)
-	client := &http.Client{Timeout: 2 * time.Second}
-	for time.Now().Before(deadline) {
-		select {
-		case <-done:
-			return fmt.Errorf("clickhouse-server exited before it was ready:\n%s", s.errorLog())
-		default:
-		}
-		if resp, err := client.Get(s.URL + "/ping"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
+	s.proc = proc
+	if err := proc.WaitReady(ReadyTimeout, func() bool { return serverproc.HTTPOK(s.URL + "/ping") }); err != nil {
+		return fmt.Errorf("%w:\n%s", err, s.errorLog())
 	}
-	return fmt.Errorf("clickhouse-server not ready after %v:\n%s", ReadyTimeout, s.errorLog())
+	return nil
 }
 
 // Stop kills the server (SIGKILL: clickhouse-server takes seconds to stop
@@ -166,16 +138,11 @@ func (s *Server) start() error {
 func (s *Server) Stop() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cmd == nil {
+	if s.proc == nil {
 		return
 	}
-	select {
-	case <-s.done:
-	default:
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-	s.cmd = nil
+	s.proc.Stop(0)
+	s.proc = nil
 }
 
 // Restart starts a stopped server again on the same port and data.

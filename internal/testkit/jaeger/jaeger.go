@@ -7,13 +7,12 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/testkit/serverproc"
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 )
 
@@ -44,18 +43,8 @@ func Require(tb testing.TB) string {
 	if p := os.Getenv(EnvBinary); p != "" {
 		return p
 	}
-	if _, err := os.Stat(CachedBinary()); err == nil {
-		return CachedBinary()
-	}
-	if p, err := exec.LookPath("jaeger"); err == nil {
-		return p
-	}
-	msg := fmt.Sprintf("no Jaeger binary: build it with .ci/jaeger (cd tools && go build -o %s github.com/jaegertracing/jaeger/cmd/jaeger) or set %s", CachedBinary(), EnvBinary)
-	if os.Getenv("CI") != "" {
-		tb.Fatal(msg)
-	}
-	tb.Skip(msg)
-	return ""
+	return serverproc.Find(tb, fmt.Sprintf("build it with .ci/jaeger (cd tools && go build -o %s github.com/jaegertracing/jaeger/cmd/jaeger) or set %s", CachedBinary(), EnvBinary),
+		"jaeger", CachedBinary())
 }
 
 // Server is a Jaeger process started by Start.
@@ -66,9 +55,7 @@ type Server struct {
 	OTLPGRPC string
 	// Query is the query API's base URL.
 	Query string
-	cmd   *exec.Cmd
-	done  chan struct{}
-	log   *testutil.SyncBuffer
+	proc  *serverproc.Process
 }
 
 // Start starts Jaeger on free ports of 127.0.0.1 and stops it when tb ends.
@@ -138,69 +125,39 @@ exporters:
 	if err := os.WriteFile(path, []byte(config), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{OTLPHTTP: "http://" + otlpHTTP, OTLPGRPC: otlpGRPC, Query: "http://" + queryHTTP,
-		done: make(chan struct{}), log: &testutil.SyncBuffer{}}
-	s.cmd = exec.Command(bin, "--config", "file:"+path)
-	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
-	if err := s.cmd.Start(); err != nil {
+	proc, err := serverproc.Start(bin, "", "--config", "file:"+path)
+	if err != nil {
 		tb.Fatal(err)
 	}
-	go func() { _ = s.cmd.Wait(); close(s.done) }()
+	s := &Server{OTLPHTTP: "http://" + otlpHTTP, OTLPGRPC: otlpGRPC, Query: "http://" + queryHTTP, proc: proc}
 	tb.Cleanup(func() {
 		s.Stop()
 		if tb.Failed() {
-			tb.Logf("jaeger output:\n%s", s.log.String())
+			tb.Logf("jaeger output:\n%s", proc.Output())
 		}
 	})
-	if err := s.waitReady("http://"+health+"/status", otlpHTTP); err != nil {
-		tb.Fatalf("jaeger: %v\n%s", err, s.log.String())
+	if err := proc.WaitReady(ReadyTimeout, func() bool { return s.ready("http://"+health+"/status", otlpHTTP) }); err != nil {
+		tb.Fatalf("jaeger: %v\n%s", err, proc.Output())
 	}
 	return s
 }
 
-func (s *Server) waitReady(healthURL, otlpAddr string) error {
-	deadline := time.Now().Add(ReadyTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			return fmt.Errorf("exited before it was ready")
-		default:
-		}
-		resp, err := http.Get(healthURL)
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				if c, err := net.DialTimeout("tcp", otlpAddr, time.Second); err == nil {
-					c.Close()
-					if r, err := http.Get(s.Query + "/api/services"); err == nil {
-						r.Body.Close()
-						if r.StatusCode == http.StatusOK {
-							return nil
-						}
-					}
-				}
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
+// ready reports whether Jaeger's health check, OTLP receiver and query API
+// all answer.
+func (s *Server) ready(healthURL, otlpAddr string) bool {
+	if !serverproc.HTTPOK(healthURL) {
+		return false
 	}
-	return fmt.Errorf("not ready within %v", ReadyTimeout)
+	c, err := net.DialTimeout("tcp", otlpAddr, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return serverproc.HTTPOK(s.Query + "/api/services")
 }
 
 // Stop stops Jaeger (Start also does when the test ends).
-func (s *Server) Stop() {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.done:
-	case <-time.After(10 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
+func (s *Server) Stop() { s.proc.Stop(10 * time.Second) }
 
 // Trace is a trace as the query API returns it.
 type Trace struct {

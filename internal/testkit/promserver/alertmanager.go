@@ -1,15 +1,12 @@
 package promserver
 
 import (
-	"fmt"
-	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"testing"
-	"time"
 
+	"github.com/milestone-go/milestone/internal/testkit/serverproc"
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 )
 
@@ -18,23 +15,13 @@ import (
 // or fails it when the environment variable CI is set.
 func RequireAlertmanager(t testing.TB) string {
 	t.Helper()
-	for _, name := range []string{"prometheus-alertmanager", "alertmanager"} {
-		if path, err := exec.LookPath(name); err == nil {
-			return path
-		}
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatal("alertmanager is required when CI is set (install the Debian package prometheus-alertmanager)")
-	}
-	t.Skip("alertmanager not found; install the Debian package prometheus-alertmanager to run this test")
-	return ""
+	return serverproc.Find(t, "install the Debian package prometheus-alertmanager", "prometheus-alertmanager", "alertmanager")
 }
 
 // Alertmanager is an Alertmanager process started by StartAlertmanager.
 type Alertmanager struct {
 	// Addr is its host:port, for Prometheus' alerting configuration.
 	Addr string
-	log  *logBuffer
 }
 
 // StartAlertmanager starts an Alertmanager that sends every alert, one
@@ -58,37 +45,19 @@ func StartAlertmanager(t testing.TB, webhookURL string) *Alertmanager {
 	if err != nil {
 		t.Fatal(err)
 	}
-	am := &Alertmanager{Addr: addr, log: &logBuffer{}}
-	cmd := exec.Command(bin, "--config.file="+config, "--storage.path="+filepath.Join(dir, "data"),
+	proc, err := serverproc.Start(bin, dir, "--config.file="+config, "--storage.path="+filepath.Join(dir, "data"),
 		"--web.listen-address="+addr, "--cluster.listen-address="+cluster)
-	cmd.Stdout, cmd.Stderr = am.log, am.log
-	if err := cmd.Start(); err != nil {
+	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
+		proc.Stop(0)
 		if t.Failed() {
-			t.Logf("alertmanager output:\n%s", am.log.tail())
+			t.Logf("alertmanager output:\n%s", proc.Output())
 		}
 	})
-	deadline := time.Now().Add(ReadyTimeout)
-	for time.Now().Before(deadline) {
-		select {
-		case <-done:
-			t.Fatalf("alertmanager exited before it was ready:\n%s", am.log.tail())
-		default:
-		}
-		if resp, err := http.Get("http://" + addr + "/-/ready"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return am
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
+	if err := proc.WaitReady(ReadyTimeout, func() bool { return serverproc.HTTPOK("http://" + addr + "/-/ready") }); err != nil {
+		t.Fatalf("%v:\n%s", err, proc.Output())
 	}
-	t.Fatal(fmt.Sprintf("alertmanager not ready after %v:\n%s", ReadyTimeout, am.log.tail()))
-	return nil
+	return &Alertmanager{Addr: addr}
 }

@@ -15,10 +15,10 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/testkit/serverproc"
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 )
 
@@ -41,15 +41,7 @@ func RequirePromtool(t testing.TB) string {
 
 func require(t testing.TB, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err == nil {
-		return path
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("%s is required when CI is set: %v (install the Debian package prometheus)", name, err)
-	}
-	t.Skipf("%s not found (%v); install the Debian package prometheus to run this test", name, err)
-	return ""
+	return serverproc.Find(t, "install the Debian package prometheus", name)
 }
 
 // CheckMetrics runs promtool check metrics on text, metrics in the
@@ -93,10 +85,7 @@ type Server struct {
 	// storage; it is removed when the test ends.
 	Dir string
 
-	cmd  *exec.Cmd
-	log  *logBuffer
-	done chan struct{} // closed when the process has exited
-	err  error         // the process's exit error, set before done is closed
+	proc *serverproc.Process
 }
 
 // Start starts prometheus on 127.0.0.1 with a free port, a temporary
@@ -185,71 +174,30 @@ func start(t testing.TB, bin, dir, config string, features []string) (*Server, e
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{URL: "http://" + addr, Dir: dir, log: &logBuffer{}, done: make(chan struct{})}
 	args := []string{"--config.file=" + config, "--storage.tsdb.path=" + storage, "--web.listen-address=" + addr}
 	if len(features) > 0 {
 		args = append(args, "--enable-feature="+strings.Join(features, ","))
 	}
-	s.cmd = exec.Command(bin, args...)
-	s.cmd.Dir = dir
-	s.cmd.Stdout = s.log
-	s.cmd.Stderr = s.log
-	if err := s.cmd.Start(); err != nil {
+	proc, err := serverproc.Start(bin, dir, args...)
+	if err != nil {
 		return nil, err
 	}
-	go func() {
-		s.err = s.cmd.Wait()
-		close(s.done)
-	}()
-	if err := s.waitReady(); err != nil {
-		s.stop()
-		return nil, fmt.Errorf("%w\nprometheus output:\n%s", err, s.log.tail())
+	s := &Server{URL: "http://" + addr, Dir: dir, proc: proc}
+	if err := proc.WaitReady(ReadyTimeout, func() bool { return serverproc.HTTPOK(s.URL + "/-/ready") }); err != nil {
+		proc.Stop(stopGrace)
+		return nil, fmt.Errorf("%w\nprometheus output:\n%s", err, proc.Output())
 	}
 	t.Cleanup(func() {
-		s.stop()
+		proc.Stop(stopGrace)
 		if t.Failed() {
-			t.Logf("prometheus output:\n%s", s.log.tail())
+			t.Logf("prometheus output:\n%s", proc.Output())
 		}
 	})
 	return s, nil
 }
 
-func (s *Server) waitReady() error {
-	deadline := time.Now().Add(ReadyTimeout)
-	client := &http.Client{Timeout: 2 * time.Second}
-	for time.Now().Before(deadline) {
-		select {
-		case <-s.done:
-			return fmt.Errorf("prometheus exited before it was ready: %v", s.err)
-		default:
-		}
-		resp, err := client.Get(s.URL + "/-/ready")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return nil
-			}
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	return fmt.Errorf("prometheus not ready after %v", ReadyTimeout)
-}
-
-// stop terminates the process, killing it when it does not exit in time.
-func (s *Server) stop() {
-	select {
-	case <-s.done:
-		return
-	default:
-	}
-	_ = s.cmd.Process.Signal(os.Interrupt)
-	select {
-	case <-s.done:
-	case <-time.After(15 * time.Second):
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
-}
+// stopGrace is how long a server has to stop on SIGTERM before it is killed.
+const stopGrace = 15 * time.Second
 
 // queryResponse is the part of an /api/v1/query answer Query reads.
 type queryResponse struct {
@@ -377,34 +325,6 @@ func near(a, b float64) bool {
 		return true
 	}
 	return math.Abs(a-b) <= 1e-9*math.Max(math.Abs(a), math.Abs(b))
-}
-
-// logBuffer keeps the last bytes a process wrote.
-type logBuffer struct {
-	mu  sync.Mutex
-	buf []byte
-}
-
-const logKeep = 16 << 10
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.buf = append(l.buf, p...)
-	if len(l.buf) > 2*logKeep {
-		l.buf = append(l.buf[:0], l.buf[len(l.buf)-logKeep:]...)
-	}
-	return len(p), nil
-}
-
-func (l *logBuffer) tail() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	b := l.buf
-	if len(b) > logKeep {
-		b = b[len(b)-logKeep:]
-	}
-	return string(b)
 }
 
 // Exemplar is one exemplar /api/v1/query_exemplars returns.
