@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,10 +20,18 @@ import (
 // row of a ClickHouse table, in batches. Build it with New and release it
 // with Close. It is safe for concurrent use.
 type Collector struct {
-	cfg    config
-	target string // the server's URL without credentials, for messages
+	cfg config
 
-	codecs  []*rowCodec // indexed by metrics.Event
+	servers   []*server
+	current   atomic.Int32    // the index of the server written to
+	failovers []atomic.Uint64 // switches away from each server
+
+	// layout is the table's columns as last learned (layoutKnown) or
+	// guessed from DDL.
+	layout      atomic.Pointer[layout]
+	layoutKnown atomic.Bool
+
+	carried []bool // by metrics.Event: declared before New
 	ignored *metrics.Ignored
 
 	q    *queue.Queue[message]
@@ -40,6 +49,10 @@ type Collector struct {
 	lastErrorAt                          atomic.Int64 // unix nanoseconds
 
 	s *sender
+
+	reportMu                 sync.Mutex
+	reported                 map[string]bool // error kinds already logged
+	checkedLost, checkedDrop uint64          // what Flush last reported
 }
 
 // message is one queued event.
@@ -49,9 +62,11 @@ type message = sinkbase.Message
 // that are left out are read from the environment (EnvURL, EnvUser,
 // EnvPassword, EnvDatabase, EnvTable), then from the defaults; a malformed
 // value fails New with an error naming the option or the variable. With
-// WithCreateTable the table is created when missing (this is the only
-// request New makes; without it, New does not contact the server, and a
-// missing table is reported by the first insert).
+// WithCreateTable New asks the first server that answers for its version,
+// creates the table when missing with the column types that suit it, and
+// reads its columns; without it, New does not contact a server, and the
+// sink reads the table's columns before its first batch (a missing table
+// is reported by the first insert).
 func New(opts ...Option) (*Collector, error) {
 	cfg := config{
 		Config:    sinkbase.Config{Sink: "clickhouse", MaxQueueSize: MaxQueueSize, QueueSize: DefaultQueueSize},
@@ -68,35 +83,92 @@ func New(opts ...Option) (*Collector, error) {
 	if cfg.service == "" {
 		cfg.service = filepath.Base(os.Args[0])
 	}
-	u, _ := parseURL(cfg.url)
-	u.User = nil
 	c := &Collector{
-		cfg:    cfg,
-		target: u.String(),
-		q:      queue.New(cfg.QueueSize, queue.Hooks[message]{}),
-		done:   make(chan struct{}),
+		cfg:      cfg,
+		servers:  cfg.servers(),
+		q:        queue.New(cfg.QueueSize, queue.Hooks[message]{}),
+		done:     make(chan struct{}),
+		reported: map[string]bool{},
 	}
+	c.failovers = make([]atomic.Uint64, len(c.servers))
 	c.life, c.cancel = context.WithCancel(context.Background())
-	c.codecs = buildCodecs(cfg.service, cfg.Host)
+	c.carried = carried()
+	c.layout.Store(fullLayout(cfg.database, cfg.table))
 	c.ignored = metrics.NewIgnored("clickhouse", cfg.Logger)
-	c.s = newSender(c)
 	if cfg.createTable {
 		ctx, cancel := context.WithTimeout(context.Background(), cfg.timeout)
 		defer cancel()
-		if err := c.s.exec(ctx, DDL(cfg.database, cfg.table)); err != nil {
+		if err := c.createTable(ctx); err != nil {
 			c.cancel()
-			return nil, fmt.Errorf("clickhouse: creating %s.%s on %s: %w", cfg.database, cfg.table, c.target, err)
+			return nil, err
 		}
 	}
+	c.s = newSender(c)
 	go c.s.loop()
+	go newDeliverer(c).loop(c.s.out, c.s.free)
 	return c, nil
+}
+
+// carried returns, by metrics.Event, whether the event was declared by now.
+func carried() []bool {
+	var ok []bool
+	for _, d := range metrics.Descriptors() {
+		for int(d.Event) >= len(ok) {
+			ok = append(ok, false)
+		}
+		ok[d.Event] = true
+	}
+	return ok
+}
+
+// createTable creates the table on the first server that answers, with
+// the column types its version suits, and learns its columns.
+func (c *Collector) createTable(ctx context.Context) error {
+	var err error
+	for i, srv := range c.servers {
+		var version string
+		if version, err = c.query(ctx, srv, "SELECT version()"); err != nil {
+			continue
+		}
+		var stmts []string
+		if stmts, err = Statements(c.cfg.database, c.cfg.table, TableOptions{ServerVersion: version}); err != nil {
+			return fmt.Errorf("clickhouse: creating %s on %s: %w", c.Table(), srv.target, err)
+		}
+		for _, stmt := range stmts {
+			if _, err = c.query(ctx, srv, stmt); err != nil {
+				return fmt.Errorf("clickhouse: creating %s on %s: %w", c.Table(), srv.target, err)
+			}
+		}
+		out, err := c.query(ctx, srv, layoutQuery(c.cfg.database, c.cfg.table))
+		if err != nil {
+			return fmt.Errorf("clickhouse: reading the columns of %s on %s: %w", c.Table(), srv.target, err)
+		}
+		l, err := parseLayout(c.cfg.database, c.cfg.table, out)
+		if err != nil {
+			return fmt.Errorf("clickhouse: %s on %s: %w", c.Table(), srv.target, err)
+		}
+		c.current.Store(int32(i))
+		c.setLayout(l)
+		return nil
+	}
+	return fmt.Errorf("clickhouse: creating %s: no server answered (%s): %w", c.Table(), c.targets(), err)
+}
+
+// targets lists the servers, without credentials.
+func (c *Collector) targets() string {
+	names := make([]string, len(c.servers))
+	for i, s := range c.servers {
+		names[i] = s.target
+	}
+	return strings.Join(names, ", ")
 }
 
 // Table returns the table rows are inserted into, as database.table.
 func (c *Collector) Table() string { return c.cfg.database + "." + c.cfg.table }
 
-// Target returns the server's URL, without credentials.
-func (c *Collector) Target() string { return c.target }
+// Target returns the URL of the server the sink writes to now, without
+// credentials.
+func (c *Collector) Target() string { return c.servers[c.current.Load()].target }
 
 // Emit queues the event for the next batch. It never blocks on the network
 // and allocates nothing; when the queue is full the event is dropped and
@@ -106,7 +178,7 @@ func (c *Collector) Emit(ctx context.Context, ev metrics.Event, p metrics.Payloa
 	if c == nil {
 		return
 	}
-	if int(ev) >= len(c.codecs) || c.codecs[ev] == nil {
+	if int(ev) >= len(c.carried) || !c.carried[ev] {
 		c.ignored.Event(ev)
 		return
 	}
@@ -124,7 +196,7 @@ func (c *Collector) Flush(ctx context.Context) error {
 	if open, err := c.q.Flush(ctx); !open || err != nil {
 		return err
 	}
-	return c.s.lossSinceLastCheck()
+	return c.lossSinceLastCheck()
 }
 
 // Close stops accepting events, sends what is queued (waiting at most the
@@ -218,7 +290,11 @@ var (
 	familyBatchesSent = &metrics.HealthFamily{Name: "milestone_clickhouse_batches_sent_total", Help: "Inserts ClickHouse acknowledged."}
 	familyBatchesLost = &metrics.HealthFamily{Name: "milestone_clickhouse_batches_lost_total", Help: "Batches refused or not delivered in time."}
 	familyRetries     = &metrics.HealthFamily{Name: "milestone_clickhouse_retries_total", Help: "Inserts tried again after a failure."}
-	familyLastError   = &metrics.HealthFamily{Name: "milestone_clickhouse_last_error_timestamp_seconds",
+	familyFailovers   = &metrics.HealthFamily{Name: "milestone_clickhouse_failovers_total",
+		Help: "Switches away from a server after an insert to it failed.", Labels: []string{"server"}}
+	familyActive = &metrics.HealthFamily{Name: "milestone_clickhouse_server_active",
+		Help: "1 for the server inserts go to, 0 for the others.", Labels: []string{"server"}, Gauge: true}
+	familyLastError = &metrics.HealthFamily{Name: "milestone_clickhouse_last_error_timestamp_seconds",
 		Help: "When an insert last failed, in seconds since the epoch; 0 when none has.", Gauge: true}
 )
 
@@ -235,7 +311,16 @@ func (c *Collector) Health() []metrics.HealthValue {
 	if !st.LastErrorAt.IsZero() {
 		last.Value = float64(st.LastErrorAt.UnixNano()) / 1e9
 	}
-	return append(c.ignored.Health(),
+	h := c.ignored.Health()
+	cur := int(c.current.Load())
+	for i, srv := range c.servers {
+		active := metrics.HealthValue{Family: familyActive, Labels: []string{srv.target}}
+		if i == cur {
+			active.Value = 1
+		}
+		h = append(h, familyFailovers.Count(c.failovers[i].Load(), srv.target), active)
+	}
+	return append(h,
 		metrics.FamilyDropped.Count(st.Dropped+st.DroppedAfterClose, "clickhouse"),
 		metrics.FamilyLost.Count(st.Lost, "clickhouse"),
 		metrics.FamilyWriteErrors.Count(st.Failures, "clickhouse"),

@@ -5,11 +5,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -59,31 +59,49 @@ func readRuns(ctx context.Context, where string, opts []Option) (map[string][]by
 	if err := cfg.apply(opts); err != nil {
 		return nil, err
 	}
-	u, _ := parseURL(cfg.url)
-	u.User = nil
-	q := url.Values{}
-	q.Set("output_format_json_quote_64bit_integers", "0")
-	sql := "SELECT toUnixTimestamp(ts) AS t, ts_ms, run_id, seq, trace_id, span_id, parent_span_id, catalog, event, num_keys, num_values, str_keys, str_values FROM " +
+	if cfg.client == nil {
+		cfg.client = http.DefaultClient
+	}
+	ids := "trace_id, span_id, parent_span_id"
+	var err error
+	for _, srv := range cfg.servers() {
+		var out map[string][]byte
+		out, err = readFrom(ctx, &cfg, srv, where, ids)
+		var se *serverError
+		if errors.As(err, &se) && se.code == 47 && strings.Contains(se.msg, "trace_id") {
+			// A table from before the trace columns.
+			out, err = readFrom(ctx, &cfg, srv, where, "'' AS trace_id, '' AS span_id, '' AS parent_span_id")
+		}
+		if err == nil {
+			return out, nil
+		}
+		if errors.As(err, &se) && !se.retryable() {
+			return nil, err // every server would say the same
+		}
+	}
+	return nil, err
+}
+
+// readFrom runs ReadRun's query on srv: the rows where says, with ids
+// selecting the id columns.
+func readFrom(ctx context.Context, cfg *config, srv *server, where, ids string) (map[string][]byte, error) {
+	sql := "SELECT toUnixTimestamp(ts) AS t, ts_ms, run_id, seq, " + ids + ", catalog, event, num_keys, num_values, str_keys, str_values FROM " +
 		cfg.database + "." + cfg.table + " " + where + " ORDER BY run_id, seq FORMAT JSONEachRow"
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String()+"/?"+q.Encode(), strings.NewReader(sql))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.base+"/?output_format_json_quote_64bit_integers=0", strings.NewReader(sql))
 	if err != nil {
 		return nil, err
 	}
-	req.SetBasicAuth(cfg.user, cfg.password)
-	client := cfg.client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
+	req.SetBasicAuth(srv.user, srv.password)
+	resp, err := cfg.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("clickhouse: reading from %s: %w", u, err)
+		return nil, srv.redact(fmt.Errorf("clickhouse: reading from %s: %w", srv.target, err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		return nil, fmt.Errorf("clickhouse: reading from %s: %w", u, newServerError(resp.StatusCode, string(msg)))
+		return nil, fmt.Errorf("clickhouse: reading from %s: %w", srv.target, srv.redact(newServerError(resp.StatusCode, string(msg))))
 	}
 	out := map[string][]byte{}
 	last := map[string]uint64{}
@@ -92,7 +110,7 @@ func readRuns(ctx context.Context, where string, opts []Option) (map[string][]by
 	for sc.Scan() {
 		var r storedRow
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("clickhouse: reading from %s: %w", u, err)
+			return nil, fmt.Errorf("clickhouse: reading from %s: %w", srv.target, err)
 		}
 		if seq, seen := last[r.RunID]; seen && seq == r.Seq {
 			continue // delivered twice by a retry
@@ -101,7 +119,7 @@ func readRuns(ctx context.Context, where string, opts []Option) (map[string][]by
 		out[r.RunID] = appendLine(out[r.RunID], &r)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("clickhouse: reading from %s: %w", u, err)
+		return nil, fmt.Errorf("clickhouse: reading from %s: %w", srv.target, err)
 	}
 	return out, nil
 }
@@ -207,4 +225,18 @@ func quote(s string) string {
 	}
 	b.WriteByte('\'')
 	return b.String()
+}
+
+// appendNumber appends v as the shortest decimal, or nan, inf and -inf
+// (as ClickHouse's JSON writes them).
+func appendNumber(b []byte, v float64) []byte {
+	switch {
+	case math.IsNaN(v):
+		return append(b, "nan"...)
+	case math.IsInf(v, 1):
+		return append(b, "inf"...)
+	case math.IsInf(v, -1):
+		return append(b, "-inf"...)
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }

@@ -1,77 +1,79 @@
 package clickhouse
 
 import (
-	"bytes"
-	"compress/gzip"
 	"context"
 	"errors"
-	"fmt"
-	"io"
-	"math/rand/v2"
-	"net/http"
-	"net/url"
-	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/milestone-go/milestone/internal/lib/sinkbase"
 )
 
-// sender is the goroutine that drains the queue, encodes rows into a batch
-// and delivers it.
+// sender is the goroutine that drains the queue and encodes rows into
+// batches, handing each full batch to the deliverer: one batch is encoded
+// while the one before it is compressed and posted.
 type sender struct {
-	c        *Collector
-	ids      sinkbase.Deriver
-	seq      map[string]uint64 // the last seq of each run
-	batch    []byte
-	rows     int
-	first    time.Time // when the batch's first row was encoded
-	scratch  []byte
-	gz       *gzip.Writer
-	zbuf     bytes.Buffer
-	insert   string // the INSERT URL, without credentials
-	execURL  string
-	reported map[string]bool // error kinds already logged
-	failing  bool            // a batch is failing: the recovery is logged
+	c       *Collector
+	ids     sinkbase.Deriver
+	seq     map[string]uint64 // the last seq of each run
+	scratch []byte
 
-	mu                     sync.Mutex
-	checkedLost, checkDrop uint64 // what Flush last reported
+	layout *layout     // of the codecs
+	codecs []*rowCodec // indexed by metrics.Event
+	cur    *batch      // being filled
+
+	out  chan *batch // to the deliverer, in order
+	free chan *batch // batches the deliverer is done with
+
+	nextAsk time.Time // when the layout may be asked for again
 }
+
+// batch is a run of encoded rows, and the Flush calls waiting for it.
+type batch struct {
+	body    []byte
+	rows    int
+	first   time.Time // when its first row was encoded
+	layout  *layout
+	flushes []chan struct{}
+}
+
+// batchesInFlight is how many batches exist: one filling, one waiting, one
+// being posted. When all are taken the sender waits, the queue fills and
+// Emit drops (and counts) what does not fit.
+const batchesInFlight = 3
 
 func newSender(c *Collector) *sender {
-	gz, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
-	q := url.Values{}
-	q.Set("query", "INSERT INTO "+c.Table()+" FORMAT JSONEachRow")
-	exec := url.Values{}
-	exec.Set("allow_experimental_low_cardinality_type", "1")
-	return &sender{
-		c: c, seq: map[string]uint64{},
-		gz: gz, insert: c.target + "/?" + q.Encode(), execURL: c.target + "/?" + exec.Encode(),
-		reported: map[string]bool{},
+	s := &sender{c: c, seq: map[string]uint64{},
+		out: make(chan *batch, batchesInFlight), free: make(chan *batch, batchesInFlight)}
+	for range batchesInFlight {
+		s.free <- &batch{}
 	}
+	return s
 }
 
-// loop runs until Close. A partial batch is sent once flushInterval has
-// passed since its first row: checked on every batch the queue hands over
-// and on a tick when it is quiet.
+// loop runs until Close. A partial batch is handed over once flushInterval
+// has passed since its first row: checked on every batch the queue hands
+// over and on a tick when it is quiet. It closes out when it returns.
 func (s *sender) loop() {
 	c := s.c
-	defer close(c.done)
+	defer close(s.out)
 	tick := time.NewTicker(c.cfg.flushInterval / 2)
 	defer tick.Stop()
 	for {
 		b := c.q.Take(nil, tick.C)
 		for i := range b.Items {
-			s.add(c.life, &b.Items[i])
+			s.add(&b.Items[i])
 		}
 		c.q.Recycle(b.Items) // and release the run ids
-		if s.rows > 0 && (b.Flushes != nil || b.Closing || time.Since(s.first) >= c.cfg.flushInterval) {
-			s.send(c.life)
-		}
-		for _, r := range b.Flushes {
-			close(r)
+		full := s.cur != nil && s.cur.rows > 0 && time.Since(s.cur.first) >= c.cfg.flushInterval
+		if full || len(b.Flushes) > 0 || b.Closing {
+			if s.cur == nil && len(b.Flushes) > 0 {
+				s.begin() // an empty batch carries the flushes behind those in flight
+			}
+			if s.cur != nil {
+				s.cur.flushes = append(s.cur.flushes, b.Flushes...)
+				s.handOver()
+			}
 		}
 		if b.Closing {
 			return
@@ -79,203 +81,94 @@ func (s *sender) loop() {
 	}
 }
 
-// add encodes one event into the batch, sending the batch when it is full.
-func (s *sender) add(ctx context.Context, m *message) {
+// add encodes one event into the current batch, handing the batch over
+// when it is full.
+func (s *sender) add(m *message) {
 	s.c.accepted.Add(1)
-	rc := s.c.codecs[m.Ev]
+	if s.cur == nil {
+		s.begin()
+	}
+	rc := s.codecs[m.Ev]
 	seq := s.seq[m.Run] + 1
 	s.seq[m.Run] = seq
-	if s.rows == 0 {
-		s.first = time.Now()
+	if s.cur.rows == 0 {
+		s.cur.first = time.Now()
 	}
-	s.batch, s.scratch = rc.appendRow(s.batch, m, s.ids.IDs(m), seq, s.scratch)
-	s.rows++
-	if s.rows >= s.c.cfg.batchRows || len(s.batch) >= s.c.cfg.batchBytes {
-		s.send(ctx)
+	s.cur.body, s.scratch = rc.appendRow(s.cur.body, m, s.ids.IDs(m), seq, s.scratch)
+	s.cur.rows++
+	if s.cur.rows >= s.c.cfg.batchRows || len(s.cur.body) >= s.c.cfg.batchBytes {
+		s.handOver()
 	}
 }
 
-// send compresses and delivers the batch, retrying transient failures, and
-// empties it. The rows of a batch that is refused or not delivered in time
-// are counted lost.
-func (s *sender) send(ctx context.Context) {
-	rows := s.rows
-	s.zbuf.Reset()
-	s.gz.Reset(&s.zbuf)
-	_, _ = s.gz.Write(s.batch)
-	_ = s.gz.Close()
-	s.batch, s.rows = s.batch[:0], 0
-	if cap(s.batch) > 4*s.c.cfg.batchBytes {
-		s.batch = nil // do not pin the memory of one huge batch
+// begin takes a free batch (waiting for the deliverer when none is) and
+// makes sure its rows are encoded for the table's layout.
+func (s *sender) begin() {
+	s.learnLayout()
+	if l := s.c.layout.Load(); l != s.layout {
+		s.layout, s.codecs = l, buildCodecs(l, s.c.carried, s.c.cfg.service, s.c.cfg.Host)
 	}
-	err := s.deliver(ctx, s.zbuf.Bytes())
-	if err != nil {
-		s.c.lost.Add(uint64(rows))
-		s.c.batchesLost.Add(1)
+	s.cur = <-s.free
+	s.cur.layout = s.layout
+}
+
+// handOver passes the current batch to the deliverer.
+func (s *sender) handOver() {
+	s.out <- s.cur
+	s.cur = nil
+}
+
+// learnLayout asks a server for the table's columns when the sink has not
+// learned them (or a refusal made it forget them), at most once a second.
+// Until one answers, rows are encoded for DDL's table.
+func (s *sender) learnLayout() {
+	c := s.c
+	if c.layoutKnown.Load() || time.Now().Before(s.nextAsk) {
 		return
 	}
-	s.c.sent.Add(uint64(rows))
-	s.c.batches.Add(1)
-}
-
-// deliver posts body until it is accepted, refused, or retryFor has passed
-// (or ctx is done), with exponential backoff and full jitter between tries.
-func (s *sender) deliver(ctx context.Context, body []byte) error {
-	deadline := time.Now().Add(s.c.cfg.retryFor)
-	backoff := 100 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		err := s.post(ctx, s.insert, body, "gzip")
-		if err == nil {
-			if s.failing {
-				s.failing = false
-				s.c.cfg.Logger.Info("clickhouse_recovered", "table", s.c.Table(), "server", s.c.target, "attempts", attempt)
-			}
-			return nil
-		}
-		s.c.failures.Add(1)
-		msg := err.Error()
-		s.c.lastErrorAt.Store(time.Now().UnixNano())
-		s.c.lastError.Store(&msg)
-		var se *serverError
-		retryable := !errors.As(err, &se) || se.retryable()
-		if !retryable {
-			s.report("clickhouse_insert_refused", se.kind(), err)
-			return err
-		}
-		if time.Now().Add(backoff).After(deadline) || ctx.Err() != nil {
-			s.report("clickhouse_insert_lost", "gave_up", err)
-			return err
-		}
-		if !s.failing {
-			s.failing = true
-			s.c.cfg.Logger.Warn("clickhouse_insert_failed", "table", s.c.Table(), "server", s.c.target,
-				"error", err.Error(), "retrying", true)
-		}
-		s.c.retries.Add(1)
-		wait := time.Duration(rand.Int64N(int64(backoff)) + 1)
-		select {
-		case <-time.After(wait):
-		case <-ctx.Done():
-		}
-		backoff = min(2*backoff, 5*time.Second)
-	}
-}
-
-// report logs err once per kind.
-func (s *sender) report(event, kind string, err error) {
-	if s.reported[kind] {
-		return
-	}
-	s.reported[kind] = true
-	s.c.cfg.Logger.Error(event, "table", s.c.Table(), "server", s.c.target, "error", err.Error(),
-		"error_kind", kind, "note", "reported once per kind; the rows are counted in Stats.Lost")
-}
-
-// exec runs one statement, such as the DDL.
-func (s *sender) exec(ctx context.Context, sql string) error {
-	return s.post(ctx, s.execURL, []byte(sql), "")
-}
-
-// post sends one request. Credentials go in the Authorization header, never
-// in the URL, so no error can print them.
-func (s *sender) post(ctx context.Context, target string, body []byte, encoding string) error {
-	ctx, cancel := context.WithTimeout(ctx, s.c.cfg.timeout)
+	s.nextAsk = time.Now().Add(time.Second)
+	ctx, cancel := context.WithTimeout(c.life, c.cfg.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	l, err := c.askLayout(ctx)
 	if err != nil {
-		return s.redact(err)
+		return // the first insert reports a missing table
 	}
-	req.SetBasicAuth(s.c.cfg.user, s.c.cfg.password)
-	if encoding != "" {
-		req.Header.Set("Content-Encoding", encoding)
-	}
-	resp, err := s.c.cfg.client.Do(req)
-	if err != nil {
-		return s.redact(fmt.Errorf("clickhouse: %w", err))
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-	if resp.StatusCode == http.StatusOK {
-		return nil
-	}
-	return s.redact(newServerError(resp.StatusCode, string(msg)))
+	c.setLayout(l)
 }
 
-// redact removes the password from an error's text, should anything ever
-// echo it.
-func (s *sender) redact(err error) error {
-	if p := s.c.cfg.password; p != "" && strings.Contains(err.Error(), p) {
-		var se *serverError
-		if errors.As(err, &se) {
-			se.msg = strings.ReplaceAll(se.msg, p, "***")
-			return se
+// askLayout reads the table's columns from the server the sink writes to,
+// then from the others in turn.
+func (c *Collector) askLayout(ctx context.Context) (*layout, error) {
+	var err error
+	first := int(c.current.Load())
+	for i := range c.servers {
+		srv := c.servers[(first+i)%len(c.servers)]
+		var out string
+		out, err = c.query(ctx, srv, layoutQuery(c.cfg.database, c.cfg.table))
+		if err == nil {
+			return parseLayout(c.cfg.database, c.cfg.table, out)
 		}
-		return errors.New(strings.ReplaceAll(err.Error(), p, "***"))
 	}
-	return err
+	return nil, err
 }
 
-// lossSinceLastCheck returns an error describing the events lost or dropped
-// since the previous call.
-func (s *sender) lossSinceLastCheck() error {
-	st := s.c.Stats()
-	s.mu.Lock()
-	lost, dropped := st.Lost-s.checkedLost, st.Dropped-s.checkDrop
-	s.checkedLost, s.checkDrop = st.Lost, st.Dropped
-	s.mu.Unlock()
-	if lost+dropped == 0 {
-		return nil
+// setLayout records what the server said of the table, logging once what
+// the sink cannot write into it.
+func (c *Collector) setLayout(l *layout) {
+	if old := c.layout.Load(); old == nil || !old.equal(l) {
+		c.layout.Store(l)
 	}
-	return fmt.Errorf("clickhouse: %d events lost and %d dropped (queue full) since the last Flush; last error: %s", lost, dropped, st.LastError)
-}
-
-// serverError is a refusal from the server: its HTTP status and message.
-type serverError struct {
-	status int
-	code   int // ClickHouse's error code, 0 when the message has none
-	msg    string
-}
-
-var codeRE = regexp.MustCompile(`^Code: (\d+)`)
-
-func newServerError(status int, msg string) *serverError {
-	e := &serverError{status: status, msg: strings.TrimSpace(msg)}
-	if m := codeRE.FindStringSubmatch(e.msg); m != nil {
-		e.code, _ = strconv.Atoi(m[1])
+	c.layoutKnown.Store(true)
+	if l.complete() {
+		return
 	}
-	return e
-}
-
-func (e *serverError) Error() string {
-	return fmt.Sprintf("clickhouse: HTTP %d: %s", e.status, e.msg)
-}
-
-// nonRetryable lists the ClickHouse error codes no retry can cure: a
-// missing table, database or column, a row the server cannot parse, a
-// syntax error, bad credentials or no access.
-var nonRetryable = map[int]string{
-	16: "no_such_column", 26: "parse_error", 27: "parse_error", 38: "parse_error", 41: "parse_error",
-	47: "unknown_identifier", 53: "type_mismatch", 60: "unknown_table", 62: "syntax_error", 69: "bad_argument",
-	72: "parse_error", 81: "unknown_database", 117: "unknown_field", 192: "unknown_user", 193: "wrong_password",
-	194: "password_required", 195: "ip_not_allowed", 497: "access_denied", 516: "authentication_failed",
-}
-
-func (e *serverError) retryable() bool {
-	if _, ok := nonRetryable[e.code]; ok {
-		return false
+	var what []string
+	if len(l.missing) > 0 {
+		what = append(what, "lacks "+strings.Join(l.missing, ", "))
 	}
-	switch {
-	case e.status == http.StatusTooManyRequests, e.status == http.StatusRequestTimeout:
-		return true
-	case e.status >= 400 && e.status < 500:
-		return false
+	if len(l.mistyped) > 0 {
+		what = append(what, "has other types for "+strings.Join(l.mistyped, ", "))
 	}
-	return true // 5xx without a known permanent code: overloaded, too many parts, a restart
-}
-
-func (e *serverError) kind() string {
-	if k, ok := nonRetryable[e.code]; ok {
-		return k
-	}
-	return "http_" + strconv.Itoa(e.status)
+	c.report("clickhouse_table_incomplete", "incomplete_table",
+		errors.New("the table "+strings.Join(what, " and ")+": rows are written without those columns; see DDL for the table milestone writes and the ALTER that adds the trace columns"))
 }
