@@ -7,9 +7,13 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/milestone-go/milestone/internal/testkit/chserver"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
@@ -17,23 +21,37 @@ import (
 )
 
 // BenchmarkEmitClickHouse puts events into a local clickhouse-server that
-// the benchmark starts (it skips when the binary is absent):
+// the benchmark starts (it skips when the binary is absent), each
+// reporting events/s end to end (every event in the table before the
+// clock stops), the client process's CPU per event (cpu-ns/event: Emit,
+// encoding, compression, HTTP) and the server's (server-cpu-ns/event):
 //
-//   - sustained: metrics/clickhouse, a Flush every 10,000 events; every
-//     event reaches the table, and events/s is the end-to-end rate.
+//   - sustained: metrics/clickhouse, fed as fast as it takes events: the
+//     producer waits whenever half the queue is waiting (so nothing is
+//     dropped), with one Flush at the end.
+//
+//   - flush_every_10k: the same, with a Flush after every 10,000 events
+//     (so batches of 10,000 rows, each waited for): how the benchmark ran
+//     before this release.
+//
+//   - clickhouse_go: the same rows through clickhouse-go v2, the driver
+//     most Go programs use (native protocol, PrepareBatch/Append/Send), in
+//     batches of clickhouse.DefaultBatchRows.
 //
 //   - post_per_event: what the usual telemetry sink does, one goroutine and
-//     one HTTP POST per event (the same row, gzip-compressed), waited for
-//     at the end.
+//     one HTTP POST per event (the same row, gzip-compressed JSON), waited
+//     for at the end.
 //
 //     cd bench && go test -run '^$' -bench EmitClickHouse -benchmem -count 3
 func BenchmarkEmitClickHouse(b *testing.B) {
 	s := chserver.Start(b)
-	b.Run("sustained", func(b *testing.B) { benchClickHouseSustained(b, s) })
+	b.Run("sustained", func(b *testing.B) { benchClickHouseSustained(b, s, 0) })
+	b.Run("flush_every_10k", func(b *testing.B) { benchClickHouseSustained(b, s, 10_000) })
+	b.Run("clickhouse_go", func(b *testing.B) { benchClickHouseGo(b, s) })
 	b.Run("post_per_event", func(b *testing.B) { benchClickHousePostPerEvent(b, s) })
 }
 
-func benchClickHouseSustained(b *testing.B, s *chserver.Server) {
+func benchClickHouseSustained(b *testing.B, s *chserver.Server, flushEvery int) {
 	c, err := clickhouse.New(clickhouse.WithURL(s.URL), clickhouse.WithCreateTable(), clickhouse.WithTable("bench_sustained"),
 		clickhouse.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
@@ -46,12 +64,20 @@ func benchClickHouseSustained(b *testing.B, s *chserver.Server) {
 	}
 	base := c.Stats()
 	v := shardValue
+	cpu := startCPU(s)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
+		if i%1024 == 0 {
+			// Wait while half the queue waits: a producer that never
+			// drops, as fast as the sink takes events.
+			for uint64(i)-(c.Stats().Accepted-base.Accepted) > clickhouse.DefaultQueueSize/2 {
+				time.Sleep(50 * time.Microsecond)
+			}
+		}
 		v.DBID = i
 		shardEvent.Emit(ctx, c, v)
-		if i%10000 == 9999 {
+		if flushEvery > 0 && i%flushEvery == flushEvery-1 {
 			if err := c.Flush(ctx); err != nil {
 				b.Fatal(err)
 			}
@@ -61,6 +87,7 @@ func benchClickHouseSustained(b *testing.B, s *chserver.Server) {
 		b.Fatal(err)
 	}
 	b.StopTimer()
+	cpu.report(b)
 	st := c.Stats()
 	if sent := st.Sent - base.Sent; sent != uint64(b.N) || st.Dropped+st.Lost != 0 {
 		b.Fatalf("stats %+v: %d sent of %d", st, sent, b.N)
@@ -86,6 +113,7 @@ func benchClickHousePostPerEvent(b *testing.B, s *chserver.Server) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	failed := 0
+	cpu := startCPU(s)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -111,6 +139,55 @@ func benchClickHousePostPerEvent(b *testing.B, s *chserver.Server) {
 	}
 	wg.Wait()
 	b.StopTimer()
+	cpu.report(b)
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	b.ReportMetric(float64(failed)/float64(b.N), "failed/op")
+}
+
+// cpuClock reads the CPU time this process and the server have used since
+// it started.
+type cpuClock struct {
+	s            *chserver.Server
+	self, server time.Duration
+}
+
+func startCPU(s *chserver.Server) cpuClock {
+	return cpuClock{s: s, self: selfCPU(), server: processCPU(s.Pid())}
+}
+
+// report adds cpu-ns/event and server-cpu-ns/event to b's results.
+func (c cpuClock) report(b *testing.B) {
+	b.ReportMetric(float64(selfCPU()-c.self)/float64(b.N), "cpu-ns/event")
+	if c.server >= 0 {
+		b.ReportMetric(float64(processCPU(c.s.Pid())-c.server)/float64(b.N), "server-cpu-ns/event")
+	}
+}
+
+// selfCPU returns the user and system CPU time of this process.
+func selfCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// processCPU returns the user and system CPU time of process pid, from
+// /proc (-1 when it cannot be read).
+func processCPU(pid int) time.Duration {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return -1
+	}
+	// The fields after the command's closing parenthesis; utime and stime
+	// are the 14th and 15th of the line, in clock ticks (100 a second on
+	// Linux).
+	i := bytes.LastIndexByte(b, ')')
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 {
+		return -1
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * 10 * time.Millisecond
 }

@@ -36,10 +36,7 @@ func (d *deliverer) loop(in <-chan *batch, free chan<- *batch) {
 		for _, f := range b.flushes {
 			close(f)
 		}
-		b.body, b.rows, b.flushes = b.body[:0], 0, b.flushes[:0]
-		if cap(b.body) > 4*d.c.cfg.batchBytes {
-			b.body = nil // do not pin the memory of one huge batch
-		}
+		b.reset()
 		free <- b
 	}
 }
@@ -67,15 +64,15 @@ func (d *deliverer) deliver(ctx context.Context, b *batch) error {
 	failedInARow := 0
 	for attempt := 1; ; attempt++ {
 		srv := c.servers[c.current.Load()]
-		body, encoding := b.body, ""
+		body, size, encoding := b.reader(), int64(b.size), ""
 		if srv.gzip {
 			if !compressed {
-				d.compress(b.body)
+				d.compress(b)
 				compressed = true
 			}
-			body, encoding = d.zbuf.Bytes(), "gzip"
+			body, size, encoding = bytes.NewReader(d.zbuf.Bytes()), int64(d.zbuf.Len()), "gzip"
 		}
-		err := c.post(ctx, srv, srv.insertURL(b.layout), body, encoding)
+		err := c.post(ctx, srv, srv.insertURL(b.layout), body, size, encoding)
 		if err == nil {
 			if d.failing {
 				d.failing = false
@@ -118,10 +115,10 @@ func (d *deliverer) deliver(ctx context.Context, b *batch) error {
 	}
 }
 
-// compress gzips body into d.zbuf.
-func (d *deliverer) compress(body []byte) {
+// compress gzips b's rows into d.zbuf.
+func (d *deliverer) compress(b *batch) {
 	d.zbuf.Reset()
 	d.gz.Reset(&d.zbuf)
-	_, _ = d.gz.Write(body)
+	_, _ = b.reader().(io.WriterTo).WriteTo(d.gz)
 	_ = d.gz.Close()
 }

@@ -34,8 +34,8 @@ const (
 	DefaultUser          = "default"
 	DefaultDatabase      = "default"
 	DefaultTable         = "milestone_events"
-	DefaultBatchRows     = 100_000
-	DefaultBatchBytes    = 32 << 20
+	DefaultBatchRows     = 50_000
+	DefaultBatchBytes    = 16 << 20
 	DefaultFlushInterval = time.Second
 	DefaultQueueSize     = 65536
 	DefaultTimeout       = 30 * time.Second

@@ -28,19 +28,10 @@ type sender struct {
 	nextAsk time.Time // when the layout may be asked for again
 }
 
-// batch is a run of encoded rows, and the Flush calls waiting for it.
-type batch struct {
-	body    []byte
-	rows    int
-	first   time.Time // when its first row was encoded
-	layout  *layout
-	flushes []chan struct{}
-}
-
-// batchesInFlight is how many batches exist: one filling, one waiting, one
-// being posted. When all are taken the sender waits, the queue fills and
+// batchesInFlight is how many batches exist: one filling while the other
+// is posted. When both are taken the sender waits, the queue fills and
 // Emit drops (and counts) what does not fit.
-const batchesInFlight = 3
+const batchesInFlight = 2
 
 func newSender(c *Collector) *sender {
 	s := &sender{c: c, seq: map[string]uint64{},
@@ -91,12 +82,17 @@ func (s *sender) add(m *message) {
 	rc := s.codecs[m.Ev]
 	seq := s.seq[m.Run] + 1
 	s.seq[m.Run] = seq
-	if s.cur.rows == 0 {
-		s.cur.first = time.Now()
+	b := s.cur
+	if b.rows == 0 {
+		b.first = time.Now()
 	}
-	s.cur.body, s.scratch = rc.appendRow(s.cur.body, m, s.ids.IDs(m), seq, s.scratch)
-	s.cur.rows++
-	if s.cur.rows >= s.c.cfg.batchRows || len(s.cur.body) >= s.c.cfg.batchBytes {
+	buf := b.tail()
+	n := len(buf)
+	buf, s.scratch = rc.appendRow(buf, m, s.ids.IDs(m), seq, s.scratch)
+	b.chunks[len(b.chunks)-1] = buf
+	b.size += len(buf) - n
+	b.rows++
+	if b.rows >= s.c.cfg.batchRows || b.size >= s.c.cfg.batchBytes {
 		s.handOver()
 	}
 }

@@ -1,7 +1,6 @@
 package clickhouse
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -81,24 +80,25 @@ func (s *server) execURL() string {
 
 // post sends one request to srv. Credentials go in the Authorization
 // header, never in the URL, so no error can print them.
-func (c *Collector) post(ctx context.Context, srv *server, target string, body []byte, encoding string) error {
-	_, err := c.do(ctx, srv, target, body, encoding)
+func (c *Collector) post(ctx context.Context, srv *server, target string, body io.Reader, size int64, encoding string) error {
+	_, err := c.do(ctx, srv, target, body, size, encoding)
 	return err
 }
 
 // query runs sql on srv and returns the answer.
 func (c *Collector) query(ctx context.Context, srv *server, sql string) (string, error) {
-	out, err := c.do(ctx, srv, srv.execURL(), []byte(sql), "")
+	out, err := c.do(ctx, srv, srv.execURL(), strings.NewReader(sql), int64(len(sql)), "")
 	return string(out), err
 }
 
-func (c *Collector) do(ctx context.Context, srv *server, target string, body []byte, encoding string) ([]byte, error) {
+func (c *Collector) do(ctx context.Context, srv *server, target string, body io.Reader, size int64, encoding string) ([]byte, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.timeout)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, body)
 	if err != nil {
 		return nil, srv.redact(err)
 	}
+	req.ContentLength = size
 	req.SetBasicAuth(srv.user, srv.password)
 	if encoding != "" {
 		req.Header.Set("Content-Encoding", encoding)

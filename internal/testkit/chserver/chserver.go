@@ -35,6 +35,9 @@ func Require(tb testing.TB) string {
 type Server struct {
 	// URL is the HTTP interface's base URL, such as "http://127.0.0.1:41234".
 	URL string
+	// Native is the native protocol's address (host:port), for drivers
+	// such as clickhouse-go.
+	Native string
 	// Dir holds the configuration and the data; removed when the test ends.
 	Dir string
 
@@ -56,7 +59,7 @@ func Start(tb testing.TB) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{URL: "http://" + httpAddr, Dir: dir, bin: bin, config: filepath.Join(dir, "config.xml")}
+	s := &Server{URL: "http://" + httpAddr, Native: tcpAddr, Dir: dir, bin: bin, config: filepath.Join(dir, "config.xml")}
 	if err := s.writeConfig(port(httpAddr), port(tcpAddr)); err != nil {
 		tb.Fatal(err)
 	}
@@ -143,6 +146,16 @@ func (s *Server) Stop() {
 	}
 	s.proc.Stop(0)
 	s.proc = nil
+}
+
+// Pid returns the server process's id (0 while it is stopped).
+func (s *Server) Pid() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.Pid()
 }
 
 // Restart starts a stopped server again on the same port and data.

@@ -70,6 +70,9 @@ func Start(bin, dir string, args ...string) (*Process, error) {
 	return p, nil
 }
 
+// Pid returns the process's id.
+func (p *Process) Pid() int { return p.cmd.Process.Pid }
+
 // Done is closed once the process has exited.
 func (p *Process) Done() <-chan struct{} { return p.done }
 
