@@ -5,6 +5,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/milestone-go/milestone/internal/report/runsummary"
@@ -49,23 +50,32 @@ func runsFromClickHouse(url string) ([]runsummary.RunInfo, error) {
 // clickhouseDDLCmd is `milestone clickhouse ddl`.
 var clickhouseDDLCmd = &command{
 	name:  "clickhouse ddl",
-	usage: "clickhouse ddl [--database DB] [--table TABLE]",
-	about: `clickhouse ddl prints the CREATE TABLE statement of the table
-metrics/clickhouse inserts into (the demo service creates it itself with
-WithCreateTable).`,
+	usage: "clickhouse ddl [--database DB] [--table TABLE] [--cluster NAME] [--server-version V]",
+	about: `clickhouse ddl prints the statements that create the table
+metrics/clickhouse inserts into, each ending in a semicolon (the demo
+service creates it itself with WithCreateTable). With --cluster, a MergeTree
+table TABLE_local and a Distributed table TABLE over the cluster's local
+tables, sharded by run: run both on every node. --server-version (as SELECT
+version() prints it) picks the column types that suit the servers.`,
 	flags: func(fs *flag.FlagSet) func(*env, []string) int {
 		db := fs.String("database", clickhouse.DefaultDatabase, "the database")
 		table := fs.String("table", clickhouse.DefaultTable, "the table")
+		cluster := fs.String("cluster", "", "the cluster (of the servers' remote_servers) to shard the table over")
+		version := fs.String("server-version", "", "the servers' version, such as 18.16.1 (default: a current server)")
 		return func(e *env, args []string) int {
 			if len(args) > 0 {
 				return e.usage("want no argument, got %q", args)
 			}
-			for _, name := range []string{*db, *table} {
-				if err := clickhouse.CheckIdentifier(name); err != nil {
-					return e.usage("%v", err)
-				}
+			stmts, err := clickhouse.Statements(*db, *table, clickhouse.TableOptions{Cluster: *cluster, ServerVersion: *version})
+			if err != nil {
+				return e.usage("%v", err)
 			}
-			fmt.Fprint(e.stdout, clickhouse.DDL(*db, *table))
+			for i, stmt := range stmts {
+				if i > 0 {
+					fmt.Fprintln(e.stdout)
+				}
+				fmt.Fprint(e.stdout, strings.TrimRight(stmt, "\n")+";\n")
+			}
 			return 0
 		}
 	},

@@ -124,19 +124,26 @@ func Statements(database, table string, o TableOptions) ([]string, error) {
 		}
 		lowCardinality = major >= 19
 	}
+	mergeTree := "MergeTree\nPARTITION BY toYYYYMM(event_date)\nORDER BY (service, event, ts, run_id, seq)\n"
 	if o.Cluster == "" {
-		return []string{createMergeTree(database, table, lowCardinality)}, nil
+		return []string{createTable(database, table, lowCardinality, "MATERIALIZED", mergeTree)}, nil
 	}
 	local := LocalTable(table)
 	return []string{
-		createMergeTree(database, local, lowCardinality),
-		`CREATE TABLE IF NOT EXISTS ` + database + `.` + table + ` AS ` + database + `.` + local + `
-ENGINE = Distributed(` + o.Cluster + `, ` + database + `, ` + local + `, cityHash64(run_id))
-`,
+		createTable(database, local, lowCardinality, "MATERIALIZED", mergeTree),
+		// A MATERIALIZED column of a Distributed table is computed by it
+		// and then refused by the shard (18.16: "Cannot insert column
+		// event_date, because it is MATERIALIZED column"): the
+		// Distributed table computes it on reading instead.
+		createTable(database, table, lowCardinality, "ALIAS",
+			"Distributed("+o.Cluster+", "+database+", "+local+", cityHash64(run_id))\n"),
 	}, nil
 }
 
-func createMergeTree(database, table string, lowCardinality bool) string {
+// createTable returns the CREATE TABLE statement of the events table with
+// engine; a computed column is declared with computed (MATERIALIZED or
+// ALIAS).
+func createTable(database, table string, lowCardinality bool, computed, engine string) string {
 	var b strings.Builder
 	b.WriteString(`CREATE TABLE IF NOT EXISTS ` + database + `.` + table + ` (` + "\n")
 	for i, c := range columns {
@@ -146,17 +153,14 @@ func createMergeTree(database, table string, lowCardinality bool) string {
 		}
 		b.WriteString("    " + c.name + " " + typ)
 		if c.materialized != "" {
-			b.WriteString(" MATERIALIZED " + c.materialized)
+			b.WriteString(" " + computed + " " + c.materialized)
 		}
 		if i < len(columns)-1 {
 			b.WriteByte(',')
 		}
 		b.WriteByte('\n')
 	}
-	b.WriteString(`) ENGINE = MergeTree
-PARTITION BY toYYYYMM(event_date)
-ORDER BY (service, event, ts, run_id, seq)
-`)
+	b.WriteString(") ENGINE = " + engine)
 	return b.String()
 }
 

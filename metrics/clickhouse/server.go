@@ -209,7 +209,7 @@ func (e *serverError) Error() string {
 // missing table, database or column, a row the server cannot parse, a
 // syntax error, bad credentials or no access.
 var nonRetryable = map[int]string{
-	16: "no_such_column", 26: "parse_error", 27: "parse_error", 33: "parse_error", 38: "parse_error", 41: "parse_error",
+	16: "no_such_column", 26: "parse_error", 27: "parse_error", 33: "parse_error", 38: "parse_error", 41: "parse_error", 44: "illegal_column",
 	47: "unknown_identifier", 53: "type_mismatch", 60: "unknown_table", 62: "syntax_error", 69: "bad_argument",
 	72: "parse_error", 81: "unknown_database", 117: "unknown_field", 192: "unknown_user", 193: "wrong_password",
 	194: "password_required", 195: "ip_not_allowed", 497: "access_denied", 516: "authentication_failed",

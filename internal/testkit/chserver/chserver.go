@@ -49,30 +49,64 @@ type Server struct {
 // Start starts a server and stops it when tb ends.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
+	return StartCluster(tb, "", 1)[0]
+}
+
+// StartCluster starts n servers configured as one cluster named name (in
+// their remote_servers: a shard per server, one replica each, reached as
+// the default user), and stops them when tb ends. The Distributed engine
+// batches what it forwards to a shard (distributed_directory_monitor_batch_inserts).
+// With an empty name it starts servers that know of no cluster.
+func StartCluster(tb testing.TB, name string, n int) []*Server {
+	tb.Helper()
 	bin := Require(tb)
-	dir := tb.TempDir()
-	httpAddr, err := testutil.FreeAddr()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tcpAddr, err := testutil.FreeAddr()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	s := &Server{URL: "http://" + httpAddr, Native: tcpAddr, Dir: dir, bin: bin, config: filepath.Join(dir, "config.xml")}
-	if err := s.writeConfig(port(httpAddr), port(tcpAddr)); err != nil {
-		tb.Fatal(err)
-	}
-	if err := s.start(); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() {
-		s.Stop()
-		if tb.Failed() {
-			tb.Logf("clickhouse-server errors:\n%s", s.errorLog())
+	servers := make([]*Server, n)
+	for i := range servers {
+		httpAddr, err := testutil.FreeAddr()
+		if err != nil {
+			tb.Fatal(err)
 		}
-	})
-	return s
+		tcpAddr, err := testutil.FreeAddr()
+		if err != nil {
+			tb.Fatal(err)
+		}
+		dir := tb.TempDir()
+		servers[i] = &Server{URL: "http://" + httpAddr, Native: tcpAddr, Dir: dir, bin: bin, config: filepath.Join(dir, "config.xml")}
+	}
+	cluster := ""
+	if name != "" {
+		cluster = "<remote_servers><" + name + ">"
+		for _, s := range servers {
+			cluster += "<shard><replica><host>127.0.0.1</host><port>" + port(s.Native) + "</port></replica></shard>"
+		}
+		cluster += "</" + name + "></remote_servers>"
+	}
+	for _, s := range servers {
+		if err := s.writeConfig(port(strings.TrimPrefix(s.URL, "http://")), port(s.Native), cluster); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i, s := range servers {
+		wg.Add(1)
+		go func() { defer wg.Done(); errs[i] = s.start() }()
+	}
+	wg.Wait()
+	for _, s := range servers {
+		tb.Cleanup(func() {
+			s.Stop()
+			if tb.Failed() {
+				tb.Logf("clickhouse-server %s errors:\n%s", s.URL, s.errorLog())
+			}
+		})
+	}
+	for _, err := range errs {
+		if err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return servers
 }
 
 func port(addr string) string {
@@ -80,7 +114,9 @@ func port(addr string) string {
 	return p
 }
 
-func (s *Server) writeConfig(httpPort, tcpPort string) error {
+// writeConfig writes the server's configuration; cluster is its
+// remote_servers element, or empty.
+func (s *Server) writeConfig(httpPort, tcpPort, cluster string) error {
 	for _, d := range []string{"data", "tmp", "user_files", "format_schemas", "log"} {
 		if err := os.MkdirAll(filepath.Join(s.Dir, d), 0o755); err != nil {
 			return err
@@ -103,11 +139,12 @@ func (s *Server) writeConfig(httpPort, tcpPort string) error {
     <default_database>default</default_database>
     <timezone>UTC</timezone>
     <mlock_executable>false</mlock_executable>
+    ` + cluster + `
 </yandex>
 `
 	users := `<?xml version="1.0"?>
 <yandex>
-    <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
+    <profiles><default><max_memory_usage>2000000000</max_memory_usage><distributed_directory_monitor_batch_inserts>1</distributed_directory_monitor_batch_inserts></default></profiles>
     <users>
         <default><password></password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></default>
         <writer><password>` + Password + `</password><networks><ip>127.0.0.1</ip></networks><profile>default</profile><quota>default</quota></writer>
