@@ -68,7 +68,7 @@ func readRuns(ctx context.Context, where string, opts []Option) (map[string][]by
 		var out map[string][]byte
 		out, err = readFrom(ctx, &cfg, srv, where, ids)
 		var se *serverError
-		if errors.As(err, &se) && se.code == 47 && strings.Contains(se.msg, "trace_id") {
+		if errors.As(err, &se) && se.code == 47 && (strings.Contains(se.msg, "trace_id") || strings.Contains(se.msg, "span_id")) {
 			// A table from before the trace columns.
 			out, err = readFrom(ctx, &cfg, srv, where, "'' AS trace_id, '' AS span_id, '' AS parent_span_id")
 		}
