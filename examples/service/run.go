@@ -63,7 +63,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.logFormat, "log-format", "flat", "JSON log format on stdout: flat or ecs")
 	fs.BoolVar(&c.otlp, "otlp", false, "also export metrics and traces over OTLP, configured by the OTEL_* environment variables")
 	fs.StringVar(&c.clickhouse, "clickhouse", os.Getenv(clickhouse.EnvURL),
-		"also insert every event into ClickHouse at this URL, creating the table when missing (default $"+clickhouse.EnvURL+"; user, password, database and table from the other MILESTONE_CLICKHOUSE_* variables)")
+		"also insert every event into ClickHouse at this URL (several, comma-separated: the next takes over when one fails), creating the table when missing (default $"+clickhouse.EnvURL+"; user, password, database and table from the other MILESTONE_CLICKHOUSE_* variables)")
 	fs.IntVar(&c.rows, "rows", 200000, "rows in each demo snapshot")
 	fs.IntVar(&c.shards, "shards", 8, "shards in each demo snapshot")
 	fs.IntVar(&c.batch, "batch", 1000, "rows per write batch")

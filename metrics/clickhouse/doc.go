@@ -3,23 +3,28 @@
 // machines can be queried, and summarized, in one place.
 //
 // It talks to ClickHouse's HTTP interface with net/http (INSERT … FORMAT
-// JSONEachRow, gzip-compressed), which works with Debian's
-// clickhouse-server 18.16 as with current servers; clickhouse-go's HTTP
-// transport does not connect to 18.16.
+// RowBinary, naming the columns it found in the table; gzip-compressed to a
+// server that is not on this machine, WithCompression), which works with
+// Debian's clickhouse-server 18.16 as with current servers; clickhouse-go's
+// HTTP transport does not connect to 18.16, and its native batch insert
+// costs about four times the client CPU per row (bench/). Why this wire
+// and these defaults: docs/design/clickhouse-fleet.md.
 //
 // # Never in the way, never silent
 //
 // Emit copies the event into a bounded queue (WithQueueSize) and returns:
 // it never blocks on the network and allocates nothing; when the queue is
 // full the event is dropped and counted. One sender goroutine encodes rows
-// into a batch, sent when it holds DefaultBatchRows rows or
+// into a batch, handed over when it holds DefaultBatchRows rows or
 // DefaultBatchBytes bytes or DefaultFlushInterval after its first row
-// (WithBatch): few, large inserts, as ClickHouse advises. A batch that fails
-// on a connection error, a timeout or a retryable server error (overload,
-// too many parts, a restart) is retried with exponential backoff and
+// (WithBatch): few, large inserts, as ClickHouse advises. A second
+// goroutine posts it while the next is encoded. A batch that fails on a
+// connection error, a timeout or a retryable server error (overload, too
+// many parts, a restart) goes to the next server at once when there are
+// several (WithURL, failover), and is retried with exponential backoff and
 // jitter for up to DefaultRetryFor (WithRetryFor); one refused for good (a
-// missing table or column, a malformed row, bad credentials) is reported
-// once with the server's message and its rows counted lost. Every row
+// missing table, a malformed row, bad credentials) is reported once with
+// the server's message and its rows counted lost. Every row
 // carries its run's sequence number (seq), so a row a retry delivered twice
 // is visible (same run_id and seq).
 //
@@ -42,9 +47,21 @@
 // # Schema
 //
 // DDL returns the table's CREATE statement (also `milestone clickhouse
-// ddl`); WithCreateTable creates it when missing. Each row has typed
-// columns for what every event has and the event's own fields in parallel
-// arrays (see DDL). ReadRun and ListRuns read runs back as event-log lines,
+// ddl`); WithCreateTable creates it when missing, with the column types the
+// server's version suits. Each row has typed columns for what every event
+// has and the event's own fields in parallel arrays (see DDL). The sink
+// asks the server for the table's columns and writes those it knows: a
+// table that lacks some (one made before the trace columns) gets its rows
+// without them, and one log line says so.
+//
+// # A cluster
+//
+// Statements with TableOptions.Cluster (`milestone clickhouse ddl
+// --cluster NAME`, and CreateTable to run them on every node) gives a
+// MergeTree table per node and a Distributed table over them, sharded by
+// run, under the default name: the sink writes to any node's Distributed
+// table, which keeps a run's rows on one shard, and readers read through
+// any node. ReadRun and ListRuns read runs back as event-log lines,
 // which is how `milestone summarize --clickhouse` and `milestone runs
 // --clickhouse` report on them with the same code as on files.
 package clickhouse

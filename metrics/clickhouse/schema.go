@@ -1,7 +1,9 @@
 package clickhouse
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"strconv"
 	"strings"
 )
@@ -57,7 +59,7 @@ type TableOptions struct {
 	// ("18.16.1"); empty means a current server. It chooses the repetitive
 	// columns' type: LowCardinality(String) from 19.1 on, String before,
 	// where LowCardinality is experimental and makes every insert about
-	// 1.3-1.8 times slower (measured on 18.16: docs/clickhouse-wire.md).
+	// 1.3-1.8 times slower (measured on 18.16: docs/design/clickhouse-fleet.md).
 	ServerVersion string
 }
 
@@ -172,4 +174,39 @@ func majorVersion(v string) (int, error) {
 		return 0, fmt.Errorf("clickhouse: server version %q: want the form SELECT version() prints, such as 18.16.1", v)
 	}
 	return n, nil
+}
+
+// CreateTable runs Statements on every server the options name (WithURL,
+// or MILESTONE_CLICKHOUSE_URL), in turn: the table on each node of a
+// cluster, or on one server. When o.ServerVersion is empty it asks each
+// server for its version. It stops at the first error, naming the server.
+func CreateTable(ctx context.Context, o TableOptions, opts ...Option) error {
+	cfg := config{timeout: DefaultTimeout}
+	if err := cfg.apply(opts); err != nil {
+		return err
+	}
+	if cfg.client == nil {
+		cfg.client = http.DefaultClient
+	}
+	c := &Collector{cfg: cfg}
+	for _, srv := range cfg.servers() {
+		so := o
+		if so.ServerVersion == "" {
+			v, err := c.query(ctx, srv, "SELECT version()")
+			if err != nil {
+				return fmt.Errorf("clickhouse: asking %s for its version: %w", srv.target, err)
+			}
+			so.ServerVersion = strings.TrimSpace(v)
+		}
+		stmts, err := Statements(cfg.database, cfg.table, so)
+		if err != nil {
+			return err
+		}
+		for _, stmt := range stmts {
+			if _, err := c.query(ctx, srv, stmt); err != nil {
+				return fmt.Errorf("clickhouse: creating the table on %s: %w", srv.target, err)
+			}
+		}
+	}
+	return nil
 }
