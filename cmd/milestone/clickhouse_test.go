@@ -130,4 +130,9 @@ func TestClickHouseDDL(t *testing.T) {
 	if code := run([]string{"clickhouse", "ddl", "--table", "bad name"}, &out, &errb); code != 2 {
 		t.Errorf("ddl with a bad name: exit %d", code)
 	}
+	errb.Reset()
+	if code := run([]string{"clickhouse", "ddl", "--create", "http://u:hunter2@127.0.0.1:1"}, &out, &errb); code != 1 ||
+		!strings.Contains(errb.String(), "asking http://127.0.0.1:1 for its version") || strings.Contains(errb.String(), "hunter2") {
+		t.Errorf("ddl --create on no server: exit %d, %s", code, errb.String())
+	}
 }

@@ -38,7 +38,11 @@ func TestFleetOf32ProducersLandsEveryRunOnceWithBoundedParts(t *testing.T) {
 		t.Skip("the fleet takes half a minute")
 	}
 	nodes := chserver.StartCluster(t, "fleet", 2)
-	createClusterTables(t, nodes, "fleet")
+	var out, errb bytes.Buffer
+	if code := run([]string{"clickhouse", "ddl", "--cluster", "fleet", "--create", nodes[0].URL + "," + nodes[1].URL}, &out, &errb); code != 0 ||
+		!strings.Contains(out.String(), "created default.milestone_events_local and the Distributed table default.milestone_events") {
+		t.Fatalf("clickhouse ddl --create: exit %d\n%s%s", code, out.String(), errb.String())
+	}
 	bin := buildProducer(t)
 
 	start := time.Now()
