@@ -22,22 +22,6 @@ import (
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
-// createCluster makes the cluster's tables on every node, as `milestone
-// clickhouse ddl --cluster` says to.
-func createCluster(t *testing.T, nodes []*chserver.Server, cluster string) {
-	t.Helper()
-	version := strings.TrimSpace(nodes[0].MustQuery(t, "SELECT version()"))
-	stmts, err := clickhouse.Statements("default", clickhouse.DefaultTable, clickhouse.TableOptions{Cluster: cluster, ServerVersion: version})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, n := range nodes {
-		for _, stmt := range stmts {
-			n.MustQuery(t, stmt)
-		}
-	}
-}
-
 // distinctRows returns the number of distinct (run_id, seq) in the table,
 // read through node.
 func distinctRows(t *testing.T, node *chserver.Server) int {
@@ -57,7 +41,11 @@ func distinctRows(t *testing.T, node *chserver.Server) int {
 // is in the table.
 func TestFailoverLosesNothingWhileOneServerIsUp(t *testing.T) {
 	nodes := chserver.StartCluster(t, "pair", 2)
-	createCluster(t, nodes, "pair")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := clickhouse.CreateTable(ctx, clickhouse.TableOptions{Cluster: "pair"}, clickhouse.WithURL(nodes[0].URL, nodes[1].URL)); err != nil {
+		t.Fatal(err)
+	}
 	var logs itestutil.SyncBuffer
 	c, err := clickhouse.New(clickhouse.WithURL(nodes[0].URL+","+nodes[1].URL),
 		clickhouse.WithBatch(clickhouse.DefaultBatchRows, clickhouse.DefaultBatchBytes, 50*time.Millisecond),
