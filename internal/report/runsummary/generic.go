@@ -48,6 +48,7 @@ type FieldSum struct {
 type genericAcc struct {
 	stats     EventStats
 	durations [][]float64 // by duration field, in milliseconds
+	code      int         // the event's code in its catalog; -1 when undeclared
 	order     int         // the event's first appearance in the file
 	key       string      // the group's label values, for a stable order
 }
@@ -131,7 +132,7 @@ func (a *accumulator) addGeneric(d *metrics.Descriptor, body []byte) {
 		key.WriteByte(0)
 		key.WriteString(v)
 	}
-	g := a.group(key.String(), d.Wire, d.Catalog.Namespace(), labels)
+	g := a.group(key.String(), d.Wire, d.Catalog.Namespace(), int(d.Code), labels)
 	if g.durations == nil && g.stats.Sums == nil {
 		for _, f := range durationFields(d) {
 			g.stats.Durations = append(g.stats.Durations, FieldLatency{Field: f.Name})
@@ -161,20 +162,32 @@ func (a *accumulator) addGeneric(d *metrics.Descriptor, body []byte) {
 	}
 }
 
-// finishGeneric returns the table's rows: events in order of first
-// appearance, and an event's groups by their label values (so that two
-// sources of one run, whose concurrent events interleave differently,
-// give the same table).
+// finishGeneric returns the table's rows: declared events by catalog and
+// code (a catalog numbers its events in the order of its lifecycle), then
+// undeclared ones in order of first appearance, and an event's groups by
+// their label values. Nothing depends on how concurrent events
+// interleaved, so two sources of one run (a file and a table, each seeing
+// the events in its own order) give the same table.
 func (a *accumulator) finishGeneric() []EventStats {
 	accs := make([]*genericAcc, 0, len(a.generic))
 	for _, g := range a.generic {
 		accs = append(accs, g)
 	}
 	sort.Slice(accs, func(i, j int) bool {
-		if accs[i].order != accs[j].order {
-			return accs[i].order < accs[j].order
+		x, y := accs[i], accs[j]
+		if (x.code < 0) != (y.code < 0) {
+			return x.code >= 0
 		}
-		return accs[i].key < accs[j].key
+		if x.code >= 0 && (x.stats.Catalog != y.stats.Catalog || x.code != y.code) {
+			if x.stats.Catalog != y.stats.Catalog {
+				return x.stats.Catalog < y.stats.Catalog
+			}
+			return x.code < y.code
+		}
+		if x.order != y.order {
+			return x.order < y.order
+		}
+		return x.key < y.key
 	})
 	out := make([]EventStats, len(accs))
 	for i, g := range accs {

@@ -108,7 +108,7 @@ func (a *accumulator) addUndeclared(wire string, body []byte) {
 		key.WriteByte('=')
 		key.WriteString(v)
 	}
-	g := a.group(key.String(), wire, "", labels)
+	g := a.group(key.String(), wire, "", -1, labels)
 	g.stats.Count++
 	for _, f := range fields {
 		if a.skipped(f.key) || strings.HasSuffix(f.key, "_id") {
@@ -130,15 +130,16 @@ func (a *accumulator) addUndeclared(wire string, body []byte) {
 	}
 }
 
-// group returns the table row of key, creating it.
-func (a *accumulator) group(key, wire, catalog string, labels map[string]string) *genericAcc {
+// group returns the table row of key, creating it; code is the event's
+// code in its catalog, -1 when it is undeclared.
+func (a *accumulator) group(key, wire, catalog string, code int, labels map[string]string) *genericAcc {
 	g := a.generic[key]
 	if g == nil {
 		if _, seen := a.eventOrder[wire]; !seen {
 			a.eventOrder[wire] = len(a.eventOrder)
 		}
 		g = &genericAcc{stats: EventStats{Event: wire, Catalog: catalog, Labels: labels},
-			order: a.eventOrder[wire], key: key}
+			code: code, order: a.eventOrder[wire], key: key}
 		a.generic[key] = g
 	}
 	return g
