@@ -86,8 +86,10 @@ func TestEventTableForAnyCatalog(t *testing.T) {
 // other integers, and the run's status comes from the header's ends_run.
 func TestUndeclaredEvents(t *testing.T) {
 	const header = `{"event":"event_log_started","ts":"2026-03-17T23:33:53.000Z","run_id":"q1","run_key":"query_id","ends_run":["job_ended"],"version":"v","host":"h","pid":1}` + "\n"
-	body := `{"event":"op_ended","ts":"2026-03-17T23:33:53.100Z","query_id":"q1","elapsed_ms":100,"node_id":1,"op":"scan","note":"` + strings.Repeat("x", 80) + `","duration_ms":10,"rows":5}
-{"event":"op_ended","ts":"2026-03-17T23:33:53.200Z","query_id":"q1","elapsed_ms":200,"node_id":1,"op":"scan","duration_ms":30,"rows":7}
+	// The ids of the event's span are the line's, not the event's fields:
+	// they must not split the rows.
+	body := `{"event":"op_ended","ts":"2026-03-17T23:33:53.100Z","query_id":"q1","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"b7ad6b7169203331","parent_span_id":"5c2a1c8e2fb8b1a3","elapsed_ms":100,"node_id":1,"op":"scan","note":"` + strings.Repeat("x", 80) + `","duration_ms":10,"rows":5}
+{"event":"op_ended","ts":"2026-03-17T23:33:53.200Z","query_id":"q1","trace_id":"0af7651916cd43dd8448eb211c80319c","span_id":"c8be7c7270314442","parent_span_id":"5c2a1c8e2fb8b1a3","trace_parent_id":"00f067aa0ba902b7","elapsed_ms":200,"node_id":1,"op":"scan","duration_ms":30,"rows":7}
 {"event":"op_ended","ts":"2026-03-17T23:33:53.300Z","query_id":"q1","elapsed_ms":300,"node_id":2,"op":"sink","wall_s":0.5,"ratio":0.5}
 `
 	for _, tc := range []struct {

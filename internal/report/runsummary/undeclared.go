@@ -22,9 +22,14 @@ import (
 // strings are messages or paths, not label values.
 const maxLabelLen = 64
 
-// skipped are the keys of every line, which are not fields of the event.
+// skipped are the keys of every line, which are not fields of the event:
+// its name, time and run, and its place in the run's trace.
 func (a *accumulator) skipped(key string) bool {
-	return key == "event" || key == "ts" || key == "run_id" || key == "elapsed_ms" || key == a.runKey
+	switch key {
+	case "event", "ts", "run_id", "elapsed_ms", "trace_id", "span_id", "parent_span_id", "trace_parent_id":
+		return true
+	}
+	return key == a.runKey
 }
 
 // field is one key and raw value of a line, in the line's order.
