@@ -21,13 +21,16 @@
 //   - metrics/clickhouse: a Collector inserting every event into ClickHouse
 //     in batches, with its DDL and the runs read back.
 //   - metrics/slogcol: a Collector writing every event as a slog record.
+//   - metrics/tracing: a Collector making every run a trace (OTLP).
 //   - metrics/selfmetrics: milestone's own health as milestone_* families.
 //   - metrics/mixin: alerts, recording rules, a dashboard and a runbook for
 //     any catalog.
 //   - logctx: fields bound to a context, named loggers, log events and failures.
 //   - jsonlog: a fast slog.Handler writing flat or ECS JSON lines.
-//   - cmd/milestone: the command line: summarize, runs, clickhouse ddl,
-//     docs and mixin.
+//   - runs: the runs recorded, read from an event-log directory or
+//     ClickHouse: listed, summarized, decoded into their structs.
+//   - cmd/milestone: the command line: summarize, runs, trace, clickhouse
+//     ddl, docs and mixin.
 //
 // The built-in catalog is documented in docs/events.md, generated from its
 // declarations in metrics/shardyfusion (go generate ./...).

@@ -107,6 +107,13 @@ func (p *Payload) SetBool(f *Field, v bool) {
 // SetDuration sets a KindDuration field.
 func (p *Payload) SetDuration(f *Field, v time.Duration) { p.num[f.slot] = uint64(v) }
 
+// SetText sets a KindString field's text alone, leaving a label's bounded
+// index as it is: for turning an event read back from a log into its
+// struct (runs.Decode, then EventType.Unpack), where resolving the value
+// would spend the live process's label cap. Never emit such a payload: a
+// collector would read the label's index, not its text.
+func (p *Payload) SetText(f *Field, v string) { p.str[f.slot] = v }
+
 // SetStr sets a KindString field. For a label it also resolves the bounded
 // index, as emitting does (admitting a new value to a capped label, or
 // counting an overflow).

@@ -1,16 +1,16 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"net/url"
 	"strings"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
+	"github.com/milestone-go/milestone/runs"
 )
 
 // clickhouseTimeout bounds a read of runs from ClickHouse.
@@ -18,34 +18,21 @@ const clickhouseTimeout = 2 * time.Minute
 
 // summaryFromClickHouse reads run id's rows back as event-log lines and
 // summarizes them with the same code as a file.
-func summaryFromClickHouse(url, id string) (*runsummary.Summary, error) {
+func summaryFromClickHouse(url, id string) (*runs.Summary, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), clickhouseTimeout)
 	defer cancel()
-	lines, err := clickhouse.ReadRun(ctx, id, clickhouseOpts(url)...)
-	if err != nil {
-		return nil, err
-	}
-	if len(lines) == 0 {
+	s, err := runs.Summarize(ctx, runs.ClickHouse(clickhouseOpts(url)...), id)
+	if errors.Is(err, runs.ErrNotFound) {
 		return nil, fmt.Errorf("run %q has no rows in ClickHouse", id)
 	}
-	return runsummary.Read(bytes.NewReader(lines))
+	return s, err
 }
 
 // runsFromClickHouse lists every run of the table.
-func runsFromClickHouse(url string) ([]runsummary.RunInfo, error) {
+func runsFromClickHouse(url string) ([]runs.RunInfo, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), clickhouseTimeout)
 	defer cancel()
-	all, err := clickhouse.ListRuns(ctx, clickhouseOpts(url)...)
-	if err != nil {
-		return nil, err
-	}
-	list := make([]runsummary.RunInfo, 0, len(all))
-	for id, lines := range all {
-		s, err := runsummary.Read(bytes.NewReader(lines))
-		list = append(list, runsummary.InfoFrom(id, s, err))
-	}
-	runsummary.SortRuns(list)
-	return list, nil
+	return runs.ClickHouse(clickhouseOpts(url)...).List(ctx)
 }
 
 // clickhouseDDLCmd is `milestone clickhouse ddl`.

@@ -6,11 +6,11 @@ import (
 	"io"
 	"os"
 
-	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics/catalogdoc"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
+	"github.com/milestone-go/milestone/runs"
 )
 
 func main() {
@@ -53,7 +53,7 @@ status is 1 when a run could not be read; the others are listed.`,
 		asJSON := fs.Bool("json", false, "print the list as JSON")
 		ch := clickhouseFlag(fs)
 		return func(e *env, args []string) int {
-			return runs(e, *asJSON, ch, args)
+			return listRuns(e, *asJSON, ch, args)
 		}
 	},
 }
@@ -106,12 +106,12 @@ func summarize(e *env, asJSON bool, ch *chFlag, paths []string) int {
 	if len(paths) != 1 {
 		return e.usage("want one PATH or RUN_ID, got %d", len(paths))
 	}
-	var s *runsummary.Summary
+	var s *runs.Summary
 	var err error
 	if ch.set {
 		s, err = summaryFromClickHouse(ch.url, paths[0])
 	} else {
-		s, err = runsummary.ReadFile(paths[0])
+		s, err = runs.ReadFile(paths[0])
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "milestone summarize: %v\n", err)
@@ -129,10 +129,10 @@ func summarize(e *env, asJSON bool, ch *chFlag, paths []string) int {
 	return 0
 }
 
-// runs lists the runs of an event-log directory. Its exit status is 1 when
+// listRuns lists the runs of an event-log directory. Its exit status is 1 when
 // the directory cannot be read or a run's file cannot be, so that scripts
 // notice; the readable runs are listed all the same.
-func runs(e *env, asJSON bool, ch *chFlag, paths []string) int {
+func listRuns(e *env, asJSON bool, ch *chFlag, paths []string) int {
 	stdout, stderr := e.stdout, e.stderr
 	if ch.set {
 		if len(paths) > 0 {
@@ -157,7 +157,7 @@ func runs(e *env, asJSON bool, ch *chFlag, paths []string) int {
 		fmt.Fprintf(stderr, "milestone runs: %v\n", err)
 		return 1
 	}
-	list, err := runsummary.ListRuns(dir)
+	list, err := runs.ListRuns(dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "milestone runs: %v\n", err)
 		return 1
@@ -167,12 +167,12 @@ func runs(e *env, asJSON bool, ch *chFlag, paths []string) int {
 
 // writeRuns prints the list; its exit status is 1 when a run could not be
 // read.
-func writeRuns(list []runsummary.RunInfo, asJSON bool, stdout, stderr io.Writer) int {
+func writeRuns(list []runs.RunInfo, asJSON bool, stdout, stderr io.Writer) int {
 	var err error
 	if asJSON {
-		err = runsummary.WriteRunsJSON(stdout, list)
+		err = runs.WriteRunsJSON(stdout, list)
 	} else {
-		err = runsummary.WriteRunsText(stdout, list)
+		err = runs.WriteRunsText(stdout, list)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "milestone runs: %v\n", err)
@@ -180,7 +180,7 @@ func writeRuns(list []runsummary.RunInfo, asJSON bool, stdout, stderr io.Writer)
 	}
 	status := 0
 	for _, r := range list {
-		if r.Status == runsummary.StatusUnreadable {
+		if r.Status == runs.StatusUnreadable {
 			fmt.Fprintf(stderr, "milestone runs: %s: %s\n", r.Dir, r.Err)
 			status = 1
 		}

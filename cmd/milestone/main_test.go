@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/runctx"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
+	"github.com/milestone-go/milestone/runs"
 )
 
 // writeRun writes a small run with the real collector and returns its
@@ -87,7 +87,7 @@ func TestSummarizeJSONAndTornLine(t *testing.T) {
 		if code := run(args, &out, &errb); code != 0 {
 			t.Fatalf("%v: exit %d: %s", args, code, errb.String())
 		}
-		var s runsummary.Summary
+		var s runs.Summary
 		if err := json.Unmarshal(out.Bytes(), &s); err != nil {
 			t.Fatalf("%v: not JSON: %v\n%s", args, err, out.String())
 		}
@@ -154,7 +154,7 @@ func TestRuns(t *testing.T) {
 	if code := run([]string{"runs", "--json"}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
 	}
-	var list []runsummary.RunInfo
+	var list []runs.RunInfo
 	if err := json.Unmarshal(out.Bytes(), &list); err != nil || len(list) != 1 || list[0].RunID() != "cli-run" || list[0].Summary.Rows.Written != 3000 {
 		t.Fatalf("json (%v): %s", err, out.String())
 	}
@@ -162,7 +162,7 @@ func TestRuns(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(dir, "broken"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "broken", runsummary.FileName), []byte("{oops\n"), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "broken", runs.FileName), []byte("{oops\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	out.Reset()

@@ -12,10 +12,10 @@ import (
 	promtestutil "github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/milestone-go/milestone/internal/examplekit/exampletest"
-	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/internal/testkit/promserver"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/mixin"
+	"github.com/milestone-go/milestone/runs"
 )
 
 // query runs one query of o through the program's own path (runQuery on
@@ -160,11 +160,11 @@ func TestQueryThroughEveryBackend(t *testing.T) {
 	}
 
 	// The summary, from the event log, matches what was emitted.
-	s, err := runsummary.ReadFile(r.Path)
+	s, err := runs.ReadFile(r.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info := runsummary.InfoFrom(r.ID, s, nil); info.Status != runsummary.StatusCompleted || s.ShardedKV {
+	if info := runs.InfoFrom(r.ID, s, nil); info.Status != runs.StatusCompleted || s.ShardedKV {
 		t.Errorf("status %s (sharded KV %v), want completed", info.Status, s.ShardedKV)
 	}
 	checkOperatorRows(t, s, ev)
@@ -172,7 +172,7 @@ func TestQueryThroughEveryBackend(t *testing.T) {
 
 // checkOperatorRows checks the summary's operator_ended rows (time per
 // operator) and the sums of the stats rows against the event log's lines.
-func checkOperatorRows(t *testing.T, s *runsummary.Summary, ev []exampletest.Line) {
+func checkOperatorRows(t *testing.T, s *runs.Summary, ev []exampletest.Line) {
 	t.Helper()
 	rowsIn := map[string]float64{}
 	durations := map[string]float64{}
@@ -212,8 +212,8 @@ func TestFailedAndCancelledQueries(t *testing.T) {
 		name, status, errType, runStatus, level string
 		cancel, fail                            bool
 	}{
-		{"failed", "error", "unknown_column", runsummary.StatusFailed, "ERROR", false, true},
-		{"cancelled", "cancelled", "cancelled", runsummary.StatusCancelled, "WARN", true, false},
+		{"failed", "error", "unknown_column", runs.StatusFailed, "ERROR", false, true},
+		{"cancelled", "cancelled", "cancelled", runs.StatusCancelled, "WARN", true, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			o := testOptions(t, 1000)
@@ -244,11 +244,11 @@ func TestFailedAndCancelledQueries(t *testing.T) {
 			if !logged {
 				t.Errorf("no query_ended JSON line with status %s at %s", tc.status, tc.level)
 			}
-			s, err := runsummary.ReadFile(r.Path)
+			s, err := runs.ReadFile(r.Path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if info := runsummary.InfoFrom(r.ID, s, nil); info.Status != tc.runStatus {
+			if info := runs.InfoFrom(r.ID, s, nil); info.Status != tc.runStatus {
 				t.Errorf("run status %s, want %s", info.Status, tc.runStatus)
 			}
 		})

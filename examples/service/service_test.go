@@ -26,11 +26,11 @@ import (
 	"github.com/prometheus/common/model"
 
 	"github.com/milestone-go/milestone/examples/shardkv"
-	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/internal/testkit/promserver"
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
+	"github.com/milestone-go/milestone/runs"
 )
 
 var listenRe = regexp.MustCompile(`listening on (http://[0-9.]+:[0-9]+)`)
@@ -358,14 +358,14 @@ func TestService(t *testing.T) {
 
 	// The event log: one file for the one write, named by its run id,
 	// complete, with the figures of the metrics above.
-	runs, err := runsummary.ListRuns(filepath.Join(data, "events"))
+	list, err := runs.ListRuns(filepath.Join(data, "events"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(runs) != 1 || runs[0].RunID() != m.RunID || runs[0].Status != runsummary.StatusCompleted {
-		t.Fatalf("event log runs %+v, want one completed run %s", runs, m.RunID)
+	if len(list) != 1 || list[0].RunID() != m.RunID || list[0].Status != runs.StatusCompleted {
+		t.Fatalf("event log runs %+v, want one completed run %s", list, m.RunID)
 	}
-	if s := runs[0].Summary; s.Rows.Written != rows || s.Shards.Completed != shards || s.Retries.S3Retries != 1 || s.Reader.Gets.Count != 0 || s.Dropped != 0 {
+	if s := list[0].Summary; s.Rows.Written != rows || s.Shards.Completed != shards || s.Retries.S3Retries != 1 || s.Reader.Gets.Count != 0 || s.Dropped != 0 {
 		t.Errorf("event log summary: rows %d, shards %d, s3 retries %d, reader gets %d, dropped %d; want %d, %d, 1, 0, 0",
 			s.Rows.Written, s.Shards.Completed, s.Retries.S3Retries, s.Reader.Gets.Count, s.Dropped, rows, shards)
 	}
@@ -490,21 +490,21 @@ func TestRunLoops(t *testing.T) {
 	}
 	// Every write has its event log, named by its run id, whatever -keep
 	// pruned; the re-writes show shard 3's exhausted uploads and retry.
-	runs, err := runsummary.ListRuns(filepath.Join(data, "events"))
+	list, err := runs.ListRuns(filepath.Join(data, "events"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	retried := 0
-	for _, r := range runs {
+	for _, r := range list {
 		if !runIDs[r.RunID()] {
 			t.Errorf("event log of run %q, which no writer line names", r.RunID())
 		}
-		if r.Status == runsummary.StatusCompleted && r.Summary.Retries.ShardRetries == 1 && r.Summary.Retries.S3Exhausted == 1 {
+		if r.Status == runs.StatusCompleted && r.Summary.Retries.ShardRetries == 1 && r.Summary.Retries.S3Exhausted == 1 {
 			retried++
 		}
 	}
-	if len(runs) < len(runIDs)-1 || retried < 1 {
-		t.Errorf("%d event logs for %d writes (the last may still be running), %d with shard 3's retry", len(runs), len(runIDs), retried)
+	if len(list) < len(runIDs)-1 || retried < 1 {
+		t.Errorf("%d event logs for %d writes (the last may still be running), %d with shard 3's retry", len(list), len(runIDs), retried)
 	}
 	// -keep 2: old snapshots were pruned.
 	entries, err := os.ReadDir(filepath.Join(data, "runs"))

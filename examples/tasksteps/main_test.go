@@ -14,12 +14,12 @@ import (
 
 	"github.com/milestone-go/milestone/internal/examplekit/appkit"
 	"github.com/milestone-go/milestone/internal/examplekit/exampletest"
-	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/internal/testkit/promserver"
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/mixin"
+	"github.com/milestone-go/milestone/runs"
 )
 
 // execute runs one task execution of o through the program's own path
@@ -107,11 +107,11 @@ func TestTaskThroughEveryBackend(t *testing.T) {
 	// The user code's output, uploaded, is the statistics of the inputs.
 	checkOutput(t, o, r.ID)
 
-	s, err := runsummary.ReadFile(r.Path)
+	s, err := runs.ReadFile(r.Path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info := runsummary.InfoFrom(r.ID, s, nil); info.Status != runsummary.StatusCompleted {
+	if info := runs.InfoFrom(r.ID, s, nil); info.Status != runs.StatusCompleted {
 		t.Errorf("run status %s, want completed", info.Status)
 	}
 	checkStepRows(t, s, r.EventLog)
@@ -152,7 +152,7 @@ func checkOutput(t *testing.T, o *options, id string) {
 
 // checkStepRows checks the summary's step rows (time per step, and the
 // status of each) against the event log's lines.
-func checkStepRows(t *testing.T, s *runsummary.Summary, ev []exampletest.Line) {
+func checkStepRows(t *testing.T, s *runs.Summary, ev []exampletest.Line) {
 	t.Helper()
 	want := map[string]exampletest.Line{}
 	for _, l := range ev {
@@ -170,7 +170,7 @@ func checkStepRows(t *testing.T, s *runsummary.Summary, ev []exampletest.Line) {
 		if row.Count != 1 || row.Labels["status"] != l.Str("status") || row.Labels["error_type"] != l.Str("error_type") {
 			t.Errorf("summary row %+v, want the line %v", row, l)
 		}
-		var wall *runsummary.FieldLatency
+		var wall *runs.FieldLatency
 		for i := range row.Durations {
 			if row.Durations[i].Field == "wall_time_s" {
 				wall = &row.Durations[i]
@@ -236,11 +236,11 @@ func TestFailingStep(t *testing.T) {
 			if !logged {
 				t.Errorf("no ERROR JSON log line of the failed step")
 			}
-			s, err := runsummary.ReadFile(r.Path)
+			s, err := runs.ReadFile(r.Path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if info := runsummary.InfoFrom(r.ID, s, nil); info.Status != runsummary.StatusFailed {
+			if info := runs.InfoFrom(r.ID, s, nil); info.Status != runs.StatusFailed {
 				t.Errorf("run status %s, want failed", info.Status)
 			}
 			checkStepRows(t, s, r.EventLog)

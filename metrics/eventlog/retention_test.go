@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/runctx"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
+	"github.com/milestone-go/milestone/runs"
 )
 
 // writeRuns writes n complete runs r0 … r{n-1} into dir with a real
@@ -177,13 +177,13 @@ func TestRunsWhilePruning(t *testing.T) {
 				return
 			default:
 			}
-			runs, err := runsummary.ListRuns(dir)
+			list, err := runs.ListRuns(dir)
 			if err != nil {
 				errs <- err.Error()
 				return
 			}
-			for _, r := range runs {
-				if r.Status == runsummary.StatusUnreadable {
+			for _, r := range list {
+				if r.Status == runs.StatusUnreadable {
 					errs <- r.Dir + ": " + r.Err
 					return
 				}
@@ -205,9 +205,9 @@ func TestRunsWhilePruning(t *testing.T) {
 		t.Errorf("RunsRemoved = %d, want 55", got)
 	}
 	_ = pruner.Close()
-	runs, err := runsummary.ListRuns(dir)
-	if err != nil || len(runs) != 5 {
-		t.Errorf("after pruning: %d runs, %v", len(runs), err)
+	list, err := runs.ListRuns(dir)
+	if err != nil || len(list) != 5 {
+		t.Errorf("after pruning: %d runs, %v", len(list), err)
 	}
 }
 

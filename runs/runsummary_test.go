@@ -1,4 +1,4 @@
-package runsummary_test
+package runs_test
 
 import (
 	"bytes"
@@ -16,22 +16,22 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/runctx"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
+	"github.com/milestone-go/milestone/runs"
 )
 
 // script is a run as the test emits it; want holds the figures the test
-// computes from the payloads themselves, independently of runsummary.
+// computes from the payloads themselves, independently of runs.
 type script struct {
 	events []struct {
 		ev metrics.Event
 		p  metrics.Payload
 	}
 	shardMS   []float64
-	shards    map[int64]runsummary.Shard
+	shards    map[int64]runs.Shard
 	getMS     []float64
 	misses    int
 	multiMS   []float64
@@ -57,7 +57,7 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // storage retries, then a reader doing nGets lookups, with random durations.
 func buildRun(seed uint64, nShards, nGets int) *script {
 	rng := rand.New(rand.NewPCG(seed, 1))
-	s := &script{shards: map[int64]runsummary.Shard{}}
+	s := &script{shards: map[int64]runs.Shard{}}
 	el := time.Duration(0)
 	step := func() time.Duration {
 		d := time.Duration(rng.Int64N(int64(50*time.Millisecond))) + time.Microsecond
@@ -96,7 +96,7 @@ func buildRun(seed uint64, nShards, nGets int) *script {
 		rows += n
 		add(s, shardyfusion.ShardWriteCompleted{Elapsed: el, DBID: i, Rows: n, Duration: d})
 		s.shardMS = append(s.shardMS, ms(d))
-		s.shards[int64(i)] = runsummary.Shard{DBID: int64(i), DurationMS: ms(d), Rows: n, Retries: retries}
+		s.shards[int64(i)] = runs.Shard{DBID: int64(i), DurationMS: ms(d), Rows: n, Retries: retries}
 	}
 	add(s, shardyfusion.ShardWriteRetryExhausted{Elapsed: el, DBID: 99, Attempts: 5})
 	add(s, shardyfusion.RateLimiterDenied{Tokens: 40})
@@ -168,7 +168,7 @@ func nearest(v []float64, p float64) float64 {
 // approx reports whether a and b agree to within float rounding of sums.
 func approx(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Abs(b)) }
 
-func checkFigures(t *testing.T, s *script, got *runsummary.Summary) {
+func checkFigures(t *testing.T, s *script, got *runs.Summary) {
 	t.Helper()
 	if got.TotalMS != ms(lastOf[shardyfusion.WriteCompleted](t, s).Elapsed) {
 		t.Errorf("total %v, want %v", got.TotalMS, ms(lastOf[shardyfusion.WriteCompleted](t, s).Elapsed))
@@ -195,7 +195,7 @@ func checkFigures(t *testing.T, s *script, got *runsummary.Summary) {
 		t.Errorf("shard min/median/max %v/%v/%v, want %v/%v/%v", sh.MinMS, sh.MedianMS, sh.MaxMS,
 			slices.Min(s.shardMS), nearest(s.shardMS, 50), slices.Max(s.shardMS))
 	}
-	wantSlow := slices.Collect(func(yield func(runsummary.Shard) bool) {
+	wantSlow := slices.Collect(func(yield func(runs.Shard) bool) {
 		for _, x := range s.shards {
 			if !yield(x) {
 				return
@@ -203,7 +203,7 @@ func checkFigures(t *testing.T, s *script, got *runsummary.Summary) {
 		}
 	})
 	sort.Slice(wantSlow, func(i, j int) bool { return wantSlow[i].DurationMS > wantSlow[j].DurationMS })
-	wantSlow = wantSlow[:min(runsummary.SlowestShards, len(wantSlow))]
+	wantSlow = wantSlow[:min(runs.SlowestShards, len(wantSlow))]
 	if !reflect.DeepEqual(sh.Slowest, wantSlow) {
 		t.Errorf("slowest\n got %+v\nwant %+v", sh.Slowest, wantSlow)
 	}
@@ -228,12 +228,12 @@ func checkFigures(t *testing.T, s *script, got *runsummary.Summary) {
 		t.Errorf("limiter %+v, want wait %v", got.Limiter, s.waitMS)
 	}
 	rd := got.Reader
-	wantGets := runsummary.Latency{Count: len(s.getMS), P50MS: nearest(s.getMS, 50), P90MS: nearest(s.getMS, 90),
+	wantGets := runs.Latency{Count: len(s.getMS), P50MS: nearest(s.getMS, 50), P90MS: nearest(s.getMS, 90),
 		P99MS: nearest(s.getMS, 99), MaxMS: slices.Max(s.getMS)}
 	if rd.Gets != wantGets || rd.Misses != s.misses {
 		t.Errorf("gets %+v (%d misses), want %+v (%d)", rd.Gets, rd.Misses, wantGets, s.misses)
 	}
-	wantMulti := runsummary.Latency{Count: len(s.multiMS), P50MS: nearest(s.multiMS, 50), P90MS: nearest(s.multiMS, 90),
+	wantMulti := runs.Latency{Count: len(s.multiMS), P50MS: nearest(s.multiMS, 50), P90MS: nearest(s.multiMS, 90),
 		P99MS: nearest(s.multiMS, 99), MaxMS: slices.Max(s.multiMS)}
 	if rd.MultiGets != wantMulti || rd.MultiKeys != s.multiKeys {
 		t.Errorf("multi-gets %+v, want %+v", rd.MultiGets, wantMulti)
@@ -255,7 +255,7 @@ func TestSummaryOfCollectorOutput(t *testing.T) {
 	for _, seed := range []uint64{1, 2, 3} {
 		s := buildRun(seed, 37, 2000)
 		dir := write(t, s)
-		got, err := runsummary.ReadFile(dir)
+		got, err := runs.ReadFile(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -283,7 +283,7 @@ func TestTornLastLineAndMalformedLines(t *testing.T) {
 	if err := os.WriteFile(path, []byte(string(data)+torn), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err := runsummary.ReadFile(path)
+	got, err := runs.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -304,7 +304,7 @@ func TestTornLastLineAndMalformedLines(t *testing.T) {
 	if err := os.WriteFile(path, []byte(mid), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	got, err = runsummary.ReadFile(path)
+	got, err = runs.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func TestTornLastLineAndMalformedLines(t *testing.T) {
 	}
 
 	// Torn and nothing else: an error, not an empty report.
-	if _, err := runsummary.Read(strings.NewReader(torn)); err == nil {
+	if _, err := runs.Read(strings.NewReader(torn)); err == nil {
 		t.Error("a file with no complete line was summarized")
 	}
 }
@@ -330,7 +330,7 @@ func TestTextReport(t *testing.T) {
 	f.WriteString(`{"event":"custom.thing","ts":"2026-03-17T23:33:54.953Z","run_id":"summary-run"}` + "\n")
 	f.WriteString(`{"event":"reader.g`)
 	f.Close()
-	got, err := runsummary.ReadFile(dir)
+	got, err := runs.ReadFile(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,20 +341,20 @@ func TestTextReport(t *testing.T) {
 	out := strings.Join(strings.Fields(b.String()), " ")
 	for _, want := range []string{
 		"summary-run",
-		"total " + runsummary.Millis(got.TotalMS),
-		"sharding " + runsummary.Millis(*got.Phases[0].MS),
-		"median " + runsummary.Millis(got.Shards.MedianMS),
+		"total " + runs.Millis(got.TotalMS),
+		"sharding " + runs.Millis(*got.Phases[0].MS),
+		"median " + runs.Millis(got.Shards.MedianMS),
 		"17 events were dropped",
 		"torn last line",
 		"custom.thing ×1",
-		runsummary.Millis(got.Reader.Gets.P99MS),
+		runs.Millis(got.Reader.Gets.P99MS),
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
 	}
 	for _, sh := range got.Shards.Slowest {
-		if !strings.Contains(out, runsummary.Millis(sh.DurationMS)) {
+		if !strings.Contains(out, runs.Millis(sh.DurationMS)) {
 			t.Errorf("report lacks slow shard %d", sh.DBID)
 		}
 	}
@@ -366,7 +366,7 @@ func TestTextReport(t *testing.T) {
 	if err := got.WriteJSON(&j); err != nil {
 		t.Fatal(err)
 	}
-	var back runsummary.Summary
+	var back runs.Summary
 	if err := json.Unmarshal(j.Bytes(), &back); err != nil {
 		t.Fatal(err)
 	}
@@ -380,7 +380,7 @@ func TestWithoutWriteCompleted(t *testing.T) {
 {"event":"reader.get","ts":"2026-03-17T23:33:54.000Z","run_id":"r","duration_ms":2,"found":false}
 {"event":"reader.get","ts":"2026-03-17T23:33:56.500Z","run_id":"r","duration_ms":1,"found":true}
 `
-	got, err := runsummary.Read(strings.NewReader(in))
+	got, err := runs.Read(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -400,18 +400,18 @@ func TestWithoutWriteCompleted(t *testing.T) {
 func TestPercentileNearestRank(t *testing.T) {
 	v := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
 	for _, c := range []struct{ p, want float64 }{{50, 5}, {90, 9}, {99, 10}, {100, 10}, {1, 1}, {10, 1}, {11, 2}} {
-		if got := runsummary.Percentile(v, c.p); got != c.want {
+		if got := runs.Percentile(v, c.p); got != c.want {
 			t.Errorf("p%v = %v, want %v", c.p, got, c.want)
 		}
 	}
-	if got := runsummary.Percentile([]float64{42}, 99); got != 42 {
+	if got := runs.Percentile([]float64{42}, 99); got != 42 {
 		t.Errorf("p99 of one value = %v", got)
 	}
 }
 
 func TestMillis(t *testing.T) {
 	for ms, want := range map[float64]string{12.5: "12.5ms", 0.0123: "12µs", 1234.5678: "1.235s", 0: "0s", 90000: "1m30s"} {
-		if got := runsummary.Millis(ms); got != want {
+		if got := runs.Millis(ms); got != want {
 			t.Errorf("Millis(%v) = %q, want %q", ms, got, want)
 		}
 	}
@@ -448,7 +448,7 @@ func TestTornAndMalformedLinesAreTold(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := runsummary.Read(strings.NewReader(tc.data))
+			s, err := runs.Read(strings.NewReader(tc.data))
 			if err != nil {
 				t.Fatal(err)
 			}

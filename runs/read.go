@@ -1,4 +1,4 @@
-package runsummary
+package runs
 
 // This file reads an event log line by line into an accumulator.
 

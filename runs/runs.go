@@ -1,4 +1,4 @@
-package runsummary
+package runs
 
 import (
 	"encoding/json"
@@ -36,12 +36,25 @@ const (
 	StatusUnreadable = "unreadable"
 )
 
-// RunInfo is one run of an event-log directory.
+// RunInfo is one run of a Source.
 type RunInfo struct {
-	// Dir is the run's directory.
+	// ID is the run's id (for a directory's run, the first run id of its
+	// file, else the directory's name).
+	ID string `json:"id"`
+	// Dir is the run's directory (its id, for a run of ClickHouse).
 	Dir string `json:"dir"`
 	// Status is one of the Status constants.
 	Status string `json:"status"`
+	// TraceID is the run's trace id ("" for a log written before events
+	// carried them), Start its first timestamp, DurationMS its total time
+	// (Summary.TotalMS), Events and Errors how many events it holds and
+	// how many of them are errors (Summary.Errors). All are zero for
+	// StatusUnreadable.
+	TraceID    string    `json:"trace_id,omitempty"`
+	Start      time.Time `json:"start"`
+	DurationMS float64   `json:"duration_ms"`
+	Events     int       `json:"events"`
+	Errors     int       `json:"errors"`
 	// Err is why the run's file could not be read, for StatusUnreadable.
 	Err string `json:"error,omitempty"`
 	// Summary is the run's report, nil for StatusUnreadable.
@@ -99,7 +112,7 @@ func SortRuns(runs []RunInfo) {
 // directory (ClickHouse): name stands for its directory.
 func InfoFrom(name string, s *Summary, err error) RunInfo {
 	if err != nil {
-		return RunInfo{Dir: name, Status: StatusUnreadable, Err: err.Error()}
+		return RunInfo{ID: filepath.Base(name), Dir: name, Status: StatusUnreadable, Err: err.Error()}
 	}
 	return info(name, s)
 }
@@ -112,7 +125,13 @@ func (r *RunInfo) first() time.Time {
 }
 
 func info(dir string, s *Summary) RunInfo {
-	r := RunInfo{Dir: dir, Summary: s}
+	r := RunInfo{ID: filepath.Base(dir), Dir: dir, Summary: s, Start: s.First, DurationMS: s.TotalMS, Events: s.Events, Errors: s.Errors}
+	if len(s.RunIDs) > 0 {
+		r.ID = s.RunIDs[0]
+	}
+	if len(s.TraceIDs) > 0 {
+		r.TraceID = s.TraceIDs[0]
+	}
 	if !s.ShardedKV {
 		r.Status = endStatus(s)
 		return r

@@ -1,4 +1,4 @@
-package runsummary
+package runs
 
 import (
 	"time"
@@ -70,6 +70,10 @@ type Summary struct {
 	// status field, if it has one: "" when the run's end never came.
 	EndedBy   string `json:"ended_by,omitempty"`
 	EndStatus string `json:"end_status,omitempty"`
+	// Errors counts the events at ERROR level: a declared event's level (or
+	// its LevelBy value's), or an undeclared event's status "error" or
+	// "failed".
+	Errors int `json:"errors"`
 	// Unknown counts lines whose event this binary does not declare. They
 	// are in EventTable too, grouped and summed by their field names.
 	Unknown map[string]int `json:"unknown_events,omitempty"`

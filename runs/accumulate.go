@@ -1,4 +1,4 @@
-package runsummary
+package runs
 
 // This file accumulates the lines of an event log into a Summary: the
 // sharded-KV figures here, the event table of any catalog in generic.go
@@ -6,11 +6,13 @@ package runsummary
 
 import (
 	"encoding/json"
+	"log/slog"
 	"math"
 	"slices"
 	"sort"
 	"time"
 
+	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
@@ -117,6 +119,9 @@ func (a *accumulator) add(r *record, body []byte) {
 	}
 	if d != nil && d.EndsRun || a.endsRun[r.Event] {
 		s.EndedBy, s.EndStatus = r.Event, r.Status
+	}
+	if isError(d, r, body) {
+		s.Errors++
 	}
 	switch r.Event {
 	case "write.started":
@@ -298,4 +303,22 @@ func Percentile(sorted []float64, p float64) float64 {
 	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
 	rank = max(1, min(rank, len(sorted)))
 	return sorted[rank-1]
+}
+
+// isError reports whether a line is an error: a declared event logged at
+// ERROR (its level, or the level its LevelBy value maps to), or an
+// undeclared one whose status is "error" or "failed".
+func isError(d *metrics.Descriptor, r *record, body []byte) bool {
+	if d == nil {
+		return r.Status == "error" || r.Status == "failed"
+	}
+	if d.LevelBy == nil {
+		return d.Level >= slog.LevelError
+	}
+	var fields map[string]json.RawMessage
+	var v string
+	if json.Unmarshal(body, &fields) != nil || json.Unmarshal(fields[d.LevelBy.Name], &v) != nil {
+		return d.Level >= slog.LevelError
+	}
+	return d.LevelOfValue(v) >= slog.LevelError
 }

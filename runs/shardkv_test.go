@@ -1,4 +1,4 @@
-package runsummary_test
+package runs_test
 
 import (
 	"context"
@@ -9,10 +9,10 @@ import (
 	"time"
 
 	"github.com/milestone-go/milestone/examples/shardkv"
-	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
+	"github.com/milestone-go/milestone/runs"
 )
 
 // TestSummaryOfAShardKVRun summarizes the event log of a real shardkv
@@ -44,7 +44,7 @@ func TestSummaryOfAShardKVRun(t *testing.T) {
 	if err := metrics.Close(c); err != nil {
 		t.Fatal(err)
 	}
-	s, err := runsummary.ReadFile(ev.Path("kv"))
+	s, err := runs.ReadFile(ev.Path("kv"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestSummaryOfAShardKVRun(t *testing.T) {
 	if perShard != shards {
 		t.Errorf("%d write.shard.completed rows, want %d", perShard, shards)
 	}
-	if info := runsummary.InfoFrom("kv", s, nil); info.Status != runsummary.StatusCompleted {
+	if info := runs.InfoFrom("kv", s, nil); info.Status != runs.StatusCompleted {
 		t.Errorf("status %s", info.Status)
 	}
 }

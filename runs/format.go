@@ -1,4 +1,4 @@
-package runsummary
+package runs
 
 import (
 	"encoding/json"

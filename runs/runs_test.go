@@ -1,4 +1,4 @@
-package runsummary_test
+package runs_test
 
 import (
 	"bytes"
@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/runctx"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
+	"github.com/milestone-go/milestone/runs"
 )
 
 // writeRunsDir writes, with the real collector, three runs whose names sort
@@ -60,38 +60,38 @@ func writeRunsDir(t *testing.T) string {
 
 func TestListRuns(t *testing.T) {
 	dir := writeRunsDir(t)
-	runs, err := runsummary.ListRuns(dir)
+	list, err := runs.ListRuns(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var ids, statuses []string
-	for _, r := range runs {
+	for _, r := range list {
 		ids = append(ids, filepath.Base(r.Dir))
 		statuses = append(statuses, r.Status)
 	}
 	wantIDs := []string{"b-complete", "c-reader", "a-incomplete", "d-failed", "z-garbage"}
-	wantStatuses := []string{runsummary.StatusCompleted, runsummary.StatusNoWrite, runsummary.StatusIncomplete, runsummary.StatusFailed, runsummary.StatusUnreadable}
+	wantStatuses := []string{runs.StatusCompleted, runs.StatusNoWrite, runs.StatusIncomplete, runs.StatusFailed, runs.StatusUnreadable}
 	if strings.Join(ids, " ") != strings.Join(wantIDs, " ") || strings.Join(statuses, ",") != strings.Join(wantStatuses, ",") {
 		t.Fatalf("runs %v with statuses %v, want %v with %v", ids, statuses, wantIDs, wantStatuses)
 	}
-	b := runs[0].Summary
-	if runs[0].RunID() != "b-complete" || b.TotalMS != 2000 || b.WritesStarted != 1 || b.WritesCompleted != 1 ||
+	b := list[0].Summary
+	if list[0].RunID() != "b-complete" || b.TotalMS != 2000 || b.WritesStarted != 1 || b.WritesCompleted != 1 ||
 		b.Rows.Written != 500 || b.Retries.ShardRetries != 1 || b.Retries.S3Retries != 1 || b.Dropped != 0 ||
 		!b.First.Equal(time.Date(2026, 11, 30, 9, 0, 1, 0, time.UTC)) {
 		t.Errorf("b-complete: %+v", b)
 	}
-	if a := runs[2].Summary; a.WritesStarted != 1 || a.WritesCompleted != 0 || a.Rows.Written != 70 {
+	if a := list[2].Summary; a.WritesStarted != 1 || a.WritesCompleted != 0 || a.Rows.Written != 70 {
 		t.Errorf("a-incomplete: %+v", a)
 	}
-	if d := runs[3].Summary; d.WritesFailed["cancelled"] != 1 {
+	if d := list[3].Summary; d.WritesFailed["cancelled"] != 1 {
 		t.Errorf("d-failed: writes failed %v, want cancelled ×1", d.WritesFailed)
 	}
-	if z := runs[4]; z.Err == "" || z.Summary != nil || z.RunID() != "" {
+	if z := list[4]; z.Err == "" || z.Summary != nil || z.RunID() != "" {
 		t.Errorf("z-garbage: %+v, want the read error and no summary", z)
 	}
 
 	var text bytes.Buffer
-	if err := runsummary.WriteRunsText(&text, runs); err != nil {
+	if err := runs.WriteRunsText(&text, list); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(text.String()), "\n")
@@ -113,31 +113,31 @@ func TestListRuns(t *testing.T) {
 	}
 
 	var js bytes.Buffer
-	if err := runsummary.WriteRunsJSON(&js, runs); err != nil {
+	if err := runs.WriteRunsJSON(&js, list); err != nil {
 		t.Fatal(err)
 	}
-	var decoded []runsummary.RunInfo
+	var decoded []runs.RunInfo
 	if err := json.Unmarshal(js.Bytes(), &decoded); err != nil || len(decoded) != 5 {
 		t.Fatalf("json (%v): %s", err, js.String())
 	}
 	if d := decoded[0]; d.RunID() != "b-complete" || d.Status != "completed" || d.Summary.Rows.Written != 500 || len(d.Summary.Phases) == 0 {
 		t.Errorf("json first run %+v", d)
 	}
-	if d := decoded[4]; d.Status != runsummary.StatusUnreadable || d.Err == "" || d.Summary != nil {
+	if d := decoded[4]; d.Status != runs.StatusUnreadable || d.Err == "" || d.Summary != nil {
 		t.Errorf("json unreadable run %+v", d)
 	}
 }
 
 func TestListRunsEmptyAndMissing(t *testing.T) {
-	runs, err := runsummary.ListRuns(t.TempDir())
-	if err != nil || len(runs) != 0 {
-		t.Fatalf("empty dir: %v, %v", runs, err)
+	list, err := runs.ListRuns(t.TempDir())
+	if err != nil || len(list) != 0 {
+		t.Fatalf("empty dir: %v, %v", list, err)
 	}
 	var js bytes.Buffer
-	if err := runsummary.WriteRunsJSON(&js, runs); err != nil || strings.TrimSpace(js.String()) != "[]" {
+	if err := runs.WriteRunsJSON(&js, list); err != nil || strings.TrimSpace(js.String()) != "[]" {
 		t.Errorf("empty JSON %q, %v", js.String(), err)
 	}
-	if _, err := runsummary.ListRuns(filepath.Join(t.TempDir(), "missing")); !os.IsNotExist(err) {
+	if _, err := runs.ListRuns(filepath.Join(t.TempDir(), "missing")); !os.IsNotExist(err) {
 		t.Errorf("missing dir: %v, want not-exist", err)
 	}
 }

@@ -1,4 +1,4 @@
-package runsummary_test
+package runs_test
 
 import (
 	"context"
@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/milestone-go/milestone/internal/report/runsummary"
 	"github.com/milestone-go/milestone/metrics/collectortest"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/runs"
 )
 
 // TestEventTableForAnyCatalog writes events of the suite's own catalog (not
@@ -49,7 +49,7 @@ func TestEventTableForAnyCatalog(t *testing.T) {
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err := runsummary.ReadFile(c.Path("generic"))
+	s, err := runs.ReadFile(c.Path("generic"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,19 +95,19 @@ func TestUndeclaredEvents(t *testing.T) {
 	for _, tc := range []struct {
 		end, status string
 	}{
-		{"", runsummary.StatusIncomplete},
-		{`{"event":"job_ended","ts":"2026-03-17T23:33:54.000Z","query_id":"q1","status":"ok"}` + "\n", runsummary.StatusCompleted},
-		{`{"event":"job_ended","ts":"2026-03-17T23:33:54.000Z","query_id":"q1","status":"error"}` + "\n", runsummary.StatusFailed},
-		{`{"event":"job_ended","ts":"2026-03-17T23:33:54.000Z","query_id":"q1","status":"cancelled"}` + "\n", runsummary.StatusCancelled},
+		{"", runs.StatusIncomplete},
+		{`{"event":"job_ended","ts":"2026-03-17T23:33:54.000Z","query_id":"q1","status":"ok"}` + "\n", runs.StatusCompleted},
+		{`{"event":"job_ended","ts":"2026-03-17T23:33:54.000Z","query_id":"q1","status":"error"}` + "\n", runs.StatusFailed},
+		{`{"event":"job_ended","ts":"2026-03-17T23:33:54.000Z","query_id":"q1","status":"cancelled"}` + "\n", runs.StatusCancelled},
 	} {
-		s, err := runsummary.Read(strings.NewReader(header + body + tc.end))
+		s, err := runs.Read(strings.NewReader(header + body + tc.end))
 		if err != nil {
 			t.Fatal(err)
 		}
 		if s.ShardedKV || !slices.Equal(s.RunIDs, []string{"q1"}) || s.Unknown["op_ended"] != 3 {
 			t.Fatalf("summary %+v", s)
 		}
-		if got := runsummary.InfoFrom("q1", s, nil).Status; got != tc.status {
+		if got := runs.InfoFrom("q1", s, nil).Status; got != tc.status {
 			t.Errorf("ending %q: status %s, want %s", tc.end, got, tc.status)
 		}
 		scan, sink := s.EventTable[0], s.EventTable[1]

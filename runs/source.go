@@ -1,0 +1,130 @@
+package runs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/milestone-go/milestone/metrics/clickhouse"
+)
+
+// Source is where runs are read from: an event-log directory (Dir) or a
+// ClickHouse table (ClickHouse). Both give a run as the lines
+// metrics/eventlog writes, so everything this package computes is the same
+// from either.
+type Source interface {
+	// List returns every run, oldest first.
+	List(ctx context.Context) ([]RunInfo, error)
+	// Open returns the event-log lines of the run with id (a run id, or an
+	// event-log directory's name for it); an error wrapping ErrNotFound
+	// when there is none, or ErrBadID when id cannot be one (in a
+	// directory: see CheckID).
+	Open(ctx context.Context, id string) (io.ReadCloser, error)
+	// String names the source for messages.
+	String() string
+}
+
+// ErrNotFound is what Open's error wraps when the source has no such run.
+var ErrNotFound = errors.New("no such run")
+
+// ErrBadID is what Open's error wraps when id cannot name a run: it is
+// empty, "." or "..", or holds a character other than letters, digits and
+// ._:- (a path separator, say).
+var ErrBadID = errors.New("not a run id")
+
+var idRE = regexp.MustCompile(`^[A-Za-z0-9._:-]+$`)
+
+// CheckID returns an error wrapping ErrBadID when id cannot name a run.
+func CheckID(id string) error {
+	if !idRE.MatchString(id) || id == "." || id == ".." {
+		return fmt.Errorf("%q: %w", id, ErrBadID)
+	}
+	return nil
+}
+
+// Dir returns the Source of the event-log directory path: a subdirectory
+// per run holding its events.jsonl, as metrics/eventlog writes them.
+func Dir(path string) Source { return dirSource{path: path} }
+
+type dirSource struct{ path string }
+
+func (d dirSource) String() string { return d.path }
+
+func (d dirSource) List(context.Context) ([]RunInfo, error) { return ListRuns(d.path) }
+
+// Open opens id's events.jsonl. The file must be inside the directory once
+// symbolic links are resolved: a link out of it is refused as not found.
+func (d dirSource) Open(_ context.Context, id string) (io.ReadCloser, error) {
+	if err := CheckID(id); err != nil {
+		return nil, err
+	}
+	root, err := filepath.EvalSymlinks(d.path)
+	if err != nil {
+		return nil, err
+	}
+	path, err := filepath.EvalSymlinks(filepath.Join(root, id, FileName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("run %s in %s: %w", id, d.path, ErrNotFound)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if rel, err := filepath.Rel(root, path); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return nil, fmt.Errorf("run %s in %s: %w (its file is outside the directory)", id, d.path, ErrNotFound)
+	}
+	return os.Open(path)
+}
+
+// ClickHouse returns the Source of a table metrics/clickhouse writes; the
+// options are clickhouse.New's (only the connection and table ones
+// matter).
+func ClickHouse(opts ...clickhouse.Option) Source { return chSource{opts: opts} }
+
+type chSource struct{ opts []clickhouse.Option }
+
+func (c chSource) String() string { return "ClickHouse" }
+
+func (c chSource) List(ctx context.Context) ([]RunInfo, error) {
+	all, err := clickhouse.ListRuns(ctx, c.opts...)
+	if err != nil {
+		return nil, err
+	}
+	list := make([]RunInfo, 0, len(all))
+	for id, lines := range all {
+		s, err := Read(bytes.NewReader(lines))
+		list = append(list, InfoFrom(id, s, err))
+	}
+	SortRuns(list)
+	return list, nil
+}
+
+func (c chSource) Open(ctx context.Context, id string) (io.ReadCloser, error) {
+	if id == "" {
+		return nil, fmt.Errorf("%q: %w", id, ErrBadID)
+	}
+	lines, err := clickhouse.ReadRun(ctx, id, c.opts...)
+	if err != nil {
+		return nil, err
+	}
+	if len(lines) == 0 {
+		return nil, fmt.Errorf("run %s in ClickHouse: %w", id, ErrNotFound)
+	}
+	return io.NopCloser(bytes.NewReader(lines)), nil
+}
+
+// Summarize reads run id from src and returns its report.
+func Summarize(ctx context.Context, src Source, id string) (*Summary, error) {
+	rc, err := src.Open(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	return Read(rc)
+}

@@ -1,0 +1,163 @@
+package runs_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/milestone-go/milestone/examples/shardkv"
+	"github.com/milestone-go/milestone/internal/testkit/chserver"
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/clickhouse"
+	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
+	"github.com/milestone-go/milestone/runs"
+)
+
+func keys(n int) iter.Seq2[[]byte, []byte] {
+	return func(yield func([]byte, []byte) bool) {
+		for i := range n {
+			if !yield([]byte(fmt.Sprintf("key-%06d", i)), []byte("value")) {
+				return
+			}
+		}
+	}
+}
+
+// TestClickHouseGivesWhatTheFilesGive writes real runs (completed with
+// retries, failed, cancelled) into an event-log directory and a real
+// ClickHouse table at once: the two Sources list the same runs with the
+// same figures, and give the same summaries and the same decoded events.
+func TestClickHouseGivesWhatTheFilesGive(t *testing.T) {
+	s := chserver.Start(t)
+	// Each sink reads the clock itself: whole seconds stamp an event alike
+	// in both.
+	clock := func() time.Time { return time.Now().Truncate(time.Second) }
+	ch, err := clickhouse.New(clickhouse.WithURL(s.URL), clickhouse.WithCreateTable(), clickhouse.WithClock(clock),
+		clickhouse.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	ev, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := metrics.Multi(ev, ch)
+	quiet := slog.New(slog.DiscardHandler)
+	data := t.TempDir()
+	for i, faults := range []*shardkv.Faults{nil, shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00001", 1), shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00000", 9)} {
+		_, _ = shardkv.Write(context.Background(), data, keys(2000), shardkv.WriteOptions{
+			NumShards: 3, Collector: c, Logger: quiet, RunID: fmt.Sprintf("api-run-%d", i), Faults: faults,
+			StorageRetry: shardkv.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond},
+		})
+	}
+	if err := metrics.Close(c); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx := context.Background()
+	files, tables := runs.Dir(dir), runs.ClickHouse(clickhouse.WithURL(s.URL))
+	fromFiles, err := files.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromTable, err := tables.List(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fromFiles) != 3 || len(fromTable) != 3 {
+		t.Fatalf("%d runs in the files, %d in the table, want 3", len(fromFiles), len(fromTable))
+	}
+	statuses := map[string]bool{}
+	for i := range fromFiles {
+		f, tb := fromFiles[i], fromTable[i]
+		if f.ID != tb.ID || f.TraceID != tb.TraceID || f.Status != tb.Status || !f.Start.Equal(tb.Start) ||
+			f.DurationMS != tb.DurationMS || f.Events != tb.Events || f.Errors != tb.Errors {
+			t.Errorf("run %d:\nfiles %+v\ntable %+v", i, f, tb)
+		}
+		statuses[f.Status] = true
+		sf, err := runs.Summarize(ctx, files, f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		st, err := runs.Summarize(ctx, tables, f.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// What only a file has: where it is and its header line.
+		sf.Path, sf.Lines, sf.Version, sf.Host, sf.PID = "", 0, "", "", 0
+		st.Path, st.Lines, st.Version, st.Host, st.PID = "", 0, "", "", 0
+		if !reflect.DeepEqual(sf, st) {
+			t.Errorf("run %s: the summaries differ\nfiles %+v\ntable %+v", f.ID, sf, st)
+		}
+		df := decode(t, files, f.ID)
+		dt := decode(t, tables, f.ID)
+		if len(df) == 0 || !reflect.DeepEqual(df, dt) {
+			t.Errorf("run %s: decoded shard writes differ\nfiles %+v\ntable %+v", f.ID, df, dt)
+		}
+	}
+	if !statuses[runs.StatusCompleted] || !statuses[runs.StatusFailed] {
+		t.Errorf("statuses %v: want a completed and a failed run", statuses)
+	}
+	for _, src := range []runs.Source{files, tables} {
+		if _, err := src.Open(ctx, "no-such-run"); !errors.Is(err, runs.ErrNotFound) {
+			t.Errorf("%s: Open of a missing run: %v", src, err)
+		}
+	}
+}
+
+func decode(t *testing.T, src runs.Source, id string) []shardyfusion.ShardWriteStarted {
+	t.Helper()
+	rc, err := src.Open(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	out, err := runs.Decode[shardyfusion.ShardWriteStarted](rc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestDirRefusesPathsOutOfIt: ids that are not a single name, and a link
+// out of the directory, are refused.
+func TestDirRefusesPathsOutOfIt(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "events")
+	outside := filepath.Join(root, "secret")
+	for _, d := range []string{filepath.Join(dir, "ok"), outside} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(d, runs.FileName), []byte(`{"event":"x","ts":"2026-01-01T00:00:00Z","run_id":"r"}`+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(outside, filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	src := runs.Dir(dir)
+	ctx := context.Background()
+	if rc, err := src.Open(ctx, "ok"); err != nil {
+		t.Errorf("Open(ok): %v", err)
+	} else {
+		rc.Close()
+	}
+	for _, id := range []string{"", ".", "..", "../secret", "ok/../../secret", "%2e%2e", "a\x00b", "/etc/passwd"} {
+		if _, err := src.Open(ctx, id); !errors.Is(err, runs.ErrBadID) {
+			t.Errorf("Open(%q): %v, want ErrBadID", id, err)
+		}
+	}
+	if _, err := src.Open(ctx, "link"); !errors.Is(err, runs.ErrNotFound) {
+		t.Errorf("Open of a link out of the directory: %v, want ErrNotFound", err)
+	}
+}
