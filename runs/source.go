@@ -82,6 +82,27 @@ func (d dirSource) Open(_ context.Context, id string) (io.ReadCloser, error) {
 	return os.Open(path)
 }
 
+// Sizer is a Source that can tell how long a run's log is now, cheaply:
+// the explorer watches a run that is being written with it. Dir's source
+// is one (the file's size).
+type Sizer interface {
+	Size(ctx context.Context, id string) (int64, error)
+}
+
+// Size returns the size of id's events.jsonl.
+func (d dirSource) Size(ctx context.Context, id string) (int64, error) {
+	f, err := d.Open(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	st, err := f.(*os.File).Stat()
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
 // ClickHouse returns the Source of a table metrics/clickhouse writes; the
 // options are clickhouse.New's (only the connection and table ones
 // matter).

@@ -47,7 +47,7 @@ func usageLine(lead, line string) string {
 }
 
 // commands lists every subcommand, in the order the usage shows them.
-var commands = []*command{summarizeCmd, runsCmd, profileCmd, traceCmd, clickhouseDDLCmd, docsCmd, mixinCommand}
+var commands = []*command{summarizeCmd, runsCmd, profileCmd, serveCmd, traceCmd, clickhouseDDLCmd, docsCmd, mixinCommand}
 
 // mainUsage is the usage of the whole program: every command's usage lines,
 // then one line on each.
