@@ -1,6 +1,7 @@
 package runs
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -396,13 +397,13 @@ func (g *gapWatch) Read(p []byte) (int, error) {
 
 // line notes the timestamp of the line whose head is g.head.
 func (g *gapWatch) line() {
-	const key = `"ts":"`
-	i := strings.Index(string(g.head), key)
+	key := []byte(`"ts":"`)
+	i := bytes.Index(g.head, key)
 	if i < 0 {
 		return
 	}
 	rest := g.head[i+len(key):]
-	j := strings.IndexByte(string(rest), '"')
+	j := bytes.IndexByte(rest, '"')
 	if j < 0 {
 		return
 	}

@@ -3,6 +3,7 @@ package tracing
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/trace"
 
+	"github.com/milestone-go/milestone/internal/lib/jsonscan"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/runctx"
 )
@@ -99,46 +101,72 @@ type lineReader struct {
 	endsRun map[string]bool
 	roots   map[string]rootInfo
 	ended   map[trace.SpanID]bool // steps already ended
+	members []jsonscan.Member     // the current line's, reused
+	decls   map[string]*metrics.Descriptor
+}
+
+// lookup finds the declaration of an event by its wire name, remembering
+// the answer (nil for an event this program does not declare).
+func (lr *lineReader) lookup(wire string) *metrics.Descriptor {
+	if d, ok := lr.decls[wire]; ok {
+		return d
+	}
+	if lr.decls == nil {
+		lr.decls = map[string]*metrics.Descriptor{}
+	}
+	d := lookup(wire)
+	lr.decls[wire] = d
+	return d
+}
+
+// fields are a line's members, read without a map.
+type fields []jsonscan.Member
+
+// str returns key's string value ("" when absent or not a string). It may
+// point into the line: clone it to keep it.
+func (f fields) str(key string) string {
+	raw, _ := jsonscan.Get(f, key)
+	s, _ := jsonscan.Str(raw)
+	return s
 }
 
 // read returns the event of one line; ok is false for a line that is not
 // an event (event_log_started, events_dropped).
 func (lr *lineReader) read(line []byte) (id ident, e evt, at time.Time, ok bool, err error) {
-	dec := json.NewDecoder(bytes.NewReader(line))
-	dec.UseNumber()
-	var fields map[string]any
-	if err := dec.Decode(&fields); err != nil {
+	members, err := jsonscan.Object(lr.members[:0], line)
+	lr.members = members
+	if err != nil {
 		return id, e, at, false, err
 	}
-	name, _ := fields["event"].(string)
+	f := fields(members)
+	name := f.str("event")
 	switch name {
 	case "":
 		return id, e, at, false, fmt.Errorf("no event name")
 	case "event_log_started":
-		if k, ok := fields["run_key"].(string); ok && k != "" {
-			lr.runKey = k
+		if k := f.str("run_key"); k != "" {
+			lr.runKey = strings.Clone(k)
 		}
-		if ends, ok := fields["ends_run"].([]any); ok {
+		if raw, ok := jsonscan.Get(f, "ends_run"); ok {
+			var ends []string
+			_ = json.Unmarshal(raw, &ends)
 			for _, w := range ends {
-				if s, ok := w.(string); ok {
-					lr.endsRun[s] = true
-				}
+				lr.endsRun[w] = true
 			}
 		}
 		return id, e, at, false, nil
 	case "events_dropped":
 		return id, e, at, false, nil
 	}
-	ts, _ := fields["ts"].(string)
+	ts := f.str("ts")
 	if at, err = time.Parse(time.RFC3339Nano, ts); err != nil {
 		return id, e, at, false, fmt.Errorf("ts %q: %w", ts, err)
 	}
-	run, _ := fields[lr.runKey].(string)
-	id, err = lr.ident(fields, run)
+	id, err = lr.ident(f, strings.Clone(f.str(lr.runKey)))
 	if err != nil {
 		return id, e, at, false, err
 	}
-	e = lr.event(name, fields)
+	e = lr.event(strings.Clone(name), f)
 	if e.hasDur && id.step {
 		id.ends = !lr.ended[id.span]
 		lr.ended[id.span] = true
@@ -148,18 +176,19 @@ func (lr *lineReader) read(line []byte) (id ident, e evt, at time.Time, ok bool,
 
 // ident reads a line's place in its trace: the ids it carries, or the ids
 // derived from its run for a line written before lines carried them.
-func (lr *lineReader) ident(fields map[string]any, run string) (ident, error) {
+func (lr *lineReader) ident(f fields, run string) (ident, error) {
 	id := ident{run: run}
 	hexID := func(key string, into []byte) (bool, error) {
-		s, ok := fields[key].(string)
-		if !ok || s == "" {
+		s := f.str(key)
+		if s == "" {
 			return false, nil
 		}
-		var v []byte
-		if _, err := fmt.Sscanf(s, "%x", &v); err != nil || len(v) != len(into) {
+		if len(s) != 2*len(into) {
 			return false, fmt.Errorf("%s %q is not %d hex bytes", key, s, len(into))
 		}
-		copy(into, v)
+		if _, err := hex.Decode(into, []byte(s)); err != nil {
+			return false, fmt.Errorf("%s %q is not %d hex bytes", key, s, len(into))
+		}
 		return true, nil
 	}
 	hasTrace, err := hexID("trace_id", id.trace[:])
@@ -195,22 +224,20 @@ func (lr *lineReader) ident(fields map[string]any, run string) (ident, error) {
 
 // event reads the event's name, group, duration, error and fields, through
 // its declaration when this program declares it.
-func (lr *lineReader) event(name string, fields map[string]any) evt {
+func (lr *lineReader) event(name string, f fields) evt {
 	e := evt{name: name, endsRun: lr.endsRun[name]}
-	skip := map[string]bool{"event": true, "ts": true, lr.runKey: true, "trace_id": true, "span_id": true,
-		"parent_span_id": true, "trace_parent_id": true}
-	d := lookup(name)
+	d := lr.lookup(name)
 	durField, durScale := "", int64(0)
 	if d != nil {
 		e.group, e.endsRun = string(d.Group), d.EndsRun || e.endsRun
-		for _, f := range d.Fields {
-			if f.Role == metrics.RoleDuration {
-				durField, durScale = f.Name, int64(f.Unit.Scale())
+		for _, fd := range d.Fields {
+			if fd.Role == metrics.RoleDuration {
+				durField, durScale = fd.Name, int64(fd.Unit.Scale())
 			}
 		}
 		level := d.Level
 		if d.LevelBy != nil {
-			if v, ok := fields[d.LevelBy.Name].(string); ok {
+			if v := f.str(d.LevelBy.Name); v != "" {
 				level = d.LevelOfValue(v)
 			}
 		}
@@ -220,7 +247,7 @@ func (lr *lineReader) event(name string, fields map[string]any) evt {
 	} else {
 		e.group = groupOf(name)
 		for _, k := range []string{"duration_ms", "wall_time_s", "duration_s"} {
-			if _, ok := fields[k]; ok {
+			if _, ok := jsonscan.Get(f, k); ok {
 				durField, durScale = k, 1e6
 				if !strings.HasSuffix(k, "_ms") {
 					durScale = 1e9
@@ -228,52 +255,72 @@ func (lr *lineReader) event(name string, fields map[string]any) evt {
 				break
 			}
 		}
-		if s, _ := fields["status"].(string); s == "error" || s == "failed" || s == "failure" {
+		if s := f.str("status"); s == "error" || s == "failed" || s == "failure" {
 			e.errType = name
 		}
 	}
 	if e.errType != "" {
-		if t, _ := fields["error_type"].(string); t != "" {
-			e.errType = t
+		if t := f.str("error_type"); t != "" {
+			e.errType = strings.Clone(t)
 		}
 	}
-	if n, ok := fields[durField].(json.Number); ok && durField != "" {
-		e.dur, e.hasDur = exactDuration(string(n), durScale), true
+	if raw, ok := jsonscan.Get(f, durField); ok && durField != "" && isNumber(raw) {
+		e.dur, e.hasDur = exactDuration(string(raw), durScale), true
 	}
-	keys := make([]string, 0, len(fields))
-	for k := range fields {
-		if !skip[k] {
-			keys = append(keys, k)
+	if d != nil {
+		for _, fd := range d.Fields {
+			if raw, ok := jsonscan.Get(f, fd.Name); ok {
+				e.attrs = appendAttr(e.attrs, fd.Name, raw)
+			}
+		}
+		return e
+	}
+	keys := make([]string, 0, len(f))
+	for _, m := range f {
+		if !lineKeys[m.Key] && m.Key != lr.runKey {
+			keys = append(keys, m.Key)
 		}
 	}
 	slices.Sort(keys)
-	if d != nil {
-		keys = keys[:0]
-		for _, f := range d.Fields {
-			if _, ok := fields[f.Name]; ok {
-				keys = append(keys, f.Name)
-			}
-		}
-	}
 	for _, k := range keys {
-		switch v := fields[k].(type) {
-		case json.Number:
-			if i, err := v.Int64(); err == nil {
-				e.attrs = append(e.attrs, attribute.Int64(k, i))
-			} else if f, err := v.Float64(); err == nil {
-				e.attrs = append(e.attrs, attribute.Float64(k, f))
-			}
-		case bool:
-			e.attrs = append(e.attrs, attribute.Bool(k, v))
-		case string:
-			if len(v) > maxAttrLen {
-				v = v[:maxAttrLen]
-			}
-			e.attrs = append(e.attrs, attribute.String(k, v))
-		}
+		raw, _ := jsonscan.Get(f, k)
+		e.attrs = appendAttr(e.attrs, strings.Clone(k), raw)
 	}
 	return e
 }
+
+// appendAttr appends the attribute of a raw JSON value: an integer, a
+// float, a boolean or a string (cut at maxAttrLen); anything else is left
+// out.
+func appendAttr(attrs []attribute.KeyValue, key string, raw []byte) []attribute.KeyValue {
+	switch {
+	case len(raw) == 0:
+	case raw[0] == '"':
+		if v, ok := jsonscan.Str(raw); ok {
+			if len(v) > maxAttrLen {
+				v = v[:maxAttrLen]
+			}
+			attrs = append(attrs, attribute.String(key, strings.Clone(v)))
+		}
+	case string(raw) == "true" || string(raw) == "false":
+		attrs = append(attrs, attribute.Bool(key, raw[0] == 't'))
+	case isNumber(raw):
+		if i, err := strconv.ParseInt(string(raw), 10, 64); err == nil {
+			attrs = append(attrs, attribute.Int64(key, i))
+		} else if x, err := strconv.ParseFloat(string(raw), 64); err == nil {
+			attrs = append(attrs, attribute.Float64(key, x))
+		}
+	}
+	return attrs
+}
+
+// isNumber reports whether raw starts like a JSON number.
+func isNumber(raw []byte) bool {
+	return len(raw) > 0 && (raw[0] == '-' || '0' <= raw[0] && raw[0] <= '9')
+}
+
+// lineKeys are the keys of every line that are not the event's fields.
+var lineKeys = map[string]bool{"event": true, "ts": true, "trace_id": true, "span_id": true, "parent_span_id": true, "trace_parent_id": true}
 
 // lookup finds the declaration of an event by its wire name, in any
 // catalog of the program.
@@ -303,6 +350,9 @@ func groupOf(name string) string {
 // each) to a Duration without float rounding: "15.737257" ms is
 // 15,737,257 ns, as the event log wrote it.
 func exactDuration(num string, scale int64) time.Duration {
+	if d, ok := decimalDuration(num, scale); ok {
+		return d
+	}
 	r, ok := new(big.Rat).SetString(num)
 	if !ok {
 		f, _ := strconv.ParseFloat(num, 64)
@@ -311,4 +361,42 @@ func exactDuration(num string, scale int64) time.Duration {
 	r.Mul(r, new(big.Rat).SetInt64(scale))
 	q := new(big.Int).Quo(r.Num(), r.Denom())
 	return time.Duration(q.Int64())
+}
+
+// decimalDuration is exactDuration's fast path: a plain decimal ("12",
+// "15.737257", "-0.5") whose fractional digits scale divides into whole
+// nanoseconds. It reports false for anything else (an exponent, too many
+// digits), which the exact path handles.
+func decimalDuration(num string, scale int64) (time.Duration, bool) {
+	neg := strings.HasPrefix(num, "-")
+	if neg {
+		num = num[1:]
+	}
+	whole, frac, _ := strings.Cut(num, ".")
+	if whole == "" || len(whole) > 12 || len(frac) > 9 {
+		return 0, false
+	}
+	w, err := strconv.ParseInt(whole, 10, 64)
+	if err != nil {
+		return 0, false
+	}
+	ns := w * scale
+	if frac != "" {
+		f, err := strconv.ParseInt(frac, 10, 64)
+		if err != nil || f < 0 {
+			return 0, false
+		}
+		div := int64(1)
+		for range len(frac) {
+			div *= 10
+		}
+		if scale%div != 0 {
+			return 0, false
+		}
+		ns += f * (scale / div)
+	}
+	if neg {
+		ns = -ns
+	}
+	return time.Duration(ns), true
 }

@@ -49,8 +49,8 @@ func (s *Server) serveRun(w http.ResponseWriter, r *http.Request, id string) {
 	s.render(w, "run.html", page)
 }
 
-// readRun reads the run once, handing its lines to the summary, the
-// profile and the event list at the same time.
+// readRun reads the run once, handing its lines to a glance (its status
+// and counts), the profile and the event list at the same time.
 func (s *Server) readRun(ctx context.Context, id string) (*runPage, error) {
 	rc, err := s.src.Open(ctx, id)
 	if err != nil {
@@ -64,7 +64,7 @@ func (s *Server) readRun(ctx context.Context, id string) (*runPage, error) {
 		events eventRing
 	)
 	err = fanOut(rc,
-		func(r io.Reader) (err error) { sum, err = runs.Read(r); return err },
+		func(r io.Reader) (err error) { sum, err = runs.Glance(r); return err },
 		func(r io.Reader) error { prof, perr = runs.ProfileOf(r); drain(r); return nil },
 		events.fill,
 	)
