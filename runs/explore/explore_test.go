@@ -161,8 +161,15 @@ func TestTheExplorerShowsARunAsItsProfileSays(t *testing.T) {
 		if math.Abs(bar.Start-s.StartMS) > 1 || math.Abs(bar.Dur-s.DurationMS) > 1 || bar.Parent != s.ParentID || !bar.HasTooltip {
 			t.Errorf("bar %+v, span %s starts %v ms, lasts %v ms, parent %s", bar, s.Title(), s.StartMS, s.DurationMS, s.ParentID)
 		}
-		if parent, ok := byID[bar.Parent]; ok && (bar.X < parent.X-1 || bar.X+bar.W > parent.X+parent.W+1) {
-			t.Errorf("bar %s [%v, %v] is not within its parent's [%v, %v]", bar.ID, bar.X, bar.X+bar.W, parent.X, parent.X+parent.W)
+		// Within its parent, to the log's millisecond (each end of a span is
+		// a timestamp cut to the millisecond), on the page's own scale.
+		if parent, ok := byID[bar.Parent]; ok {
+			pxPerMS := parent.W / math.Max(parent.Dur, 1e-9)
+			if bar.X < parent.X-pxPerMS-0.5 || bar.X+bar.W > parent.X+parent.W+pxPerMS+0.5 ||
+				bar.Start < parent.Start-1 || bar.Start+bar.Dur > parent.Start+parent.Dur+1 {
+				t.Errorf("bar %s [%v, %v] px, [%v, %v] ms is not within its parent's [%v, %v] px, [%v, %v] ms", bar.ID, bar.X, bar.X+bar.W,
+					bar.Start, bar.Start+bar.Dur, parent.X, parent.X+parent.W, parent.Start, parent.Start+parent.Dur)
+			}
 		}
 	}
 	var retries int
