@@ -28,9 +28,10 @@
 //   - logctx: fields bound to a context, named loggers, log events and failures.
 //   - jsonlog: a fast slog.Handler writing flat or ECS JSON lines.
 //   - runs: the runs recorded, read from an event-log directory or
-//     ClickHouse: listed, summarized, decoded into their structs.
-//   - cmd/milestone: the command line: summarize, runs, trace, clickhouse
-//     ddl, docs and mixin.
+//     ClickHouse: listed, summarized, profiled, decoded into their structs.
+//   - runs/explore: the run explorer, a web page of the runs.
+//   - cmd/milestone: the command line: summarize, runs, profile, serve,
+//     trace, clickhouse ddl, docs and mixin.
 //
 // The built-in catalog is documented in docs/events.md, generated from its
 // declarations in metrics/shardyfusion (go generate ./...).

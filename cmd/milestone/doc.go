@@ -7,8 +7,12 @@
 //	milestone summarize [--json] --clickhouse URL RUN_ID
 //	milestone runs [--json] [DIR]
 //	milestone runs [--json] --clickhouse URL
+//	milestone profile [--json] PATH
+//	milestone profile [--json] --clickhouse URL RUN_ID
+//	milestone serve [-addr HOST:PORT] DIR
+//	milestone serve [-addr HOST:PORT] --clickhouse URL
 //	milestone trace PATH
-//	milestone clickhouse ddl [--database DB] [--table TABLE]
+//	milestone clickhouse ddl [--database DB] [--table TABLE] [--cluster NAME] [--server-version V] [--create URL[,URL...]]
 //	milestone docs [-o FILE]
 //	milestone mixin [--catalog NS] --out DIR [--window 5m] [--warn-rate 0.1] [--warn-for 10m]
 //	                [--latency NAME=DUR] [--stall-after 1h] [--runbook-url URL]
@@ -35,12 +39,24 @@
 // events dropped and a status: completed, failed, incomplete (a run that
 // started and never ended), no write, or unreadable.
 //
+// profile shows where a run's time went step by step: its steps as the
+// spans of its trace, each with its start, duration, self time and share of
+// the run, the critical path, and warnings (skewed steps, a retry storm, a
+// stall, a run that never ended).
+//
+// serve runs the run explorer (runs/explore) on 127.0.0.1:8420 unless -addr
+// says otherwise: the runs list, and each run's timeline, profile and
+// events, updated live while a run of DIR is being written.
+//
 // trace rebuilds a finished run's trace from its event log and sends it
 // over OTLP (configured by the standard OTEL_* variables), on the ids the
 // live metrics/tracing collector used, and prints its trace id.
 //
-// clickhouse ddl prints the CREATE TABLE statement of the table
-// metrics/clickhouse inserts into.
+// clickhouse ddl prints the statements that create the table
+// metrics/clickhouse inserts into: one CREATE TABLE, or with --cluster a
+// MergeTree table per node and a Distributed table over them, sharded by
+// run; --server-version picks the column types for the servers' version,
+// and --create runs the statements on every server named instead.
 //
 // docs writes the Markdown page of the built-in catalog (docs/events.md).
 //

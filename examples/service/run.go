@@ -28,6 +28,8 @@ import (
 	"github.com/milestone-go/milestone/metrics/prom"
 	"github.com/milestone-go/milestone/metrics/selfmetrics"
 	"github.com/milestone-go/milestone/metrics/tracing"
+	"github.com/milestone-go/milestone/runs"
+	"github.com/milestone-go/milestone/runs/explore"
 )
 
 // config holds the command line.
@@ -123,6 +125,7 @@ type service struct {
 	writeLim       *shardkv.Limiter
 	tracer         trace.Tracer // with -otlp, for the HTTP requests' spans
 	readLim        *shardkv.Limiter
+	explorer       http.Handler // the run explorer of the event logs (runs/explore)
 
 	reader atomic.Pointer[shardkv.Reader] // nil until the first snapshot is open
 	gen    atomic.Int64                   // generation of the newest snapshot written
@@ -187,6 +190,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-events: %w", err)
 	}
 	s.writeCollector = metrics.Multi(s.collector, ev)
+	if s.explorer, err = explore.New(runs.Dir(cfg.events), explore.WithLogger(logctx.Logger("explore"))); err != nil {
+		return err
+	}
 	// milestone's own health (drops, losses, write errors, panics, invalid
 	// values, label overflows, ignored events) joins /metrics as
 	// milestone_* families: every collector of the write path, and the log
@@ -228,7 +234,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	url := "http://" + ln.Addr().String()
-	fmt.Fprintf(stderr, "service: listening on %s (/metrics, /get?key=user:00000042, POST /refresh)\n", url)
+	fmt.Fprintf(stderr, "service: listening on %s (/metrics, /get?key=user:00000042, POST /refresh, /explore/)\n", url)
 	fmt.Fprintf(stderr, "service: one event log per write under %s (go run ./cmd/milestone runs %s)\n", cfg.events, cfg.events)
 	logctx.Event(ctx, s.log, "service_listening", "addr", ln.Addr().String(), "url", url, "data", cfg.data, "events", cfg.events,
 		"rows", cfg.rows, "num_shards", cfg.shards, "log_format", cfg.logFormat, "otlp", cfg.otlp)

@@ -34,6 +34,11 @@ func (s *service) routes() http.Handler {
 	mux.HandleFunc("GET /get", s.handleGet)
 	mux.HandleFunc("POST /refresh", s.handleRefresh)
 	mux.HandleFunc("GET /healthz", s.handleHealth)
+	if s.explorer != nil {
+		// The run explorer of the writes' event logs; its links are
+		// relative, so it works under any prefix.
+		mux.Handle("GET /explore/", http.StripPrefix("/explore", s.explorer))
+	}
 	mux.HandleFunc("GET /{$}", s.handleIndex)
 	return s.withRequestID(mux)
 }
@@ -269,5 +274,6 @@ func (s *service) handleIndex(w http.ResponseWriter, r *http.Request) {
   GET  /get?key=user:00000042  a value as JSON; repeat key= for a multi-get
   POST /refresh              pick up the newest snapshot
   GET  /healthz              200 once a snapshot is served
+  GET  /explore/             the run explorer: every write's timeline, profile and events
 `)
 }

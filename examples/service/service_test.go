@@ -730,3 +730,52 @@ func TestShutdownLogsFlushFailuresBeforeTheLastLine(t *testing.T) {
 		t.Errorf("shutdown lines %v: want metrics_flush_failed before service_stopped, the last", names[max(0, len(names)-6):])
 	}
 }
+
+// TestTheDemoServesItsRunExplorer: /explore/ lists the writes, and a
+// write's page has its timeline, under the demo's own server.
+func TestTheDemoServesItsRunExplorer(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr testutil.SyncBuffer
+	done := make(chan error, 1)
+	exited := make(chan struct{})
+	go func() {
+		done <- run(ctx, []string{"-data", t.TempDir(), "-addr", "127.0.0.1:0", "-rows", "2000", "-shards", "3",
+			"-rewrite", "0", "-read-every", "0"}, &stdout, &stderr)
+		close(exited)
+	}()
+	url := waitListening(t, &stderr, exited)
+	waitReady(t, url)
+	get := func(u string) string {
+		t.Helper()
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET %s: %d %s", u, resp.StatusCode, b)
+		}
+		return string(b)
+	}
+	body := get(url + "/explore/")
+	i := strings.Index(body, `href="runs/`)
+	if i < 0 {
+		t.Fatalf("the explorer lists no run:\n%s", body)
+	}
+	link := body[i+len(`href="`):]
+	link = link[:strings.IndexByte(link, '"')]
+	page := get(url + "/explore/" + link)
+	if !strings.Contains(page, `<svg class="gantt"`) || !strings.Contains(page, "write.shards_completed") || !strings.Contains(page, `href="../static/style.css"`) {
+		t.Errorf("a write's page:\n%s", page)
+	}
+	if css := get(url + "/explore/static/style.css"); !strings.Contains(css, "svg.gantt") {
+		t.Errorf("the stylesheet: %q", css)
+	}
+	if !strings.Contains(get(url+"/"), "/explore/") {
+		t.Error("the index does not name /explore/")
+	}
+	cancel()
+	waitRunReturns(t, done)
+}

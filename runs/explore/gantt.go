@@ -49,8 +49,9 @@ type mark struct {
 
 // tick is a time label on the axis.
 type tick struct {
-	X     float64
-	Label string
+	X      float64
+	Label  string
+	Anchor string // the label's text-anchor: start, middle or end
 }
 
 // layout places the profile's spans on the timeline, one row each, in the
@@ -89,7 +90,14 @@ func layout(p *runs.Profile) gantt {
 	}
 	for i := 0; i <= 5; i++ {
 		ms := p.WallMS * float64(i) / 5
-		g.Ticks = append(g.Ticks, tick{X: labelWidth + ms*scale, Label: runs.Millis(ms)})
+		anchor := "middle"
+		switch i {
+		case 0:
+			anchor = "start"
+		case 5:
+			anchor = "end"
+		}
+		g.Ticks = append(g.Ticks, tick{X: labelWidth + ms*scale, Label: runs.Millis(ms), Anchor: anchor})
 	}
 	return g
 }
