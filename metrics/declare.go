@@ -43,6 +43,9 @@ type Spec struct {
 	EndsRun bool
 	// Instruments lists the metrics the event feeds; at least one.
 	Instruments []Instrument
+	// Work says what the event tells of its run's progress (see Work);
+	// most events say nothing.
+	Work []Work
 }
 
 // EventType is a declared event whose fields are the struct T: the handle
@@ -144,6 +147,12 @@ func declare(cat *Catalog, t reflect.Type, s Spec) (*Descriptor, error) {
 			return nil, fmt.Errorf("instrument %q: %w", in.Name, err)
 		}
 		d.Instruments = append(d.Instruments, &in)
+	}
+	for i, w := range s.Work {
+		if err := w.resolve(d); err != nil {
+			return nil, fmt.Errorf("work %d (stage %q): %w", i, w.Stage, err)
+		}
+		d.Work = append(d.Work, w)
 	}
 
 	catalogMu.Lock()

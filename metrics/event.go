@@ -60,6 +60,8 @@ type Descriptor struct {
 	Fields []*Field
 	// Instruments lists the metrics the event feeds, at least one.
 	Instruments []*Instrument
+	// Work says what the event tells of its run's progress (Spec.Work).
+	Work []Work
 
 	levels   []slog.Level // by LevelBy's label index, nil without LevelBy
 	goType   reflect.Type

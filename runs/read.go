@@ -44,6 +44,9 @@ type record struct {
 	WaitSeconds float64  `json:"wait_seconds"`
 	Tokens      int64    `json:"tokens_requested"`
 	ErrorType   string   `json:"error_type"`
+	// Progress (metrics.Work): decoded, not reported by the sections.
+	RowsExpected int64 `json:"rows_expected"`
+	Rows         int64 `json:"rows"`
 }
 
 // ReadFile summarizes path: an events.jsonl, or a run directory holding one.

@@ -97,14 +97,19 @@ func ListRuns(dir string) ([]RunInfo, error) {
 	return runs, nil
 }
 
-// SortRuns orders runs oldest first, runs with no timestamp last.
+// SortRuns orders runs oldest first, runs with no timestamp last, runs
+// that started at the same time by id (so that every source lists them in
+// one order).
 func SortRuns(runs []RunInfo) {
 	sort.SliceStable(runs, func(i, j int) bool {
 		a, b := runs[i].first(), runs[j].first()
 		if a.IsZero() != b.IsZero() {
 			return b.IsZero()
 		}
-		return a.Before(b)
+		if !a.Equal(b) {
+			return a.Before(b)
+		}
+		return runs[i].ID < runs[j].ID
 	})
 }
 

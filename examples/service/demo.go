@@ -43,6 +43,8 @@ func (s *service) writeSnapshot(ctx context.Context, p *progress) error {
 		BatchSize: s.cfg.batch,
 		Collector: s.writeCollector,
 		RateLimit: s.writeLim,
+		// Known up front: the progress of the write is known from its start.
+		ExpectedRows: int64(s.cfg.rows),
 	}
 	if s.cfg.faults {
 		opts.Faults = shardkv.NewFaults().Every(shardkv.OpPut, "shard-", 5)

@@ -56,6 +56,11 @@ type WriteOptions struct {
 	Faults *Faults
 	// RunID names the write; empty means NewRunID().
 	RunID string
+	// ExpectedRows is how many rows the caller will give, when it knows
+	// (0: unknown). write.started carries it, so that progress is known
+	// from the start (metrics/progress); sharding reports its progress
+	// every ShardingProgressEvery rows either way.
+	ExpectedRows int64
 	// BeforePublish, when set, is called after every shard and the manifest
 	// are stored and before CURRENT moves to the new manifest. An error
 	// aborts the write and leaves the previous snapshot published.
@@ -173,6 +178,10 @@ func Write(ctx context.Context, dir string, rows iter.Seq2[[]byte, []byte], opts
 	return res, nil
 }
 
+// ShardingProgressEvery is how many rows sharding assigns between two
+// write.sharding_progress events when the number of rows is not known.
+const ShardingProgressEvery = 16384
+
 // ErrorType classifies a write's error for the error_type label of
 // write.failed: "cancelled" and "deadline_exceeded" for a context that
 // ended, "rate_limited", "injected_fault" (the demo's storage faults),
@@ -198,7 +207,7 @@ func ErrorType(err error) string {
 
 func (w *writer) write(ctx context.Context, rows iter.Seq2[[]byte, []byte]) (*Result, error) {
 	o := &w.opts
-	metrics.Emit(ctx, w.run, shardyfusion.WriteStarted{})
+	metrics.Emit(ctx, w.run, shardyfusion.WriteStarted{RowsExpected: o.ExpectedRows})
 	logctx.Event(ctx, w.log, "write_started", "num_shards", o.NumShards, "batch_size", o.BatchSize)
 
 	// Sharding: assign every row to its shard, then sort each shard.
@@ -207,7 +216,7 @@ func (w *writer) write(ctx context.Context, rows iter.Seq2[[]byte, []byte]) (*Re
 	if err != nil {
 		return nil, err
 	}
-	d := metrics.End(shardingCtx, step, shardyfusion.ShardingCompleted{})
+	d := metrics.End(shardingCtx, step, shardyfusion.ShardingCompleted{Rows: total})
 	logctx.Event(ctx, w.log, "sharding_completed", "rows", total, "duration_ms", ms(d))
 
 	// Shard writes, Concurrency at a time, each a step within this phase's
@@ -303,7 +312,11 @@ feed:
 func (w *writer) shard(ctx context.Context, rows iter.Seq2[[]byte, []byte]) ([]bucket, int64, error) {
 	n := w.opts.NumShards
 	buckets := make([]bucket, n)
-	var seen int64
+	var seen, reported int64
+	every := int64(ShardingProgressEvery)
+	if w.opts.ExpectedRows > 0 {
+		every = max(w.opts.ExpectedRows/50, 1024) // about fifty reports
+	}
 	for k, v := range rows {
 		b := &buckets[shardOf(k, n)]
 		b.recs = append(b.recs, record{koff: len(b.arena), klen: len(k), vlen: len(v)})
@@ -315,6 +328,13 @@ func (w *writer) shard(ctx context.Context, rows iter.Seq2[[]byte, []byte]) ([]b
 				return nil, 0, err
 			}
 		}
+		if seen-reported >= every {
+			metrics.Emit(ctx, w.run, shardyfusion.ShardingProgress{Rows: seen - reported})
+			reported = seen
+		}
+	}
+	if seen > reported {
+		metrics.Emit(ctx, w.run, shardyfusion.ShardingProgress{Rows: seen - reported})
 	}
 	var total int64
 	for i := range buckets {
@@ -339,7 +359,7 @@ func (w *writer) shard(ctx context.Context, rows iter.Seq2[[]byte, []byte]) ([]b
 func (w *writer) writeShard(ctx context.Context, id int, b *bucket) (ShardInfo, error) {
 	p := w.opts.ShardRetry
 	ctx, step := w.run.Step(ctx)
-	metrics.Emit(ctx, w.run, shardyfusion.ShardWriteStarted{DBID: id})
+	metrics.Emit(ctx, w.run, shardyfusion.ShardWriteStarted{DBID: id, Rows: int64(len(b.recs))})
 	for attempt := 1; ; attempt++ {
 		info, err := w.shardAttempt(ctx, id, b)
 		if err == nil {

@@ -45,7 +45,7 @@ func ExampleNew() {
 		fmt.Println(sc.Text())
 	}
 	// Output:
-	// {"event":"write.started","ts":"2026-03-17T23:33:54.958Z","run_id":"nightly-42","trace_id":"829cd6c9b746487873397d52cdb76465","span_id":"36b75b12cbed89fd","elapsed_ms":0}
+	// {"event":"write.started","ts":"2026-03-17T23:33:54.958Z","run_id":"nightly-42","trace_id":"829cd6c9b746487873397d52cdb76465","span_id":"36b75b12cbed89fd","elapsed_ms":0,"rows_expected":0}
 	// {"event":"write.shard.completed","ts":"2026-03-17T23:33:54.963Z","run_id":"nightly-42","trace_id":"829cd6c9b746487873397d52cdb76465","span_id":"36b75b12cbed89fd","elapsed_ms":852.4,"db_id":3,"row_count":5000,"duration_ms":12.5}
 	// {"event":"write.completed","ts":"2026-03-17T23:33:54.968Z","run_id":"nightly-42","trace_id":"829cd6c9b746487873397d52cdb76465","span_id":"36b75b12cbed89fd","elapsed_ms":901,"rows_written":5000}
 }

@@ -163,6 +163,7 @@ var fullPayloadChanges = map[string][]change{
 	"write.started":            {inc("writes_started_total", 1)},
 	"write.sharding_completed": {obs("sharding_duration_seconds", 1.5)},
 	"write.shard.started":      {inc("shard_writes_started_total", 1)},
+	"write.sharding_progress":  {inc("rows_sharded_total", 3)},
 	"write.shard.completed": {
 		inc("shard_writes_completed_total", 1),
 		obs("shard_write_duration_seconds", 1.5),

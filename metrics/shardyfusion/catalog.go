@@ -21,23 +21,40 @@ const (
 	GroupRateLimiter metrics.Group = "rate_limiter"
 )
 
+// The stages of a write's work (metrics.Work): assigning the rows to their
+// shards, then writing them.
+const (
+	StageSharding = "sharding"
+	StageWriting  = "writing"
+)
+
 // The built-in events. Each struct is the event's payload; its declaration
 // below gives the rest. Elapsed (elapsed_ms) is filled by Run, Duration
 // (duration_ms) by End and Done.
 type (
-	// WriteStarted: a sharded write began.
+	// WriteStarted: a sharded write began. RowsExpected is the number of
+	// rows the caller said it would give (0: unknown).
 	WriteStarted struct {
-		Elapsed time.Duration `milestone:"elapsed_ms,elapsed"`
+		Elapsed      time.Duration `milestone:"elapsed_ms,elapsed"`
+		RowsExpected int64         `milestone:"rows_expected"`
 	}
-	// ShardingCompleted: every row was assigned to its shard.
+	// ShardingProgress: sharding assigned Rows more rows to their shards.
+	ShardingProgress struct {
+		Elapsed time.Duration `milestone:"elapsed_ms,elapsed"`
+		Rows    int64         `milestone:"rows"`
+	}
+	// ShardingCompleted: every row was assigned to its shard; Rows is the
+	// number of rows to write (duplicate keys counted once).
 	ShardingCompleted struct {
 		Elapsed  time.Duration `milestone:"elapsed_ms,elapsed"`
 		Duration time.Duration `milestone:"duration_ms,duration"`
+		Rows     int64         `milestone:"rows"`
 	}
-	// ShardWriteStarted: a shard began writing.
+	// ShardWriteStarted: a shard began writing its Rows rows.
 	ShardWriteStarted struct {
 		Elapsed time.Duration `milestone:"elapsed_ms,elapsed"`
 		DBID    int           `milestone:"db_id"`
+		Rows    int64         `milestone:"row_count"`
 	}
 	// ShardWriteCompleted: a shard was written and closed.
 	ShardWriteCompleted struct {
@@ -136,6 +153,10 @@ var (
 		Code: 1, Wire: "write.started", Group: GroupWrite,
 		Help: "A sharded write began.", Message: "write started",
 		Instruments: []metrics.Instrument{metrics.Count("writes_started_total", "Sharded writes started.")},
+		Work: []metrics.Work{
+			{Stage: StageSharding, Unit: "rows", Total: "rows_expected"},
+			{Stage: StageWriting, Unit: "rows", Total: "rows_expected"},
+		},
 	})
 	_ = metrics.MustDeclare[ShardingCompleted](Catalog, metrics.Spec{
 		Code: 2, Wire: "write.sharding_completed", Group: GroupWrite,
@@ -143,11 +164,16 @@ var (
 		Instruments: []metrics.Instrument{
 			metrics.Hist("sharding_duration_seconds", "Time spent assigning rows to shards, in seconds.", "duration_ms", metrics.BucketsStep),
 		},
+		Work: []metrics.Work{
+			{Stage: StageSharding, Unit: "rows", Complete: true},
+			{Stage: StageWriting, Unit: "rows", Total: "rows"},
+		},
 	})
 	_ = metrics.MustDeclare[ShardWriteStarted](Catalog, metrics.Spec{
 		Code: 3, Wire: "write.shard.started", Group: GroupWrite, Level: slog.LevelDebug,
 		Help: "A shard began writing.", Message: "shard {db_id} started",
 		Instruments: []metrics.Instrument{metrics.Count("shard_writes_started_total", "Shard writes started.")},
+		Work:        []metrics.Work{{Stage: StageWriting, Unit: "rows", Part: "db_id", Total: "row_count"}},
 	})
 	_ = metrics.MustDeclare[ShardWriteCompleted](Catalog, metrics.Spec{
 		Code: 4, Wire: "write.shard.completed", Group: GroupWrite,
@@ -157,6 +183,7 @@ var (
 			metrics.Hist("shard_write_duration_seconds", "Time to write one shard, in seconds.", "duration_ms", metrics.BucketsStep),
 			metrics.Sum("shard_rows_written_total", "Rows written into completed shards.", "row_count"),
 		},
+		Work: []metrics.Work{{Stage: StageWriting, Unit: "rows", Part: "db_id", Complete: true}},
 	})
 	_ = metrics.MustDeclare[ShardWritesCompleted](Catalog, metrics.Spec{
 		Code: 5, Wire: "write.shards_completed", Group: GroupWrite,
@@ -172,6 +199,7 @@ var (
 			metrics.Count("batches_written_total", "Batches written into shards."),
 			metrics.Sum("batch_rows_total", "Rows written in batches.", "batch_size"),
 		},
+		Work: []metrics.Work{{Stage: StageWriting, Unit: "rows", Part: "db_id", Done: "batch_size"}},
 	})
 	_ = metrics.MustDeclare[ManifestPublished](Catalog, metrics.Spec{
 		Code: 7, Wire: "write.manifest_published", Group: GroupWrite,
@@ -236,6 +264,8 @@ var (
 			metrics.Count("shard_write_retries_total", "Shard write attempts retried."),
 			metrics.Hist("shard_write_backoff_seconds", "Backoff before a shard write is retried, in seconds.", "backoff_s", metrics.BucketsWait),
 		},
+		// The failed attempt's batches are not progress: the shard starts over.
+		Work: []metrics.Work{{Stage: StageWriting, Unit: "rows", Part: "db_id", Restart: true}},
 	})
 	_ = metrics.MustDeclare[ShardWriteRetryExhausted](Catalog, metrics.Spec{
 		Code: 16, Wire: "write.shard.retry_exhausted", Group: GroupWrite, Level: slog.LevelError,
@@ -277,5 +307,11 @@ var (
 		Code: 21, Wire: "write.failed", Group: GroupWrite, Level: slog.LevelError, EndsRun: true,
 		Help: "A sharded write failed or was cancelled; no snapshot was published.", Message: "write failed ({error_type}) after {elapsed_ms} ms",
 		Instruments: []metrics.Instrument{metrics.Count("writes_failed_total", "Sharded writes that failed or were cancelled, by error type.", "error_type")},
+	})
+	_ = metrics.MustDeclare[ShardingProgress](Catalog, metrics.Spec{
+		Code: 22, Wire: "write.sharding_progress", Group: GroupWrite, Level: slog.LevelDebug,
+		Help: "Sharding assigned more rows to their shards.", Message: "{rows} more rows sharded",
+		Instruments: []metrics.Instrument{metrics.Sum("rows_sharded_total", "Rows assigned to their shard by sharding.", "rows")},
+		Work:        []metrics.Work{{Stage: StageSharding, Unit: "rows", Done: "rows"}},
 	})
 )

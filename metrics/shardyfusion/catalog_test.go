@@ -15,9 +15,9 @@ var builtin = []struct {
 	wire   string
 	fields string
 }{
-	{1, "write.started", "elapsed_ms"},
-	{2, "write.sharding_completed", "elapsed_ms duration_ms"},
-	{3, "write.shard.started", "elapsed_ms db_id"},
+	{1, "write.started", "elapsed_ms rows_expected"},
+	{2, "write.sharding_completed", "elapsed_ms duration_ms rows"},
+	{3, "write.shard.started", "elapsed_ms db_id row_count"},
 	{4, "write.shard.completed", "elapsed_ms db_id row_count duration_ms"},
 	{5, "write.shards_completed", "elapsed_ms duration_ms rows_written"},
 	{6, "write.batch_written", "elapsed_ms db_id batch_size"},
@@ -36,6 +36,7 @@ var builtin = []struct {
 	{19, "rate_limiter.throttled", "wait_seconds"},
 	{20, "rate_limiter.denied", "tokens_requested"},
 	{21, "write.failed", "elapsed_ms error_type"},
+	{22, "write.sharding_progress", "elapsed_ms rows"},
 }
 
 func TestBuiltinCatalogIsPinned(t *testing.T) {
