@@ -30,8 +30,10 @@ type (
 		Duration time.Duration `milestone:"duration_ms,duration"`
 		Nodes    int           `milestone:"nodes"`
 	}
-	// ExecutionStarted: the operators began.
-	ExecutionStarted struct{}
+	// ExecutionStarted: the operators began, to scan BytesTotal bytes.
+	ExecutionStarted struct {
+		BytesTotal int64 `milestone:"bytes_total"`
+	}
 	// OperatorStarted: one operator of the plan began.
 	OperatorStarted struct {
 		NodeID   int    `milestone:"node_id"`
@@ -88,6 +90,8 @@ var (
 	_ = metrics.MustDeclare[ExecutionStarted](Catalog, metrics.Spec{
 		Code: 5, Wire: "execution_started", Group: "query", Help: "The operators began.", Message: "execution started",
 		Instruments: []metrics.Instrument{metrics.Count("executions_total", "Executions started.")},
+		// A query's work is the bytes its scan reads.
+		Work: []metrics.Work{{Stage: "scan", Unit: "bytes", Total: "bytes_total"}},
 	})
 	_ = metrics.MustDeclare[OperatorStarted](Catalog, metrics.Spec{
 		Code: 6, Wire: "operator_started", Group: "operator", Level: slog.LevelDebug, Help: "An operator of the plan began.",
@@ -103,6 +107,7 @@ var (
 			metrics.Sum("operator_bytes_read_total", "Bytes operators read, by operator.", "bytes_read", "operator"),
 			metrics.Sum("operator_bytes_written_total", "Bytes operators wrote, by operator.", "bytes_written", "operator"),
 		},
+		Work: []metrics.Work{{Stage: "scan", Unit: "bytes", Done: "bytes_read"}},
 	})
 	_ = metrics.MustDeclare[OperatorEnded](Catalog, metrics.Spec{
 		Code: 8, Wire: "operator_ended", Group: "operator", Help: "An operator finished.",

@@ -154,7 +154,11 @@ func execute(qctx context.Context, run *metrics.Run, q Query) (int64, error) {
 	metrics.End(octx, opt, OptimizationEnded{Nodes: len(plan)})
 
 	ectx, exec := run.Step(qctx)
-	metrics.Emit(ectx, run, ExecutionStarted{})
+	var size int64
+	if st, err := os.Stat(q.Table); err == nil {
+		size = st.Size()
+	}
+	metrics.Emit(ectx, run, ExecutionStarted{BytesTotal: size})
 	ctx, cancel := context.WithCancelCause(ectx)
 	defer cancel(nil)
 	scanned := make(chan []Row, 4)

@@ -30,9 +30,19 @@ type (
 		WallTime    time.Duration `milestone:"wall_time_s,duration"`
 		ProcessTime time.Duration `milestone:"process_time_s,cpu"`
 	}
-	// TaskStarted: a task execution began.
+	// TaskStarted: a task execution began, with Inputs inputs of
+	// InputBytes bytes in all.
 	TaskStarted struct {
-		Inputs int `milestone:"inputs"`
+		Inputs     int   `milestone:"inputs"`
+		InputBytes int64 `milestone:"input_bytes"`
+	}
+	// InputDownloaded: one input was copied to the work directory.
+	InputDownloaded struct {
+		Bytes int64 `milestone:"bytes"`
+	}
+	// InputDecoded: one input was read and decoded.
+	InputDecoded struct {
+		Bytes int64 `milestone:"bytes"`
 	}
 	// TaskEnded: the task execution ended, with the step that failed.
 	TaskEnded struct {
@@ -46,6 +56,11 @@ var (
 	_ = metrics.MustDeclare[TaskStarted](Catalog, metrics.Spec{
 		Code: 1, Wire: "task_started", Group: "task", Help: "A task execution began.", Message: "task started with {inputs} inputs",
 		Instruments: []metrics.Instrument{metrics.Count("tasks_started_total", "Task executions started.")},
+		// A task's work is its inputs' bytes: downloaded, then decoded.
+		Work: []metrics.Work{
+			{Stage: "download", Unit: "bytes", Total: "input_bytes"},
+			{Stage: "decode", Unit: "bytes", Total: "input_bytes"},
+		},
 	})
 	_ = metrics.MustDeclare[StepEnded](Catalog, metrics.Spec{
 		Code: 2, Wire: "step", Group: "step", Help: "One step of a task ended.",
@@ -57,6 +72,18 @@ var (
 			metrics.Hist("step_duration_seconds", "Wall time of a step, in seconds, by step and status.", "wall_time_s", stepBuckets, "step", "status"),
 			metrics.Hist("step_cpu_seconds", "Process CPU time spent in a step, in seconds, by step.", "process_time_s", stepBuckets, "step"),
 		},
+	})
+	_ = metrics.MustDeclare[InputDownloaded](Catalog, metrics.Spec{
+		Code: 4, Wire: "input_downloaded", Group: "step", Level: slog.LevelDebug, Help: "One input was copied to the work directory.",
+		Message:     "input of {bytes} bytes downloaded",
+		Instruments: []metrics.Instrument{metrics.Sum("input_bytes_downloaded_total", "Input bytes copied to work directories.", "bytes")},
+		Work:        []metrics.Work{{Stage: "download", Unit: "bytes", Done: "bytes"}},
+	})
+	_ = metrics.MustDeclare[InputDecoded](Catalog, metrics.Spec{
+		Code: 5, Wire: "input_decoded", Group: "step", Level: slog.LevelDebug, Help: "One input was read and decoded.",
+		Message:     "input of {bytes} bytes decoded",
+		Instruments: []metrics.Instrument{metrics.Sum("input_bytes_decoded_total", "Input bytes read and decoded.", "bytes")},
+		Work:        []metrics.Work{{Stage: "decode", Unit: "bytes", Done: "bytes"}},
 	})
 	_ = metrics.MustDeclare[TaskEnded](Catalog, metrics.Spec{
 		Code: 3, Wire: "task_ended", Group: "task", EndsRun: true, Help: "A task execution ended.",

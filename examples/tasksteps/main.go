@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -83,7 +84,7 @@ func runTask(ctx context.Context, c metrics.Collector, o *options) (string, erro
 	ctx = logctx.With(ctx, "execution_id", id, "task_name", o.task, "project", o.project, "domain", o.domain)
 	ctx, clock := metrics.StartRun(runctx.With(ctx, id), c)
 	r := &runner{data: o.data, remote: remote, work: filepath.Join(o.data, "work", id), run: clock, fail: o.fail}
-	metrics.Emit(ctx, clock, TaskStarted{Inputs: o.inputs})
+	metrics.Emit(ctx, clock, TaskStarted{Inputs: o.inputs, InputBytes: inputBytes(remote)})
 	failed, err := r.Execute(ctx)
 	status := "success"
 	if err != nil {
@@ -91,4 +92,17 @@ func runTask(ctx context.Context, c metrics.Collector, o *options) (string, erro
 	}
 	metrics.EndRun(ctx, clock, TaskEnded{Status: status, FailedStep: failed})
 	return id, err
+}
+
+// inputBytes is the size of the inputs in the remote store: the task's
+// work (metrics.Work), downloaded then decoded.
+func inputBytes(remote string) int64 {
+	entries, _ := os.ReadDir(filepath.Join(remote, "inputs"))
+	var n int64
+	for _, e := range entries {
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			n += info.Size()
+		}
+	}
+	return n
 }

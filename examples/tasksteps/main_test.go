@@ -87,9 +87,13 @@ func TestTaskThroughEveryBackend(t *testing.T) {
 
 	// The JSON log: every line of the execution carries the context bound
 	// once.
-	n := 0
+	n, progress := 0, 0
 	for _, l := range r.JSONLog {
 		if l.Str("catalog") != "tasksteps" {
+			continue
+		}
+		if name := l.Str("event_name"); name == "input_downloaded" || name == "input_decoded" {
+			progress++ // the progress reports, at DEBUG
 			continue
 		}
 		n++
@@ -102,6 +106,9 @@ func TestTaskThroughEveryBackend(t *testing.T) {
 	}
 	if n != len(Steps)+2 {
 		t.Errorf("%d tasksteps log lines, want %d", n, len(Steps)+2)
+	}
+	if len(r.JSONLog) > 0 && progress != 0 && progress != 2*o.inputs {
+		t.Errorf("%d progress lines, want one per input downloaded and decoded (%d)", progress, 2*o.inputs)
 	}
 
 	// The user code's output, uploaded, is the statistics of the inputs.

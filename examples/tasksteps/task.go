@@ -125,32 +125,36 @@ func (r *runner) downloadInputs(ctx context.Context) error {
 			name = "missing-" + name
 		}
 		dst := filepath.Join(dir, filepath.Base(name))
-		if err := copyFile(filepath.Join(r.remote, "inputs", name), dst); err != nil {
+		n, err := copyFile(filepath.Join(r.remote, "inputs", name), dst)
+		if err != nil {
 			return err
 		}
+		metrics.Emit(ctx, r.run, InputDownloaded{Bytes: n})
 		r.local = append(r.local, dst)
 	}
 	return ctx.Err()
 }
 
-func copyFile(src, dst string) error {
+// copyFile copies src to dst and returns the bytes copied.
+func copyFile(src, dst string) (int64, error) {
 	in, err := os.Open(src)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer in.Close()
 	out, err := os.Create(dst)
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if _, err := io.Copy(out, in); err != nil {
+	n, err := io.Copy(out, in)
+	if err != nil {
 		out.Close()
-		return err
+		return n, err
 	}
-	return out.Close()
+	return n, out.Close()
 }
 
-func (r *runner) deserializeInputs(context.Context) error {
+func (r *runner) deserializeInputs(ctx context.Context) error {
 	for i, path := range r.local {
 		b, err := os.ReadFile(path)
 		if err != nil {
@@ -164,6 +168,7 @@ func (r *runner) deserializeInputs(context.Context) error {
 			return fmt.Errorf("%s: %w", filepath.Base(path), err)
 		}
 		r.values = append(r.values, vs...)
+		metrics.Emit(ctx, r.run, InputDecoded{Bytes: int64(len(b))})
 	}
 	return nil
 }

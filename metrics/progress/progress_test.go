@@ -65,8 +65,8 @@ func TestTrackerFollowsAWrite(t *testing.T) {
 		t.Errorf("ended: %+v", e)
 	}
 	sh := tr.Shares()
-	if math.Abs(sh["sharding"]-2.0/7) > 1e-9 || math.Abs(sh["writing"]-4.0/7) > 1e-9 {
-		t.Errorf("shares %v, want sharding 2/7 (to its completion) and writing 4/7", sh)
+	if math.Abs(sh["sharding"]-2.0/7) > 1e-9 || math.Abs(sh["writing"]-4.0/7) > 1e-9 || math.Abs(sh[progress.EndStage]-1.0/7) > 1e-9 {
+		t.Errorf("shares %v, want sharding 2/7 (to its completion), writing 4/7 and the end 1/7", sh)
 	}
 }
 

@@ -31,8 +31,14 @@ type Estimate struct {
 }
 
 // Weights are the shares of a run's time its stages take, by stage name; a
-// stage not named weighs the mean of those named (1 when none is).
+// stage not named weighs the mean of those named (1 when none is). EndStage
+// is the time after the last stage completed, until the run's ending event
+// (work no event reports); it counts only when named.
 type Weights map[string]float64
+
+// EndStage names, in Weights, the time from the last stage's completion to
+// the run's end.
+const EndStage = "(end)"
 
 // Stall thresholds.
 const (
@@ -171,6 +177,7 @@ func (t *Tracker) Shares() Weights {
 		w[s.name] = float64(to.Sub(from)) / float64(total)
 		from = to
 	}
+	w[EndStage] = float64(t.last.Sub(from)) / float64(total)
 	return w
 }
 
@@ -234,11 +241,16 @@ func (t *Tracker) weight(name string) float64 {
 	if len(t.weights) == 0 {
 		return 1
 	}
-	sum := 0.0
-	for _, w := range t.weights {
-		sum += w
+	sum, n := 0.0, 0
+	for k, w := range t.weights {
+		if k != EndStage {
+			sum, n = sum+w, n+1
+		}
 	}
-	return sum / float64(len(t.weights))
+	if n == 0 {
+		return 1
+	}
+	return sum / float64(n)
 }
 
 // compute is the run's fraction now, before the never-backwards rule.
@@ -252,6 +264,7 @@ func (t *Tracker) compute() float64 {
 		total += w
 		sum += w * s.fraction()
 	}
+	total += t.weights[EndStage] // done only when the run ends
 	if total == 0 {
 		return 0
 	}
