@@ -22,16 +22,16 @@ type Replay struct {
 	Total time.Duration
 	// Work and Tasks are the two estimates' samples.
 	Work, Tasks []progress.Sample
-	// Shares is the share of the run's time each of its stages took
-	// (progress.Tracker.Shares), to learn weights from.
-	Shares progress.Weights
+	// Model is what the run teaches of its application
+	// (progress.Tracker.Model), to learn from.
+	Model progress.Model
 }
 
 // ReplayProgress reads one finished run's lines and replays them with
-// weights w. Only events this program declares carry work; the task count
+// the model m. Only events this program declares carry work; the task count
 // reads every event's span.
-func ReplayProgress(r io.Reader, w progress.Weights) (*Replay, error) {
-	tr := progress.NewTracker(w)
+func ReplayProgress(r io.Reader, m progress.Model) (*Replay, error) {
+	tr := progress.NewTracker(m)
 	var (
 		out          Replay
 		start        time.Time
@@ -77,7 +77,7 @@ func ReplayProgress(r io.Reader, w progress.Weights) (*Replay, error) {
 		out.Tasks = append(out.Tasks, progress.Sample{At: at, Fraction: tf, ETA: eta})
 		out.Total = at
 	}
-	out.Shares = tr.Shares()
+	out.Model = tr.Model()
 	return &out, nil
 }
 
@@ -110,28 +110,28 @@ type AccuracyRow struct {
 
 // Accuracy replays finished runs of one application (their event-log
 // lines, by run id) and scores both estimates on each, the work estimate
-// weighing the stages as the application's other runs did (leave one
-// out: a run's own times never inform its estimate).
+// with the model the application's other runs teach (leave one out: a
+// run's own times never inform its estimate).
 func Accuracy(app string, logs map[string][]byte) ([]AccuracyRow, error) {
 	ids := make([]string, 0, len(logs))
 	for id := range logs {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
-	shares := map[string]progress.Weights{}
+	models := map[string]progress.Model{}
 	for _, id := range ids {
-		r, err := ReplayProgress(strings.NewReader(string(logs[id])), nil)
+		r, err := ReplayProgress(strings.NewReader(string(logs[id])), progress.Model{})
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", id, err)
 		}
-		shares[id] = r.Shares
+		models[id] = r.Model
 	}
 	var rows []AccuracyRow
 	for _, id := range ids {
-		var others []progress.Weights
+		var others []progress.Model
 		for _, o := range ids {
 			if o != id {
-				others = append(others, shares[o])
+				others = append(others, models[o])
 			}
 		}
 		r, err := ReplayProgress(strings.NewReader(string(logs[id])), progress.Learn(others...))
@@ -144,16 +144,16 @@ func Accuracy(app string, logs map[string][]byte) ([]AccuracyRow, error) {
 	return rows, nil
 }
 
-// WriteAccuracy writes rows as a table: per run, the time-weighted RMS
-// error and the median ETA error after 20% of each estimate, then the
-// medians of each column.
-func WriteAccuracy(w io.Writer, rows []AccuracyRow) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "app\trun\ttime\twork RMS\twork ETA err\ttasks RMS\ttasks ETA err\tmonotone\t")
+// Medians are the medians of an accuracy table's columns (-1 for an ETA
+// column with no figure).
+type Medians struct {
+	WorkRMS, WorkETA, TasksRMS, TasksETA float64
+}
+
+// MediansOf returns the medians of rows' columns.
+func MediansOf(rows []AccuracyRow) Medians {
 	var wr, we, tr, te []float64
 	for _, r := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%s\t%.3f\t%s\t%v\t\n", r.App, r.Run, r.Total.Round(time.Millisecond),
-			r.Work.RMS, pct(r.Work.MedianETAError), r.Tasks.RMS, pct(r.Tasks.MedianETAError), r.Work.Monotone)
 		wr, tr = append(wr, r.Work.RMS), append(tr, r.Tasks.RMS)
 		if r.Work.MedianETAError >= 0 {
 			we = append(we, r.Work.MedianETAError)
@@ -162,7 +162,21 @@ func WriteAccuracy(w io.Writer, rows []AccuracyRow) error {
 			te = append(te, r.Tasks.MedianETAError)
 		}
 	}
-	fmt.Fprintf(tw, "median\t\t\t%.3f\t%s\t%.3f\t%s\t\t\n", median(wr), pct(median(we)), median(tr), pct(median(te)))
+	return Medians{median(wr), median(we), median(tr), median(te)}
+}
+
+// WriteAccuracy writes rows as a table: per run, the time-weighted RMS
+// error and the median ETA error after 20% of each estimate, then the
+// medians of each column.
+func WriteAccuracy(w io.Writer, rows []AccuracyRow) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "app\trun\ttime\twork RMS\twork ETA err\ttasks RMS\ttasks ETA err\tmonotone\t")
+	for _, r := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%.3f\t%s\t%.3f\t%s\t%v\t\n", r.App, r.Run, r.Total.Round(time.Millisecond),
+			r.Work.RMS, pct(r.Work.MedianETAError), r.Tasks.RMS, pct(r.Tasks.MedianETAError), r.Work.Monotone)
+	}
+	m := MediansOf(rows)
+	fmt.Fprintf(tw, "median\t\t\t%.3f\t%s\t%.3f\t%s\t\t\n", m.WorkRMS, pct(m.WorkETA), m.TasksRMS, pct(m.TasksETA))
 	return tw.Flush()
 }
 
@@ -181,4 +195,37 @@ func median(vs []float64) float64 {
 	s := slices.Clone(vs)
 	slices.Sort(s)
 	return s[(len(s)-1)/2]
+}
+
+// The bar an estimate is held to (DuckDB's measure): over a set of runs,
+// a median time-weighted RMS error of MaxRMS and a median ETA error after
+// 20% of MaxETAError at most.
+const (
+	MaxRMS      = 0.05
+	MaxETAError = 0.15
+)
+
+// CheckAccuracy returns what is wrong with an accuracy table's work
+// estimate: a run where it went back or was no closer to t/T than the task
+// count, or medians over the bar (MaxRMS, MaxETAError). A run with a
+// failed attempt may be further off: the redone work is not progress, so
+// the estimate holds while it is redone.
+func CheckAccuracy(rows []AccuracyRow) []string {
+	var problems []string
+	for _, r := range rows {
+		if !r.Work.Monotone {
+			problems = append(problems, r.Run+": the work estimate went back")
+		}
+		if r.Work.RMS >= r.Tasks.RMS {
+			problems = append(problems, fmt.Sprintf("%s: the work estimate's RMS error %.3f is no better than the task count's %.3f", r.Run, r.Work.RMS, r.Tasks.RMS))
+		}
+	}
+	m := MediansOf(rows)
+	if m.WorkRMS > MaxRMS {
+		problems = append(problems, fmt.Sprintf("median time-weighted RMS error %.3f, over %.2f", m.WorkRMS, MaxRMS))
+	}
+	if m.WorkETA < 0 || m.WorkETA > MaxETAError {
+		problems = append(problems, fmt.Sprintf("median ETA error after 20%% %s, over %.0f%%", pct(m.WorkETA), 100*MaxETAError))
+	}
+	return problems
 }

@@ -40,9 +40,19 @@ type (
 	InputDownloaded struct {
 		Bytes int64 `milestone:"bytes"`
 	}
-	// InputDecoded: one input was read and decoded.
+	// InputDecoded: input number Input was read and decoded: Bytes bytes,
+	// Values values.
 	InputDecoded struct {
-		Bytes int64 `milestone:"bytes"`
+		Input  int   `milestone:"input"`
+		Bytes  int64 `milestone:"bytes"`
+		Values int   `milestone:"values"`
+	}
+	// InputComputed: the user code went through the Values values of input
+	// number Input (checked, summed and sorted them), Bytes bytes of it.
+	InputComputed struct {
+		Input  int   `milestone:"input"`
+		Values int   `milestone:"values"`
+		Bytes  int64 `milestone:"bytes"`
 	}
 	// TaskEnded: the task execution ended, with the step that failed.
 	TaskEnded struct {
@@ -60,6 +70,7 @@ var (
 		Work: []metrics.Work{
 			{Stage: "download", Unit: "bytes", Total: "input_bytes"},
 			{Stage: "decode", Unit: "bytes", Total: "input_bytes"},
+			{Stage: "compute", Unit: "bytes", Total: "input_bytes"},
 		},
 	})
 	_ = metrics.MustDeclare[StepEnded](Catalog, metrics.Spec{
@@ -81,9 +92,15 @@ var (
 	})
 	_ = metrics.MustDeclare[InputDecoded](Catalog, metrics.Spec{
 		Code: 5, Wire: "input_decoded", Group: "step", Level: slog.LevelDebug, Help: "One input was read and decoded.",
-		Message:     "input of {bytes} bytes decoded",
+		Message:     "input {input} decoded: {bytes} bytes, {values} values",
 		Instruments: []metrics.Instrument{metrics.Sum("input_bytes_decoded_total", "Input bytes read and decoded.", "bytes")},
 		Work:        []metrics.Work{{Stage: "decode", Unit: "bytes", Done: "bytes"}},
+	})
+	_ = metrics.MustDeclare[InputComputed](Catalog, metrics.Spec{
+		Code: 6, Wire: "input_computed", Group: "step", Level: slog.LevelDebug, Help: "The user code went through one input's values.",
+		Message:     "input {input}: {values} values ({bytes} bytes) computed",
+		Instruments: []metrics.Instrument{metrics.Sum("values_computed_total", "Input values the user code went through.", "values")},
+		Work:        []metrics.Work{{Stage: "compute", Unit: "bytes", Done: "bytes"}},
 	})
 	_ = metrics.MustDeclare[TaskEnded](Catalog, metrics.Spec{
 		Code: 3, Wire: "task_ended", Group: "task", EndsRun: true, Help: "A task execution ended.",

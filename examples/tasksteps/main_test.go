@@ -92,7 +92,7 @@ func TestTaskThroughEveryBackend(t *testing.T) {
 		if l.Str("catalog") != "tasksteps" {
 			continue
 		}
-		if name := l.Str("event_name"); name == "input_downloaded" || name == "input_decoded" {
+		if name := l.Str("event_name"); name == "input_downloaded" || name == "input_decoded" || name == "input_computed" {
 			progress++ // the progress reports, at DEBUG
 			continue
 		}
@@ -107,8 +107,8 @@ func TestTaskThroughEveryBackend(t *testing.T) {
 	if n != len(Steps)+2 {
 		t.Errorf("%d tasksteps log lines, want %d", n, len(Steps)+2)
 	}
-	if len(r.JSONLog) > 0 && progress != 0 && progress != 2*o.inputs {
-		t.Errorf("%d progress lines, want one per input downloaded and decoded (%d)", progress, 2*o.inputs)
+	if len(r.JSONLog) > 0 && progress != 0 && progress != 3*o.inputs {
+		t.Errorf("%d progress lines, want one per input downloaded, decoded and computed (%d)", progress, 3*o.inputs)
 	}
 
 	// The user code's output, uploaded, is the statistics of the inputs.
@@ -335,5 +335,20 @@ func TestCommand(t *testing.T) {
 	}
 	if err := run(context.Background(), []string{"-fail", "nap"}, &stdout, &stderr); err == nil || !strings.Contains(err.Error(), `-fail "nap" is not a step`) {
 		t.Errorf("-fail nap: %v", err)
+	}
+}
+
+func TestKthOfSortedChunks(t *testing.T) {
+	chunks := [][]float64{{-3, 0, 0, 2.5}, {-1e300, 7}, {}, {0.5, 1, 1e-300, 99}}
+	var all []float64
+	for _, c := range chunks {
+		slices.Sort(c)
+		all = append(all, c...)
+	}
+	slices.Sort(all)
+	for k := range all {
+		if got := kth(chunks, k); got != all[k] {
+			t.Errorf("kth(%d) = %v, want %v", k, got, all[k])
+		}
 	}
 }

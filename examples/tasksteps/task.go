@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 
 	"github.com/milestone-go/milestone/metrics"
 )
@@ -70,7 +71,8 @@ type runner struct {
 
 	task   Task
 	local  []string
-	values []float64
+	values [][]float64 // by input
+	sizes  []int64     // each input's bytes
 	out    Output
 }
 
@@ -167,41 +169,91 @@ func (r *runner) deserializeInputs(ctx context.Context) error {
 		if err := json.Unmarshal(b, &vs); err != nil {
 			return fmt.Errorf("%s: %w", filepath.Base(path), err)
 		}
-		r.values = append(r.values, vs...)
-		metrics.Emit(ctx, r.run, InputDecoded{Bytes: int64(len(b))})
+		r.values, r.sizes = append(r.values, vs), append(r.sizes, int64(len(b)))
+		metrics.Emit(ctx, r.run, InputDecoded{Input: i, Bytes: int64(len(b)), Values: len(vs)})
 	}
 	return nil
 }
 
 // executeUserCode is the task's own computation: mean, standard deviation
-// and percentiles of every input value.
-func (r *runner) executeUserCode(context.Context) error {
-	vs := slices.Clone(r.values)
-	if r.fail == "execute_user_code" {
-		vs = append(vs, math.NaN())
+// and percentiles of every input value. It goes through the inputs one by
+// one, checking, summing and sorting each and reporting it done, then reads
+// the percentiles off the sorted inputs (no merge).
+func (r *runner) executeUserCode(ctx context.Context) error {
+	chunks := make([][]float64, len(r.values))
+	var sum float64
+	n := 0
+	for i := range r.values {
+		vs := slices.Clone(r.values[i]) // the inputs stay as decoded
+		if r.fail == "execute_user_code" && i == len(r.values)-1 {
+			vs = append(vs, math.NaN())
+		}
+		chunks[i] = vs
+		for _, v := range vs {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("%w: input value %v is not a number", ErrUserCode, v)
+			}
+			sum += v
+		}
+		slices.Sort(vs)
+		n += len(vs)
+		metrics.Emit(ctx, r.run, InputComputed{Input: i, Values: len(vs), Bytes: r.sizes[i]})
 	}
-	if len(vs) == 0 {
+	if n == 0 {
 		return fmt.Errorf("%w: no input values", ErrUserCode)
 	}
-	var sum float64
-	for _, v := range vs {
-		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return fmt.Errorf("%w: input value %v is not a number", ErrUserCode, v)
-		}
-		sum += v
-	}
-	mean := sum / float64(len(vs))
+	mean := sum / float64(n)
 	var sq float64
-	for _, v := range vs {
-		sq += (v - mean) * (v - mean)
+	for _, vs := range chunks {
+		for _, v := range vs {
+			sq += (v - mean) * (v - mean)
+		}
 	}
-	slices.Sort(vs)
-	r.out = Output{Count: len(vs), Mean: mean, StdDev: math.Sqrt(sq / float64(len(vs))), Percentiles: map[string]float64{}}
+	r.out = Output{Count: n, Mean: mean, StdDev: math.Sqrt(sq / float64(n)), Percentiles: map[string]float64{}}
 	for _, p := range r.task.Percentiles {
-		i := int(math.Ceil(p/100*float64(len(vs)))) - 1
-		r.out.Percentiles[fmt.Sprintf("p%g", p)] = vs[max(0, min(i, len(vs)-1))]
+		i := int(math.Ceil(p/100*float64(n))) - 1
+		r.out.Percentiles[fmt.Sprintf("p%g", p)] = kth(chunks, max(0, min(i, n-1)))
 	}
 	return nil
+}
+
+// kth returns the k-th smallest value (from 0) of sorted chunks: the
+// smallest value x with more than k values at most x, found by a binary
+// search over the float64s in their order.
+func kth(chunks [][]float64, k int) float64 {
+	atMost := func(x float64) int {
+		n := 0
+		for _, c := range chunks {
+			n += sort.Search(len(c), func(i int) bool { return c[i] > x })
+		}
+		return n
+	}
+	lo, hi := orderedBits(math.Inf(-1)), orderedBits(math.Inf(1))
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if atMost(fromOrderedBits(mid)) > k {
+			hi = mid
+		} else {
+			lo = mid + 1
+		}
+	}
+	return fromOrderedBits(lo)
+}
+
+// orderedBits maps a float64 (not NaN) to a uint64 of the same order.
+func orderedBits(f float64) uint64 {
+	b := math.Float64bits(f)
+	if b>>63 == 1 {
+		return ^b
+	}
+	return b | 1<<63
+}
+
+func fromOrderedBits(b uint64) float64 {
+	if b>>63 == 1 {
+		return math.Float64frombits(b &^ (1 << 63))
+	}
+	return math.Float64frombits(^b)
 }
 
 func (r *runner) uploadOutputs(context.Context) error {

@@ -19,7 +19,7 @@ func feed[T any](tr *progress.Tracker, t0 time.Time, at time.Duration, v T) {
 
 func TestTrackerFollowsAWrite(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
-	tr := progress.NewTracker(progress.Weights{shardyfusion.StageSharding: 0.25, shardyfusion.StageWriting: 0.75})
+	tr := progress.NewTracker(progress.Model{Shares: progress.Weights{shardyfusion.StageSharding: 0.25, shardyfusion.StageWriting: 0.75}})
 	s := time.Second
 	feed(tr, t0, 0, shardyfusion.WriteStarted{RowsExpected: 1000})
 	if e := tr.Estimate(t0); !e.Known || e.Fraction != 0 || e.ETA != -1 {
@@ -72,7 +72,7 @@ func TestTrackerFollowsAWrite(t *testing.T) {
 
 func TestTheETAIsTheAveragePace(t *testing.T) {
 	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
-	tr := progress.NewTracker(nil)
+	tr := progress.NewTracker(progress.Model{})
 	feed(tr, t0, 0, shardyfusion.WriteStarted{RowsExpected: 100})
 	feed(tr, t0, 10*time.Second, shardyfusion.ShardingProgress{Rows: 50})
 	// Equal weights: sharding half done is a quarter of the run, after 10 s.

@@ -6,12 +6,20 @@ import (
 	"time"
 )
 
-// Learn averages the shares of finished runs (Tracker.Shares) into the
-// weights of their stages.
-func Learn(shares ...Weights) Weights {
-	sum, n := Weights{}, map[string]int{}
-	for _, s := range shares {
-		for k, v := range s {
+// Learn averages what finished runs taught (Tracker.Model) into one Model.
+func Learn(models ...Model) Model {
+	shares, perUnit := make([]map[string]float64, len(models)), make([]map[string]float64, len(models))
+	for i, m := range models {
+		shares[i], perUnit[i] = m.Shares, m.PerUnit
+	}
+	return Model{Shares: mean(shares), PerUnit: mean(perUnit)}
+}
+
+// mean averages maps key by key, over the maps that have the key.
+func mean(ms []map[string]float64) map[string]float64 {
+	sum, n := map[string]float64{}, map[string]int{}
+	for _, m := range ms {
+		for k, v := range m {
 			sum[k] += v
 			n[k]++
 		}

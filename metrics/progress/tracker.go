@@ -30,6 +30,16 @@ type Estimate struct {
 	Ended bool
 }
 
+// Model is what a Tracker knows of an application's runs, learned from
+// finished ones (Tracker.Model, Learn): the share of a run's time each stage
+// takes, and the time one unit of each stage's work takes. With the second,
+// a run with more of one stage's work than usual weighs that stage more.
+type Model struct {
+	Shares Weights
+	// PerUnit is the seconds one unit of a stage's work takes, by stage.
+	PerUnit map[string]float64
+}
+
 // Weights are the shares of a run's time its stages take, by stage name; a
 // stage not named weighs the mean of those named (1 when none is). EndStage
 // is the time after the last stage completed, until the run's ending event
@@ -50,6 +60,7 @@ const (
 // concurrent use.
 type Tracker struct {
 	weights  Weights
+	perUnit  map[string]float64
 	stages   []*stage
 	byName   map[string]*stage
 	catalogs map[*metrics.Catalog]bool
@@ -74,9 +85,11 @@ type stage struct {
 // part is one part's work.
 type part struct{ total, done float64 }
 
-// NewTracker returns a tracker that weighs stages by w (nil: equally).
-func NewTracker(w Weights) *Tracker {
-	return &Tracker{weights: w, byName: map[string]*stage{}, catalogs: map[*metrics.Catalog]bool{}}
+// NewTracker returns a tracker that weighs stages by m: by their work
+// times the time per unit when m knows it for every stage and every total
+// is known, else by their shares (equally when m is empty).
+func NewTracker(m Model) *Tracker {
+	return &Tracker{weights: m.Shares, perUnit: m.PerUnit, byName: map[string]*stage{}, catalogs: map[*metrics.Catalog]bool{}}
 }
 
 // Observe adds an event of the run, emitted at at.
@@ -155,10 +168,23 @@ func (t *Tracker) Observe(at time.Time, d *metrics.Descriptor, p *metrics.Payloa
 	}
 }
 
+// Model returns what the run teaches of its application: each stage's
+// share of its time and time per unit (Learn averages them over runs).
+func (t *Tracker) Model() Model {
+	m := Model{Shares: t.Shares(), PerUnit: map[string]float64{}}
+	total := t.last.Sub(t.start).Seconds()
+	for _, s := range t.stages {
+		if work := s.totalWork(); work > 0 {
+			m.PerUnit[s.name] = m.Shares[s.name] * total / work
+		}
+	}
+	return m
+}
+
 // Shares returns the share of the run's time each stage took, once it has
 // ended: from the previous stage's completion (the run's first event, for
 // the first stage) to its own (the run's last event, for a stage that
-// never completed). Learn averages them into Weights.
+// never completed).
 func (t *Tracker) Shares() Weights {
 	total := t.last.Sub(t.start)
 	if total <= 0 {
@@ -222,15 +248,29 @@ func (s *stage) progress() float64 {
 	return done
 }
 
+// totalWork is the stage's total: announced, else the sum of its parts'
+// totals (0 while neither is known).
+func (s *stage) totalWork() float64 {
+	if s.total > 0 {
+		return s.total
+	}
+	sum := 0.0
+	for _, p := range s.parts {
+		sum += math.Max(p.total, 0)
+	}
+	return sum
+}
+
 // fraction is the stage's share done, 0 while its total is unknown.
 func (s *stage) fraction() float64 {
-	switch {
-	case s.complete:
+	if s.complete {
 		return 1
-	case s.total <= 0:
+	}
+	total := s.totalWork()
+	if total <= 0 {
 		return 0
 	}
-	return math.Min(1, s.progress()/s.total)
+	return math.Min(1, s.progress()/total)
 }
 
 // weight is the stage's weight.
@@ -253,12 +293,44 @@ func (t *Tracker) weight(name string) float64 {
 	return sum / float64(n)
 }
 
+// costWeights returns each stage's expected seconds (its work times its
+// time per unit), when the model knows every stage's time per unit and
+// every stage's total is known.
+func (t *Tracker) costWeights() ([]float64, bool) {
+	if len(t.perUnit) == 0 {
+		return nil, false
+	}
+	w := make([]float64, len(t.stages))
+	for i, s := range t.stages {
+		c, total := t.perUnit[s.name], s.totalWork()
+		if c <= 0 || total <= 0 {
+			return nil, false
+		}
+		w[i] = c * total
+	}
+	return w, true
+}
+
 // compute is the run's fraction now, before the never-backwards rule.
 func (t *Tracker) compute() float64 {
 	if t.ended {
 		return 1
 	}
 	var sum, total float64
+	if cw, ok := t.costWeights(); ok {
+		for i, s := range t.stages {
+			total += cw[i]
+			sum += cw[i] * s.fraction()
+		}
+		// The end's share of the run, in the same seconds.
+		if end := t.weights[EndStage]; end > 0 && end < 1 {
+			total += total * end / (1 - end)
+		}
+		if total == 0 {
+			return 0
+		}
+		return math.Min(sum/total, 1)
+	}
 	for _, s := range t.stages {
 		w := t.weight(s.name)
 		total += w
@@ -278,13 +350,13 @@ func (t *Tracker) Estimate(now time.Time) Estimate {
 		e.Elapsed = now.Sub(t.start)
 	}
 	for _, s := range t.stages {
-		if s.total > 0 || s.complete {
+		if s.totalWork() > 0 || s.complete {
 			e.Known = true
 		}
 	}
 	for _, s := range t.stages {
-		if !s.complete && s.fraction() < 1 && (s.total > 0 || s.progress() > 0) {
-			e.Stage, e.Unit, e.Done, e.Total = s.name, s.unit, s.progress(), math.Max(s.total, 0)
+		if !s.complete && s.fraction() < 1 && (s.totalWork() > 0 || s.progress() > 0) {
+			e.Stage, e.Unit, e.Done, e.Total = s.name, s.unit, s.progress(), s.totalWork()
 			break
 		}
 	}
