@@ -25,6 +25,7 @@ type options struct {
 	cancelAfter  time.Duration
 	printMetrics bool
 	otlp         bool
+	progress     bool
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -38,6 +39,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.BoolVar(&o.fail, "fail", false, "run a query that names an unknown column, so that it fails")
 	fs.DurationVar(&o.cancelAfter, "cancel-after", 0, "cancel the query after this long (0: never)")
 	fs.BoolVar(&o.otlp, "otlp", false, "also send the query's trace over OTLP (configured by the OTEL_* variables)")
+	fs.BoolVar(&o.progress, "progress", false, "draw the query's progress on stderr: a live line with its percentage and ETA on a terminal, a line every few seconds elsewhere")
 	fs.BoolVar(&o.printMetrics, "metrics", false, "print the Prometheus metrics after the query")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -62,7 +64,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p := appkit.Program{Catalog: Catalog, RunKey: "query_id", Events: o.events, Noun: "query", PrintMetrics: o.printMetrics, OTLP: o.otlp, Stdout: stdout, Stderr: stderr}
+	p := appkit.Program{Catalog: Catalog, RunKey: "query_id", Events: o.events, Noun: "query", PrintMetrics: o.printMetrics, OTLP: o.otlp, Progress: o.progress, Stdout: stdout, Stderr: stderr}
 	return p.Run(ctx, func(ctx context.Context, c metrics.Collector) (string, error) { return runQuery(ctx, c, o) })
 }
 

@@ -1,12 +1,16 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/milestone-go/milestone/internal/examplekit/exampletest"
+	"github.com/milestone-go/milestone/internal/testkit/pty"
 )
 
 // TestQueryProgressIsAccurate runs real queries over tables of different
@@ -36,4 +40,60 @@ func TestQueryProgressIsAccurate(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestTheProgressLineOnATerminal runs a query of a few seconds with
+// -progress on a pseudo-terminal: the line appears, is redrawn in place
+// with its percentage and ETA, and ends at 100%.
+func TestTheProgressLineOnATerminal(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs a query of a few seconds")
+	}
+	bin := filepath.Join(t.TempDir(), "app")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	data := t.TempDir()
+	// The table first, so that the query alone lasts long enough to draw.
+	if _, err := EnsureTable(data, 6000000); err != nil {
+		t.Fatal(err)
+	}
+	master, tty, err := pty.Open()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer master.Close()
+	cmd := exec.Command(bin, "-progress", "-data", data, "-rows", "6000000")
+	cmd.Stderr = tty
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	tty.Close() // the child holds it
+	var screen bytes.Buffer
+	read := make(chan struct{})
+	go func() { _, _ = io.Copy(&screen, master); close(read) }() // ends with an EIO when the child exits
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("the query: %v\n%s", err, screen.String())
+	}
+	<-read
+	var draws []string
+	for _, part := range strings.Split(screen.String(), "\r") {
+		if strings.HasPrefix(part, "[") && strings.Contains(part, "%") {
+			draws = append(draws, part)
+		}
+	}
+	if len(draws) < 3 {
+		t.Fatalf("%d redraws of the progress line, want several:\n%q", len(draws), screen.String())
+	}
+	eta := false
+	for _, d := range draws {
+		eta = eta || strings.Contains(d, "ETA")
+	}
+	last := draws[len(draws)-1]
+	if !eta || !strings.Contains(last, "100.0%") {
+		t.Errorf("the line showed no ETA, or did not end at 100%%: %q ... %q", draws[0], last)
+	}
+	t.Logf("%d redraws, the first %q, the last %q", len(draws), draws[0], last)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/progress"
 )
 
 // demoKey returns the key of row i: "user:00000042".
@@ -36,7 +37,8 @@ func demoRows(n int, gen int64) iter.Seq2[[]byte, []byte] {
 // is on: every fifth shard upload fails once, and from the second write on
 // shard 3 fails four times in a row, which exhausts one upload's retries and
 // makes the shard write retry.
-func (s *service) writeSnapshot(ctx context.Context, p *progress) error {
+// line, when not nil, draws the write's progress (metrics/progress.Line).
+func (s *service) writeSnapshot(ctx context.Context, line *progress.Line) error {
 	gen := s.gen.Add(1)
 	opts := shardkv.WriteOptions{
 		NumShards: s.cfg.shards,
@@ -52,10 +54,9 @@ func (s *service) writeSnapshot(ctx context.Context, p *progress) error {
 			opts.Faults.Fail(shardkv.OpPut, "shard-00003", 4)
 		}
 	}
-	if p != nil {
-		opts.Collector = metrics.Multi(s.writeCollector, p)
-		p.start()
-		defer p.stop()
+	if line != nil {
+		opts.Collector = metrics.Multi(s.writeCollector, line)
+		defer line.Close()
 	}
 	res, err := shardkv.Write(ctx, s.cfg.data, demoRows(s.cfg.rows, gen), opts)
 	if err != nil {

@@ -25,6 +25,7 @@ import (
 	"github.com/milestone-go/milestone/metrics/clickhouse"
 	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/otelcol/otlpenv"
+	"github.com/milestone-go/milestone/metrics/progress"
 	"github.com/milestone-go/milestone/metrics/prom"
 	"github.com/milestone-go/milestone/metrics/selfmetrics"
 	"github.com/milestone-go/milestone/metrics/tracing"
@@ -39,6 +40,7 @@ type config struct {
 	addr         string
 	logFormat    string
 	otlp         bool
+	progress     bool
 	clickhouse   string
 	rows         int
 	shards       int
@@ -63,6 +65,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.events, "events", "", "directory of the per-write event logs (default <data>/events)")
 	fs.StringVar(&c.addr, "addr", "127.0.0.1:9464", "address to serve on (port 0 picks a free port)")
 	fs.StringVar(&c.logFormat, "log-format", "flat", "JSON log format on stdout: flat or ecs")
+	fs.BoolVar(&c.progress, "progress", false, "draw each write's progress on stderr: a live line with its percentage and ETA on a terminal, a line every few seconds elsewhere")
 	fs.BoolVar(&c.otlp, "otlp", false, "also export metrics and traces over OTLP, configured by the OTEL_* environment variables")
 	fs.StringVar(&c.clickhouse, "clickhouse", os.Getenv(clickhouse.EnvURL),
 		"also insert every event into ClickHouse at this URL (several, comma-separated: the next takes over when one fails), creating the table when missing (default $"+clickhouse.EnvURL+"; user, password, database and table from the other MILESTONE_CLICKHOUSE_* variables)")
@@ -190,6 +193,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("-events: %w", err)
 	}
 	s.writeCollector = metrics.Multi(s.collector, ev)
+	if cfg.progress {
+		// Every write's; closed with the write collector, when the service
+		// stops.
+		s.writeCollector = metrics.Multi(s.writeCollector, progress.NewLine(stderr))
+	}
 	if s.explorer, err = explore.New(runs.Dir(cfg.events), explore.WithLogger(logctx.Logger("explore"))); err != nil {
 		return err
 	}
@@ -301,11 +309,13 @@ func (s *service) httpServer(ctx context.Context) *http.Server {
 // start writes and opens the first snapshot, starts the background loops,
 // and waits until ctx is done.
 func (s *service) start(ctx context.Context, loops *sync.WaitGroup, stderr io.Writer) error {
-	var progress *progress
-	if isTerminal(stderr) {
-		progress = newProgress(stderr, s.cfg.shards, s.cfg.rows)
+	// On a terminal, the first write's progress is drawn (every write's
+	// with -progress).
+	var line *progress.Line
+	if progress.IsTerminal(stderr) && !s.cfg.progress {
+		line = progress.NewLine(stderr)
 	}
-	if err := s.writeSnapshot(ctx, progress); err != nil {
+	if err := s.writeSnapshot(ctx, line); err != nil {
 		return fmt.Errorf("first snapshot: %w", err)
 	}
 	r, err := shardkv.Open(ctx, s.cfg.data, shardkv.ReadOptions{Collector: s.collector, RateLimit: s.readLim})
@@ -381,15 +391,4 @@ func waitOrDone(ctx context.Context, wait func()) {
 	case <-done:
 	case <-ctx.Done():
 	}
-}
-
-// isTerminal reports whether w is a terminal (a character device), without
-// any dependency beyond os.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }

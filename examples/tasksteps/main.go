@@ -26,6 +26,7 @@ type options struct {
 	fail                  string
 	printMetrics          bool
 	otlp                  bool
+	progress              bool
 }
 
 func parse(args []string, stderr io.Writer) (*options, error) {
@@ -41,6 +42,7 @@ func parse(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.size, "size", 20000, "values per input file")
 	fs.StringVar(&o.fail, "fail", "", "make this step fail: one of "+strings.Join(Steps, ", "))
 	fs.BoolVar(&o.otlp, "otlp", false, "also send the execution's trace over OTLP (configured by the OTEL_* variables)")
+	fs.BoolVar(&o.progress, "progress", false, "draw the execution's progress on stderr: a live line with its percentage and ETA on a terminal, a line every few seconds elsewhere")
 	fs.BoolVar(&o.printMetrics, "metrics", false, "print the Prometheus metrics after the task")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -65,7 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	p := appkit.Program{Catalog: Catalog, RunKey: "execution_id", Events: o.events, Noun: "execution", PrintMetrics: o.printMetrics, OTLP: o.otlp, Stdout: stdout, Stderr: stderr}
+	p := appkit.Program{Catalog: Catalog, RunKey: "execution_id", Events: o.events, Noun: "execution", PrintMetrics: o.printMetrics, OTLP: o.otlp, Progress: o.progress, Stdout: stdout, Stderr: stderr}
 	return p.Run(ctx, func(ctx context.Context, c metrics.Collector) (string, error) { return runTask(ctx, c, o) })
 }
 

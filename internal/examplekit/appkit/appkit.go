@@ -17,6 +17,7 @@ import (
 	"github.com/milestone-go/milestone/logctx"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/progress"
 	"github.com/milestone-go/milestone/metrics/prom"
 	"github.com/milestone-go/milestone/metrics/selfmetrics"
 	"github.com/milestone-go/milestone/metrics/slogcol"
@@ -88,7 +89,10 @@ type Program struct {
 	PrintMetrics bool
 	// OTLP also sends the run's trace over OTLP (metrics/tracing,
 	// configured by the OTEL_* variables).
-	OTLP           bool
+	OTLP bool
+	// Progress draws the run's progress on Stderr (metrics/progress.Line):
+	// a live line on a terminal, a line every few seconds elsewhere.
+	Progress       bool
 	Stdout, Stderr io.Writer
 }
 
@@ -104,6 +108,9 @@ func (p Program) Run(ctx context.Context, fn func(context.Context, metrics.Colle
 			return fmt.Errorf("-otlp: %w", err)
 		}
 		extra = append(extra, tc)
+	}
+	if p.Progress {
+		extra = append(extra, progress.NewLine(p.Stderr))
 	}
 	b, err := NewBackends(p.Catalog, p.RunKey, p.Events, extra...)
 	if err != nil {
