@@ -8,8 +8,10 @@ import (
 	"io"
 	"iter"
 	"math"
+	"strings"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/lib/jsonscan"
 	"github.com/milestone-go/milestone/metrics"
 )
 
@@ -43,15 +45,20 @@ func Events(r io.Reader) iter.Seq2[Event, error] {
 		sc.Buffer(make([]byte, 64<<10), 16<<20)
 		describe := describer{}
 		runKey := "run_id"
+		var members []jsonscan.Member
 		for n := 1; sc.Scan(); n++ {
 			line := bytes.TrimSpace(sc.Bytes())
 			if len(line) == 0 {
 				continue
 			}
-			var fields map[string]json.RawMessage
-			if err := json.Unmarshal(line, &fields); err != nil {
+			var err error
+			if members, err = jsonscan.Object(members[:0], line); err != nil {
 				yield(Event{}, fmt.Errorf("runs: line %d: %w", n, err))
 				return
+			}
+			fields := make(map[string]json.RawMessage, len(members))
+			for _, m := range members {
+				fields[strings.Clone(m.Key)] = bytes.Clone(m.Raw)
 			}
 			var e Event
 			_ = json.Unmarshal(fields["event"], &e.Name)

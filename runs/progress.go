@@ -1,6 +1,7 @@
 package runs
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"slices"
@@ -228,4 +229,49 @@ func CheckAccuracy(rows []AccuracyRow) []string {
 		problems = append(problems, fmt.Sprintf("median ETA error after 20%% %s, over %.0f%%", pct(m.WorkETA), 100*MaxETAError))
 	}
 	return problems
+}
+
+// ProgressOf replays a run's lines through a Tracker with the model m and
+// returns its estimate at now: how far a run still being written has got.
+func ProgressOf(r io.Reader, m progress.Model, now time.Time) (progress.Estimate, error) {
+	tr := progress.NewTracker(m)
+	for e, err := range Events(r) {
+		if err != nil {
+			return progress.Estimate{}, err
+		}
+		if e.Desc == nil {
+			continue
+		}
+		p, err := payloadOf(e.Desc, e.Fields)
+		if err != nil {
+			return progress.Estimate{}, err
+		}
+		tr.Observe(e.Time, e.Desc, &p)
+	}
+	return tr.Estimate(now), nil
+}
+
+// LearnModel learns what finished runs of src teach (progress.Learn), from
+// the most recent completed ones, at most max of them.
+func LearnModel(ctx context.Context, src Source, max int) (progress.Model, error) {
+	list, err := src.List(ctx)
+	if err != nil {
+		return progress.Model{}, err
+	}
+	var models []progress.Model
+	for i := len(list) - 1; i >= 0 && len(models) < max; i-- {
+		if list[i].Status != StatusCompleted {
+			continue
+		}
+		rc, err := src.Open(ctx, list[i].Name())
+		if err != nil {
+			continue
+		}
+		r, err := ReplayProgress(rc, progress.Model{})
+		rc.Close()
+		if err == nil {
+			models = append(models, r.Model)
+		}
+	}
+	return progress.Learn(models...), nil
 }

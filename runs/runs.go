@@ -61,6 +61,16 @@ type RunInfo struct {
 	Summary *Summary `json:"summary,omitempty"`
 }
 
+// Name is the name Source.Open opens the run by: its directory's name for
+// a run of a directory (the run id, as metrics/eventlog names them), else
+// its id.
+func (r *RunInfo) Name() string {
+	if r.Dir == "" {
+		return r.ID
+	}
+	return filepath.Base(r.Dir)
+}
+
 // RunID is the first run id of the run's file, or "" when it has none.
 func (r *RunInfo) RunID() string {
 	if r.Summary == nil || len(r.Summary.RunIDs) == 0 {

@@ -10,8 +10,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/milestone-go/milestone/metrics/progress"
 	"github.com/milestone-go/milestone/runs"
 )
 
@@ -39,6 +42,11 @@ type Server struct {
 	tmpl     *template.Template
 	static   http.Handler
 	readTime time.Duration
+
+	// model is what the source's finished runs teach of progress, learned
+	// once in the background (learnOnce).
+	model     atomic.Pointer[progress.Model]
+	learnOnce sync.Once
 }
 
 // Option configures New.

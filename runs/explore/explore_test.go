@@ -253,7 +253,7 @@ func TestALiveRunUpdatesWithinHalfASecond(t *testing.T) {
 	}
 	defer ev.Close()
 	ctx := runctx.With(context.Background(), "live-run")
-	metrics.Emit(ctx, ev, shardyfusion.WriteStarted{})
+	metrics.Emit(ctx, ev, shardyfusion.WriteStarted{RowsExpected: 1000})
 	shard, _ := runctx.StartStep(ctx)
 	metrics.Emit(shard, ev, shardyfusion.ShardWriteCompleted{DBID: 0, Rows: 10, Duration: time.Millisecond})
 	if err := ev.Flush(context.Background()); err != nil {
@@ -269,6 +269,10 @@ func TestALiveRunUpdatesWithinHalfASecond(t *testing.T) {
 	}
 	if err := p.WaitFor(tctx, `document.body.dataset.live && document.querySelector(".live")`); err != nil {
 		t.Fatal(err)
+	}
+	var prog string
+	if err := p.Eval(tctx, `document.querySelector("section.progress").textContent`, &prog); err != nil || !strings.Contains(prog, "%") || !strings.Contains(prog, "of 1000 rows") {
+		t.Errorf("the live run's progress: %q %v", prog, err)
 	}
 	time.Sleep(300 * time.Millisecond) // the event stream connects
 	for round := range 3 {

@@ -49,7 +49,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 		if q != "" && !strings.Contains(ri.ID, q) && !strings.Contains(ri.TraceID, q) {
 			continue
 		}
-		row := listRow{ID: ri.ID, Link: "runs/" + url.PathEscape(dirName(ri)), TraceID: ri.TraceID, Status: ri.Status,
+		row := listRow{ID: ri.ID, Link: "runs/" + url.PathEscape(ri.Name()), TraceID: ri.TraceID, Status: ri.Status,
 			Duration: runs.Millis(ri.DurationMS), Events: ri.Events, Errors: ri.Errors, Err: ri.Err}
 		if !ri.Start.IsZero() {
 			row.Start = ri.Start.UTC().Format("2006-01-02 15:04:05.000")
@@ -57,16 +57,4 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 		page.Runs = append(page.Runs, row)
 	}
 	s.render(w, "list.html", page)
-}
-
-// dirName is the name a run is opened by: its directory's, for a run of
-// a directory (the run id, as metrics/eventlog names them), else its id.
-func dirName(ri runs.RunInfo) string {
-	if ri.Dir == "" {
-		return ri.ID
-	}
-	if i := strings.LastIndexAny(ri.Dir, `/\`); i >= 0 {
-		return ri.Dir[i+1:]
-	}
-	return ri.Dir
 }

@@ -7,12 +7,16 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/url"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
+	"time"
 
+	"github.com/milestone-go/milestone/metrics/progress"
 	"github.com/milestone-go/milestone/runs"
 )
 
@@ -26,6 +30,17 @@ type runPage struct {
 	ProfileErr                             string
 	Head, Tail                             []eventRow
 	Omitted                                int
+	// Progress is shown while the run is being written.
+	Progress *progressView
+}
+
+// progressView is a live run's progress, formatted.
+type progressView struct {
+	Percent                 string
+	Value                   float64 // 0 to 1000, for the progress element
+	Stage, Done, Total, ETA string
+	Unit                    string
+	Stalled, Known          bool
 }
 
 // eventRow is one event of the list.
@@ -85,7 +100,45 @@ func (s *Server) readRun(ctx context.Context, id string) (*runPage, error) {
 		page.Live = canWatch && info.Status == runs.StatusIncomplete
 	}
 	page.Head, page.Tail, page.Omitted = events.rows()
+	if page.Live {
+		page.Progress = s.progressOf(ctx, id)
+	}
 	return page, nil
+}
+
+// progressOf estimates a live run's progress, with what the source's
+// finished runs teach (learned once, in the background; stages weigh
+// equally until then).
+func (s *Server) progressOf(ctx context.Context, id string) *progressView {
+	s.learnOnce.Do(func() {
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), s.readTime)
+			defer cancel()
+			if m, err := runs.LearnModel(ctx, s.src, 20); err == nil {
+				s.model.Store(&m)
+			}
+		}()
+	})
+	var m progress.Model
+	if p := s.model.Load(); p != nil {
+		m = *p
+	}
+	rc, err := s.src.Open(ctx, id)
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	e, err := runs.ProgressOf(rc, m, time.Now())
+	if err != nil {
+		return nil
+	}
+	v := &progressView{Percent: strconv.FormatFloat(100*e.Fraction, 'f', 1, 64) + "%", Value: math.Round(1000 * e.Fraction),
+		Stage: e.Stage, Unit: e.Unit, Done: strconv.FormatFloat(e.Done, 'f', 0, 64), Total: strconv.FormatFloat(e.Total, 'f', 0, 64),
+		Stalled: e.Stalled, Known: e.Known}
+	if e.ETA >= 0 {
+		v.ETA = e.ETA.Round(100 * time.Millisecond).String()
+	}
+	return v
 }
 
 // fanOut copies r to each consumer, which read their copy concurrently to
