@@ -46,10 +46,12 @@ type accumulator struct {
 	// runKey is the key of the run id when event_log_started named one
 	// other than run_id (eventlog.WithRunKey).
 	runKey string
+	// by are the fields the event table groups by beside labels (GroupBy).
+	by map[string]bool
 }
 
 func newAccumulator() *accumulator {
-	return &accumulator{runs: map[string]bool{}, retries: map[int64]int{}, describe: describer{}, generic: map[string]*genericAcc{}, eventOrder: map[string]int{}, endsRun: map[string]bool{}}
+	return &accumulator{runs: map[string]bool{}, retries: map[int64]int{}, describe: describer{}, generic: map[string]*genericAcc{}, eventOrder: map[string]int{}, endsRun: map[string]bool{}, by: map[string]bool{}}
 }
 
 func (a *accumulator) add(r *record, body []byte) {
@@ -220,6 +222,7 @@ func (a *accumulator) add(r *record, body []byte) {
 
 func (a *accumulator) finish() *Summary {
 	s := &a.s
+	s.Percentiles = PercentileMethod
 	if s.WritesCompleted > 0 {
 		s.TotalMS = a.completedElapsed
 		s.TotalSource = "write.completed elapsed_ms"

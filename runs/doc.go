@@ -19,3 +19,7 @@
 // method: the p-th percentile of n sorted values is the value at rank
 // ceil(p/100 × n), so every figure reported is a value that was emitted.
 package runs
+
+// PercentileMethod is how every percentile of a report is taken
+// (Summary.Percentiles).
+const PercentileMethod = "nearest rank: the p-th percentile of n sorted values is the value at rank ceil(p/100 × n), a value that was emitted (the median of 8 values is the 4th, not the mean of the 4th and 5th)"

@@ -19,6 +19,31 @@ func (s *Summary) WriteJSON(w io.Writer) error {
 	return enc.Encode(s)
 }
 
+// MarshalJSON writes the summary with only the sections its events
+// support: a run with no event of the built-in catalog has no write,
+// shard, row, retry, rate-limiter or reader section.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	type plain Summary
+	if s.ShardedKV {
+		return json.Marshal(plain(s))
+	}
+	// Fields of the outer struct hide the embedded ones of the same name;
+	// nil and omitempty, they leave the sections out.
+	type none *struct{}
+	return json.Marshal(struct {
+		plain
+		WritesStarted   none `json:"writes_started,omitempty"`
+		WritesCompleted none `json:"writes_completed,omitempty"`
+		Phases          none `json:"phases,omitempty"`
+		Shards          none `json:"shards,omitempty"`
+		Rows            none `json:"rows,omitempty"`
+		Retries         none `json:"retries,omitempty"`
+		Limiter         none `json:"rate_limiter,omitempty"`
+		Reader          none `json:"reader,omitempty"`
+		WritesFailed    none `json:"writes_failed,omitempty"`
+	}{plain: plain(s)})
+}
+
 // WriteText writes s as a report for people.
 func (s *Summary) WriteText(w io.Writer) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -56,7 +81,7 @@ func (s *Summary) WriteText(w io.Writer) error {
 	}
 	if len(s.EventTable) > 0 {
 		p("\n")
-		p("events\tcount\tdurations\tsums\n")
+		p("events\tcount\tdurations (percentiles: nearest rank)\tsums\n")
 		for _, e := range s.EventTable {
 			p("  %s%s\t%d\t%s\t%s\n", e.Event, labelSet(e.Labels), e.Count, durationCells(e.Durations), sumCells(e.Sums))
 		}

@@ -72,9 +72,10 @@ func (d describer) lookup(wire string) *metrics.Descriptor {
 	return found
 }
 
-// groups reports whether the table groups rows by f: a label, or an id.
-func groups(f *metrics.Field) bool {
-	return f.IsLabel() || f.Kind == metrics.KindInt && strings.HasSuffix(f.Name, "_id")
+// groups reports whether the table groups rows by f: a label, or a field
+// asked for (GroupBy).
+func (a *accumulator) groups(f *metrics.Field) bool {
+	return f.IsLabel() || a.by[f.Name]
 }
 
 // durationFields and sumFields are the fields the table reports.
@@ -116,7 +117,7 @@ func (a *accumulator) addGeneric(d *metrics.Descriptor, body []byte) {
 	key.WriteString(d.Wire)
 	var labels map[string]string
 	for _, f := range d.Fields {
-		if !groups(f) {
+		if !a.groups(f) {
 			continue
 		}
 		var v string

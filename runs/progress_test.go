@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
+
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/internal/examplekit/exampletest"
 	"github.com/milestone-go/milestone/metrics/eventlog"
@@ -21,6 +23,7 @@ func TestWriteProgressIsAccurate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("writes a dozen snapshots")
 	}
+	testutil.Exclusive(t) // timed: no fleet on the cores meanwhile
 	quiet := slog.New(slog.DiscardHandler)
 	exampletest.ProgressAccuracy(t, "write", func(events string) {
 		type write struct {

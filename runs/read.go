@@ -49,8 +49,23 @@ type record struct {
 	Rows         int64 `json:"rows"`
 }
 
+// Option changes what Read reports.
+type Option func(*accumulator)
+
+// GroupBy makes the event table group an event's rows by these fields too
+// (db_id, node_id), beside its labels: by default the table groups by
+// labels only, so that the shards of a write are one row with their p50
+// and p99 together.
+func GroupBy(fields ...string) Option {
+	return func(a *accumulator) {
+		for _, f := range fields {
+			a.by[f] = true
+		}
+	}
+}
+
 // ReadFile summarizes path: an events.jsonl, or a run directory holding one.
-func ReadFile(path string) (*Summary, error) {
+func ReadFile(path string, opts ...Option) (*Summary, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return nil, err
@@ -63,7 +78,7 @@ func ReadFile(path string) (*Summary, error) {
 		return nil, err
 	}
 	defer f.Close()
-	s, err := Read(f)
+	s, err := Read(f, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -76,8 +91,13 @@ func ReadFile(path string) (*Summary, error) {
 // lines that are not valid event-log JSON, or hold a value of the wrong
 // type, are listed in Malformed. Both are ignored. It fails only when r
 // fails or holds no valid line.
-func Read(r io.Reader) (*Summary, error) {
+func Read(r io.Reader, opts ...Option) (*Summary, error) {
 	a := newAccumulator()
+	for _, o := range opts {
+		if o != nil {
+			o(a)
+		}
+	}
 	br := bufio.NewReaderSize(r, 1<<16)
 	n := 0
 	for {

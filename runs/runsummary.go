@@ -70,6 +70,8 @@ type Summary struct {
 	// status field, if it has one: "" when the run's end never came.
 	EndedBy   string `json:"ended_by,omitempty"`
 	EndStatus string `json:"end_status,omitempty"`
+	// Percentiles says how the table's p50 and p99 are taken.
+	Percentiles string `json:"percentiles"`
 	// Errors counts the events at ERROR level: a declared event's level (or
 	// its LevelBy value's), or an undeclared event's status "error" or
 	// "failed".

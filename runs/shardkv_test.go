@@ -70,8 +70,19 @@ func TestSummaryOfAShardKVRun(t *testing.T) {
 	if got := rec.Count(metrics.EventOf[shardyfusion.BatchWritten]()); s.Rows.Batches != got {
 		t.Errorf("%d batches, recorded %d", s.Rows.Batches, got)
 	}
-	perShard := 0
+	// By default the shards are one row, their p50 and p99 together (db_id
+	// is a field, not a label); GroupBy("db_id") gives a row per shard.
 	for _, row := range s.EventTable {
+		if row.Event == "write.shard.completed" && (row.Count != shards || len(row.Labels) != 0 || row.Durations[0].MaxMS != s.Shards.MaxMS) {
+			t.Errorf("row %+v, want the %d shards in one row", row, shards)
+		}
+	}
+	byShard, err := runs.ReadFile(ev.Path("kv"), runs.GroupBy("db_id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	perShard := 0
+	for _, row := range byShard.EventTable {
 		if row.Event == "write.shard.completed" {
 			perShard++
 			if row.Count != 1 || row.Labels["db_id"] == "" {
@@ -80,7 +91,7 @@ func TestSummaryOfAShardKVRun(t *testing.T) {
 		}
 	}
 	if perShard != shards {
-		t.Errorf("%d write.shard.completed rows, want %d", perShard, shards)
+		t.Errorf("grouped by db_id: %d write.shard.completed rows, want %d", perShard, shards)
 	}
 	if info := runs.InfoFrom("kv", s, nil); info.Status != runs.StatusCompleted {
 		t.Errorf("status %s", info.Status)

@@ -141,11 +141,11 @@ func (c chSource) Open(ctx context.Context, id string) (io.ReadCloser, error) {
 }
 
 // Summarize reads run id from src and returns its report.
-func Summarize(ctx context.Context, src Source, id string) (*Summary, error) {
+func Summarize(ctx context.Context, src Source, id string, opts ...Option) (*Summary, error) {
 	rc, err := src.Open(ctx, id)
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	return Read(rc)
+	return Read(rc, opts...)
 }

@@ -10,8 +10,8 @@ import (
 // by `milestone summarize`) is still put in the event table, from its
 // field names and JSON types, the way eventlog writes them:
 //
-//   - a string of at most maxLabelLen bytes, and an integer named *_id,
-//     group the rows, as a declared event's labels and ids do;
+//   - a string of at most maxLabelLen bytes groups the rows, as a declared
+//     event's labels do (and a field asked for with GroupBy);
 //   - a number named *_ms, *_s or *_seconds is a duration (elapsed_ms, the
 //     run clock, left out);
 //   - any other integer is a count, and is summed.
@@ -99,7 +99,7 @@ func (a *accumulator) addUndeclared(wire string, body []byte) {
 			if json.Unmarshal(f.raw, &v) != nil || len(v) > maxLabelLen {
 				continue
 			}
-		case strings.HasSuffix(f.key, "_id") && isInt(f.raw):
+		case a.by[f.key] && isInt(f.raw):
 			v = string(f.raw)
 		default:
 			continue

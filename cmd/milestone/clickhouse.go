@@ -18,10 +18,10 @@ const clickhouseTimeout = 2 * time.Minute
 
 // summaryFromClickHouse reads run id's rows back as event-log lines and
 // summarizes them with the same code as a file.
-func summaryFromClickHouse(url, id string) (*runs.Summary, error) {
+func summaryFromClickHouse(url, id string, opts ...runs.Option) (*runs.Summary, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), clickhouseTimeout)
 	defer cancel()
-	s, err := runs.Summarize(ctx, runs.ClickHouse(clickhouseOpts(url)...), id)
+	s, err := runs.Summarize(ctx, runs.ClickHouse(clickhouseOpts(url)...), id, opts...)
 	if errors.Is(err, runs.ErrNotFound) {
 		return nil, fmt.Errorf("run %q has no rows in ClickHouse", id)
 	}

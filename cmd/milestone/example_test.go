@@ -52,14 +52,14 @@ func Example_summarize() {
 	//   gets        0 (0 misses)
 	//   multi-gets  0 (0 keys)
 	//
-	// events                            count  durations                                              sums
-	//   write.started                   1      -                                                      -
-	//   write.sharding_completed        1      duration_ms total 100ms p50 100ms p99 100ms max 100ms  -
-	//   write.shard.completed{db_id=0}  1      duration_ms total 300ms p50 300ms p99 300ms max 300ms  row_count 10
-	//   write.shards_completed          1      duration_ms total 300ms p50 300ms p99 300ms max 300ms  -
-	//   write.manifest_published        1      -                                                      -
-	//   write.current_published         1      -                                                      -
-	//   write.completed                 1      -                                                      rows_written 10
+	// events                      count  durations (percentiles: nearest rank)                  sums
+	//   write.started             1      -                                                      -
+	//   write.sharding_completed  1      duration_ms total 100ms p50 100ms p99 100ms max 100ms  -
+	//   write.shard.completed     1      duration_ms total 300ms p50 300ms p99 300ms max 300ms  row_count 10
+	//   write.shards_completed    1      duration_ms total 300ms p50 300ms p99 300ms max 300ms  -
+	//   write.manifest_published  1      -                                                      -
+	//   write.current_published   1      -                                                      -
+	//   write.completed           1      -                                                      rows_written 10
 }
 
 // runs lists the runs of an event-log directory, oldest first.

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
+
 	"github.com/milestone-go/milestone/internal/testkit/chserver"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
 )
@@ -37,6 +39,7 @@ func TestFleetOf32ProducersLandsEveryRunOnceWithBoundedParts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the fleet takes half a minute")
 	}
+	testutil.Exclusive(t) // 32 processes: the timed tests of other packages wait
 	nodes := chserver.StartCluster(t, "fleet", 2)
 	var out, errb bytes.Buffer
 	if code := run([]string{"clickhouse", "ddl", "--cluster", "fleet", "--create", nodes[0].URL + "," + nodes[1].URL}, &out, &errb); code != 0 ||

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/milestone-go/milestone/metrics/catalogdoc"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
@@ -20,20 +21,27 @@ func main() {
 // summarizeCmd is `milestone summarize`.
 var summarizeCmd = &command{
 	name: "summarize",
-	usage: `summarize [--json] PATH
-summarize [--json] --clickhouse URL RUN_ID`,
+	usage: `summarize [--json] [--by FIELD,...] PATH
+summarize [--json] [--by FIELD,...] --clickhouse URL RUN_ID`,
 	about: `summarize reports on one run: PATH is a run directory (<dir>/<run_id>) or
 its events.jsonl. It prints the run's total time and, for any catalog, a
 table per event and label set (count, total, p50, p99 and max of each
-duration, sums of counts); for the built-in catalog's writes, also the time
-of each phase, the slowest shards, retries, throttling and reader latency.
-With --clickhouse it reads RUN_ID's rows from the ClickHouse table
+duration, sums of counts; percentiles by nearest rank); --by groups the
+table by these fields too (db_id: a row per shard). For the built-in
+catalog's writes, also the time of each phase, the slowest shards, retries,
+throttling and reader latency; a run of another catalog has none of these
+sections. With --clickhouse it reads RUN_ID's rows from the ClickHouse table
 metrics/clickhouse writes and prints the same report.`,
 	flags: func(fs *flag.FlagSet) func(*env, []string) int {
 		asJSON := fs.Bool("json", false, "print the report as JSON")
+		by := fs.String("by", "", "group the event table by these fields too, comma-separated (db_id, node_id)")
 		ch := clickhouseFlag(fs)
 		return func(e *env, args []string) int {
-			return summarize(e, *asJSON, ch, args)
+			var opts []runs.Option
+			if *by != "" {
+				opts = append(opts, runs.GroupBy(strings.Split(*by, ",")...))
+			}
+			return summarize(e, *asJSON, ch, args, opts...)
 		}
 	},
 }
@@ -101,7 +109,7 @@ func clickhouseOpts(url string) []clickhouse.Option {
 	return []clickhouse.Option{clickhouse.WithURL(url)}
 }
 
-func summarize(e *env, asJSON bool, ch *chFlag, paths []string) int {
+func summarize(e *env, asJSON bool, ch *chFlag, paths []string, opts ...runs.Option) int {
 	stdout, stderr := e.stdout, e.stderr
 	if len(paths) != 1 {
 		return e.usage("want one PATH or RUN_ID, got %d", len(paths))
@@ -109,9 +117,9 @@ func summarize(e *env, asJSON bool, ch *chFlag, paths []string) int {
 	var s *runs.Summary
 	var err error
 	if ch.set {
-		s, err = summaryFromClickHouse(ch.url, paths[0])
+		s, err = summaryFromClickHouse(ch.url, paths[0], opts...)
 	} else {
-		s, err = runs.ReadFile(paths[0])
+		s, err = runs.ReadFile(paths[0], opts...)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "milestone summarize: %v\n", err)

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
+
 	"github.com/milestone-go/milestone/internal/examplekit/exampletest"
 	"github.com/milestone-go/milestone/internal/testkit/pty"
 )
@@ -22,6 +24,7 @@ func TestQueryProgressIsAccurate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs several queries")
 	}
+	testutil.Exclusive(t) // timed: no fleet on the cores meanwhile
 	// The program as it ships, built without the race detector whatever
 	// this test is built with: the estimate is scored on real timings.
 	// (go test puts its own toolchain's bin directory first on PATH.)
@@ -49,6 +52,7 @@ func TestTheProgressLineOnATerminal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a query of a few seconds")
 	}
+	testutil.Exclusive(t) // timed: no fleet on the cores meanwhile
 	bin := filepath.Join(t.TempDir(), "app")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
+
 	"github.com/milestone-go/milestone/internal/examplekit/exampletest"
 )
 
@@ -18,6 +20,7 @@ func TestTaskProgressIsAccurate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs several tasks")
 	}
+	testutil.Exclusive(t) // timed: no fleet on the cores meanwhile
 	// The program as it ships, built without the race detector whatever
 	// this test is built with: the estimate is scored on real timings.
 	// (go test puts its own toolchain's bin directory first on PATH.)

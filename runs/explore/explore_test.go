@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
+
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/internal/testkit/browser"
 	"github.com/milestone-go/milestone/metrics"
@@ -246,6 +248,7 @@ func TestTheExplorerRefusesPathsOutOfItsDirectory(t *testing.T) {
 // still being written: the page shows it within 500 ms, as the browser's
 // own clock measures.
 func TestALiveRunUpdatesWithinHalfASecond(t *testing.T) {
+	testutil.Exclusive(t) // timed: no fleet on the cores meanwhile
 	dir := t.TempDir()
 	ev, err := eventlog.New(eventlog.WithDir(dir))
 	if err != nil {
@@ -302,6 +305,7 @@ func TestALiveRunUpdatesWithinHalfASecond(t *testing.T) {
 // in a second or less (the browser's first-contentful-paint), with its
 // timeline and event list bounded.
 func TestALargeRunPaintsWithinASecond(t *testing.T) {
+	testutil.Exclusive(t) // timed: no fleet on the cores meanwhile
 	dir := t.TempDir()
 	ev, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithQueueSize(1<<20))
 	if err != nil {
