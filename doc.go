@@ -22,6 +22,8 @@
 //     in batches, with its DDL and the runs read back.
 //   - metrics/slogcol: a Collector writing every event as a slog record.
 //   - metrics/tracing: a Collector making every run a trace (OTLP).
+//   - metrics/progress: a run's progress and ETA from the work its events
+//     declare, and a terminal progress line.
 //   - metrics/selfmetrics: milestone's own health as milestone_* families.
 //   - metrics/mixin: alerts, recording rules, a dashboard and a runbook for
 //     any catalog.
