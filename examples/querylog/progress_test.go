@@ -24,14 +24,8 @@ func TestQueryProgressIsAccurate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs several queries")
 	}
-	testutil.Exclusive(t) // timed: no fleet on the cores meanwhile
-	// The program as it ships, built without the race detector whatever
-	// this test is built with: the estimate is scored on real timings.
-	// (go test puts its own toolchain's bin directory first on PATH.)
-	bin := filepath.Join(t.TempDir(), "app")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	testutil.Exclusive(t)       // timed: no fleet on the cores meanwhile
+	bin := exampletest.Build(t) // scored on the timings of the program as it ships
 	exampletest.ProgressAccuracy(t, "query", func(events string) {
 		for i, q := range []struct {
 			rows      int
@@ -52,11 +46,8 @@ func TestTheProgressLineOnATerminal(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a query of a few seconds")
 	}
-	testutil.Exclusive(t) // timed: no fleet on the cores meanwhile
-	bin := filepath.Join(t.TempDir(), "app")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	testutil.Exclusive(t)       // timed: no fleet on the cores meanwhile
+	bin := exampletest.Build(t) // scored on the timings of the program as it ships
 	data := t.TempDir()
 	// The table first, so that the query alone lasts long enough to draw.
 	if _, err := EnsureTable(data, 6000000); err != nil {

@@ -20,14 +20,8 @@ func TestTaskProgressIsAccurate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs several tasks")
 	}
-	testutil.Exclusive(t) // timed: no fleet on the cores meanwhile
-	// The program as it ships, built without the race detector whatever
-	// this test is built with: the estimate is scored on real timings.
-	// (go test puts its own toolchain's bin directory first on PATH.)
-	bin := filepath.Join(t.TempDir(), "app")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	testutil.Exclusive(t)       // timed: no fleet on the cores meanwhile
+	bin := exampletest.Build(t) // scored on the timings of the program as it ships
 	exampletest.ProgressAccuracy(t, "task", func(events string) {
 		for i, in := range []struct{ inputs, size int }{{8, 240000}, {12, 180000}, {6, 320000}, {10, 200000}, {16, 120000}} {
 			args := []string{"-data", filepath.Join(t.TempDir(), fmt.Sprint(i)), "-events", events, "-inputs", fmt.Sprint(in.inputs), "-size", fmt.Sprint(in.size)}

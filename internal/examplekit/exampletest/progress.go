@@ -2,6 +2,7 @@ package exampletest
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -57,4 +58,17 @@ func ProgressAccuracy(t *testing.T, app string, produce func(events string)) {
 	for _, p := range problems {
 		t.Error(p)
 	}
+}
+
+// Build builds the package the test runs in (an example program) without
+// the race detector, whatever the test is built with, and returns the
+// binary: a test that times the program runs it as it ships. (go test puts
+// its own toolchain's bin directory first on PATH.)
+func Build(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "app")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
 }
