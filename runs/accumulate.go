@@ -12,6 +12,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/lib/jsonscan"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
@@ -48,6 +49,10 @@ type accumulator struct {
 	runKey string
 	// by are the fields the event table groups by beside labels (GroupBy).
 	by map[string]bool
+
+	// members and key are addGeneric's scratch, reused line to line.
+	members []jsonscan.Member
+	key     []byte
 }
 
 func newAccumulator() *accumulator {

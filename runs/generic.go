@@ -1,12 +1,18 @@
 package runs
 
 import (
-	"encoding/json"
 	"sort"
+	"strconv"
 	"strings"
+	"unsafe"
 
+	"github.com/milestone-go/milestone/internal/lib/jsonscan"
 	"github.com/milestone-go/milestone/metrics"
 )
+
+// unsafeString is b as a string without a copy, for a lookup or a parse
+// that does not keep it.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // EventStats is one row of the generic, EXPLAIN ANALYZE-style table: the
 // events of one wire name and one set of label values, with the
@@ -109,31 +115,34 @@ func sumFields(d *metrics.Descriptor) []*metrics.Field {
 
 // addGeneric adds one line of event d, whose raw JSON is body, to the table.
 func (a *accumulator) addGeneric(d *metrics.Descriptor, body []byte) {
-	var fields map[string]json.RawMessage
-	if json.Unmarshal(body, &fields) != nil {
+	var err error
+	if a.members, err = jsonscan.Object(a.members[:0], body); err != nil {
 		return
 	}
-	var key strings.Builder
-	key.WriteString(d.Wire)
-	var labels map[string]string
+	fields := a.members
+	// The group's key is the wire name and the grouped values, each after
+	// a 0 byte; its labels are made only for a new group.
+	key := append(a.key[:0], d.Wire...)
 	for _, f := range d.Fields {
-		if !a.groups(f) {
-			continue
+		if a.groups(f) {
+			key = append(key, 0)
+			key = append(key, groupValue(f, fields)...)
 		}
-		var v string
-		if f.Kind == metrics.KindInt {
-			v = string(fields[f.Name])
-		} else {
-			_ = json.Unmarshal(fields[f.Name], &v)
-		}
-		if labels == nil {
-			labels = map[string]string{}
-		}
-		labels[f.Name] = v
-		key.WriteByte(0)
-		key.WriteString(v)
 	}
-	g := a.group(key.String(), d.Wire, d.Catalog.Namespace(), int(d.Code), labels)
+	a.key = key
+	g := a.generic[string(key)]
+	if g == nil {
+		var labels map[string]string
+		for _, f := range d.Fields {
+			if a.groups(f) {
+				if labels == nil {
+					labels = map[string]string{}
+				}
+				labels[f.Name] = strings.Clone(groupValue(f, fields))
+			}
+		}
+		g = a.group(string(key), d.Wire, d.Catalog.Namespace(), int(d.Code), labels)
+	}
 	if g.durations == nil && g.stats.Sums == nil {
 		for _, f := range durationFields(d) {
 			g.stats.Durations = append(g.stats.Durations, FieldLatency{Field: f.Name})
@@ -145,8 +154,9 @@ func (a *accumulator) addGeneric(d *metrics.Descriptor, body []byte) {
 	}
 	g.stats.Count++
 	for i, f := range durationFields(d) {
-		var v float64
-		if json.Unmarshal(fields[f.Name], &v) != nil {
+		raw, _ := jsonscan.Get(fields, f.Name)
+		v, err := strconv.ParseFloat(unsafeString(raw), 64)
+		if err != nil {
 			continue
 		}
 		if f.Unit == metrics.Seconds {
@@ -156,11 +166,22 @@ func (a *accumulator) addGeneric(d *metrics.Descriptor, body []byte) {
 		g.stats.Durations[i].TotalMS += v
 	}
 	for i, f := range sumFields(d) {
-		var v int64
-		if json.Unmarshal(fields[f.Name], &v) == nil {
+		raw, _ := jsonscan.Get(fields, f.Name)
+		if v, err := strconv.ParseInt(unsafeString(raw), 10, 64); err == nil {
 			g.stats.Sums[i].Sum += v
 		}
 	}
+}
+
+// groupValue is f's value as the table groups by it: an integer's digits,
+// a string's text. It may point into the line.
+func groupValue(f *metrics.Field, fields []jsonscan.Member) string {
+	raw, _ := jsonscan.Get(fields, f.Name)
+	if f.Kind == metrics.KindInt {
+		return unsafeString(raw)
+	}
+	v, _ := jsonscan.Str(raw)
+	return v
 }
 
 // finishGeneric returns the table's rows: declared events by catalog and

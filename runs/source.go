@@ -51,17 +51,20 @@ func CheckID(id string) error {
 
 // Dir returns the Source of the event-log directory path: a subdirectory
 // per run holding its events.jsonl, as metrics/eventlog writes them.
-func Dir(path string) Source { return dirSource{path: path} }
+func Dir(path string) Source { return &dirSource{path: path} }
 
-type dirSource struct{ path string }
+type dirSource struct {
+	path    string
+	glances glanceCache // see Glance
+}
 
-func (d dirSource) String() string { return d.path }
+func (d *dirSource) String() string { return d.path }
 
-func (d dirSource) List(context.Context) ([]RunInfo, error) { return ListRuns(d.path) }
+func (d *dirSource) List(context.Context) ([]RunInfo, error) { return ListRuns(d.path) }
 
 // Open opens id's events.jsonl. The file must be inside the directory once
 // symbolic links are resolved: a link out of it is refused as not found.
-func (d dirSource) Open(_ context.Context, id string) (io.ReadCloser, error) {
+func (d *dirSource) Open(_ context.Context, id string) (io.ReadCloser, error) {
 	if err := CheckID(id); err != nil {
 		return nil, err
 	}
@@ -90,7 +93,7 @@ type Sizer interface {
 }
 
 // Size returns the size of id's events.jsonl.
-func (d dirSource) Size(ctx context.Context, id string) (int64, error) {
+func (d *dirSource) Size(ctx context.Context, id string) (int64, error) {
 	f, err := d.Open(ctx, id)
 	if err != nil {
 		return 0, err
@@ -113,13 +116,19 @@ type chSource struct{ opts []clickhouse.Option }
 func (c chSource) String() string { return "ClickHouse" }
 
 func (c chSource) List(ctx context.Context) ([]RunInfo, error) {
+	return c.list(ctx, func(r io.Reader) (*Summary, error) { return Read(r) })
+}
+
+// list reads every run's rows and makes each a RunInfo with read (Read or
+// Glance).
+func (c chSource) list(ctx context.Context, read func(io.Reader) (*Summary, error)) ([]RunInfo, error) {
 	all, err := clickhouse.ListRuns(ctx, c.opts...)
 	if err != nil {
 		return nil, err
 	}
 	list := make([]RunInfo, 0, len(all))
 	for id, lines := range all {
-		s, err := Read(bytes.NewReader(lines))
+		s, err := read(bytes.NewReader(lines))
 		list = append(list, InfoFrom(id, s, err))
 	}
 	SortRuns(list)

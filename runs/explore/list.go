@@ -32,7 +32,7 @@ var statuses = []string{runs.StatusCompleted, runs.StatusFailed, runs.StatusCanc
 func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), s.readTime)
 	defer cancel()
-	list, err := s.src.List(ctx)
+	list, err := runs.ListGlances(ctx, s.src)
 	if err != nil {
 		s.fail(w, err)
 		return
