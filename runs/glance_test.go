@@ -62,7 +62,7 @@ func writeListRuns(t *testing.T) string {
 	data := t.TempDir()
 	for id, faults := range map[string]*shardkv.Faults{"ok": nil, "retried": shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00001", 1),
 		"failed": shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00000", 9)} {
-		_, _ = shardkv.Write(context.Background(), data, keys(1000), shardkv.WriteOptions{NumShards: 3, Collector: ev, Logger: quiet, RunID: id, Faults: faults,
+		_, _ = shardkv.Write(context.Background(), data, shardkv.SampleRows(1000), shardkv.WriteOptions{NumShards: 3, Collector: ev, Logger: quiet, RunID: id, Faults: faults,
 			StorageRetry: shardkv.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}})
 	}
 	ctx := runctx.With(context.Background(), "samples")

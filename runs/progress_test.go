@@ -47,7 +47,7 @@ func TestWriteProgressIsAccurate(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, w := range writes {
-			if _, err := shardkv.Write(context.Background(), data, keys(w.rows), shardkv.WriteOptions{
+			if _, err := shardkv.Write(context.Background(), data, shardkv.SampleRows(w.rows), shardkv.WriteOptions{
 				NumShards: w.shards, Concurrency: 2, Collector: ev, Logger: quiet, RunID: fmt.Sprintf("write-%d", i), RateLimit: lim,
 				ExpectedRows: int64(w.rows), Faults: w.faults,
 				ShardRetry:   shardkv.RetryPolicy{MaxAttempts: 3, BaseDelay: 30 * time.Millisecond},

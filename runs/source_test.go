@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"iter"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -14,22 +13,12 @@ import (
 
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/internal/testkit/chserver"
+	"github.com/milestone-go/milestone/internal/testkit/filetable"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
-	"github.com/milestone-go/milestone/metrics/eventlog"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
 	"github.com/milestone-go/milestone/runs"
 )
-
-func keys(n int) iter.Seq2[[]byte, []byte] {
-	return func(yield func([]byte, []byte) bool) {
-		for i := range n {
-			if !yield([]byte(fmt.Sprintf("key-%06d", i)), []byte("value")) {
-				return
-			}
-		}
-	}
-}
 
 // TestClickHouseGivesWhatTheFilesGive writes real runs (completed with
 // retries, failed, cancelled) into an event-log directory and a real
@@ -37,24 +26,11 @@ func keys(n int) iter.Seq2[[]byte, []byte] {
 // same figures, and give the same summaries and the same decoded events.
 func TestClickHouseGivesWhatTheFilesGive(t *testing.T) {
 	s := chserver.Start(t)
-	// Each sink reads the clock itself: whole seconds stamp an event alike
-	// in both.
-	clock := func() time.Time { return time.Now().Truncate(time.Second) }
-	ch, err := clickhouse.New(clickhouse.WithURL(s.URL), clickhouse.WithCreateTable(), clickhouse.WithClock(clock),
-		clickhouse.WithLogger(slog.New(slog.DiscardHandler)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	ev, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := metrics.Multi(ev, ch)
+	c, dir := filetable.New(t, clickhouse.WithURL(s.URL), clickhouse.WithCreateTable())
 	quiet := slog.New(slog.DiscardHandler)
 	data := t.TempDir()
 	for i, faults := range []*shardkv.Faults{nil, shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00001", 1), shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00000", 9)} {
-		_, _ = shardkv.Write(context.Background(), data, keys(2000), shardkv.WriteOptions{
+		_, _ = shardkv.Write(context.Background(), data, shardkv.SampleRows(2000), shardkv.WriteOptions{
 			NumShards: 3, Collector: c, Logger: quiet, RunID: fmt.Sprintf("api-run-%d", i), Faults: faults,
 			StorageRetry: shardkv.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond},
 		})

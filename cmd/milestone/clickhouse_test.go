@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
-	"iter"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -13,9 +11,9 @@ import (
 
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/internal/testkit/chserver"
+	"github.com/milestone-go/milestone/internal/testkit/filetable"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
-	"github.com/milestone-go/milestone/metrics/eventlog"
 )
 
 // body drops the report's header (run, file, lines, written by: what a file
@@ -25,41 +23,17 @@ func body(report string) string {
 	return rest
 }
 
-func rows(n int) iter.Seq2[[]byte, []byte] {
-	return func(yield func([]byte, []byte) bool) {
-		for i := range n {
-			if !yield([]byte(fmt.Sprintf("key-%06d", i)), []byte("value")) {
-				return
-			}
-		}
-	}
-}
-
 // TestSummarizeFromClickHouseEqualsTheFile writes real runs (a shardkv
 // write with retries, and a failed one) into the event log and ClickHouse
 // at once: summarize and runs report the same from both.
 func TestSummarizeFromClickHouseEqualsTheFile(t *testing.T) {
 	s := chserver.Start(t)
-	// Each backend stamps an event with its own reading of the clock, a
-	// moment apart: a millisecond boundary between the two readings (it
-	// happened) stamps one event 12:00:00.110 in the file and .111 in the
-	// table. Whole seconds make that a one-in-a-million chance.
-	clock := func() time.Time { return time.Now().Truncate(time.Second) }
-	ch, err := clickhouse.New(clickhouse.WithURL(s.URL), clickhouse.WithCreateTable(), clickhouse.WithLogger(slog.New(slog.DiscardHandler)), clickhouse.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	ev, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := metrics.Multi(ev, ch)
+	c, dir := filetable.New(t, clickhouse.WithURL(s.URL), clickhouse.WithCreateTable())
 	quiet := slog.New(slog.DiscardHandler)
 	ctx := context.Background()
 	data := t.TempDir()
 	faults := shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00001", 1)
-	if _, err := shardkv.Write(ctx, data, rows(5000), shardkv.WriteOptions{
+	if _, err := shardkv.Write(ctx, data, shardkv.SampleRows(5000), shardkv.WriteOptions{
 		NumShards: 4, Collector: c, Logger: quiet, RunID: "good-run", Faults: faults,
 		StorageRetry: shardkv.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond},
 	}); err != nil {
@@ -67,7 +41,7 @@ func TestSummarizeFromClickHouseEqualsTheFile(t *testing.T) {
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := shardkv.Write(cancelled, data, rows(100), shardkv.WriteOptions{NumShards: 2, Collector: c, Logger: quiet, RunID: "cancelled-run"}); err == nil {
+	if _, err := shardkv.Write(cancelled, data, shardkv.SampleRows(100), shardkv.WriteOptions{NumShards: 2, Collector: c, Logger: quiet, RunID: "cancelled-run"}); err == nil {
 		t.Fatal("a cancelled write succeeded")
 	}
 	if err := metrics.Close(c); err != nil {

@@ -13,9 +13,9 @@ import (
 
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/internal/testkit/chserver"
+	"github.com/milestone-go/milestone/internal/testkit/filetable"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
-	"github.com/milestone-go/milestone/metrics/eventlog"
 )
 
 // createClusterTables runs what `milestone clickhouse ddl --cluster NAME
@@ -64,22 +64,12 @@ func waitForRows(t *testing.T, node *chserver.Server, want int) {
 func TestClusterKeepsARunOnOneShardAndReadsThroughAnyNode(t *testing.T) {
 	nodes := chserver.StartCluster(t, "milestone", 2)
 	createClusterTables(t, nodes, "milestone")
-	clock := func() time.Time { return time.Now().Truncate(time.Second) } // see TestSummarizeFromClickHouseEqualsTheFile
-	ch, err := clickhouse.New(clickhouse.WithURL(nodes[0].URL), clickhouse.WithLogger(slog.New(slog.DiscardHandler)), clickhouse.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	ev, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := metrics.Multi(ev, ch)
+	c, dir := filetable.New(t, clickhouse.WithURL(nodes[0].URL))
 	quiet := slog.New(slog.DiscardHandler)
 	const runs = 12
 	for i := range runs {
 		faults := shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00001", i%2)
-		if _, err := shardkv.Write(context.Background(), t.TempDir(), rows(500), shardkv.WriteOptions{
+		if _, err := shardkv.Write(context.Background(), t.TempDir(), shardkv.SampleRows(500), shardkv.WriteOptions{
 			NumShards: 3, Collector: c, Logger: quiet, RunID: fmt.Sprintf("cluster-run-%02d", i), Faults: faults,
 			StorageRetry: shardkv.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond},
 		}); err != nil {

@@ -19,7 +19,7 @@ func TestProfileOfAWrite(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := shardkv.Write(context.Background(), t.TempDir(), rows(3000), shardkv.WriteOptions{
+	if _, err := shardkv.Write(context.Background(), t.TempDir(), shardkv.SampleRows(3000), shardkv.WriteOptions{
 		NumShards: 4, Collector: ev, Logger: slog.New(slog.DiscardHandler), RunID: "profiled",
 	}); err != nil {
 		t.Fatal(err)

@@ -96,3 +96,13 @@ func ExampleFaults() {
 	// s3.retry attempt 1 of 4, after 1ms
 	// s3.retry attempt 2 of 4, after 2ms
 }
+
+func ExampleSampleRows() {
+	for k, v := range shardkv.SampleRows(3) {
+		fmt.Printf("%s=%s\n", k, v)
+	}
+	// Output:
+	// key-000000=value
+	// key-000001=value
+	// key-000002=value
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"iter"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -24,16 +23,6 @@ import (
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
 )
 
-func kvRows(n int) iter.Seq2[[]byte, []byte] {
-	return func(yield func([]byte, []byte) bool) {
-		for i := range n {
-			if !yield([]byte(fmt.Sprintf("key-%05d", i)), []byte("v")) {
-				return
-			}
-		}
-	}
-}
-
 // workload runs the demo's writer and reader against a prom collector
 // served on its own /metrics, and returns the target's host:port. With
 // faults, shard 1's uploads always fail, so the second write fails.
@@ -49,7 +38,7 @@ func workload(t *testing.T, faults bool) string {
 	ctx := context.Background()
 	quiet := slog.New(slog.DiscardHandler)
 	dir := t.TempDir()
-	if _, err := shardkv.Write(ctx, dir, kvRows(2000), shardkv.WriteOptions{NumShards: 2, Collector: pc, Logger: quiet}); err != nil {
+	if _, err := shardkv.Write(ctx, dir, shardkv.SampleRows(2000), shardkv.WriteOptions{NumShards: 2, Collector: pc, Logger: quiet}); err != nil {
 		t.Fatal(err)
 	}
 	r, err := shardkv.Open(ctx, dir, shardkv.ReadOptions{Collector: pc, Logger: quiet})
@@ -63,7 +52,7 @@ func workload(t *testing.T, faults bool) string {
 	_, _ = r.Refresh(ctx)
 	if faults {
 		f := shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00001", 1000)
-		_, err := shardkv.Write(ctx, dir, kvRows(2000), shardkv.WriteOptions{
+		_, err := shardkv.Write(ctx, dir, shardkv.SampleRows(2000), shardkv.WriteOptions{
 			NumShards: 2, Collector: pc, Logger: quiet, Faults: f,
 			StorageRetry: shardkv.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond},
 			ShardRetry:   shardkv.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond},

@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"iter"
 	"log/slog"
 	"math"
 	"net/http"
@@ -32,16 +31,6 @@ import (
 	"github.com/milestone-go/milestone/runs/explore"
 )
 
-func keys(n int) iter.Seq2[[]byte, []byte] {
-	return func(yield func([]byte, []byte) bool) {
-		for i := range n {
-			if !yield([]byte(fmt.Sprintf("key-%06d", i)), []byte("value")) {
-				return
-			}
-		}
-	}
-}
-
 // serveDir serves the explorer of dir.
 func serveDir(t *testing.T, dir string) *httptest.Server {
 	t.Helper()
@@ -63,7 +52,7 @@ func writeRuns(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	faults := shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00002", 1)
-	if _, err := shardkv.Write(context.Background(), t.TempDir(), keys(20000), shardkv.WriteOptions{
+	if _, err := shardkv.Write(context.Background(), t.TempDir(), shardkv.SampleRows(20000), shardkv.WriteOptions{
 		NumShards: 6, Collector: ev, Logger: slog.New(slog.DiscardHandler), RunID: "the-write", Faults: faults,
 		StorageRetry: shardkv.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond},
 	}); err != nil {

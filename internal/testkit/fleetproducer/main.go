@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"iter"
 	"log/slog"
 	"os"
 	"strconv"
@@ -74,7 +73,7 @@ func produce(urls, events, name string, d time.Duration, rows int) (report, erro
 	for end := time.Now().Add(d); time.Now().Before(end); {
 		r.Runs++
 		faults := shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00001", r.Runs%2)
-		if _, err := shardkv.Write(ctx, data, keys(rows), shardkv.WriteOptions{
+		if _, err := shardkv.Write(ctx, data, shardkv.SampleRows(rows), shardkv.WriteOptions{
 			NumShards: 4, Collector: c, Logger: logger, RunID: name + "-" + strconv.Itoa(r.Runs), Faults: faults,
 			StorageRetry: shardkv.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond},
 		}); err != nil {
@@ -88,15 +87,4 @@ func produce(urls, events, name string, d time.Duration, rows int) (report, erro
 	st := ch.Stats()
 	r.Sent, r.Lost, r.Dropped = st.Sent, st.Lost, st.Dropped+st.DroppedAfterClose
 	return r, err
-}
-
-// keys yields n rows.
-func keys(n int) iter.Seq2[[]byte, []byte] {
-	return func(yield func([]byte, []byte) bool) {
-		for i := range n {
-			if !yield([]byte(fmt.Sprintf("key-%06d", i)), []byte("value")) {
-				return
-			}
-		}
-	}
 }
