@@ -4,12 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
-	"time"
 
-	"github.com/milestone-go/milestone/metrics"
-	"github.com/milestone-go/milestone/metrics/eventlog"
-	"github.com/milestone-go/milestone/metrics/runctx"
-	"github.com/milestone-go/milestone/metrics/shardyfusion"
+	"github.com/milestone-go/milestone/internal/testkit/bigrun"
 	"github.com/milestone-go/milestone/runs"
 )
 
@@ -24,31 +20,12 @@ import (
 //     again only when its size or time changed: one stat a run.
 func BenchmarkListRuns(b *testing.B) {
 	dir := b.TempDir()
-	ev, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithQueueSize(1<<15))
-	if err != nil {
-		b.Fatal(err)
-	}
 	const nRuns, shards, per = 20, 20, 500
 	for r := range nRuns {
-		ctx := runctx.With(context.Background(), fmt.Sprintf("run-%02d", r))
-		metrics.Emit(ctx, ev, shardyfusion.WriteStarted{})
-		for s := range shards {
-			shard, _ := runctx.StartStep(ctx)
-			for i := range per - 1 {
-				metrics.Emit(shard, ev, shardyfusion.BatchWritten{DBID: s, BatchSize: i})
-			}
-			metrics.Emit(shard, ev, shardyfusion.ShardWriteCompleted{DBID: s, Rows: per, Duration: time.Millisecond})
-			if err := ev.Flush(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-		}
-		metrics.Emit(ctx, ev, shardyfusion.WriteCompleted{Rows: shards * per})
-	}
-	if err := ev.Close(); err != nil {
-		b.Fatal(err)
+		bigrun.Write(b, dir, fmt.Sprintf("run-%02d", r), shards, per)
 	}
 	check := func(b *testing.B, list []runs.RunInfo, err error) {
-		if err != nil || len(list) != nRuns || list[0].Events != shards*per+2 {
+		if err != nil || len(list) != nRuns || list[0].Events != shards*per+3 {
 			b.Fatalf("listed %d runs (%v), first has %d events", len(list), err, list[0].Events)
 		}
 	}

@@ -90,27 +90,11 @@ func newRowCodec(d *metrics.Descriptor, l *layout, service, host string) *rowCod
 		rc.steps = append(rc.steps, step{op: opFixed, fixed: b})
 	}
 	for _, col := range l.cols {
+		if op, ok := perRowOps[col]; ok {
+			rc.steps = append(rc.steps, step{op: op})
+			continue
+		}
 		switch col {
-		case "ts":
-			rc.steps = append(rc.steps, step{op: opTS})
-		case "ts_ms":
-			rc.steps = append(rc.steps, step{op: opTSMillis})
-		case "run_id":
-			rc.steps = append(rc.steps, step{op: opRun})
-		case "seq":
-			rc.steps = append(rc.steps, step{op: opSeq})
-		case "trace_id":
-			rc.steps = append(rc.steps, step{op: opTrace})
-		case "span_id":
-			rc.steps = append(rc.steps, step{op: opSpan})
-		case "parent_span_id":
-			rc.steps = append(rc.steps, step{op: opParent})
-		case "message":
-			rc.steps = append(rc.steps, step{op: opMessage})
-		case "num_values":
-			rc.steps = append(rc.steps, step{op: opNumValues})
-		case "str_values":
-			rc.steps = append(rc.steps, step{op: opStrValues})
 		case "level":
 			if d.LevelBy != nil {
 				rc.steps = append(rc.steps, step{op: opLevel})
@@ -136,6 +120,14 @@ func newRowCodec(d *metrics.Descriptor, l *layout, service, host string) *rowCod
 		}
 	}
 	return rc
+}
+
+// perRowOps are the columns whose value each row computes, by the op that
+// writes it; every other column is the same for all rows of an event.
+var perRowOps = map[string]colOp{
+	"ts": opTS, "ts_ms": opTSMillis, "run_id": opRun, "seq": opSeq,
+	"trace_id": opTrace, "span_id": opSpan, "parent_span_id": opParent,
+	"message": opMessage, "num_values": opNumValues, "str_values": opStrValues,
 }
 
 func appendNames(b []byte, fs []*metrics.Field) []byte {

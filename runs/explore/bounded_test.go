@@ -1,7 +1,6 @@
 package explore_test
 
 import (
-	"context"
 	"io"
 	"log/slog"
 	"net/http/httptest"
@@ -11,11 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/testkit/bigrun"
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
-	"github.com/milestone-go/milestone/metrics"
-	"github.com/milestone-go/milestone/metrics/eventlog"
-	"github.com/milestone-go/milestone/metrics/runctx"
-	"github.com/milestone-go/milestone/metrics/shardyfusion"
 	"github.com/milestone-go/milestone/runs"
 	"github.com/milestone-go/milestone/runs/explore"
 )
@@ -30,34 +26,8 @@ func TestAMillionEventRunStaysBounded(t *testing.T) {
 	}
 	testutil.Exclusive(t)
 	dir := t.TempDir()
-	ev, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithQueueSize(1<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := runctx.With(context.Background(), "million")
-	metrics.Emit(ctx, ev, shardyfusion.WriteStarted{})
-	phase, _ := runctx.StartStep(ctx)
 	const steps, per = 2000, 500
-	for s := range steps {
-		shard, _ := runctx.StartStep(phase)
-		for i := range per - 1 {
-			metrics.Emit(shard, ev, shardyfusion.BatchWritten{DBID: s, BatchSize: i})
-		}
-		metrics.Emit(shard, ev, shardyfusion.ShardWriteCompleted{DBID: s, Rows: per, Duration: time.Millisecond})
-		if s%200 == 199 {
-			if err := ev.Flush(context.Background()); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	metrics.Emit(phase, ev, shardyfusion.ShardWritesCompleted{Duration: time.Second})
-	metrics.Emit(ctx, ev, shardyfusion.WriteCompleted{Rows: steps * per})
-	if err := ev.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if st := ev.Stats(); st.Written < steps*per || st.Dropped != 0 {
-		t.Fatalf("the run: %+v", st)
-	}
+	bigrun.Write(t, dir, "million", steps, per)
 	h, err := explore.New(runs.Dir(dir), explore.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {
 		t.Fatal(err)

@@ -21,6 +21,7 @@ import (
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 
 	"github.com/milestone-go/milestone/examples/shardkv"
+	"github.com/milestone-go/milestone/internal/testkit/bigrun"
 	"github.com/milestone-go/milestone/internal/testkit/browser"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/collectortest"
@@ -296,29 +297,8 @@ func TestALiveRunUpdatesWithinHalfASecond(t *testing.T) {
 func TestALargeRunPaintsWithinASecond(t *testing.T) {
 	testutil.Exclusive(t) // timed: no fleet on the cores meanwhile
 	dir := t.TempDir()
-	ev, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithQueueSize(1<<20))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := runctx.With(context.Background(), "large-run")
-	metrics.Emit(ctx, ev, shardyfusion.WriteStarted{})
-	phase, _ := runctx.StartStep(ctx)
 	const shards, batches = 50, 2000
-	for s := range shards {
-		shard, _ := runctx.StartStep(phase)
-		for i := range batches - 1 {
-			metrics.Emit(shard, ev, shardyfusion.BatchWritten{DBID: s, BatchSize: i})
-		}
-		metrics.Emit(shard, ev, shardyfusion.ShardWriteCompleted{DBID: s, Rows: batches, Duration: time.Millisecond})
-	}
-	metrics.Emit(phase, ev, shardyfusion.ShardWritesCompleted{Duration: time.Second, Rows: shards * batches})
-	metrics.Emit(ctx, ev, shardyfusion.WriteCompleted{Rows: shards * batches})
-	if err := ev.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if st := ev.Stats(); st.Written < shards*batches {
-		t.Fatalf("%d events written", st.Written)
-	}
+	bigrun.Write(t, dir, "large-run", shards, batches)
 	// The product as it ships: milestone serve, built without the race
 	// detector whatever this test is built with.
 	url := startServe(t, dir)

@@ -1,0 +1,53 @@
+package bigrun
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/milestone-go/milestone/metrics"
+	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
+)
+
+// Write writes the run id into the event-log directory dir: write.started,
+// a shards phase of shards steps, each of batches events (batches-1
+// write.batch.written and a write.shard.completed of 1 ms), the phase's
+// end and write.completed: shards×batches+3 events. It fails t when an
+// event is lost.
+func Write(t testing.TB, dir, id string, shards, batches int) {
+	t.Helper()
+	ev, err := eventlog.New(eventlog.WithDir(dir), eventlog.WithQueueSize(1<<16))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := runctx.With(context.Background(), id)
+	metrics.Emit(ctx, ev, shardyfusion.WriteStarted{})
+	phase, _ := runctx.StartStep(ctx)
+	pending := 0
+	for s := range shards {
+		shard, _ := runctx.StartStep(phase)
+		for i := range batches - 1 {
+			metrics.Emit(shard, ev, shardyfusion.BatchWritten{DBID: s, BatchSize: i})
+		}
+		metrics.Emit(shard, ev, shardyfusion.ShardWriteCompleted{DBID: s, Rows: int64(batches), Duration: time.Millisecond})
+		// Keep the queue from filling: the writer drops what it cannot
+		// hold.
+		if pending += batches; pending >= 1<<15 {
+			if err := ev.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			pending = 0
+		}
+	}
+	rows := int64(shards * batches)
+	metrics.Emit(phase, ev, shardyfusion.ShardWritesCompleted{Duration: time.Second, Rows: rows})
+	metrics.Emit(ctx, ev, shardyfusion.WriteCompleted{Rows: rows})
+	if err := ev.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if st := ev.Stats(); st.Written < uint64(rows) || st.Dropped != 0 {
+		t.Fatalf("bigrun %s: %+v", id, st)
+	}
+}
