@@ -102,11 +102,14 @@ func layout(p *runs.Profile) gantt {
 	return g
 }
 
+// markClass is the class of a mark for the event name: a retry (s3.retry,
+// write.shard.retried), a throttle (rate_limiter.throttled, .denied) or
+// another event.
 func markClass(name string) string {
 	switch {
-	case strings.Contains(name, "retry"):
+	case strings.Contains(name, "retr"):
 		return "mark retry"
-	case strings.Contains(name, "throttle"):
+	case strings.Contains(name, "throttle"), strings.Contains(name, "denied"):
 		return "mark throttle"
 	}
 	return "mark"
