@@ -119,17 +119,18 @@ func (c chSource) List(ctx context.Context) ([]RunInfo, error) {
 	return c.list(ctx, func(r io.Reader) (*Summary, error) { return Read(r) })
 }
 
-// list reads every run's rows and makes each a RunInfo with read (Read or
-// Glance).
+// list reads the runs' rows a run at a time and makes each a RunInfo with
+// read (Read or Glance): it holds one run's rows, whatever the table's
+// size.
 func (c chSource) list(ctx context.Context, read func(io.Reader) (*Summary, error)) ([]RunInfo, error) {
-	all, err := clickhouse.ListRuns(ctx, c.opts...)
-	if err != nil {
-		return nil, err
-	}
-	list := make([]RunInfo, 0, len(all))
-	for id, lines := range all {
+	var list []RunInfo
+	err := clickhouse.EachRun(ctx, func(id string, lines []byte) error {
 		s, err := read(bytes.NewReader(lines))
 		list = append(list, InfoFrom(id, s, err))
+		return nil
+	}, c.opts...)
+	if err != nil {
+		return nil, err
 	}
 	SortRuns(list)
 	return list, nil

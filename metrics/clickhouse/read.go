@@ -41,87 +41,149 @@ type storedRow struct {
 // A row delivered twice by a retry is read once. The options are New's
 // (only the connection and table options matter).
 func ReadRun(ctx context.Context, runID string, opts ...Option) ([]byte, error) {
-	runs, err := readRuns(ctx, "WHERE run_id = "+quote(runID), opts)
-	if err != nil {
-		return nil, err
-	}
-	return runs[runID], nil
+	var lines []byte
+	err := readRuns(ctx, "run_id = "+quote(runID), opts, func(_ string, b []byte) error {
+		lines = bytes.Clone(b)
+		return nil
+	})
+	return lines, err
 }
 
 // ListRuns returns the events of every run stored in the table, by run id,
-// as ReadRun does for one.
+// as ReadRun does for one. It holds the whole table in memory: EachRun
+// holds one run.
 func ListRuns(ctx context.Context, opts ...Option) (map[string][]byte, error) {
-	return readRuns(ctx, "", opts)
+	out := map[string][]byte{}
+	err := EachRun(ctx, func(id string, lines []byte) error {
+		out[id] = bytes.Clone(lines)
+		return nil
+	}, opts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
-func readRuns(ctx context.Context, where string, opts []Option) (map[string][]byte, error) {
+// EachRun calls fn with the events of every run stored in the table, a run
+// at a time in the order of their ids, as ReadRun gives them: it holds one
+// run in memory whatever the table's size. lines is valid only until fn
+// returns. An error from fn stops the reading and is what EachRun returns.
+// When a server fails midway, the next one goes on from the run after the
+// last one fn was given, so fn sees every run once.
+func EachRun(ctx context.Context, fn func(runID string, lines []byte) error, opts ...Option) error {
+	return readRuns(ctx, "", opts, fn)
+}
+
+// readRuns reads the runs where says (a condition, or "" for all) from the
+// first server that answers, handing each to emit.
+func readRuns(ctx context.Context, where string, opts []Option, emit func(string, []byte) error) error {
 	cfg := config{timeout: DefaultTimeout}
 	if err := cfg.apply(opts); err != nil {
-		return nil, err
+		return err
 	}
 	if cfg.client == nil {
 		cfg.client = http.DefaultClient
 	}
-	ids := "trace_id, span_id, parent_span_id"
+	r := runReader{emit: emit}
 	var err error
 	for _, srv := range cfg.servers() {
-		var out map[string][]byte
-		out, err = readFrom(ctx, &cfg, srv, where, ids)
+		ids := "trace_id, span_id, parent_span_id"
+		err = r.readFrom(ctx, &cfg, srv, where, ids)
 		var se *serverError
 		if errors.As(err, &se) && se.code == 47 && (strings.Contains(se.msg, "trace_id") || strings.Contains(se.msg, "span_id")) {
 			// A table from before the trace columns.
-			out, err = readFrom(ctx, &cfg, srv, where, "'' AS trace_id, '' AS span_id, '' AS parent_span_id")
+			err = r.readFrom(ctx, &cfg, srv, where, "'' AS trace_id, '' AS span_id, '' AS parent_span_id")
 		}
-		if err == nil {
-			return out, nil
+		if err == nil || r.emitErr != nil {
+			return err
 		}
 		if errors.As(err, &se) && !se.retryable() {
-			return nil, err // every server would say the same
+			return err // every server would say the same
 		}
 	}
-	return nil, err
+	return err
 }
 
-// readFrom runs ReadRun's query on srv: the rows where says, with ids
-// selecting the id columns.
-func readFrom(ctx context.Context, cfg *config, srv *server, where, ids string) (map[string][]byte, error) {
+// runReader gathers the rows of one run at a time and hands each run on,
+// remembering the last one handed on.
+type runReader struct {
+	emit    func(string, []byte) error
+	emitErr error  // what emit returned, which stops the reading
+	done    string // the last run handed on
+	handed  bool   // whether any run was
+}
+
+// readFrom runs ReadRun's query on srv: the rows where says and after the
+// last run handed on, with ids selecting the id columns.
+func (rr *runReader) readFrom(ctx context.Context, cfg *config, srv *server, where, ids string) error {
+	var conds []string
+	if where != "" {
+		conds = append(conds, where)
+	}
+	if rr.handed {
+		conds = append(conds, "run_id > "+quote(rr.done))
+	}
 	sql := "SELECT toUnixTimestamp(ts) AS t, ts_ms, run_id, seq, " + ids + ", catalog, event, num_keys, num_values, str_keys, str_values FROM " +
-		cfg.database + "." + cfg.table + " " + where + " ORDER BY run_id, seq FORMAT JSONEachRow"
+		cfg.database + "." + cfg.table
+	if len(conds) > 0 {
+		sql += " WHERE " + strings.Join(conds, " AND ")
+	}
+	sql += " ORDER BY run_id, seq FORMAT JSONEachRow"
 	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.base+"/?output_format_json_quote_64bit_integers=0", strings.NewReader(sql))
 	if err != nil {
-		return nil, err
+		return err
 	}
 	req.SetBasicAuth(srv.user, srv.password)
 	resp, err := cfg.client.Do(req)
 	if err != nil {
-		return nil, srv.redact(fmt.Errorf("clickhouse: reading from %s: %w", srv.target, err))
+		return srv.redact(fmt.Errorf("clickhouse: reading from %s: %w", srv.target, err))
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		return nil, fmt.Errorf("clickhouse: reading from %s: %w", srv.target, srv.redact(newServerError(resp.StatusCode, string(msg))))
+		return fmt.Errorf("clickhouse: reading from %s: %w", srv.target, srv.redact(newServerError(resp.StatusCode, string(msg))))
 	}
-	out := map[string][]byte{}
-	last := map[string]uint64{}
+	var (
+		cur     string // the run being gathered
+		lines   []byte
+		lastSeq uint64
+		started bool
+	)
+	handOn := func() error {
+		if err := rr.emit(cur, lines); err != nil {
+			rr.emitErr = err
+			return err
+		}
+		rr.done, rr.handed = cur, true
+		return nil
+	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		var r storedRow
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			return nil, fmt.Errorf("clickhouse: reading from %s: %w", srv.target, err)
+			return fmt.Errorf("clickhouse: reading from %s: %w", srv.target, err)
 		}
-		if seq, seen := last[r.RunID]; seen && seq == r.Seq {
+		if started && r.RunID != cur {
+			if err := handOn(); err != nil {
+				return err
+			}
+			lines = lines[:0]
+		} else if started && r.Seq == lastSeq {
 			continue // delivered twice by a retry
 		}
-		last[r.RunID] = r.Seq
-		out[r.RunID] = appendLine(out[r.RunID], &r)
+		cur, lastSeq, started = r.RunID, r.Seq, true
+		lines = appendLine(lines, &r)
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("clickhouse: reading from %s: %w", srv.target, err)
+		return fmt.Errorf("clickhouse: reading from %s: %w", srv.target, err)
 	}
-	return out, nil
+	if started {
+		return handOn()
+	}
+	return nil
 }
 
 // appendLine appends the event-log line of r: for an event this binary
