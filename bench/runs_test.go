@@ -3,9 +3,12 @@ package bench
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"testing"
 
 	"github.com/milestone-go/milestone/internal/testkit/bigrun"
+	"github.com/milestone-go/milestone/internal/testkit/chserver"
+	"github.com/milestone-go/milestone/metrics/clickhouse"
 	"github.com/milestone-go/milestone/runs"
 )
 
@@ -47,6 +50,48 @@ func BenchmarkListRuns(b *testing.B) {
 		if _, err := runs.ListGlances(ctx, src); err != nil { // the first glance of each run
 			b.Fatal(err)
 		}
+		for b.Loop() {
+			list, err := runs.ListGlances(ctx, src)
+			check(b, list, err)
+		}
+	})
+}
+
+// BenchmarkListRunsClickHouse measures listing a real ClickHouse table of
+// 20 writes of 10,000 events each:
+//
+//   - read: Source.List, every run's rows read a run at a time
+//     (clickhouse.EachRun) and summarized in full.
+//   - glance: runs.ListGlances, one aggregate query answered with a row a
+//     run.
+func BenchmarkListRunsClickHouse(b *testing.B) {
+	s := chserver.Start(b)
+	ch, err := clickhouse.New(clickhouse.WithURL(s.URL), clickhouse.WithCreateTable(), clickhouse.WithQueueSize(1<<16),
+		clickhouse.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	const nRuns, shards, per = 20, 20, 500
+	for r := range nRuns {
+		bigrun.Emit(b, ch, fmt.Sprintf("run-%02d", r), shards, per)
+	}
+	if err := ch.Close(); err != nil {
+		b.Fatal(err)
+	}
+	src := runs.ClickHouse(clickhouse.WithURL(s.URL))
+	ctx := context.Background()
+	check := func(b *testing.B, list []runs.RunInfo, err error) {
+		if err != nil || len(list) != nRuns || list[0].Events != shards*per+3 {
+			b.Fatalf("listed %d runs (%v): %+v", len(list), err, list)
+		}
+	}
+	b.Run("read", func(b *testing.B) {
+		for b.Loop() {
+			list, err := src.List(ctx)
+			check(b, list, err)
+		}
+	})
+	b.Run("glance", func(b *testing.B) {
 		for b.Loop() {
 			list, err := runs.ListGlances(ctx, src)
 			check(b, list, err)

@@ -84,11 +84,6 @@ func glanceFile(path string) (*Summary, error) {
 	return Glance(f)
 }
 
-// ListGlances lists the table's runs from a glance at each one's rows.
-func (c chSource) ListGlances(ctx context.Context) ([]RunInfo, error) {
-	return c.list(ctx, Glance)
-}
-
 // glanceCache remembers runs' glances by directory, each with the size
 // and modification time its file had when it was stat'ed, before it was
 // read: a file that grows while it is read is read again next time.

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -16,6 +17,8 @@ import (
 	"github.com/milestone-go/milestone/internal/testkit/filetable"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
+	"github.com/milestone-go/milestone/metrics/collectortest"
+	"github.com/milestone-go/milestone/metrics/runctx"
 	"github.com/milestone-go/milestone/metrics/shardyfusion"
 	"github.com/milestone-go/milestone/runs"
 )
@@ -35,31 +38,53 @@ func TestClickHouseGivesWhatTheFilesGive(t *testing.T) {
 			StorageRetry: shardkv.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond},
 		})
 	}
+	// Another catalog's run, ended by its EndsRun event.
+	samples := runctx.With(context.Background(), "api-run-samples")
+	for _, st := range []string{"ok", "error", "ok"} {
+		collectortest.SampleEvent.Emit(samples, c, collectortest.Sample{Status: st, Duration: time.Millisecond})
+	}
+	collectortest.EmptyEvent.Emit(samples, c, collectortest.Empty{})
 	if err := metrics.Close(c); err != nil {
 		t.Fatal(err)
 	}
+	// Rows a retry delivered twice are read once.
+	s.MustQuery(t, "INSERT INTO default.milestone_events SELECT * FROM default.milestone_events WHERE run_id IN ('api-run-1', 'api-run-2')")
 
 	ctx := context.Background()
 	files, tables := runs.Dir(dir), runs.ClickHouse(clickhouse.WithURL(s.URL))
+	for _, list := range []func(runs.Source) ([]runs.RunInfo, error){
+		func(src runs.Source) ([]runs.RunInfo, error) { return src.List(ctx) },
+		func(src runs.Source) ([]runs.RunInfo, error) { return runs.ListGlances(ctx, src) },
+	} {
+		fromFiles, err := list(files)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromTable, err := list(tables)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fromFiles) != 4 || len(fromTable) != 4 {
+			t.Fatalf("%d runs in the files, %d in the table, want 4", len(fromFiles), len(fromTable))
+		}
+		statuses := map[string]bool{}
+		for i := range fromFiles {
+			f, tb := fromFiles[i], fromTable[i]
+			if f.ID != tb.ID || f.TraceID != tb.TraceID || f.Status != tb.Status || !f.Start.Equal(tb.Start) ||
+				f.DurationMS != tb.DurationMS || f.Events != tb.Events || f.Errors != tb.Errors {
+				t.Errorf("run %d:\nfiles %+v\ntable %+v", i, f, tb)
+			}
+			statuses[f.Status] = true
+		}
+		if !statuses[runs.StatusCompleted] || !statuses[runs.StatusFailed] {
+			t.Errorf("statuses %v: want a completed and a failed run", statuses)
+		}
+	}
 	fromFiles, err := files.List(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fromTable, err := tables.List(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(fromFiles) != 3 || len(fromTable) != 3 {
-		t.Fatalf("%d runs in the files, %d in the table, want 3", len(fromFiles), len(fromTable))
-	}
-	statuses := map[string]bool{}
-	for i := range fromFiles {
-		f, tb := fromFiles[i], fromTable[i]
-		if f.ID != tb.ID || f.TraceID != tb.TraceID || f.Status != tb.Status || !f.Start.Equal(tb.Start) ||
-			f.DurationMS != tb.DurationMS || f.Events != tb.Events || f.Errors != tb.Errors {
-			t.Errorf("run %d:\nfiles %+v\ntable %+v", i, f, tb)
-		}
-		statuses[f.Status] = true
+	for _, f := range fromFiles {
 		sf, err := runs.Summarize(ctx, files, f.ID)
 		if err != nil {
 			t.Fatal(err)
@@ -76,12 +101,9 @@ func TestClickHouseGivesWhatTheFilesGive(t *testing.T) {
 		}
 		df := decode(t, files, f.ID)
 		dt := decode(t, tables, f.ID)
-		if len(df) == 0 || !reflect.DeepEqual(df, dt) {
+		if (len(df) == 0) != (f.ID == "api-run-samples") || !reflect.DeepEqual(df, dt) {
 			t.Errorf("run %s: decoded shard writes differ\nfiles %+v\ntable %+v", f.ID, df, dt)
 		}
-	}
-	if !statuses[runs.StatusCompleted] || !statuses[runs.StatusFailed] {
-		t.Errorf("statuses %v: want a completed and a failed run", statuses)
 	}
 	for _, src := range []runs.Source{files, tables} {
 		if _, err := src.Open(ctx, "no-such-run"); !errors.Is(err, runs.ErrNotFound) {
@@ -135,5 +157,39 @@ func TestDirRefusesPathsOutOfIt(t *testing.T) {
 	}
 	if _, err := src.Open(ctx, "link"); !errors.Is(err, runs.ErrNotFound) {
 		t.Errorf("Open of a link out of the directory: %v, want ErrNotFound", err)
+	}
+}
+
+// TestAnOldTableListsWithoutTraceIDs: a table from before the trace
+// columns lists its runs from a glance, with no trace id, as from a full
+// read.
+func TestAnOldTableListsWithoutTraceIDs(t *testing.T) {
+	s := chserver.Start(t)
+	old := strings.NewReplacer("    trace_id String,\n", "", "    span_id String,\n", "", "    parent_span_id String,\n", "").
+		Replace(clickhouse.DDL("default", clickhouse.DefaultTable))
+	s.MustQuery(t, old)
+	c, err := clickhouse.New(clickhouse.WithURL(s.URL), clickhouse.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := runctx.With(context.Background(), "old-table")
+	for i := range 5 {
+		metrics.Emit(ctx, c, shardyfusion.BatchWritten{DBID: i, BatchSize: 1})
+	}
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	src := runs.ClickHouse(clickhouse.WithURL(s.URL))
+	full, err := src.List(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	quick, err := runs.ListGlances(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full) != 1 || len(quick) != 1 || quick[0].ID != "old-table" || quick[0].TraceID != "" || quick[0].Events != 5 ||
+		quick[0].Status != full[0].Status || !quick[0].Start.Equal(full[0].Start) {
+		t.Errorf("List %+v\nListGlances %+v", full, quick)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/milestone-go/milestone/internal/testkit/filetable"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
+	msruns "github.com/milestone-go/milestone/runs"
 )
 
 // createClusterTables runs what `milestone clickhouse ddl --cluster NAME
@@ -119,6 +120,26 @@ func TestClusterKeepsARunOnOneShardAndReadsThroughAnyNode(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"runs", "--clickhouse", nodes[1].URL}, &out, &errb); code != 0 || strings.Count(out.String(), "cluster-run-") != runs {
 		t.Errorf("runs --clickhouse through node 1: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	// The explorer's list: one aggregate query through the Distributed
+	// table gives what the files give.
+	fromFiles, err := msruns.ListGlances(context.Background(), msruns.Dir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromTable, err := msruns.ListGlances(context.Background(), msruns.ClickHouse(clickhouse.WithURL(nodes[1].URL)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fromFiles) != runs || len(fromTable) != runs {
+		t.Fatalf("glances: %d runs from the files, %d from the cluster, want %d", len(fromFiles), len(fromTable), runs)
+	}
+	for i, f := range fromFiles {
+		c := fromTable[i]
+		if f.ID != c.ID || f.TraceID != c.TraceID || f.Status != c.Status || !f.Start.Equal(c.Start) || f.DurationMS != c.DurationMS ||
+			f.Events != c.Events || f.Errors != c.Errors {
+			t.Errorf("glance of run %d:\nfiles   %+v\ncluster %+v", i, f, c)
+		}
 	}
 }
 

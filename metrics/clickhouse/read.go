@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"strconv"
@@ -129,22 +128,11 @@ func (rr *runReader) readFrom(ctx context.Context, cfg *config, srv *server, whe
 		sql += " WHERE " + strings.Join(conds, " AND ")
 	}
 	sql += " ORDER BY run_id, seq FORMAT JSONEachRow"
-	ctx, cancel := context.WithTimeout(ctx, cfg.timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.base+"/?output_format_json_quote_64bit_integers=0", strings.NewReader(sql))
+	body, err := cfg.post(ctx, srv, sql)
 	if err != nil {
 		return err
 	}
-	req.SetBasicAuth(srv.user, srv.password)
-	resp, err := cfg.client.Do(req)
-	if err != nil {
-		return srv.redact(fmt.Errorf("clickhouse: reading from %s: %w", srv.target, err))
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
-		return fmt.Errorf("clickhouse: reading from %s: %w", srv.target, srv.redact(newServerError(resp.StatusCode, string(msg))))
-	}
+	defer body.Close()
 	var (
 		cur     string // the run being gathered
 		lines   []byte
@@ -159,7 +147,7 @@ func (rr *runReader) readFrom(ctx context.Context, cfg *config, srv *server, whe
 		rr.done, rr.handed = cur, true
 		return nil
 	}
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		var r storedRow
