@@ -13,6 +13,12 @@
 // figure is the same from either. Events yields a run's events one by one,
 // with their place in the run's trace.
 //
+// A long list wants ListGlances: the same RunInfo figures without the
+// event table. A directory glances at each run once and again only when
+// its file changes; ClickHouse answers one aggregate query with a row a
+// run. List reads every run in full (ClickHouse's a run at a time, so
+// memory holds one run, not the table).
+//
 // Every figure is computed from the values the collector wrote, in the
 // units it wrote them (milliseconds; the *_s and wait_seconds keys are
 // converted to milliseconds). Percentiles and medians use the nearest-rank

@@ -61,7 +61,9 @@
 // MergeTree table per node and a Distributed table over them, sharded by
 // run, under the default name: the sink writes to any node's Distributed
 // table, which keeps a run's rows on one shard, and readers read through
-// any node. ReadRun and ListRuns read runs back as event-log lines,
-// which is how `milestone summarize --clickhouse` and `milestone runs
-// --clickhouse` report on them with the same code as on files.
+// any node. ReadRun, EachRun and ListRuns read runs back as event-log
+// lines, which is how `milestone summarize --clickhouse` and `milestone
+// runs --clickhouse` report on them with the same code as on files; Query
+// runs a reader's own SELECT (an aggregate a row a run) with the same
+// servers and failover.
 package clickhouse
