@@ -5,11 +5,11 @@ package runs
 // and undeclared.go.
 
 import (
-	"encoding/json"
 	"log/slog"
 	"math"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/milestone-go/milestone/internal/lib/jsonscan"
@@ -50,26 +50,29 @@ type accumulator struct {
 	// by are the fields the event table groups by beside labels (GroupBy).
 	by map[string]bool
 
-	// members and key are addGeneric's scratch, reused line to line.
-	members []jsonscan.Member
-	key     []byte
+	// line holds the members of the line being added, and key the
+	// event table's key of it: scratch, reused line to line.
+	line []jsonscan.Member
+	key  []byte
 }
 
 func newAccumulator() *accumulator {
 	return &accumulator{runs: map[string]bool{}, retries: map[int64]int{}, describe: describer{}, generic: map[string]*genericAcc{}, eventOrder: map[string]int{}, endsRun: map[string]bool{}, by: map[string]bool{}}
 }
 
-func (a *accumulator) add(r *record, body []byte) {
+// add adds the line scan read into r and a.line. Strings that outlive the
+// line are cloned where they are kept.
+func (a *accumulator) add(r *record) {
 	a.valid++
 	s := &a.s
 	if r.Event == "event_log_started" && r.RunKey != "" && r.RunKey != "run_id" {
-		a.runKey = r.RunKey
+		a.runKey = strings.Clone(r.RunKey)
 	}
 	if a.runKey != "" {
-		var fields map[string]json.RawMessage
-		var id string
-		if json.Unmarshal(body, &fields) == nil && json.Unmarshal(fields[a.runKey], &id) == nil {
-			r.RunID = &id
+		if raw, ok := jsonscan.Get(a.line, a.runKey); ok {
+			if id, ok := jsonscan.Str(raw); ok {
+				r.RunID = &id
+			}
 		}
 	}
 	if ts, err := time.Parse(time.RFC3339Nano, r.TS); err == nil {
@@ -81,11 +84,12 @@ func (a *accumulator) add(r *record, body []byte) {
 		}
 	}
 	if r.RunID != nil && !a.runs[*r.RunID] {
-		a.runs[*r.RunID] = true
-		s.RunIDs = append(s.RunIDs, *r.RunID)
+		id := strings.Clone(*r.RunID)
+		a.runs[id] = true
+		s.RunIDs = append(s.RunIDs, id)
 	}
 	if r.TraceID != "" && !slices.Contains(s.TraceIDs, r.TraceID) {
-		s.TraceIDs = append(s.TraceIDs, r.TraceID)
+		s.TraceIDs = append(s.TraceIDs, strings.Clone(r.TraceID))
 	}
 	elapsed := func() float64 {
 		if r.ElapsedMS != nil {
@@ -102,7 +106,7 @@ func (a *accumulator) add(r *record, body []byte) {
 	switch r.Event {
 	case "event_log_started":
 		if s.Version == "" && s.Host == "" {
-			s.Version, s.Host, s.PID = r.Version, r.Host, r.PID
+			s.Version, s.Host, s.PID = strings.Clone(r.Version), strings.Clone(r.Host), int(r.PID)
 		}
 		for _, w := range r.EndsRun {
 			a.endsRun[w] = true
@@ -115,19 +119,16 @@ func (a *accumulator) add(r *record, body []byte) {
 	s.Events++
 	d := a.describe.lookup(r.Event)
 	if d != nil {
-		a.addGeneric(d, body)
+		a.addGeneric(d)
 		s.ShardedKV = s.ShardedKV || d.Catalog == shardyfusion.Catalog
 	} else {
-		a.addUndeclared(r.Event, body)
-		if s.Unknown == nil {
-			s.Unknown = map[string]int{}
-		}
-		s.Unknown[r.Event]++
+		a.addUndeclared(r.Event)
+		countString(&s.Unknown, r.Event)
 	}
 	if d != nil && d.EndsRun || a.endsRun[r.Event] {
-		s.EndedBy, s.EndStatus = r.Event, r.Status
+		s.EndedBy, s.EndStatus = strings.Clone(r.Event), strings.Clone(r.Status)
 	}
-	if isError(d, r, body) {
+	if a.isError(d, r) {
 		s.Errors++
 	}
 	switch r.Event {
@@ -218,10 +219,7 @@ func (a *accumulator) add(r *record, body []byte) {
 	case "reader.closed":
 		s.Reader.Closed++
 	case "write.failed":
-		if s.WritesFailed == nil {
-			s.WritesFailed = map[string]int{}
-		}
-		s.WritesFailed[r.ErrorType]++
+		countString(&s.WritesFailed, r.ErrorType)
 	}
 }
 
@@ -316,17 +314,30 @@ func Percentile(sorted []float64, p float64) float64 {
 // isError reports whether a line is an error: a declared event logged at
 // ERROR (its level, or the level its LevelBy value maps to), or an
 // undeclared one whose status is "error" or "failed".
-func isError(d *metrics.Descriptor, r *record, body []byte) bool {
+func (a *accumulator) isError(d *metrics.Descriptor, r *record) bool {
 	if d == nil {
 		return r.Status == "error" || r.Status == "failed"
 	}
 	if d.LevelBy == nil {
 		return d.Level >= slog.LevelError
 	}
-	var fields map[string]json.RawMessage
-	var v string
-	if json.Unmarshal(body, &fields) != nil || json.Unmarshal(fields[d.LevelBy.Name], &v) != nil {
+	raw, _ := jsonscan.Get(a.line, d.LevelBy.Name)
+	v, ok := jsonscan.Str(raw)
+	if !ok {
 		return d.Level >= slog.LevelError
 	}
 	return d.LevelOfValue(v) >= slog.LevelError
+}
+
+// countString adds one to (*m)[k], making the map and cloning k (which
+// may point into a line) the first time.
+func countString(m *map[string]int, k string) {
+	if *m == nil {
+		*m = map[string]int{}
+	}
+	if _, ok := (*m)[k]; ok {
+		(*m)[k]++
+		return
+	}
+	(*m)[strings.Clone(k)] = 1
 }

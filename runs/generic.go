@@ -74,7 +74,7 @@ func (d describer) lookup(wire string) *metrics.Descriptor {
 			break
 		}
 	}
-	d[wire] = found
+	d[strings.Clone(wire)] = found
 	return found
 }
 
@@ -114,12 +114,8 @@ func sumFields(d *metrics.Descriptor) []*metrics.Field {
 }
 
 // addGeneric adds one line of event d, whose raw JSON is body, to the table.
-func (a *accumulator) addGeneric(d *metrics.Descriptor, body []byte) {
-	var err error
-	if a.members, err = jsonscan.Object(a.members[:0], body); err != nil {
-		return
-	}
-	fields := a.members
+func (a *accumulator) addGeneric(d *metrics.Descriptor) {
+	fields := a.line
 	// The group's key is the wire name and the grouped values, each after
 	// a 0 byte; its labels are made only for a new group.
 	key := append(a.key[:0], d.Wire...)

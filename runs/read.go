@@ -11,42 +11,31 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/milestone-go/milestone/internal/lib/jsonscan"
 )
 
-// record is one line. Pointers tell a key that is absent from a zero.
-type record struct {
-	Event       string   `json:"event"`
-	TS          string   `json:"ts"`
-	RunID       *string  `json:"run_id"`
-	TraceID     string   `json:"trace_id"`
-	RunKey      string   `json:"run_key"`
-	EndsRun     []string `json:"ends_run"`
-	Status      string   `json:"status"`
-	Version     string   `json:"version"`
-	Host        string   `json:"host"`
-	PID         int      `json:"pid"`
-	Count       int64    `json:"count"`
-	ElapsedMS   *float64 `json:"elapsed_ms"`
-	DurationMS  *float64 `json:"duration_ms"`
-	DBID        *int64   `json:"db_id"`
-	RowCount    int64    `json:"row_count"`
-	RowsWritten *int64   `json:"rows_written"`
-	BatchSize   int64    `json:"batch_size"`
-	Found       *bool    `json:"found"`
-	NumKeys     int64    `json:"num_keys"`
-	Changed     bool     `json:"changed"`
-	NumHandles  int64    `json:"num_handles"`
-	Attempt     int64    `json:"attempt"`
-	Attempts    int64    `json:"attempts"`
-	MaxRetries  int64    `json:"max_retries"`
-	BackoffS    float64  `json:"backoff_s"`
-	DelayS      float64  `json:"delay_s"`
-	WaitSeconds float64  `json:"wait_seconds"`
-	Tokens      int64    `json:"tokens_requested"`
-	ErrorType   string   `json:"error_type"`
-	// Progress (metrics.Work): decoded, not reported by the sections.
-	RowsExpected int64 `json:"rows_expected"`
-	Rows         int64 `json:"rows"`
+// scan reads a line into r and a.line, its members; an error when it is
+// not a JSON object holding an event, with keys of the right types.
+func (a *accumulator) scan(body []byte, r *record) error {
+	if !json.Valid(body) {
+		var v any
+		if err := json.Unmarshal(body, &v); err != nil {
+			return err // the decoder's words for what is wrong
+		}
+		return errors.New("not JSON")
+	}
+	var err error
+	if a.line, err = jsonscan.Object(a.line[:0], body); err != nil {
+		return err
+	}
+	if err := r.decode(a.line); err != nil {
+		return err
+	}
+	if r.Event == "" {
+		return errors.New("no event key")
+	}
+	return nil
 }
 
 // Option changes what Read reports.
@@ -108,13 +97,10 @@ func Read(r io.Reader, opts ...Option) (*Summary, error) {
 			body := bytes.TrimSpace(raw)
 			if len(body) > 0 {
 				var rec record
-				jerr := json.Unmarshal(body, &rec)
-				if jerr == nil && rec.Event == "" {
-					jerr = errors.New("no event key")
-				}
+				jerr := a.scan(body, &rec)
 				switch {
 				case jerr == nil:
-					a.add(&rec, body)
+					a.add(&rec)
 				case !complete:
 					// Only the last line can lack its newline: a write cut
 					// short by a crash.

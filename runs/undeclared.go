@@ -3,7 +3,10 @@ package runs
 import (
 	"bytes"
 	"encoding/json"
+	"strconv"
 	"strings"
+
+	"github.com/milestone-go/milestone/internal/lib/jsonscan"
 )
 
 // An event this binary does not declare (another program's catalog, read
@@ -32,34 +35,6 @@ func (a *accumulator) skipped(key string) bool {
 	return key == a.runKey
 }
 
-// field is one key and raw value of a line, in the line's order.
-type field struct {
-	key string
-	raw json.RawMessage
-}
-
-// orderedFields returns the keys and raw values of a JSON object, in order.
-func orderedFields(body []byte) ([]field, bool) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, false
-	}
-	var out []field
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, false
-		}
-		key, _ := tok.(string)
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, false
-		}
-		out = append(out, field{key, raw})
-	}
-	return out, true
-}
-
 // durationScale returns the factor to milliseconds of a field named name,
 // or 0 when the name is not a duration's.
 func durationScale(name string) float64 {
@@ -81,55 +56,50 @@ func isInt(raw json.RawMessage) bool {
 }
 
 // addUndeclared adds one line of an undeclared event to the table.
-func (a *accumulator) addUndeclared(wire string, body []byte) {
-	fields, ok := orderedFields(body)
-	if !ok {
-		return
-	}
+func (a *accumulator) addUndeclared(wire string) {
 	var key strings.Builder
 	key.WriteString(wire)
 	var labels map[string]string
-	for _, f := range fields {
-		if a.skipped(f.key) {
+	for _, f := range a.line {
+		if a.skipped(f.Key) {
 			continue
 		}
 		var v string
 		switch {
-		case len(f.raw) > 0 && f.raw[0] == '"':
-			if json.Unmarshal(f.raw, &v) != nil || len(v) > maxLabelLen {
+		case len(f.Raw) > 0 && f.Raw[0] == '"':
+			var ok bool
+			if v, ok = jsonscan.Str(f.Raw); !ok || len(v) > maxLabelLen {
 				continue
 			}
-		case a.by[f.key] && isInt(f.raw):
-			v = string(f.raw)
+		case a.by[f.Key] && isInt(f.Raw):
+			v = string(f.Raw)
 		default:
 			continue
 		}
 		if labels == nil {
 			labels = map[string]string{}
 		}
-		labels[f.key] = v
+		labels[strings.Clone(f.Key)] = strings.Clone(v)
 		key.WriteByte(0)
-		key.WriteString(f.key)
+		key.WriteString(f.Key)
 		key.WriteByte('=')
 		key.WriteString(v)
 	}
 	g := a.group(key.String(), wire, "", -1, labels)
 	g.stats.Count++
-	for _, f := range fields {
-		if a.skipped(f.key) || strings.HasSuffix(f.key, "_id") {
+	for _, f := range a.line {
+		if a.skipped(f.Key) || strings.HasSuffix(f.Key, "_id") {
 			continue
 		}
-		if scale := durationScale(f.key); scale != 0 {
-			var v float64
-			if json.Unmarshal(f.raw, &v) == nil {
-				g.addDuration(f.key, v*scale)
+		if scale := durationScale(f.Key); scale != 0 {
+			if v, err := strconv.ParseFloat(unsafeString(f.Raw), 64); err == nil {
+				g.addDuration(f.Key, v*scale)
 			}
 			continue
 		}
-		if isInt(f.raw) {
-			var v int64
-			if json.Unmarshal(f.raw, &v) == nil {
-				g.sums(f.key).Sum += v
+		if isInt(f.Raw) {
+			if v, err := strconv.ParseInt(unsafeString(f.Raw), 10, 64); err == nil {
+				g.sums(f.Key).Sum += v
 			}
 		}
 	}
@@ -140,6 +110,7 @@ func (a *accumulator) addUndeclared(wire string, body []byte) {
 func (a *accumulator) group(key, wire, catalog string, code int, labels map[string]string) *genericAcc {
 	g := a.generic[key]
 	if g == nil {
+		wire = strings.Clone(wire) // it may point into the line
 		if _, seen := a.eventOrder[wire]; !seen {
 			a.eventOrder[wire] = len(a.eventOrder)
 		}
@@ -157,7 +128,7 @@ func (g *genericAcc) addDuration(name string, v float64) {
 		i++
 	}
 	if i == len(g.stats.Durations) {
-		g.stats.Durations = append(g.stats.Durations, FieldLatency{Field: name})
+		g.stats.Durations = append(g.stats.Durations, FieldLatency{Field: strings.Clone(name)})
 		g.durations = append(g.durations, nil)
 	}
 	g.durations[i] = append(g.durations[i], v)
@@ -171,6 +142,6 @@ func (g *genericAcc) sums(name string) *FieldSum {
 			return &g.stats.Sums[i]
 		}
 	}
-	g.stats.Sums = append(g.stats.Sums, FieldSum{Field: name})
+	g.stats.Sums = append(g.stats.Sums, FieldSum{Field: strings.Clone(name)})
 	return &g.stats.Sums[len(g.stats.Sums)-1]
 }
