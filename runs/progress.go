@@ -252,9 +252,10 @@ func ProgressOf(r io.Reader, m progress.Model, now time.Time) (progress.Estimate
 }
 
 // LearnModel learns what finished runs of src teach (progress.Learn), from
-// the most recent completed ones, at most max of them.
+// the most recent completed ones, at most max of them. It finds them with
+// a glance (ListGlances) and reads only those.
 func LearnModel(ctx context.Context, src Source, max int) (progress.Model, error) {
-	list, err := src.List(ctx)
+	list, err := ListGlances(ctx, src)
 	if err != nil {
 		return progress.Model{}, err
 	}
