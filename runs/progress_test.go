@@ -4,14 +4,17 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"testing"
 	"time"
 
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
+	"github.com/milestone-go/milestone/runs"
 
 	"github.com/milestone-go/milestone/examples/shardkv"
 	"github.com/milestone-go/milestone/internal/examplekit/exampletest"
 	"github.com/milestone-go/milestone/metrics/eventlog"
+	"github.com/milestone-go/milestone/metrics/progress"
 )
 
 // TestWriteProgressIsAccurate replays real writes of uneven sizes and
@@ -60,4 +63,73 @@ func TestWriteProgressIsAccurate(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// TestLearnModelLearnsFromTheNewestCompletedRuns: the model of a directory
+// is what its completed runs teach, a failed run left out, and with max 1
+// what the newest completed run teaches.
+func TestLearnModelLearnsFromTheNewestCompletedRuns(t *testing.T) {
+	dir := t.TempDir()
+	ev, err := eventlog.New(eventlog.WithDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	quiet := slog.New(slog.DiscardHandler)
+	for i, w := range []struct {
+		rows, shards int
+		faults       *shardkv.Faults
+	}{{20000, 2, nil}, {40000, 4, nil}, {30000, 3, shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00000", 9)}, {50000, 5, nil}} {
+		_, _ = shardkv.Write(context.Background(), t.TempDir(), shardkv.SampleRows(w.rows), shardkv.WriteOptions{
+			NumShards: w.shards, Collector: ev, Logger: quiet, RunID: fmt.Sprintf("learn-%d", i), Faults: w.faults,
+			StorageRetry: shardkv.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond},
+		})
+		time.Sleep(2 * time.Millisecond) // distinct start times: "newest" is well defined
+	}
+	if err := ev.Close(); err != nil {
+		t.Fatal(err)
+	}
+	src := runs.Dir(dir)
+	ctx := context.Background()
+	modelOf := func(id string) progress.Model {
+		rc, err := src.Open(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rc.Close()
+		r, err := runs.ReplayProgress(rc, progress.Model{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Model
+	}
+	all, err := runs.LearnModel(ctx, src, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := progress.Learn(modelOf("learn-0"), modelOf("learn-1"), modelOf("learn-3")); len(all.Shares) == 0 || !sameModel(all, want) {
+		t.Errorf("from every completed run:\n got %+v\nwant %+v", all, want)
+	}
+	newest, err := runs.LearnModel(ctx, src, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := progress.Learn(modelOf("learn-3")); !sameModel(newest, want) || sameModel(newest, all) {
+		t.Errorf("from the newest:\n got %+v\nwant %+v", newest, want)
+	}
+}
+
+// sameModel reports whether two models are equal to a rounding error.
+func sameModel(a, b progress.Model) bool {
+	same := func(x, y map[string]float64) bool {
+		if len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			if w, ok := y[k]; !ok || math.Abs(v-w) > 1e-9*math.Max(math.Abs(v), math.Abs(w)) {
+				return false
+			}
+		}
+		return true
+	}
+	return same(a.Shares, b.Shares) && same(a.PerUnit, b.PerUnit)
 }
