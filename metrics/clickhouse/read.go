@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -17,21 +16,21 @@ import (
 	"github.com/milestone-go/milestone/metrics"
 )
 
-// storedRow is one row as ReadRun queries it.
+// storedRow is one row as ReadRun queries it (see rowDecoder).
 type storedRow struct {
-	TS        int64     `json:"t"`
-	TSMillis  int64     `json:"ts_ms"`
-	RunID     string    `json:"run_id"`
-	Seq       uint64    `json:"seq"`
-	TraceID   string    `json:"trace_id"`
-	SpanID    string    `json:"span_id"`
-	ParentID  string    `json:"parent_span_id"`
-	Catalog   string    `json:"catalog"`
-	Event     string    `json:"event"`
-	NumKeys   []string  `json:"num_keys"`
-	NumValues []float64 `json:"num_values"`
-	StrKeys   []string  `json:"str_keys"`
-	StrValues []string  `json:"str_values"`
+	TS        int64
+	TSMillis  int64
+	RunID     string
+	Seq       uint64
+	TraceID   string
+	SpanID    string
+	ParentID  string
+	Catalog   string
+	Event     string
+	NumKeys   []string
+	NumValues []float64
+	StrKeys   []string
+	StrValues []string
 }
 
 // ReadRun returns the events of run runID stored in the table, in their
@@ -149,9 +148,10 @@ func (rr *runReader) readFrom(ctx context.Context, cfg *config, srv *server, whe
 	}
 	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
+	var dec rowDecoder
 	for sc.Scan() {
-		var r storedRow
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+		r, err := dec.decode(sc.Bytes())
+		if err != nil {
 			return fmt.Errorf("clickhouse: reading from %s: %w", srv.target, err)
 		}
 		if started && r.RunID != cur {
@@ -162,8 +162,11 @@ func (rr *runReader) readFrom(ctx context.Context, cfg *config, srv *server, whe
 		} else if started && r.Seq == lastSeq {
 			continue // delivered twice by a retry
 		}
-		cur, lastSeq, started = r.RunID, r.Seq, true
-		lines = appendLine(lines, &r)
+		if !started || r.RunID != cur {
+			cur = strings.Clone(r.RunID) // r's strings point into the line
+		}
+		lastSeq, started = r.Seq, true
+		lines = appendLine(lines, r)
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("clickhouse: reading from %s: %w", srv.target, err)
@@ -195,18 +198,6 @@ func appendLine(b []byte, r *storedRow) []byte {
 			b = jsonenc.AppendString(b, r.ParentID)
 		}
 	}
-	nums := map[string]float64{}
-	for i, k := range r.NumKeys {
-		if i < len(r.NumValues) {
-			nums[k] = r.NumValues[i]
-		}
-	}
-	strs := map[string]string{}
-	for i, k := range r.StrKeys {
-		if i < len(r.StrValues) {
-			strs[k] = r.StrValues[i]
-		}
-	}
 	if d := describe(r.Catalog, r.Event); d != nil {
 		for _, f := range d.Fields {
 			b = append(b, ',')
@@ -214,19 +205,19 @@ func appendLine(b []byte, r *storedRow) []byte {
 			b = append(b, ':')
 			switch f.Kind {
 			case metrics.KindString:
-				b = jsonenc.AppendString(b, strs[f.Name])
+				b = jsonenc.AppendString(b, r.str(f.Name))
 			case metrics.KindBool:
-				b = strconv.AppendBool(b, nums[f.Name] != 0)
+				b = strconv.AppendBool(b, r.num(f.Name) != 0)
 			case metrics.KindInt:
-				b = strconv.AppendInt(b, int64(nums[f.Name]), 10)
+				b = strconv.AppendInt(b, int64(r.num(f.Name)), 10)
 			case metrics.KindDuration:
 				// A duration is a whole number of nanoseconds: round away
 				// the last-bit error of 18.16's float parser, so that the
 				// value reads back as the event log wrote it.
 				scale := f.Unit.Scale()
-				b = appendNumber(b, math.Round(nums[f.Name]*scale)/scale)
+				b = appendNumber(b, math.Round(r.num(f.Name)*scale)/scale)
 			default:
-				b = appendNumber(b, nums[f.Name])
+				b = appendNumber(b, r.num(f.Name))
 			}
 		}
 		return append(b, "}\n"...)
@@ -244,6 +235,26 @@ func appendLine(b []byte, r *storedRow) []byte {
 		b = jsonenc.AppendString(b, r.StrValues[i])
 	}
 	return append(b, "}\n"...)
+}
+
+// num returns the number named name, 0 when the row has none.
+func (r *storedRow) num(name string) float64 {
+	for i, k := range r.NumKeys {
+		if k == name && i < len(r.NumValues) {
+			return r.NumValues[i]
+		}
+	}
+	return 0
+}
+
+// str returns the string named name, "" when the row has none.
+func (r *storedRow) str(name string) string {
+	for i, k := range r.StrKeys {
+		if k == name && i < len(r.StrValues) {
+			return r.StrValues[i]
+		}
+	}
+	return ""
 }
 
 // describe finds the declaration of an event by catalog and wire name.

@@ -65,6 +65,39 @@ func Object(dst []Member, data []byte) ([]Member, error) {
 	}
 }
 
+// Array appends the raw elements of the JSON array in data to dst, in
+// order, and returns it. Like Object, it checks the array's structure, not
+// the validity of every element.
+func Array(dst [][]byte, data []byte) ([][]byte, error) {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '[' {
+		return dst, errors.New("jsonscan: not an array")
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == ']' {
+		return dst, nil
+	}
+	for {
+		end, err := valueEnd(data, i)
+		if err != nil {
+			return dst, err
+		}
+		dst = append(dst, data[i:end])
+		i = skipSpace(data, end)
+		if i >= len(data) {
+			return dst, errors.New("jsonscan: unterminated array")
+		}
+		switch data[i] {
+		case ',':
+			i = skipSpace(data, i+1)
+		case ']':
+			return dst, nil
+		default:
+			return dst, fmt.Errorf("jsonscan: want ',' or ']' at offset %d", i)
+		}
+	}
+}
+
 // Get returns the raw value of key among members.
 func Get(members []Member, key string) ([]byte, bool) {
 	for i := range members {

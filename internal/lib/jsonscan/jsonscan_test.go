@@ -38,6 +38,28 @@ func TestObject(t *testing.T) {
 	}
 }
 
+func TestArray(t *testing.T) {
+	a, err := jsonscan.Array(nil, []byte(` ["a,]", 1.5 ,{"b":[1,2]},[],null,"\"" ]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range a {
+		got = append(got, string(e))
+	}
+	if want := `"a,]"|1.5|{"b":[1,2]}|[]|null|"\""`; strings.Join(got, "|") != want {
+		t.Errorf("elements\n%s\nwant\n%s", strings.Join(got, "|"), want)
+	}
+	if a, err := jsonscan.Array(a[:0], []byte("[ ]")); err != nil || len(a) != 0 {
+		t.Errorf("an empty array: %q %v", a, err)
+	}
+	for _, bad := range []string{``, `{}`, `[1`, `[1 2]`, `[,]`, `["x]`} {
+		if _, err := jsonscan.Array(nil, []byte(bad)); err == nil {
+			t.Errorf("Array(%q) accepted", bad)
+		}
+	}
+}
+
 func BenchmarkObject(b *testing.B) {
 	line := []byte(`{"event":"write.batch_written","ts":"2026-12-06T08:18:05.779Z","run_id":"profiled","trace_id":"f1a4b794fbdcccd24fb3cda790791716","span_id":"69850843ea737dd8","parent_span_id":"daa7d86177bd4a1e","elapsed_ms":9.927943,"db_id":0,"batch_size":750}`)
 	var m []jsonscan.Member
