@@ -87,7 +87,7 @@ func (d *dirSource) Open(_ context.Context, id string) (io.ReadCloser, error) {
 
 // Sizer is a Source that can tell how long a run's log is now, cheaply:
 // the explorer watches a run that is being written with it. Dir's source
-// is one (the file's size).
+// is one (the file's size), and so is ClickHouse's (the run's row count).
 type Sizer interface {
 	Size(ctx context.Context, id string) (int64, error)
 }
@@ -109,9 +109,14 @@ func (d *dirSource) Size(ctx context.Context, id string) (int64, error) {
 // ClickHouse returns the Source of a table metrics/clickhouse writes; the
 // options are clickhouse.New's (only the connection and table ones
 // matter).
-func ClickHouse(opts ...clickhouse.Option) Source { return chSource{opts: opts} }
+func ClickHouse(opts ...clickhouse.Option) Source {
+	return chSource{opts: opts, sizes: &sizeMemo{m: map[string]countedSize{}}}
+}
 
-type chSource struct{ opts []clickhouse.Option }
+type chSource struct {
+	opts  []clickhouse.Option
+	sizes *sizeMemo // see Size
+}
 
 func (c chSource) String() string { return "ClickHouse" }
 

@@ -8,14 +8,18 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/milestone-go/milestone/examples/shardkv"
+	"github.com/milestone-go/milestone/internal/testkit/browser"
 	"github.com/milestone-go/milestone/internal/testkit/chserver"
 	"github.com/milestone-go/milestone/internal/testkit/filetable"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
+	"github.com/milestone-go/milestone/metrics/runctx"
+	"github.com/milestone-go/milestone/metrics/shardyfusion"
 	"github.com/milestone-go/milestone/runs"
 	"github.com/milestone-go/milestone/runs/explore"
 )
@@ -80,4 +84,69 @@ func get(t *testing.T, url string) string {
 		t.Fatalf("GET %s: %d %v\n%s", url, resp.StatusCode, err, body)
 	}
 	return string(body)
+}
+
+// TestALiveClickHouseRunUpdatesItsPage: a run still being written into a
+// real ClickHouse table is live in the explorer (a real browser): an event
+// flushed into the table shows on the page within the table's batching
+// and the source's one-second count, and once the run ends its page is no
+// longer live.
+func TestALiveClickHouseRunUpdatesItsPage(t *testing.T) {
+	s := chserver.Start(t)
+	ch, err := clickhouse.New(clickhouse.WithURL(s.URL), clickhouse.WithCreateTable(),
+		clickhouse.WithBatch(clickhouse.DefaultBatchRows, clickhouse.DefaultBatchBytes, 50*time.Millisecond),
+		clickhouse.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ch.Close()
+	flush := func() {
+		if err := ch.Flush(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx := runctx.With(context.Background(), "ch-live")
+	metrics.Emit(ctx, ch, shardyfusion.WriteStarted{RowsExpected: 1000})
+	shard, _ := runctx.StartStep(ctx)
+	metrics.Emit(shard, ch, shardyfusion.ShardWriteCompleted{DBID: 0, Rows: 10, Duration: time.Millisecond})
+	flush()
+	h, err := explore.New(runs.ClickHouse(clickhouse.WithURL(s.URL)), explore.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close) // after the browser's cleanup has closed its event stream
+	b := browser.Start(t)
+	tctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	p, err := b.Open(tctx, srv.URL+"/runs/ch-live")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WaitFor(tctx, `document.body.dataset.live && document.querySelector(".live")`); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the event stream connects
+	if err := p.Eval(tctx, `window.__t0 = performance.now()`, nil); err != nil {
+		t.Fatal(err)
+	}
+	metrics.Emit(shard, ch, shardyfusion.BatchWritten{DBID: 42, BatchSize: 7})
+	flush()
+	if err := p.WaitFor(tctx, `document.querySelector("table.events").textContent.includes("db_id=42")`); err != nil {
+		t.Fatal(err)
+	}
+	var took float64
+	if err := p.Eval(tctx, `+document.body.dataset.updated - window.__t0`, &took); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the page showed the event flushed into ClickHouse %.0f ms later", took)
+	if took <= 0 || took > 3000 {
+		t.Errorf("the page updated %.0f ms after the event was flushed, want within 3 s (a 1 s count)", took)
+	}
+
+	metrics.Emit(ctx, ch, shardyfusion.WriteCompleted{Rows: 10})
+	flush()
+	if page := get(t, srv.URL+"/runs/ch-live"); strings.Contains(page, "data-live") {
+		t.Error("the ended run's page is still live")
+	}
 }

@@ -13,8 +13,9 @@ import (
 const keepAlive = 15 * time.Second
 
 // serveLive streams a "grow" event whenever the run's log grows, until the
-// client goes away. A source that cannot tell a run's size (ClickHouse)
-// has no live stream: its run pages are not live.
+// client goes away. A source that cannot tell a run's size (not a
+// runs.Sizer) has no live stream: its run pages are not live. Dir's and
+// ClickHouse's sources are Sizers.
 func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, id string) {
 	sizer, ok := s.src.(runs.Sizer)
 	flusher, canFlush := w.(http.Flusher)
