@@ -47,13 +47,13 @@ func (d *rowDecoder) decode(line []byte) (*storedRow, error) {
 		case "event":
 			r.Event, err = str(m.Raw)
 		case "num_keys":
-			r.NumKeys, err = d.strings(r.NumKeys, m.Raw)
+			r.NumKeys, err = elements(d, r.NumKeys, m.Raw, str)
 		case "str_keys":
-			r.StrKeys, err = d.strings(r.StrKeys, m.Raw)
+			r.StrKeys, err = elements(d, r.StrKeys, m.Raw, str)
 		case "str_values":
-			r.StrValues, err = d.strings(r.StrValues, m.Raw)
+			r.StrValues, err = elements(d, r.StrValues, m.Raw, str)
 		case "num_values":
-			r.NumValues, err = d.numbers(r.NumValues, m.Raw)
+			r.NumValues, err = elements(d, r.NumValues, m.Raw, number)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("column %s: %w", m.Key, err)
@@ -62,6 +62,7 @@ func (d *rowDecoder) decode(line []byte) (*storedRow, error) {
 	return r, nil
 }
 
+// str reads a string; it may point into raw.
 func str(raw []byte) (string, error) {
 	s, ok := jsonscan.Str(raw)
 	if !ok {
@@ -70,38 +71,32 @@ func str(raw []byte) (string, error) {
 	return s, nil
 }
 
-func (d *rowDecoder) strings(dst []string, raw []byte) ([]string, error) {
+// elements appends the elements of the JSON array raw to dst, each read
+// with parse.
+func elements[T any](d *rowDecoder, dst []T, raw []byte, parse func([]byte) (T, error)) ([]T, error) {
 	var err error
 	if d.elems, err = jsonscan.Array(d.elems[:0], raw); err != nil {
 		return dst, err
 	}
 	for _, e := range d.elems {
-		s, err := str(e)
+		v, err := parse(e)
 		if err != nil {
 			return dst, err
-		}
-		dst = append(dst, s)
-	}
-	return dst, nil
-}
-
-// numbers appends the numbers of a JSON array; ClickHouse writes a NaN or
-// an infinity as nan, inf or null (0), which read back as written.
-func (d *rowDecoder) numbers(dst []float64, raw []byte) ([]float64, error) {
-	var err error
-	if d.elems, err = jsonscan.Array(d.elems[:0], raw); err != nil {
-		return dst, err
-	}
-	for _, e := range d.elems {
-		if string(e) == "null" {
-			dst = append(dst, 0)
-			continue
-		}
-		v, err := strconv.ParseFloat(string(e), 64)
-		if err != nil {
-			return dst, fmt.Errorf("not a number: %.40s", e)
 		}
 		dst = append(dst, v)
 	}
 	return dst, nil
+}
+
+// number reads a number; ClickHouse writes a NaN or an infinity as nan,
+// inf or null (0), which read back as written.
+func number(raw []byte) (float64, error) {
+	if string(raw) == "null" {
+		return 0, nil
+	}
+	v, err := strconv.ParseFloat(string(raw), 64)
+	if err != nil {
+		return 0, fmt.Errorf("not a number: %.40s", raw)
+	}
+	return v, nil
 }
