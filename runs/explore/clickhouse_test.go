@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -148,5 +149,80 @@ func TestALiveClickHouseRunUpdatesItsPage(t *testing.T) {
 	flush()
 	if page := get(t, srv.URL+"/runs/ch-live"); strings.Contains(page, "data-live") {
 		t.Error("the ended run's page is still live")
+	}
+}
+
+// TestAStoppedClickHouseIsSaidPlainly: with nothing listening at the
+// table's address, the list and a run's page answer 500 saying what could
+// not be done and why, without the URL's password.
+func TestAStoppedClickHouseIsSaidPlainly(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close() // a stopped server: the port refuses connections
+	h, err := explore.New(runs.ClickHouse(clickhouse.WithURL("http://bob:s3cret@"+addr)), explore.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	for path, want := range map[string]string{"/": "the runs could not be listed", "/runs/some-run": "the run could not be read"} {
+		resp, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusInternalServerError || !strings.Contains(string(body), want) ||
+			!strings.Contains(string(body), "connection refused") || strings.Contains(string(body), "s3cret") {
+			t.Errorf("GET %s: %d %s", path, resp.StatusCode, body)
+		}
+	}
+}
+
+// TestAHungClickHouseIsATimeout: a server that takes the connection and
+// never answers gives 504 once the source's timeout passes.
+func TestAHungClickHouseIsATimeout(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	held := make(chan net.Conn, 16) // taken, never answered
+	t.Cleanup(func() {
+		l.Close()
+		for len(held) > 0 {
+			(<-held).Close()
+		}
+	})
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case held <- c:
+			default:
+				c.Close()
+			}
+		}
+	}()
+	h, err := explore.New(runs.ClickHouse(clickhouse.WithURL("http://"+l.Addr().String()), clickhouse.WithTimeout(300*time.Millisecond)),
+		explore.WithLogger(slog.New(slog.DiscardHandler)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	resp, err := http.Get(srv.URL + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusGatewayTimeout || !strings.Contains(string(body), "did not answer in time") {
+		t.Errorf("GET /: %d %s", resp.StatusCode, body)
 	}
 }

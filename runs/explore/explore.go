@@ -180,14 +180,21 @@ func (s *Server) render(w http.ResponseWriter, name string, data any) {
 	}
 }
 
-// fail answers a request whose run could not be read.
-func (s *Server) fail(w http.ResponseWriter, err error) {
+// fail answers a request whose runs could not be read (what says which:
+// "the runs could not be listed", "the run could not be read"): 404 for
+// a run that is not there, 504 when the source took longer than the
+// read time, 500 otherwise, with the source's error (which names no
+// password).
+func (s *Server) fail(w http.ResponseWriter, what string, err error) {
 	switch {
 	case errors.Is(err, runs.ErrNotFound), errors.Is(err, runs.ErrBadID):
 		http.Error(w, "no such run", http.StatusNotFound)
 	case errors.Is(err, context.Canceled):
+	case errors.Is(err, context.DeadlineExceeded):
+		s.log.Error("explore_read_failed", "source", s.src.String(), "error", err.Error())
+		http.Error(w, what+": "+s.src.String()+" did not answer in time: "+err.Error(), http.StatusGatewayTimeout)
 	default:
 		s.log.Error("explore_read_failed", "source", s.src.String(), "error", err.Error())
-		http.Error(w, "the run could not be read: "+err.Error(), http.StatusInternalServerError)
+		http.Error(w, what+": "+err.Error(), http.StatusInternalServerError)
 	}
 }

@@ -34,7 +34,7 @@ func (s *Server) serveList(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	list, err := runs.ListGlances(ctx, s.src)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, "the runs could not be listed", err)
 		return
 	}
 	q := strings.TrimSpace(r.URL.Query().Get("q"))

@@ -26,7 +26,7 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, id string) {
 	ctx := r.Context()
 	last, err := sizer.Size(ctx, id)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, "the run could not be watched", err)
 		return
 	}
 	h := w.Header()

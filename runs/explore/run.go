@@ -54,7 +54,7 @@ func (s *Server) serveRun(w http.ResponseWriter, r *http.Request, id string) {
 	defer cancel()
 	page, err := s.readRun(ctx, id)
 	if err != nil {
-		s.fail(w, err)
+		s.fail(w, "the run could not be read", err)
 		return
 	}
 	if r.URL.Query().Get("fragment") == "main" {
