@@ -30,9 +30,14 @@ func ListGlances(ctx context.Context, src Source) ([]RunInfo, error) {
 // ListGlances lists the directory's runs from a glance at each. The
 // source remembers each run's glance with its file's size and time, so a
 // second listing reads only the files that changed since: a directory of
-// finished runs lists with one stat a run.
+// finished runs lists with one stat a run. A run whose log is a link out
+// of the directory is not listed (Open refuses it too).
 func (d *dirSource) ListGlances(ctx context.Context) ([]RunInfo, error) {
 	entries, err := os.ReadDir(d.path)
+	if err != nil {
+		return nil, err
+	}
+	root, err := filepath.EvalSymlinks(d.path)
 	if err != nil {
 		return nil, err
 	}
@@ -46,8 +51,14 @@ func (d *dirSource) ListGlances(ctx context.Context) ([]RunInfo, error) {
 			continue
 		}
 		runDir := filepath.Join(d.path, e.Name())
-		path := filepath.Join(runDir, FileName)
-		st, err := os.Stat(path)
+		path, err := d.resolve(root, e.Name())
+		if errors.Is(err, ErrNotFound) {
+			continue // no log, or a link out of the directory
+		}
+		var st fs.FileInfo
+		if err == nil {
+			st, err = os.Stat(path)
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}

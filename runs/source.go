@@ -72,17 +72,28 @@ func (d *dirSource) Open(_ context.Context, id string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	path, err := filepath.EvalSymlinks(filepath.Join(root, id, FileName))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("run %s in %s: %w", id, d.path, ErrNotFound)
-	}
+	path, err := d.resolve(root, id)
 	if err != nil {
 		return nil, err
 	}
-	if rel, err := filepath.Rel(root, path); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
-		return nil, fmt.Errorf("run %s in %s: %w (its file is outside the directory)", id, d.path, ErrNotFound)
-	}
 	return os.Open(path)
+}
+
+// resolve returns the path of the run id's events.jsonl with symbolic
+// links resolved, root being the directory's: an error wrapping
+// ErrNotFound when there is none, or when it is outside the directory.
+func (d *dirSource) resolve(root, id string) (string, error) {
+	path, err := filepath.EvalSymlinks(filepath.Join(root, id, FileName))
+	if errors.Is(err, fs.ErrNotExist) {
+		return "", fmt.Errorf("run %s in %s: %w", id, d.path, ErrNotFound)
+	}
+	if err != nil {
+		return "", err
+	}
+	if rel, err := filepath.Rel(root, path); err != nil || rel == ".." || strings.HasPrefix(rel, ".."+string(filepath.Separator)) {
+		return "", fmt.Errorf("run %s in %s: %w (its file is outside the directory)", id, d.path, ErrNotFound)
+	}
+	return path, nil
 }
 
 // Sizer is a Source that can tell how long a run's log is now, cheaply:

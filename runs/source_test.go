@@ -127,7 +127,7 @@ func decode(t *testing.T, src runs.Source, id string) []shardyfusion.ShardWriteS
 }
 
 // TestDirRefusesPathsOutOfIt: ids that are not a single name, and a link
-// out of the directory, are refused.
+// out of the directory, are refused, and the link is not listed.
 func TestDirRefusesPathsOutOfIt(t *testing.T) {
 	root := t.TempDir()
 	dir := filepath.Join(root, "events")
@@ -157,6 +157,10 @@ func TestDirRefusesPathsOutOfIt(t *testing.T) {
 	}
 	if _, err := src.Open(ctx, "link"); !errors.Is(err, runs.ErrNotFound) {
 		t.Errorf("Open of a link out of the directory: %v, want ErrNotFound", err)
+	}
+	list, err := runs.ListGlances(ctx, src)
+	if err != nil || len(list) != 1 || list[0].Name() != "ok" {
+		t.Errorf("ListGlances lists %+v (%v), want run ok only: not the link out of the directory", list, err)
 	}
 }
 
