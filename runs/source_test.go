@@ -143,6 +143,13 @@ func TestDirRefusesPathsOutOfIt(t *testing.T) {
 	if err := os.Symlink(outside, filepath.Join(dir, "link")); err != nil {
 		t.Fatal(err)
 	}
+	// A run directory of its own whose log is a link out.
+	if err := os.MkdirAll(filepath.Join(dir, "filelink"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(outside, runs.FileName), filepath.Join(dir, "filelink", runs.FileName)); err != nil {
+		t.Fatal(err)
+	}
 	src := runs.Dir(dir)
 	ctx := context.Background()
 	if rc, err := src.Open(ctx, "ok"); err != nil {
@@ -155,8 +162,10 @@ func TestDirRefusesPathsOutOfIt(t *testing.T) {
 			t.Errorf("Open(%q): %v, want ErrBadID", id, err)
 		}
 	}
-	if _, err := src.Open(ctx, "link"); !errors.Is(err, runs.ErrNotFound) {
-		t.Errorf("Open of a link out of the directory: %v, want ErrNotFound", err)
+	for _, id := range []string{"link", "filelink"} {
+		if _, err := src.Open(ctx, id); !errors.Is(err, runs.ErrNotFound) {
+			t.Errorf("Open(%s), a link out of the directory: %v, want ErrNotFound", id, err)
+		}
 	}
 	list, err := runs.ListGlances(ctx, src)
 	if err != nil || len(list) != 1 || list[0].Name() != "ok" {
