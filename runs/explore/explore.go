@@ -32,6 +32,9 @@ const (
 	// MaxEvents is the most events a run's page lists: the first half and
 	// the last half of them.
 	MaxEvents = 400
+	// RunsPerPage is the most runs the runs list shows on a page, newest
+	// first; older ones are on the next pages.
+	RunsPerPage = 200
 )
 
 // Server is the run explorer, an http.Handler. Build it with New.

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"html"
 	"io"
 	"log/slog"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -369,4 +371,54 @@ func startServe(t *testing.T, dir string) string {
 	}
 	go func() { _, _ = io.Copy(io.Discard, stdout) }()
 	return strings.TrimSpace(line[i:])
+}
+
+// TestTheRunsListIsPaged: a directory of 450 runs lists the newest
+// RunsPerPage first, with a link to older ones; the last page holds the
+// rest, with a link back; a filter is kept across pages.
+func TestTheRunsListIsPaged(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 450 {
+		run := filepath.Join(dir, fmt.Sprintf("run-%03d", i))
+		if err := os.MkdirAll(run, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		line := fmt.Sprintf(`{"event":"write.started","ts":"2026-01-01T00:%02d:%02d.000Z","run_id":"run-%03d"}`+"\n", i/60, i%60, i)
+		if err := os.WriteFile(filepath.Join(run, runs.FileName), []byte(line), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv := serveDir(t, dir)
+	rowRE := regexp.MustCompile(`<a href="runs/(run-\d+)">`)
+	for _, tc := range []struct {
+		query        string
+		first, last  string // the newest and oldest run shown
+		rows         int
+		newer, older string
+		says         string
+	}{
+		{"", "run-449", "run-250", explore.RunsPerPage, "", "?page=2", "runs 1–200 of 450 matching"},
+		{"?page=3", "run-049", "run-000", 50, "?page=2", "", "runs 401–450 of 450 matching"},
+		{"?page=99999999999999999", "", "", 0, "?page=3", "", "450 matching"},
+		{"?q=run-&page=2", "run-249", "run-050", explore.RunsPerPage, "?q=run-", "?page=3&q=run-", "runs 201–400 of 450 matching"},
+		{"?q=run-1", "run-199", "run-100", 100, "", "", "runs 1–100 of 100 matching"},
+	} {
+		body := get(t, srv.URL+"/"+tc.query)
+		var ids []string
+		for _, m := range rowRE.FindAllStringSubmatch(body, -1) {
+			ids = append(ids, m[1])
+		}
+		if len(ids) != tc.rows || tc.rows > 0 && (ids[0] != tc.first || ids[len(ids)-1] != tc.last) {
+			t.Errorf("%s: %d runs listed (%v…), want %d from %s to %s", tc.query, len(ids), ids[:min(3, len(ids))], tc.rows, tc.first, tc.last)
+		}
+		for rel, want := range map[string]string{"prev": tc.newer, "next": tc.older} {
+			has := strings.Contains(body, `rel="`+rel+`"`)
+			if has != (want != "") || want != "" && !strings.Contains(body, `href="`+html.EscapeString(want)+`" rel="`+rel+`"`) {
+				t.Errorf("%s: the %s link: want %q", tc.query, rel, want)
+			}
+		}
+		if !strings.Contains(body, tc.says) {
+			t.Errorf("%s: the page does not say %q", tc.query, tc.says)
+		}
+	}
 }
