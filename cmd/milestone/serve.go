@@ -70,6 +70,9 @@ func serve(ctx context.Context, e *env, addr string, src runs.Source) error {
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute, MaxHeaderBytes: 64 << 10}
 	fmt.Fprintf(e.stdout, "serving the runs of %s on http://%s/\n", src, ln.Addr())
+	if reachableFromOthers(ln.Addr()) {
+		fmt.Fprintf(e.stderr, "milestone serve: %s is reachable from other machines, and the explorer asks no one for a password: every run's events are readable there\n", ln.Addr())
+	}
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ln) }()
 	select {
@@ -83,4 +86,11 @@ func serve(ctx context.Context, e *env, addr string, src runs.Source) error {
 		return err
 	}
 	return nil
+}
+
+// reachableFromOthers reports whether a listener on addr can be reached
+// from other machines: any address but a loopback one.
+func reachableFromOthers(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && !tcp.IP.IsLoopback()
 }
