@@ -18,12 +18,27 @@ import (
 // listing moves a row a run rather than every event. A row delivered twice
 // by a retry (the same run and seq) counts once, as when a run is read.
 func (c chSource) ListGlances(ctx context.Context) ([]RunInfo, error) {
-	list, err := c.glances(ctx, "trace_id")
-	if clickhouse.ErrorCode(err) == 47 && strings.Contains(err.Error(), "trace_id") {
-		list, err = c.glances(ctx, "''") // a table from before the trace columns
+	cols := glanceColumns{traceID: "trace_id", endsRun: "ends_run"}
+	for {
+		list, err := c.glances(ctx, cols)
+		if clickhouse.ErrorCode(err) != 47 {
+			return list, err
+		}
+		// A table from an older release, without a column.
+		switch msg := err.Error(); {
+		case cols.endsRun != "0" && strings.Contains(msg, "ends_run"):
+			cols.endsRun = "0"
+		case cols.traceID != "''" && strings.Contains(msg, "trace_id"):
+			cols.traceID = "''"
+		default:
+			return list, err
+		}
 	}
-	return list, err
 }
+
+// glanceColumns are the expressions glanceSQL uses for the columns a
+// table from an older release may lack: the column, or a constant.
+type glanceColumns struct{ traceID, endsRun string }
 
 // glanceRow is one row of glanceSQL's answer.
 type glanceRow struct {
@@ -42,8 +57,8 @@ type glanceRow struct {
 	EndStatus       string   `json:"end_status"`
 }
 
-func (c chSource) glances(ctx context.Context, traceID string) ([]RunInfo, error) {
-	body, err := clickhouse.Query(ctx, glanceSQL(traceID), c.opts...)
+func (c chSource) glances(ctx context.Context, cols glanceColumns) ([]RunInfo, error) {
+	body, err := clickhouse.Query(ctx, glanceSQL(cols), c.opts...)
 	if err != nil {
 		return nil, err
 	}
@@ -93,9 +108,10 @@ func (r *glanceRow) summary() *Summary {
 }
 
 // glanceSQL is the query of a glance at every run: Glance's figures, each
-// event counted once by its seq. traceID is the trace id column, or ” for
-// a table without one.
-func glanceSQL(traceID string) string {
+// event counted once by its seq. An event ends its run when this binary
+// declares so or its row says so (ends_run), as a file's header says.
+func glanceSQL(cols glanceColumns) string {
+	traceID := cols.traceID
 	kv := "catalog = " + sqlString(shardyfusion.Catalog.Namespace())
 	write := func(event string) string { return kv + " AND event = " + sqlString(event) }
 	var ends []string
@@ -104,9 +120,9 @@ func glanceSQL(traceID string) string {
 			ends = append(ends, sqlString(d.Wire))
 		}
 	}
-	endsRun := "0"
+	endsRun := cols.endsRun + " = 1"
 	if len(ends) > 0 {
-		endsRun = "event IN (" + strings.Join(ends, ", ") + ")"
+		endsRun = "(event IN (" + strings.Join(ends, ", ") + ") OR " + endsRun + ")"
 	}
 	return `SELECT run_id,
 	argMinIf(` + traceID + `, seq, ` + traceID + ` != '') AS trace,

@@ -174,11 +174,11 @@ func TestDirRefusesPathsOutOfIt(t *testing.T) {
 }
 
 // TestAnOldTableListsWithoutTraceIDs: a table from before the trace
-// columns lists its runs from a glance, with no trace id, as from a full
-// read.
+// columns and ends_run lists its runs from a glance, with no trace id, as
+// from a full read.
 func TestAnOldTableListsWithoutTraceIDs(t *testing.T) {
 	s := chserver.Start(t)
-	old := strings.NewReplacer("    trace_id String,\n", "", "    span_id String,\n", "", "    parent_span_id String,\n", "").
+	old := strings.NewReplacer("    trace_id String,\n", "", "    span_id String,\n", "", "    parent_span_id String,\n", "", "    ends_run UInt8,\n", "").
 		Replace(clickhouse.DDL("default", clickhouse.DefaultTable))
 	s.MustQuery(t, old)
 	c, err := clickhouse.New(clickhouse.WithURL(s.URL), clickhouse.WithLogger(slog.New(slog.DiscardHandler)))

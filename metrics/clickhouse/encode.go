@@ -95,6 +95,12 @@ func newRowCodec(d *metrics.Descriptor, l *layout, service, host string) *rowCod
 			continue
 		}
 		switch col {
+		case "ends_run":
+			b := byte(0)
+			if d.EndsRun {
+				b = 1
+			}
+			fixed([]byte{b})
 		case "level":
 			if d.LevelBy != nil {
 				rc.steps = append(rc.steps, step{op: opLevel})

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -27,6 +28,7 @@ type storedRow struct {
 	ParentID  string
 	Catalog   string
 	Event     string
+	EndsRun   bool
 	NumKeys   []string
 	NumValues []float64
 	StrKeys   []string
@@ -85,21 +87,46 @@ func readRuns(ctx context.Context, where string, opts []Option, emit func(string
 	r := runReader{emit: emit}
 	var err error
 	for _, srv := range cfg.servers() {
-		ids := "trace_id, span_id, parent_span_id"
-		err = r.readFrom(ctx, &cfg, srv, where, ids)
-		var se *serverError
-		if errors.As(err, &se) && se.code == 47 && (strings.Contains(se.msg, "trace_id") || strings.Contains(se.msg, "span_id")) {
-			// A table from before the trace columns.
-			err = r.readFrom(ctx, &cfg, srv, where, "'' AS trace_id, '' AS span_id, '' AS parent_span_id")
+		cols := readColumns{ids: "trace_id, span_id, parent_span_id", endsRun: "ends_run"}
+		for range 3 {
+			if err = r.readFrom(ctx, &cfg, srv, where, cols); !cols.older(err) {
+				break
+			}
 		}
 		if err == nil || r.emitErr != nil {
 			return err
 		}
+		var se *serverError
 		if errors.As(err, &se) && !se.retryable() {
 			return err // every server would say the same
 		}
 	}
 	return err
+}
+
+// readColumns are the expressions ReadRun's query selects for the columns
+// a table from an older release may lack.
+type readColumns struct {
+	ids     string // trace_id, span_id, parent_span_id
+	endsRun string // ends_run
+}
+
+// older reports whether err is the server's refusal of a column a table
+// from an older release lacks, and if so selects a constant in its place.
+func (c *readColumns) older(err error) bool {
+	var se *serverError
+	if !errors.As(err, &se) || se.code != 47 {
+		return false
+	}
+	switch {
+	case c.endsRun == "ends_run" && strings.Contains(se.msg, "ends_run"):
+		c.endsRun = "0 AS ends_run" // from before ends_run
+	case c.ids[0] != '\'' && (strings.Contains(se.msg, "trace_id") || strings.Contains(se.msg, "span_id")):
+		c.ids = "'' AS trace_id, '' AS span_id, '' AS parent_span_id" // from before the trace columns
+	default:
+		return false
+	}
+	return true
 }
 
 // runReader gathers the rows of one run at a time and hands each run on,
@@ -109,11 +136,29 @@ type runReader struct {
 	emitErr error  // what emit returned, which stops the reading
 	done    string // the last run handed on
 	handed  bool   // whether any run was
+	head    []byte // a run's lines after its header, reused
+}
+
+// appendHeader appends the event_log_started line a run's lines begin
+// with when some of its events end a run: its run id and their wire names
+// (ends_run), as metrics/eventlog's header gives them, so that a reader
+// that does not declare the run's catalog knows when it ended.
+func appendHeader(b []byte, run string, ends []string) []byte {
+	b = append(b, `{"event":"event_log_started","run_id":`...)
+	b = jsonenc.AppendString(b, run)
+	b = append(b, `,"ends_run":[`...)
+	for i, w := range ends {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = jsonenc.AppendString(b, w)
+	}
+	return append(b, "]}\n"...)
 }
 
 // readFrom runs ReadRun's query on srv: the rows where says and after the
-// last run handed on, with ids selecting the id columns.
-func (rr *runReader) readFrom(ctx context.Context, cfg *config, srv *server, where, ids string) error {
+// last run handed on, selecting cols for the columns an old table lacks.
+func (rr *runReader) readFrom(ctx context.Context, cfg *config, srv *server, where string, cols readColumns) error {
 	var conds []string
 	if where != "" {
 		conds = append(conds, where)
@@ -121,7 +166,7 @@ func (rr *runReader) readFrom(ctx context.Context, cfg *config, srv *server, whe
 	if rr.handed {
 		conds = append(conds, "run_id > "+quote(rr.done))
 	}
-	sql := "SELECT toUnixTimestamp(ts) AS t, ts_ms, run_id, seq, " + ids + ", catalog, event, num_keys, num_values, str_keys, str_values FROM " +
+	sql := "SELECT toUnixTimestamp(ts) AS t, ts_ms, run_id, seq, " + cols.ids + ", catalog, event, " + cols.endsRun + ", num_keys, num_values, str_keys, str_values FROM " +
 		cfg.database + "." + cfg.table
 	if len(conds) > 0 {
 		sql += " WHERE " + strings.Join(conds, " AND ")
@@ -135,11 +180,19 @@ func (rr *runReader) readFrom(ctx context.Context, cfg *config, srv *server, whe
 	var (
 		cur     string // the run being gathered
 		lines   []byte
+		ends    []string // the wire names of its events that end a run
 		lastSeq uint64
 		started bool
 	)
 	handOn := func() error {
-		if err := rr.emit(cur, lines); err != nil {
+		run := lines
+		if len(ends) > 0 {
+			// What an event log's header says: which events end a run.
+			rr.head = appendHeader(rr.head[:0], cur, ends)
+			run = append(rr.head, lines...)
+			rr.head = run
+		}
+		if err := rr.emit(cur, run); err != nil {
 			rr.emitErr = err
 			return err
 		}
@@ -158,7 +211,7 @@ func (rr *runReader) readFrom(ctx context.Context, cfg *config, srv *server, whe
 			if err := handOn(); err != nil {
 				return err
 			}
-			lines = lines[:0]
+			lines, ends = lines[:0], ends[:0]
 		} else if started && r.Seq == lastSeq {
 			continue // delivered twice by a retry
 		}
@@ -166,6 +219,9 @@ func (rr *runReader) readFrom(ctx context.Context, cfg *config, srv *server, whe
 			cur = strings.Clone(r.RunID) // r's strings point into the line
 		}
 		lastSeq, started = r.Seq, true
+		if r.EndsRun && !slices.Contains(ends, r.Event) {
+			ends = append(ends, strings.Clone(r.Event))
+		}
 		lines = appendLine(lines, r)
 	}
 	if err := sc.Err(); err != nil {

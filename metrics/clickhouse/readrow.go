@@ -25,7 +25,7 @@ func (d *rowDecoder) decode(line []byte) (*storedRow, error) {
 	}
 	r := &d.r
 	r.NumKeys, r.NumValues, r.StrKeys, r.StrValues = r.NumKeys[:0], r.NumValues[:0], r.StrKeys[:0], r.StrValues[:0]
-	r.TraceID, r.SpanID, r.ParentID = "", "", ""
+	r.TraceID, r.SpanID, r.ParentID, r.EndsRun = "", "", "", false
 	for _, m := range d.members {
 		switch m.Key {
 		case "t":
@@ -46,6 +46,8 @@ func (d *rowDecoder) decode(line []byte) (*storedRow, error) {
 			r.Catalog, err = str(m.Raw)
 		case "event":
 			r.Event, err = str(m.Raw)
+		case "ends_run":
+			r.EndsRun = string(m.Raw) == "1"
 		case "num_keys":
 			r.NumKeys, err = elements(d, r.NumKeys, m.Raw, str)
 		case "str_keys":

@@ -37,6 +37,7 @@ var columns = []column{
 	{name: "code", typ: "UInt16"},
 	{name: "grp", typ: "String", repetitive: true},
 	{name: "level", typ: "String", repetitive: true},
+	{name: "ends_run", typ: "UInt8"},
 	{name: "message", typ: "String"},
 	{name: "num_keys", typ: "Array(String)"},
 	{name: "num_values", typ: "Array(Float64)"},
@@ -78,7 +79,10 @@ func LocalTable(table string) string { return table + "_local" }
 //     seq), trace_id, span_id and parent_span_id (the event's place in its
 //     run's trace, as lowercase hex: see metrics/runctx; parent_span_id is
 //     empty but for a step's events), catalog, event (the wire name), code,
-//     grp, level and message (the rendered message template);
+//     grp, level, ends_run (1 for an event its catalog declares the end of
+//     a run: a reader that does not know the catalog learns it there, as
+//     an event log's header tells it) and message (the rendered message
+//     template);
 //   - keeps the event's own fields in parallel arrays: num_keys/num_values
 //     for numbers (integers, floats, booleans as 0 or 1, durations in the
 //     unit their name ends in: milliseconds for _ms, seconds for _s and
@@ -100,6 +104,14 @@ func LocalTable(table string) string { return table + "_local" }
 //
 //	ALTER TABLE milestone_events ADD COLUMN trace_id String AFTER seq,
 //	    ADD COLUMN span_id String AFTER trace_id, ADD COLUMN parent_span_id String AFTER span_id
+//
+// and one created before ends_run lacks that one (its runs of a catalog
+// the reader does not declare then read as never ended):
+//
+//	ALTER TABLE milestone_events ADD COLUMN ends_run UInt8 AFTER level
+//
+// On a cluster, run each ALTER on every node's local table and on the
+// Distributed table.
 func DDL(database, table string) string {
 	stmts, _ := Statements(database, table, TableOptions{})
 	return stmts[0]

@@ -166,5 +166,5 @@ func (c *Collector) setLayout(l *layout) {
 		what = append(what, "has other types for "+strings.Join(l.mistyped, ", "))
 	}
 	c.report("clickhouse_table_incomplete", "incomplete_table",
-		errors.New("the table "+strings.Join(what, " and ")+": rows are written without those columns; see DDL for the table milestone writes and the ALTER that adds the trace columns"))
+		errors.New("the table "+strings.Join(what, " and ")+": rows are written without those columns; see DDL for the table milestone writes and the ALTERs that add the missing columns"))
 }

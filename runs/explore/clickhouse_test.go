@@ -17,6 +17,7 @@ import (
 	"github.com/milestone-go/milestone/internal/testkit/browser"
 	"github.com/milestone-go/milestone/internal/testkit/chserver"
 	"github.com/milestone-go/milestone/internal/testkit/filetable"
+	"github.com/milestone-go/milestone/internal/testkit/testutil"
 	"github.com/milestone-go/milestone/metrics"
 	"github.com/milestone-go/milestone/metrics/clickhouse"
 	"github.com/milestone-go/milestone/metrics/runctx"
@@ -93,6 +94,7 @@ func get(t *testing.T, url string) string {
 // and the source's one-second count, and once the run ends its page is no
 // longer live.
 func TestALiveClickHouseRunUpdatesItsPage(t *testing.T) {
+	testutil.Exclusive(t) // timed: no fleet on the cores meanwhile
 	s := chserver.Start(t)
 	ch, err := clickhouse.New(clickhouse.WithURL(s.URL), clickhouse.WithCreateTable(),
 		clickhouse.WithBatch(clickhouse.DefaultBatchRows, clickhouse.DefaultBatchBytes, 50*time.Millisecond),

@@ -1,6 +1,7 @@
 package explore
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -11,6 +12,10 @@ import (
 // keepAlive is how often a quiet live stream sends a comment, so that
 // proxies keep it open.
 const keepAlive = 15 * time.Second
+
+// maxSizeFailures is how many times in a row a run's size may fail to be
+// read before its live stream ends.
+const maxSizeFailures = 20
 
 // serveLive streams a "grow" event whenever the run's log grows, until the
 // client goes away. A source that cannot tell a run's size (not a
@@ -38,6 +43,7 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, id string) {
 	poll := time.NewTicker(s.poll)
 	defer poll.Stop()
 	quiet := time.Now()
+	failures := 0
 	for {
 		select {
 		case <-ctx.Done():
@@ -46,10 +52,17 @@ func (s *Server) serveLive(w http.ResponseWriter, r *http.Request, id string) {
 		}
 		size, err := sizer.Size(ctx, id)
 		if err != nil {
-			fmt.Fprint(w, "event: end\ndata: gone\n\n")
-			flusher.Flush()
-			return
+			// A source that fails for a moment (a server restarting) is
+			// asked again; a run that is gone, or a source that keeps
+			// failing, ends the stream.
+			if failures++; errors.Is(err, runs.ErrNotFound) || failures >= maxSizeFailures {
+				fmt.Fprint(w, "event: end\ndata: gone\n\n")
+				flusher.Flush()
+				return
+			}
+			continue
 		}
+		failures = 0
 		switch {
 		case size != last:
 			last, quiet = size, time.Now()
