@@ -223,7 +223,14 @@ func build(spans []*Span) *Profile {
 			s.Marks[i].AtMS = ms(s.Marks[i].At.Sub(p.Start))
 		}
 		kids := children[s.ID]
-		sort.SliceStable(kids, func(i, j int) bool { return kids[i].Start.Before(kids[j].Start) })
+		// By start, then by id: two sources of one run (a file, a table)
+		// that saw concurrent steps in other orders list them alike.
+		sort.SliceStable(kids, func(i, j int) bool {
+			if !kids[i].Start.Equal(kids[j].Start) {
+				return kids[i].Start.Before(kids[j].Start)
+			}
+			return kids[i].ID < kids[j].ID
+		})
 		s.SelfMS = s.DurationMS - covered(s, kids)
 		p.Spans = append(p.Spans, s)
 		for _, k := range kids {
