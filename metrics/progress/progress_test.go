@@ -107,3 +107,17 @@ func TestScoreOf(t *testing.T) {
 		t.Error("a fraction that went back is monotone")
 	}
 }
+
+// TestObservingAKnownPartAllocatesNothing: a batch of a shard the tracker
+// already follows costs no allocation (a part's key boxes nothing).
+func TestObservingAKnownPartAllocatesNothing(t *testing.T) {
+	t0 := time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC)
+	tr := progress.NewTracker(progress.Model{})
+	feed(tr, t0, 0, shardyfusion.WriteStarted{RowsExpected: 1 << 20})
+	feed(tr, t0, 0, shardyfusion.ShardWriteStarted{DBID: 1000, Rows: 1 << 20})
+	et := metrics.TypeOf[shardyfusion.BatchWritten]()
+	p := et.Pack(shardyfusion.BatchWritten{DBID: 1000, BatchSize: 1})
+	if n := testing.AllocsPerRun(100, func() { tr.Observe(t0.Add(time.Second), et.Descriptor(), &p) }); n != 0 {
+		t.Errorf("%v allocations an event, want 0", n)
+	}
+}

@@ -78,7 +78,7 @@ type stage struct {
 	name, unit string
 	total      float64 // -1 until announced
 	done       float64 // work not in a part
-	parts      map[any]*part
+	parts      map[partKey]*part
 	complete   bool
 }
 
@@ -107,7 +107,7 @@ func (t *Tracker) Observe(at time.Time, d *metrics.Descriptor, p *metrics.Payloa
 		s := t.byName[w.Stage]
 		var pt *part
 		if w.Part != "" {
-			pt = s.part(partKey(d, p, w.Part))
+			pt = s.part(partOf(d, p, w.Part))
 		}
 		if w.Total != "" {
 			v := number(d, p, w.Total)
@@ -217,7 +217,7 @@ func (t *Tracker) learnCatalog(c *metrics.Catalog) {
 	for _, d := range c.Descriptors() {
 		for _, w := range d.Work {
 			if _, ok := t.byName[w.Stage]; !ok {
-				s := &stage{name: w.Stage, unit: w.Unit, total: -1, parts: map[any]*part{}}
+				s := &stage{name: w.Stage, unit: w.Unit, total: -1, parts: map[partKey]*part{}}
 				t.byName[w.Stage] = s
 				t.stages = append(t.stages, s)
 			}
@@ -225,7 +225,7 @@ func (t *Tracker) learnCatalog(c *metrics.Catalog) {
 	}
 }
 
-func (s *stage) part(key any) *part {
+func (s *stage) part(key partKey) *part {
 	p := s.parts[key]
 	if p == nil {
 		p = &part{total: -1}
@@ -376,13 +376,21 @@ func (t *Tracker) Estimate(now time.Time) Estimate {
 	return e
 }
 
-// partKey is the value of a part field: an integer or a string.
-func partKey(d *metrics.Descriptor, p *metrics.Payload, name string) any {
+// partKey is the value of a part field: a string or an integer. It is a
+// comparable struct rather than an interface, so that looking a part up
+// boxes nothing.
+type partKey struct {
+	str string
+	num int64
+}
+
+// partOf is the part an event's field name names.
+func partOf(d *metrics.Descriptor, p *metrics.Payload, name string) partKey {
 	f, _ := d.Field(name)
 	if f.Kind == metrics.KindString {
-		return p.Str(f)
+		return partKey{str: p.Str(f)}
 	}
-	return p.Int(f)
+	return partKey{num: p.Int(f)}
 }
 
 // number is the value of a number field.
