@@ -12,11 +12,17 @@ import (
 	"time"
 )
 
-// WriteJSON writes s as indented JSON.
-func (s *Summary) WriteJSON(w io.Writer) error {
+// writeIndented writes v as JSON indented by two spaces, the way every
+// --json of the CLI prints.
+func writeIndented(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(s)
+	return enc.Encode(v)
+}
+
+// WriteJSON writes s as indented JSON.
+func (s *Summary) WriteJSON(w io.Writer) error {
+	return writeIndented(w, s)
 }
 
 // MarshalJSON writes the summary with only the sections its events

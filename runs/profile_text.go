@@ -1,7 +1,6 @@
 package runs
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -12,9 +11,7 @@ import (
 
 // WriteJSON writes p as indented JSON.
 func (p *Profile) WriteJSON(w io.Writer) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(p)
+	return writeIndented(w, p)
 }
 
 // Title returns a span's name with its labels: write.shard.completed{db_id=3}.

@@ -1,7 +1,6 @@
 package runs
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -188,9 +187,7 @@ func WriteRunsJSON(w io.Writer, runs []RunInfo) error {
 	if runs == nil {
 		runs = []RunInfo{}
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(runs)
+	return writeIndented(w, runs)
 }
 
 // WriteRunsText writes runs as a table for people, one run a line.

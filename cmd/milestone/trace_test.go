@@ -31,8 +31,7 @@ func TestTraceSendsTheRebuiltRunToJaeger(t *testing.T) {
 	if err := ev.Close(); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", j.OTLPHTTP)
-	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	j.ExportHere(t)
 	var out, errb bytes.Buffer
 	if code := run([]string{"trace", ev.Path("cli-trace")}, &out, &errb); code != 0 {
 		t.Fatalf("trace: %d %s", code, errb.String())

@@ -19,8 +19,7 @@ import (
 // events, on the trace id the event log carries.
 func TestQueryIsATraceInJaeger(t *testing.T) {
 	j := jaeger.Start(t)
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", j.OTLPHTTP)
-	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	j.ExportHere(t)
 	dir := t.TempDir()
 	var stdout, stderr bytes.Buffer
 	if err := run(context.Background(), []string{"-data", dir, "-rows", "40000", "-otlp"}, &stdout, &stderr); err != nil {
@@ -31,10 +30,7 @@ func TestQueryIsATraceInJaeger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string][]jaeger.Span{}
-	for _, s := range tr.Spans {
-		byName[s.OperationName] = append(byName[s.OperationName], s)
-	}
+	byName := tr.ByName()
 	root, exec := byName["query"], byName["execution_ended"]
 	if len(root) != 1 || root[0].Parent() != "" || len(exec) != 1 || exec[0].Parent() != root[0].SpanID {
 		t.Fatalf("query %+v, execution %+v: want the execution under the query", root, exec)

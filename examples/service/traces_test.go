@@ -21,8 +21,7 @@ import (
 // stops it, and returns its stdout and its event-log directory.
 func traced(t *testing.T, j *jaeger.Server, args []string, during func(url string)) (stdout string, events string) {
 	t.Helper()
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", j.OTLPHTTP)
-	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	j.ExportHere(t)
 	t.Setenv("OTEL_METRIC_EXPORT_INTERVAL", "3600000")
 	t.Setenv("OTEL_SERVICE_NAME", "milestone-demo")
 	data := t.TempDir()
@@ -111,10 +110,7 @@ func TestDemoWriteIsATraceInJaeger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	byName := map[string][]jaeger.Span{}
-	for _, s := range tr.Spans {
-		byName[s.OperationName] = append(byName[s.OperationName], s)
-	}
+	byName := tr.ByName()
 	roots, phase := byName["write"], byName["write.shards_completed"]
 	if len(roots) != 1 || roots[0].Parent() != "" || len(phase) != 1 || phase[0].Parent() != roots[0].SpanID ||
 		len(byName["write.sharding_completed"]) != 1 {

@@ -19,8 +19,7 @@ import (
 // a failed step is an error.
 func TestTaskIsATraceInJaeger(t *testing.T) {
 	j := jaeger.Start(t)
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", j.OTLPHTTP)
-	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	j.ExportHere(t)
 	for _, fail := range []string{"", "upload_outputs"} {
 		dir := t.TempDir()
 		args := []string{"-data", dir, "-inputs", "3", "-size", "200", "-otlp"}

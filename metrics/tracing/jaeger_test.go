@@ -48,10 +48,7 @@ func TestJaegerHoldsTheWrite(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			byName := map[string][]jaeger.Span{}
-			for _, s := range tr.Spans {
-				byName[s.OperationName] = append(byName[s.OperationName], s)
-			}
+			byName := tr.ByName()
 			root := byName["write"]
 			if len(root) != 1 || root[0].SpanID != rootID.String() || root[0].Parent() != "" {
 				t.Fatalf("root spans %+v, want one write span %s with no parent", root, rootID)
@@ -89,8 +86,7 @@ func TestJaegerHoldsTheWrite(t *testing.T) {
 // error status in Jaeger, with its error type.
 func TestJaegerHoldsTheFailedWrite(t *testing.T) {
 	j := jaeger.Start(t)
-	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", j.OTLPHTTP)
-	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+	j.ExportHere(t)
 	ctx := context.Background()
 	c, err := tracing.NewFromEnv(ctx, tracing.WithLogger(slog.New(slog.DiscardHandler)))
 	if err != nil {

@@ -2,7 +2,6 @@ package jaeger
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -159,10 +158,26 @@ func (s *Server) ready(healthURL, otlpAddr string) bool {
 // Stop stops Jaeger (Start also does when the test ends).
 func (s *Server) Stop() { s.proc.Stop(10 * time.Second) }
 
+// ExportHere points the OTel SDK's exporters of the rest of the test at
+// this Jaeger: OTLP over HTTP, by the OTEL_* variables a program reads.
+func (s *Server) ExportHere(t *testing.T) {
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", s.OTLPHTTP)
+	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
+}
+
 // Trace is a trace as the query API returns it.
 type Trace struct {
 	TraceID string `json:"traceID"`
 	Spans   []Span `json:"spans"`
+}
+
+// ByName returns the trace's spans by operation name.
+func (t *Trace) ByName() map[string][]Span {
+	out := map[string][]Span{}
+	for _, s := range t.Spans {
+		out[s.OperationName] = append(out[s.OperationName], s)
+	}
+	return out
 }
 
 // Span is one span of a Trace. Times are microseconds since the epoch.
@@ -255,30 +270,22 @@ func (s *Server) Trace(ctx context.Context, id string, minSpans int, timeout tim
 }
 
 func (s *Server) getTrace(ctx context.Context, id string) (*Trace, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Query+"/api/traces/"+id, nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var body struct {
 		Data   []Trace `json:"data"`
 		Errors []struct {
 			Msg string `json:"msg"`
 		} `json:"errors"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("GET /api/traces/%s: %d: %w", id, resp.StatusCode, err)
+	status, err := serverproc.GetJSON(ctx, s.Query+"/api/traces/"+id, &body)
+	if err != nil {
+		return nil, err
 	}
-	if resp.StatusCode != http.StatusOK || len(body.Data) == 0 {
+	if status != http.StatusOK || len(body.Data) == 0 {
 		var msgs []string
 		for _, e := range body.Errors {
 			msgs = append(msgs, e.Msg)
 		}
-		return &Trace{}, fmt.Errorf("GET /api/traces/%s: %d %s", id, resp.StatusCode, strings.Join(msgs, "; "))
+		return &Trace{}, fmt.Errorf("GET /api/traces/%s: %d %s", id, status, strings.Join(msgs, "; "))
 	}
 	return &body.Data[0], nil
 }

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -254,19 +253,9 @@ func (s *Server) Query(ctx context.Context, expr string) (float64, error) {
 // query runs expr as an instant query through the HTTP API and returns the
 // successful answer.
 func (s *Server) query(ctx context.Context, expr string) (*queryResponse, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet,
-		s.URL+"/api/v1/query?"+url.Values{"query": {expr}}.Encode(), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var qr queryResponse
-	if err := json.NewDecoder(resp.Body).Decode(&qr); err != nil {
-		return nil, fmt.Errorf("promserver: decoding the answer to %q (HTTP %s): %w", expr, resp.Status, err)
+	if _, err := serverproc.GetJSON(ctx, s.URL+"/api/v1/query?"+url.Values{"query": {expr}}.Encode(), &qr); err != nil {
+		return nil, fmt.Errorf("promserver: query %q: %w", expr, err)
 	}
 	if qr.Status != "success" {
 		return nil, fmt.Errorf("promserver: query %q: %s", expr, qr.Error)
@@ -342,15 +331,6 @@ func (s *Server) Exemplars(ctx context.Context, expr string) ([]Exemplar, error)
 	now := time.Now()
 	q := url.Values{"query": {expr}, "start": {strconv.FormatInt(now.Add(-time.Hour).Unix(), 10)},
 		"end": {strconv.FormatInt(now.Add(time.Minute).Unix(), 10)}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.URL+"/api/v1/query_exemplars?"+q.Encode(), nil)
-	if err != nil {
-		return nil, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var body struct {
 		Status string `json:"status"`
 		Error  string `json:"error"`
@@ -362,8 +342,8 @@ func (s *Server) Exemplars(ctx context.Context, expr string) ([]Exemplar, error)
 			} `json:"exemplars"`
 		} `json:"data"`
 	}
-	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil {
-		return nil, fmt.Errorf("query_exemplars %s: %d: %w", expr, resp.StatusCode, err)
+	if _, err := serverproc.GetJSON(ctx, s.URL+"/api/v1/query_exemplars?"+q.Encode(), &body); err != nil {
+		return nil, fmt.Errorf("query_exemplars %s: %w", expr, err)
 	}
 	if body.Status != "success" {
 		return nil, fmt.Errorf("query_exemplars %s: %s", expr, body.Error)

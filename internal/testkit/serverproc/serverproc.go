@@ -1,6 +1,8 @@
 package serverproc
 
 import (
+	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -132,6 +134,24 @@ func HTTPOK(url string) bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// GetJSON GETs url and decodes its JSON answer into v whatever the status,
+// which it returns: the servers' APIs answer their errors in JSON too.
+func GetJSON(ctx context.Context, url string, v any) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return 0, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
+		return resp.StatusCode, fmt.Errorf("GET %s: HTTP %d: %w", url, resp.StatusCode, err)
+	}
+	return resp.StatusCode, nil
 }
 
 // tailBuffer keeps the last bytes a process wrote, so a chatty server does
