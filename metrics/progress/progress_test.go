@@ -57,6 +57,14 @@ func TestTrackerFollowsAWrite(t *testing.T) {
 	if e.ETA != 0 || e.Ended {
 		t.Errorf("all done but not ended: %+v", e)
 	}
+	// Work came at 1, 2, 3, 5 and 6 s: 1.25 s apart on average, so the
+	// run is stalled after five times that, 6.25 s.
+	if st := tr.Estimate(t0.Add(6*s + 6200*time.Millisecond)); st.Stalled {
+		t.Errorf("6.2 s with no work: %+v, want not yet stalled", st)
+	}
+	if st := tr.Estimate(t0.Add(6*s + 6300*time.Millisecond)); !st.Stalled {
+		t.Errorf("6.3 s with no work: %+v, want stalled", st)
+	}
 	if st := tr.Estimate(t0.Add(60 * s)); !st.Stalled {
 		t.Errorf("a minute with no work: %+v, want stalled", st)
 	}
