@@ -8,13 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/examplekit/exampletest"
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 
 	"github.com/milestone-go/milestone/internal/testkit/chserver"
@@ -46,7 +46,7 @@ func TestFleetOf32ProducersLandsEveryRunOnceWithBoundedParts(t *testing.T) {
 		!strings.Contains(out.String(), "created default.milestone_events_local and the Distributed table default.milestone_events") {
 		t.Fatalf("clickhouse ddl --create: exit %d\n%s%s", code, out.String(), errb.String())
 	}
-	bin := buildProducer(t)
+	bin := exampletest.BuildPackage(t, "github.com/milestone-go/milestone/internal/testkit/fleetproducer")
 
 	start := time.Now()
 	root := t.TempDir()
@@ -159,21 +159,6 @@ func TestFleetOf32ProducersLandsEveryRunOnceWithBoundedParts(t *testing.T) {
 			t.Errorf("%s: the reports differ\nfile:\n%s\nclickhouse:\n%s", id, file.String(), table.String())
 		}
 	}
-}
-
-// buildProducer builds internal/testkit/fleetproducer.
-func buildProducer(t *testing.T) string {
-	t.Helper()
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
-	bin := filepath.Join(t.TempDir(), "fleetproducer")
-	out, err := exec.Command(goTool, "build", "-o", bin, "github.com/milestone-go/milestone/internal/testkit/fleetproducer").CombinedOutput()
-	if err != nil {
-		t.Fatalf("building the producer: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // eventLines returns the number of events in an event-log file: its lines

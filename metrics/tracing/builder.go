@@ -114,7 +114,6 @@ type finished struct {
 type builder struct {
 	maxEvents int // per span
 	maxRuns   int
-	logger    *slog.Logger
 
 	mu    sync.Mutex
 	runs  map[trace.SpanID]*runState

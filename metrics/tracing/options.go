@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"go.opentelemetry.io/otel/sdk/resource"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
@@ -29,6 +30,7 @@ type config struct {
 	maxEvents  int
 	maxRuns    int
 	syncExport bool
+	now        func() time.Time
 }
 
 // WithExporter sends the spans to exp, through a batching span processor
@@ -76,6 +78,21 @@ func WithLogger(l *slog.Logger) Option {
 			return errors.New("tracing: WithLogger(nil): the logger must not be nil")
 		}
 		c.logger = l
+		return nil
+	}
+}
+
+// WithClock sets the function Emit reads the time from (default time.Now),
+// as eventlog.WithClock and clickhouse.WithClock do: for tests whose sinks
+// must stamp one event alike. With it, every span ends at its event's
+// instant on that clock (by default a live span ends when the SDK gets it,
+// on the SDK's clock).
+func WithClock(now func() time.Time) Option {
+	return func(c *config) error {
+		if now == nil {
+			return errors.New("tracing: WithClock(nil): the clock must not be nil")
+		}
+		c.now = now
 		return nil
 	}
 }

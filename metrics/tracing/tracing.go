@@ -25,13 +25,16 @@ const ScopeName = "github.com/milestone-go/milestone/metrics/tracing"
 // NewFromEnv; release it with Shutdown or Close. It is safe for concurrent
 // use.
 type Collector struct {
-	tp      *sdktrace.TracerProvider
-	tracer  trace.Tracer
-	b       *builder
-	now     func() time.Time
-	ignored *metrics.Ignored
-	known   []bool // by metrics.Event: declared when New ran
-	st      stats
+	tp     *sdktrace.TracerProvider
+	tracer trace.Tracer
+	b      *builder
+	now    func() time.Time
+	// ownClock is set by WithClock: every span then ends at its event's
+	// instant on that clock, never at the SDK's reading of the real one.
+	ownClock bool
+	ignored  *metrics.Ignored
+	known    []bool // by metrics.Event: declared when New ran
+	st       stats
 
 	closed    atomic.Bool
 	dropped   atomic.Uint64
@@ -76,7 +79,10 @@ func New(opts ...Option) (*Collector, error) {
 		tpOpts = append(tpOpts, sdktrace.WithResource(cfg.resource))
 	}
 	runctx.Activate() // spans of other tracers too are worth exemplars now
-	c := &Collector{now: time.Now, ignored: metrics.NewIgnored("tracing", cfg.logger)}
+	c := &Collector{now: cfg.now, ownClock: cfg.now != nil, ignored: metrics.NewIgnored("tracing", cfg.logger)}
+	if c.now == nil {
+		c.now = time.Now
+	}
 	c.tp = sdktrace.NewTracerProvider(tpOpts...)
 	c.tracer = c.tp.Tracer(ScopeName)
 	c.b = newBuilder(cfg.maxEvents, cfg.maxRuns, &c.st)
@@ -184,6 +190,7 @@ func (c *Collector) foreign(ctx context.Context, sp trace.Span, d *metrics.Descr
 
 // export hands one finished span to the SDK.
 func (c *Collector) export(f finished) {
+	f.exactEnd = f.exactEnd || c.ownClock
 	export(c.tracer, f)
 	c.st.spans.Add(1)
 }

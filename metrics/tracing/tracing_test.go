@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,10 +22,10 @@ import (
 	"github.com/milestone-go/milestone/metrics/tracing"
 )
 
-func newCollector(t *testing.T) (*tracing.Collector, *tracetest.InMemoryExporter) {
+func newCollector(t *testing.T, opts ...tracing.Option) (*tracing.Collector, *tracetest.InMemoryExporter) {
 	t.Helper()
 	exp := tracetest.NewInMemoryExporter()
-	c, err := tracing.New(tracing.WithExporter(exp), tracing.WithSyncExport(), tracing.WithLogger(slog.New(slog.DiscardHandler)))
+	c, err := tracing.New(append([]tracing.Option{tracing.WithExporter(exp), tracing.WithSyncExport(), tracing.WithLogger(slog.New(slog.DiscardHandler))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,6 +242,9 @@ func TestNewNeedsAnExporter(t *testing.T) {
 	}
 	if _, err := tracing.New(tracing.WithExporter(tracetest.NewInMemoryExporter()), tracing.WithLimits(0, 1)); err == nil {
 		t.Error("WithLimits(0, 1) was accepted")
+	}
+	if _, err := tracing.New(tracing.WithExporter(tracetest.NewInMemoryExporter()), tracing.WithClock(nil)); err == nil || !strings.Contains(err.Error(), "WithClock(nil)") {
+		t.Errorf("WithClock(nil): %v, want an error naming it", err)
 	}
 }
 

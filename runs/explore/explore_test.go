@@ -15,11 +15,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/milestone-go/milestone/internal/examplekit/exampletest"
 	"github.com/milestone-go/milestone/internal/testkit/testutil"
 
 	"github.com/milestone-go/milestone/examples/shardkv"
@@ -344,14 +344,7 @@ func TestALargeRunPaintsWithinASecond(t *testing.T) {
 // 127.0.0.1:0 dir` until the test ends; it returns the URL it serves on.
 func startServe(t *testing.T, dir string) string {
 	t.Helper()
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
-	bin := filepath.Join(t.TempDir(), "milestone")
-	if out, err := exec.Command(goTool, "build", "-o", bin, "github.com/milestone-go/milestone/cmd/milestone").CombinedOutput(); err != nil {
-		t.Fatalf("building milestone: %v\n%s", err, out)
-	}
+	bin := exampletest.BuildPackage(t, "github.com/milestone-go/milestone/cmd/milestone")
 	cmd := exec.Command(bin, "serve", "-addr", "127.0.0.1:0", dir)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

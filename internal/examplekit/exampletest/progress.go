@@ -3,6 +3,7 @@ package exampletest
 import (
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -66,9 +67,16 @@ func ProgressAccuracy(t *testing.T, app string, produce func(events string)) {
 // its own toolchain's bin directory first on PATH.)
 func Build(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "app")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	return BuildPackage(t, ".")
+}
+
+// BuildPackage builds the program pkg (an import path, or "." for the
+// test's own) as Build does and returns the binary.
+func BuildPackage(t *testing.T, pkg string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), path.Base(strings.TrimSuffix(pkg, "/."))+".bin")
+	if out, err := exec.Command("go", "build", "-o", bin, pkg).CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, out)
 	}
 	return bin
 }
