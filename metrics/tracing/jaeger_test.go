@@ -34,7 +34,7 @@ func TestJaegerHoldsTheWrite(t *testing.T) {
 			}
 			run := "jaeger-" + strings.ReplaceAll(tc.protocol, "/", "-")
 			faults := shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00005", 4)
-			if _, err := shardkv.Write(ctx, t.TempDir(), rows(4000), shardkv.WriteOptions{
+			if _, err := shardkv.Write(ctx, t.TempDir(), shardkv.SampleRows(4000), shardkv.WriteOptions{
 				NumShards: 8, Collector: c, Faults: faults, RunID: run, Logger: slog.New(slog.DiscardHandler),
 				ShardRetry: shardkv.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond},
 			}); err != nil {
@@ -93,7 +93,7 @@ func TestJaegerHoldsTheFailedWrite(t *testing.T) {
 		t.Fatal(err)
 	}
 	faults := shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00001", 100)
-	if _, err := shardkv.Write(ctx, t.TempDir(), rows(2000), shardkv.WriteOptions{
+	if _, err := shardkv.Write(ctx, t.TempDir(), shardkv.SampleRows(2000), shardkv.WriteOptions{
 		NumShards: 4, Collector: c, Faults: faults, RunID: "jaeger-failed", Logger: slog.New(slog.DiscardHandler),
 		ShardRetry: shardkv.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond},
 	}); err == nil {

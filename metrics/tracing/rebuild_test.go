@@ -51,7 +51,7 @@ func TestRebuiltTraceMatchesTheLiveOne(t *testing.T) {
 	}
 	both.cs = []metrics.Collector{live, ev}
 	faults := shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00001", 4)
-	_, err = shardkv.Write(context.Background(), t.TempDir(), rows(3000), shardkv.WriteOptions{
+	_, err = shardkv.Write(context.Background(), t.TempDir(), shardkv.SampleRows(3000), shardkv.WriteOptions{
 		NumShards: 4, Collector: both, Faults: faults, RunID: "rebuild-me", Logger: slog.New(slog.DiscardHandler),
 		ShardRetry: shardkv.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond},
 	})

@@ -2,8 +2,6 @@ package tracing_test
 
 import (
 	"context"
-	"fmt"
-	"iter"
 	"log/slog"
 	"strings"
 	"testing"
@@ -33,16 +31,6 @@ func newCollector(t *testing.T, opts ...tracing.Option) (*tracing.Collector, *tr
 	return c, exp
 }
 
-func rows(n int) iter.Seq2[[]byte, []byte] {
-	return func(yield func([]byte, []byte) bool) {
-		for i := range n {
-			if !yield([]byte(fmt.Sprintf("user:%08d", i)), []byte(fmt.Sprintf(`{"id":%d}`, i))) {
-				return
-			}
-		}
-	}
-}
-
 // byName indexes spans by name (several spans may share one).
 func byName(spans tracetest.SpanStubs) map[string][]tracetest.SpanStub {
 	out := map[string][]tracetest.SpanStub{}
@@ -60,7 +48,7 @@ func TestWriteIsATrace(t *testing.T) {
 	c, exp := newCollector(t)
 	faults := shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00003", 4) // 3 storage retries, then a shard retry
 	ctx := context.Background()
-	_, err := shardkv.Write(ctx, t.TempDir(), rows(4000), shardkv.WriteOptions{
+	_, err := shardkv.Write(ctx, t.TempDir(), shardkv.SampleRows(4000), shardkv.WriteOptions{
 		NumShards: 8, Collector: c, Faults: faults, RunID: "run-write-1", Logger: slog.New(slog.DiscardHandler),
 		ShardRetry: shardkv.RetryPolicy{MaxAttempts: 3, BaseDelay: time.Millisecond},
 	})
@@ -127,7 +115,7 @@ func TestWriteIsATrace(t *testing.T) {
 func TestFailedWriteRootIsAnError(t *testing.T) {
 	c, exp := newCollector(t)
 	faults := shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00002", 100)
-	_, err := shardkv.Write(context.Background(), t.TempDir(), rows(2000), shardkv.WriteOptions{
+	_, err := shardkv.Write(context.Background(), t.TempDir(), shardkv.SampleRows(2000), shardkv.WriteOptions{
 		NumShards: 4, Collector: c, Faults: faults, RunID: "run-write-failed", Logger: slog.New(slog.DiscardHandler),
 		ShardRetry: shardkv.RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond},
 	})
