@@ -46,9 +46,9 @@ func workload(t *testing.T, faults bool) string {
 		t.Fatal(err)
 	}
 	for i := range 50 {
-		_, _, _ = r.Get(ctx, []byte(fmt.Sprintf("key-%05d", i*7)))
+		_, _, _ = r.Get(ctx, []byte(fmt.Sprintf("key-%06d", i*7)))
 	}
-	_, _ = r.MultiGet(ctx, [][]byte{[]byte("key-00001"), []byte("nope")})
+	_, _ = r.MultiGet(ctx, [][]byte{[]byte("key-000001"), []byte("nope")})
 	_, _ = r.Refresh(ctx)
 	if faults {
 		f := shardkv.NewFaults().Fail(shardkv.OpPut, "shard-00001", 1000)
